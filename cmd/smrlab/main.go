@@ -1,0 +1,147 @@
+// Command smrlab runs, explores, replays and measures Raft scenarios in the
+// deterministic simulator.
+//
+//	smrlab run FILE [--seed N] [--bug NAME] [--trace OUT] [--detail LEVEL]
+//	smrlab explore FILE --seeds N [--bug NAME] [--workers K]
+//	smrlab replay TRACE
+//	smrlab bench --nodes N --inflight K --entries E --size B
+//	smrlab bugs
+//	smrlab help [COMMAND]
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+type command struct {
+	name    string
+	usage   string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"run", "run FILE [--seed N] [--bug NAME]... [--trace OUT] [--detail protocol|messages|all] [--quiet]",
+			"run a scenario, print its timeline and summary; exit 1 if an expectation fails", cmdRun},
+		{"explore", "explore FILE --seeds N [--from S] [--bug NAME]... [--workers K]",
+			"run a scenario over many seeds on all cores; print every failing seed", cmdExplore},
+		{"replay", "replay TRACE", "re-run a trace and confirm the same events and hashes", cmdReplay},
+		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",
+			"measure throughput of a fault-free cluster", cmdBench},
+		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
+		{"help", "help [COMMAND]", "show help", nil},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		topic := ""
+		if len(args) > 1 {
+			topic = args[1]
+		}
+		return help(topic, stdout, stderr)
+	}
+	for _, c := range commands {
+		if c.name == args[0] && c.run != nil {
+			err := c.run(args[1:], stdout, stderr)
+			var ex exitError
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.As(err, &ex):
+				return ex.code
+			}
+			fmt.Fprintf(stderr, "smrlab %s: %v\n", c.name, err)
+			return 2
+		}
+	}
+	fmt.Fprintf(stderr, "smrlab: unknown command %q\n\n", args[0])
+	help("", stderr, stderr)
+	return 2
+}
+
+func help(topic string, stdout, stderr io.Writer) int {
+	if topic == "" {
+		fmt.Fprintln(stdout, "smrlab: a teaching lab for state machine replication (Raft in a deterministic simulator)")
+		fmt.Fprintln(stdout, "\nUsage:")
+		for _, c := range commands {
+			fmt.Fprintf(stdout, "  smrlab %-10s %s\n", c.name, c.summary)
+		}
+		fmt.Fprintln(stdout, "\nRun 'smrlab help COMMAND' or 'smrlab COMMAND -h' for a command's flags.")
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == topic {
+			if c.run == nil {
+				fmt.Fprintf(stdout, "usage: smrlab %s\n\n%s\n", c.usage, c.summary)
+				return 0
+			}
+			return run([]string{topic, "-h"}, stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "smrlab help: unknown command %q\n", topic)
+	return 2
+}
+
+// newFlags makes a flag set whose -h prints the command's usage.
+func newFlags(name string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	for _, c := range commands {
+		if c.name == name {
+			usage, summary := c.usage, c.summary
+			fs.Usage = func() {
+				fmt.Fprintf(fs.Output(), "usage: smrlab %s\n\n%s\n\nFlags:\n", usage, summary)
+				fs.PrintDefaults()
+			}
+		}
+	}
+	return fs
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments (smrlab run FILE --seed 3 and smrlab run --seed 3 FILE alike).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, v)
+	return nil
+}

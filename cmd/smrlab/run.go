@@ -1,0 +1,224 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"smrlab/core/check"
+	"smrlab/core/lab"
+	"smrlab/core/raft"
+	"smrlab/core/scenario"
+	"smrlab/core/trace"
+	"smrlab/core/tracefile"
+)
+
+// loadScenario reads and parses a scenario file.
+func loadScenario(path string) (*scenario.Scenario, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, scenario.SourceBytesMax+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return scenario.Parse(path, src)
+}
+
+// runFlags are the flags run and explore share.
+type runFlags struct {
+	bugs multiFlag
+}
+
+func (rf *runFlags) register(fs *flag.FlagSet) {
+	fs.Var(&rf.bugs, "bug", "switch a bug toggle on in every server (repeatable; 'smrlab bugs' lists them)")
+}
+
+func (rf *runFlags) parsedBugs() (raft.Bugs, error) { return lab.ParseBugs(rf.bugs) }
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func parseDetail(s string) (trace.Detail, error) {
+	switch s {
+	case "protocol":
+		return trace.DetailProtocol, nil
+	case "messages":
+		return trace.DetailMessages, nil
+	case "all":
+		return trace.DetailAll, nil
+	}
+	return 0, fmt.Errorf("--detail %q: want protocol, messages or all", s)
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("run", stdout)
+	var rf runFlags
+	rf.register(fs)
+	seed := fs.Uint64("seed", 0, "the seed (default: the scenario's own)")
+	tracePath := fs.String("trace", "", "write the trace to `OUT` (JSON Lines if it ends in .jsonl, else msgpack)")
+	detail := fs.String("detail", "protocol", "timeline detail: protocol, messages or all")
+	quiet := fs.Bool("quiet", false, "print the summary only, not the timeline")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitError{2}
+	}
+	d, err := parseDetail(*detail)
+	if err != nil {
+		return err
+	}
+	sc, err := loadScenario(pos[0])
+	if err != nil {
+		return err
+	}
+	bugs, err := rf.parsedBugs()
+	if err != nil {
+		return err
+	}
+	opt := scenario.RunOptions{Seed: *seed, SeedSet: flagSet(fs, "seed"), Bugs: bugs, KeepEvents: !*quiet}
+	start := time.Now()
+	r, err := runWithTrace(sc, opt, *tracePath)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if !*quiet {
+		if err := trace.WriteTimeline(stdout, r.World.Events(), d); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+	}
+	printSummary(stdout, r, elapsed)
+	if *tracePath != "" {
+		fmt.Fprintf(stdout, "trace     written to %s\n", *tracePath)
+	}
+	if !r.Passed {
+		return exitError{1}
+	}
+	return nil
+}
+
+// runWithTrace runs a scenario, streaming its trace to path if one is given.
+func runWithTrace(sc *scenario.Scenario, opt scenario.RunOptions, path string) (*scenario.Result, error) {
+	if path == "" {
+		return scenario.Run(sc, opt)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	seed := sc.Seed
+	if opt.SeedSet {
+		seed = opt.Seed
+	}
+	h := lab.Header(sc, seed, opt.Bugs, nil, 0)
+	newWriter := tracefile.NewMsgpackWriter
+	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+		newWriter = tracefile.NewJSONLWriter
+	}
+	tw, err := newWriter(f, h)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	opt.Sink = tw.WriteEvent
+	r, err := scenario.Run(sc, opt)
+	if err == nil {
+		err = tw.Close(lab.Footer(r))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("trace %s: %w", path, err)
+	}
+	return r, nil
+}
+
+func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
+	sc, st := r.Scenario, r.World.Stats()
+	name := sc.Name
+	if name == "" {
+		name = filepath.Base(sc.File)
+	}
+	fmt.Fprintf(w, "scenario  %s (%s), seed %d, bug toggles: %s\n", name, sc.File, r.Seed, bugList(r))
+	if sc.Description != "" {
+		fmt.Fprintf(w, "          %s\n", sc.Description)
+	}
+	fmt.Fprintf(w, "ran       %s of virtual time, %d events, in %s\n", trace.FormatTime(r.EndTime), r.Events,
+		elapsed.Round(time.Microsecond))
+	fmt.Fprintf(w, "hashes    events %016x, state %016x\n", r.EventsHash, r.StateHash)
+	first := "never"
+	if st.FirstLeaderAt >= 0 {
+		first = check.FormatMicros(st.FirstLeaderAt)
+	}
+	fmt.Fprintf(w, "elections %d elections, %d leaders elected, first leader at %s\n", st.Elections, st.LeaderChanges, first)
+	fmt.Fprintf(w, "faults    %d crashes, %d restarts\n", st.Crashes, st.Restarts)
+	fmt.Fprintf(w, "network   %d sent, %d delivered, %d dropped, %d duplicated\n", st.Sent, st.Delivered, st.Dropped, st.Duplicated)
+	if st.OpsStarted > 0 {
+		fmt.Fprintf(w, "clients   %d operations, %d returned, %d retries; latency p50 %s, p99 %s, max %s\n",
+			st.OpsStarted, st.OpsOK, st.OpsRetried, pct(st.OpLatencies, 50), pct(st.OpLatencies, 99), pct(st.OpLatencies, 100))
+	}
+	for _, l := range r.Liveness {
+		fmt.Fprintf(w, "watchdog  %s\n", l.Explanation)
+	}
+	if r.Violation != nil {
+		fmt.Fprintf(w, "VIOLATION %s\n", r.Violation.Error())
+	}
+	fmt.Fprintln(w, "servers")
+	for _, v := range r.World.Servers() {
+		s := v.Status
+		state := s.Role.String()
+		switch {
+		case !v.Up:
+			state = "CRASHED"
+		case v.Paused:
+			state += " (paused)"
+		}
+		fmt.Fprintf(w, "  %-3v %-22s term %-3d vote %-4v commit %-6d applied %-6d log %-6d durable %d\n",
+			v.ID, state, s.Term, s.Vote, s.Commit, s.Applied, s.LastIndex, v.DurableLast)
+	}
+	fmt.Fprintln(w, "expectations")
+	for _, o := range r.Outcomes {
+		fmt.Fprintf(w, "  %s\n", o)
+	}
+	if r.Passed {
+		fmt.Fprintln(w, "PASS")
+	} else {
+		fmt.Fprintln(w, "FAIL")
+	}
+}
+
+func bugList(r *scenario.Result) string {
+	var all raft.Bugs
+	for _, n := range r.World.Config().Nodes {
+		all |= n.Bugs
+	}
+	return all.String()
+}
+
+// pct returns the p-th percentile of durations in microseconds.
+func pct(xs []int64, p int) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := (len(s)*p + 99) / 100
+	i = min(max(i-1, 0), len(s)-1)
+	return check.FormatMicros(s[i])
+}

@@ -1,0 +1,214 @@
+// Package fsm is the replicated state machine: a key-value store that every
+// server applies committed log entries to, in log order. Commands travel in
+// log entries in a small binary encoding.
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Op is a client operation.
+type Op uint8
+
+// The operations of the key-value store.
+const (
+	// OpPut sets a key.
+	OpPut Op = iota + 1
+	// OpGet reads a key through the log, so the read is linearizable.
+	OpGet
+	opEnd
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpPut:
+		return "put"
+	case OpGet:
+		return "get"
+	}
+	return fmt.Sprintf("op(%d)", uint8(o))
+}
+
+// Limits of a command, checked when decoding.
+const (
+	KeyBytesMax   = 256
+	ValueBytesMax = 1 << 20
+)
+
+// Command is one client operation as it travels in a log entry.
+type Command struct {
+	Client uint32
+	Seq    uint64
+	Op     Op
+	Key    string
+	Value  string
+}
+
+func (c Command) String() string {
+	if c.Op == OpGet {
+		return fmt.Sprintf("get %s", c.Key)
+	}
+	return fmt.Sprintf("%v %s=%s", c.Op, c.Key, c.Value)
+}
+
+// Encode appends the command's encoding to buf.
+func (c Command) Encode(buf []byte) []byte {
+	buf = append(buf, byte(c.Op))
+	buf = binary.LittleEndian.AppendUint32(buf, c.Client)
+	buf = binary.AppendUvarint(buf, c.Seq)
+	buf = binary.AppendUvarint(buf, uint64(len(c.Key)))
+	buf = append(buf, c.Key...)
+	buf = binary.AppendUvarint(buf, uint64(len(c.Value)))
+	return append(buf, c.Value...)
+}
+
+var errShort = errors.New("fsm: command is truncated")
+
+// Decode parses a command written by Encode.
+func Decode(b []byte) (Command, error) {
+	var c Command
+	if len(b) < 5 {
+		return c, errShort
+	}
+	c.Op = Op(b[0])
+	if c.Op == 0 || c.Op >= opEnd {
+		return c, fmt.Errorf("fsm: unknown operation %d", b[0])
+	}
+	c.Client = binary.LittleEndian.Uint32(b[1:5])
+	b = b[5:]
+	var n int
+	if c.Seq, n = binary.Uvarint(b); n <= 0 {
+		return c, errShort
+	}
+	b = b[n:]
+	key, b, err := lengthPrefixed(b, KeyBytesMax)
+	if err != nil {
+		return c, fmt.Errorf("fsm: key: %w", err)
+	}
+	val, b, err := lengthPrefixed(b, ValueBytesMax)
+	if err != nil {
+		return c, fmt.Errorf("fsm: value: %w", err)
+	}
+	if len(b) != 0 {
+		return c, fmt.Errorf("fsm: %d bytes after the command", len(b))
+	}
+	c.Key, c.Value = string(key), string(val)
+	return c, nil
+}
+
+func lengthPrefixed(b []byte, limit uint64) ([]byte, []byte, error) {
+	l, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, nil, errShort
+	}
+	b = b[n:]
+	if l > limit {
+		return nil, nil, fmt.Errorf("length %d over the limit %d", l, limit)
+	}
+	if l > uint64(len(b)) {
+		return nil, nil, errShort
+	}
+	return b[:l], b[l:], nil
+}
+
+// Result is what applying a command returns to its client.
+type Result struct {
+	Value string
+	Found bool
+}
+
+// KV is the key-value state machine. Its hash is kept incrementally, so that
+// hashing the state after every run costs nothing.
+type KV struct {
+	data    map[string]string
+	applied uint64
+	hash    uint64
+}
+
+// NewKV returns an empty store.
+func NewKV() *KV { return &KV{data: map[string]string{}} }
+
+// Applied is the index of the last entry applied.
+func (kv *KV) Applied() uint64 { return kv.applied }
+
+// Len is the number of keys.
+func (kv *KV) Len() int { return len(kv.data) }
+
+// Get reads a key from the local state, with no replication guarantee.
+func (kv *KV) Get(key string) (string, bool) {
+	v, ok := kv.data[key]
+	return v, ok
+}
+
+// Apply applies the entry at index. Entries that carry no command (a leader's
+// no-op) or a command that does not decode change nothing but the applied index.
+func (kv *KV) Apply(index uint64, data []byte) (Command, Result, error) {
+	if index != kv.applied+1 {
+		return Command{}, Result{}, fmt.Errorf("fsm: applying index %d after %d", index, kv.applied)
+	}
+	kv.applied = index
+	if len(data) == 0 {
+		return Command{}, Result{}, nil
+	}
+	c, err := Decode(data)
+	if err != nil {
+		return c, Result{}, err
+	}
+	old, found := kv.data[c.Key]
+	switch c.Op {
+	case OpPut:
+		if found {
+			kv.hash ^= pairHash(c.Key, old)
+		}
+		kv.data[c.Key] = c.Value
+		kv.hash ^= pairHash(c.Key, c.Value)
+		return c, Result{Value: old, Found: found}, nil
+	default:
+		return c, Result{Value: old, Found: found}, nil
+	}
+}
+
+// Hash is an order-independent hash of the contents and the applied index.
+func (kv *KV) Hash() uint64 { return kv.hash ^ mix(kv.applied) }
+
+// Keys returns the keys in sorted order.
+func (kv *KV) Keys() []string {
+	keys := make([]string, 0, len(kv.data))
+	for k := range kv.data {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func pairHash(k, v string) uint64 {
+	return mix(strHash(strHash(0x9e3779b97f4a7c15, k), v))
+}
+
+// strHash folds a string into h eight bytes at a time.
+func strHash(h uint64, s string) uint64 {
+	h = (h ^ uint64(len(s))) * 0x100000001b3
+	for len(s) >= 8 {
+		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		h = (h ^ w) * 0x9e3779b97f4a7c15
+		h ^= h >> 29
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 0x100000001b3
+	}
+	return h
+}
+
+// mix is splitmix64's finalizer.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}

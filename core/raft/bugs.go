@@ -1,0 +1,108 @@
+package raft
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Bug is a named bug toggle: switched on in a node, it brings back one
+// classic, documented Raft bug. Bug toggles are a teaching feature (a student
+// watches the bug break the cluster) and the proof that the checks can fail.
+type Bug uint32
+
+// Bugs is a set of bug toggles.
+type Bugs uint32
+
+// The bug toggles of the election and replication core (see BugInfo).
+const (
+	BugCommitPreviousTerm Bug = 1 << iota
+	BugForgetVoteOnRestart
+	BugSkipLogConsistencyCheck
+	BugAckBeforeDurable
+	BugCountStaleVotes
+	BugTruncateWithoutConflict
+	bugEnd
+)
+
+// BugDoc documents one bug toggle.
+type BugDoc struct {
+	Bug       Bug
+	Name      string
+	Summary   string
+	CaughtBy  string
+	Reference string
+}
+
+var bugDocs = []BugDoc{
+	{BugCommitPreviousTerm, "commit-previous-term",
+		"the leader commits an entry of an earlier term by counting replicas",
+		"LeaderCompleteness, StateMachineSafety", "Raft paper §5.4.2 and Figure 8; LogCabin issue 44"},
+	{BugForgetVoteOnRestart, "forget-vote-on-restart",
+		"votedFor is not persisted, so a restarted server can vote twice in one term",
+		"ElectionSafety", "Raft paper Figure 2 (persistent state); akka-raft issues 56, 62"},
+	{BugSkipLogConsistencyCheck, "skip-log-consistency-check",
+		"a follower appends entries without checking prevLogIndex/prevLogTerm",
+		"LogMatching", "Raft paper §5.3"},
+	{BugAckBeforeDurable, "ack-before-durable",
+		"a server acknowledges an append or grants a vote before the write is durable; a crash loses it",
+		"StateMachineSafety, LeaderCompleteness", "etcd-io/raft README (persist before send); etcd issue 14370"},
+	{BugCountStaleVotes, "count-stale-votes",
+		"a candidate counts a vote granted for an earlier term of its own",
+		"ElectionSafety", "akka-raft issues 45-47"},
+	{BugTruncateWithoutConflict, "truncate-without-conflict",
+		"a follower truncates its log after prevLogIndex on every append, even with no conflicting entry",
+		"LogMatching, StateMachineSafety", "MIT 6.824 students' guide to Raft"},
+}
+
+// BugDocs lists every bug toggle, in a fixed order.
+func BugDocs() []BugDoc { return append([]BugDoc(nil), bugDocs...) }
+
+// Name is the toggle's name as written in scenarios and on the command line.
+func (b Bug) Name() string {
+	for _, d := range bugDocs {
+		if d.Bug == b {
+			return d.Name
+		}
+	}
+	return fmt.Sprintf("bug(%#x)", uint32(b))
+}
+
+// ParseBug finds a bug toggle by name.
+func ParseBug(name string) (Bug, error) {
+	for _, d := range bugDocs {
+		if d.Name == name {
+			return d.Bug, nil
+		}
+	}
+	names := make([]string, len(bugDocs))
+	for i, d := range bugDocs {
+		names[i] = d.Name
+	}
+	sort.Strings(names)
+	return 0, fmt.Errorf("unknown bug toggle %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// Has reports whether the toggle is on.
+func (s Bugs) Has(b Bug) bool { return uint32(s)&uint32(b) != 0 }
+
+// With returns the set with b switched on.
+func (s Bugs) With(b Bug) Bugs { return Bugs(uint32(s) | uint32(b)) }
+
+// Names lists the toggles that are on, in documentation order.
+func (s Bugs) Names() []string {
+	var out []string
+	for _, d := range bugDocs {
+		if s.Has(d.Bug) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
+func (s Bugs) String() string {
+	if s == 0 {
+		return "none"
+	}
+	return strings.Join(s.Names(), ",")
+}

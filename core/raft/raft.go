@@ -1,0 +1,866 @@
+// Package raft is one server's side of the Raft protocol, written as a pure
+// state machine in the manner of etcd's RawNode: a Node takes inputs (Tick,
+// Step, Propose, Campaign) and hands back, in a Ready, what the outside must
+// do: entries and hard state to persist, messages to send, entries to apply.
+// It does no I/O, reads no clock and starts no goroutine, so the simulator can
+// run it deterministically and a test can drive it step by step.
+//
+// Read it next to the Raft paper (Ongaro and Ousterhout, 2014); comments cite
+// its sections.
+package raft
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+)
+
+// Config holds one server's options. Durations are in ticks of the server's
+// own clock.
+type Config struct {
+	ID     ID
+	Voters []ID
+	// ElectionTicks is the base election timeout; each term draws a
+	// randomized timeout in [ElectionTicks, 2*ElectionTicks) (paper §5.2).
+	ElectionTicks  int
+	HeartbeatTicks int
+	// PreVote makes a server win a pre-election before it raises its term
+	// (thesis §9.6), so a partitioned server cannot disrupt the cluster.
+	PreVote bool
+	// CheckQuorum makes a leader step down when it has not heard from a
+	// quorum for an election timeout, and makes followers that hear from a
+	// leader ignore vote requests (thesis §6.2, §9.6).
+	CheckQuorum bool
+	// MaxInflightMsgs bounds the appends in flight to one follower.
+	MaxInflightMsgs int
+	// MaxEntriesPerMsg bounds the entries of one AppendEntries; 0 is unbounded.
+	MaxEntriesPerMsg int
+	// Seed feeds this server's own random stream (its election timeouts).
+	Seed uint64
+	Bugs Bugs
+}
+
+// Limits on the options.
+const (
+	maxVoters          = 9
+	maxElectionTicks   = 1 << 20
+	maxInflightMsgsMax = 1 << 12
+)
+
+// Validate reports the first option that is out of range.
+func (c *Config) Validate() error {
+	switch {
+	case c.ID == None:
+		return errors.New("raft: server ID must not be 0")
+	case len(c.Voters) == 0 || len(c.Voters) > maxVoters:
+		return fmt.Errorf("raft: %d voters, want 1 to %d", len(c.Voters), maxVoters)
+	case !slices.Contains(c.Voters, c.ID):
+		return fmt.Errorf("raft: %v is not among the voters %v", c.ID, c.Voters)
+	case c.HeartbeatTicks <= 0:
+		return errors.New("raft: heartbeat ticks must be positive")
+	case c.ElectionTicks <= c.HeartbeatTicks || c.ElectionTicks > maxElectionTicks:
+		return fmt.Errorf("raft: election ticks %d must exceed heartbeat ticks %d (and be at most %d)",
+			c.ElectionTicks, c.HeartbeatTicks, maxElectionTicks)
+	case c.MaxInflightMsgs <= 0 || c.MaxInflightMsgs > maxInflightMsgsMax:
+		return fmt.Errorf("raft: max inflight messages %d, want 1 to %d", c.MaxInflightMsgs, maxInflightMsgsMax)
+	case c.MaxEntriesPerMsg < 0:
+		return errors.New("raft: max entries per message must not be negative")
+	}
+	seen := map[ID]bool{}
+	for _, v := range c.Voters {
+		if v == None || seen[v] {
+			return fmt.Errorf("raft: voter list %v has a zero or repeated ID", c.Voters)
+		}
+		seen[v] = true
+	}
+	return nil
+}
+
+// ErrNotLeader is returned by Propose on a server that is not the leader.
+var ErrNotLeader = errors.New("raft: not the leader")
+
+// Node is one server's protocol state.
+type Node struct {
+	cfg Config
+	id  ID
+	rng *rand.Rand
+
+	term uint64
+	vote ID
+	lead ID
+	role Role
+	log  raftLog
+
+	commit  uint64
+	applied uint64
+	// stableIndex is the last index known durable on this server's disk with
+	// the term this log holds there; a leader counts itself only up to it.
+	stableIndex uint64
+
+	voters []ID
+	prs    []Progress // indexed like voters
+	votes  []int8     // per voter: 0 unknown, 1 granted, -1 rejected
+
+	electionElapsed           int
+	heartbeatElapsed          int
+	randomizedElectionTimeout int
+
+	tick func()
+	step func(*Node, Message)
+
+	prevHS               HardState
+	msgs                 []Message
+	msgsAfterPersist     []Message
+	applyBuf             []Entry
+	pendingHardStateSync bool
+}
+
+// NewNode starts a server from what its disk holds.
+func NewNode(cfg Config, d Durable) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := validateDurable(d); err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:    cfg,
+		id:     cfg.ID,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
+		log:    newLog(d.Entries),
+		voters: slices.Clone(cfg.Voters),
+	}
+	slices.Sort(n.voters)
+	n.prs = make([]Progress, len(n.voters))
+	for i := range n.prs {
+		n.prs[i].inflights = newInflights(cfg.MaxInflightMsgs)
+	}
+	n.votes = make([]int8, len(n.voters))
+	hs := d.HardState
+	n.term, n.vote, n.commit = hs.Term, hs.Vote, hs.Commit
+	if cfg.Bugs.Has(BugForgetVoteOnRestart) {
+		n.vote = None
+	}
+	n.prevHS = n.hardState()
+	n.stableIndex = n.log.lastIndex()
+	n.becomeFollower(n.term, None)
+	return n, nil
+}
+
+func validateDurable(d Durable) error {
+	for i, e := range d.Entries {
+		if e.Index != uint64(i+1) {
+			return fmt.Errorf("raft: durable entry %d has index %d", i, e.Index)
+		}
+		if e.Term > d.HardState.Term || (i > 0 && e.Term < d.Entries[i-1].Term) {
+			return fmt.Errorf("raft: durable entry %d has term %d out of order", e.Index, e.Term)
+		}
+	}
+	if d.HardState.Commit > uint64(len(d.Entries)) {
+		return fmt.Errorf("raft: durable commit %d is past the last entry %d", d.HardState.Commit, len(d.Entries))
+	}
+	return nil
+}
+
+// Status is a snapshot of a server's protocol state for display and checks.
+type Status struct {
+	ID        ID
+	Role      Role
+	Term      uint64
+	Vote      ID
+	Lead      ID
+	Commit    uint64
+	Applied   uint64
+	LastIndex uint64
+	LastTerm  uint64
+	// ElectionElapsed and ElectionTimeout draw the election-timer arc.
+	ElectionElapsed int
+	ElectionTimeout int
+}
+
+// Status reports the server's current state.
+func (n *Node) Status() Status {
+	return Status{
+		ID: n.id, Role: n.role, Term: n.term, Vote: n.vote, Lead: n.lead,
+		Commit: n.commit, Applied: n.applied,
+		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
+		ElectionElapsed: n.electionElapsed, ElectionTimeout: n.timerTimeout(),
+	}
+}
+
+func (n *Node) timerTimeout() int {
+	if n.role == Leader {
+		return n.cfg.HeartbeatTicks
+	}
+	return n.randomizedElectionTimeout
+}
+
+// ID returns the server's ID.
+func (n *Node) ID() ID { return n.id }
+
+// Role returns the server's current role.
+func (n *Node) Role() Role { return n.role }
+
+// Term returns the server's current term.
+func (n *Node) Term() uint64 { return n.term }
+
+// Lead returns the leader this server knows of in its term, or None.
+func (n *Node) Lead() ID { return n.lead }
+
+// Commit returns the server's commit index.
+func (n *Node) Commit() uint64 { return n.commit }
+
+// LastIndex returns the index of the last entry in the server's log.
+func (n *Node) LastIndex() uint64 { return n.log.lastIndex() }
+
+// Voters returns the voting members, in ID order.
+func (n *Node) Voters() []ID { return n.voters }
+
+// Progress returns the leader's view of voter id, or nil when this server is
+// not the leader or id is not a voter.
+func (n *Node) Progress(id ID) *Progress {
+	if n.role != Leader {
+		return nil
+	}
+	if i, ok := slices.BinarySearch(n.voters, id); ok {
+		return &n.prs[i]
+	}
+	return nil
+}
+
+// Entries returns the log entries [lo, hi) this server holds; the slice must
+// not be changed.
+func (n *Node) Entries(lo, hi uint64) []Entry {
+	lo = max(lo, n.log.offset()+1)
+	hi = min(hi, n.log.lastIndex()+1)
+	if lo >= hi {
+		return nil
+	}
+	return n.log.slice(lo, hi)
+}
+
+func (n *Node) hardState() HardState {
+	return HardState{Term: n.term, Vote: n.vote, Commit: n.commit}
+}
+
+func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
+
+func (n *Node) voterIndex(id ID) int {
+	i, ok := slices.BinarySearch(n.voters, id)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+func (n *Node) resetRandomizedElectionTimeout() {
+	e := n.cfg.ElectionTicks
+	n.randomizedElectionTimeout = e + n.rng.IntN(e)
+}
+
+func (n *Node) reset(term uint64) {
+	if n.term != term {
+		n.term = term
+		n.vote = None
+	}
+	n.lead = None
+	n.electionElapsed = 0
+	n.heartbeatElapsed = 0
+	n.resetRandomizedElectionTimeout()
+	last := n.log.lastIndex()
+	for i := range n.prs {
+		p := &n.prs[i]
+		p.Match, p.Next = 0, last+1
+		p.State, p.ProbeSent, p.RecentActive = StateProbe, false, false
+		p.inflights.reset()
+		p.matchAtHeartbeat, p.sentCommit = 0, 0
+		if n.voters[i] == n.id {
+			p.Match = n.stableIndex
+			p.RecentActive = true
+		}
+	}
+	clear(n.votes)
+}
+
+func (n *Node) becomeFollower(term uint64, lead ID) {
+	n.reset(term)
+	n.lead = lead
+	n.role = Follower
+	n.step = stepFollower
+	n.tick = n.tickElection
+}
+
+func (n *Node) becomePreCandidate() {
+	// A pre-candidate keeps its term and vote: nothing is persisted (thesis §9.6).
+	n.role = PreCandidate
+	n.step = stepCandidate
+	n.tick = n.tickElection
+	n.lead = None
+	clear(n.votes)
+}
+
+func (n *Node) becomeCandidate() {
+	n.reset(n.term + 1)
+	n.vote = n.id
+	n.role = Candidate
+	n.step = stepCandidate
+	n.tick = n.tickElection
+}
+
+func (n *Node) becomeLeader() {
+	n.reset(n.term)
+	n.lead = n.id
+	n.role = Leader
+	n.step = stepLeader
+	n.tick = n.tickHeartbeat
+	// Paper §8: a leader commits a blank no-op entry at the start of its term,
+	// which also commits every earlier entry (§5.4.2).
+	n.appendEntries(Entry{Type: EntryNoop})
+}
+
+// Tick advances the server's logical clock by one tick.
+func (n *Node) Tick() { n.tick() }
+
+func (n *Node) tickElection() {
+	n.electionElapsed++
+	if n.electionElapsed >= n.randomizedElectionTimeout {
+		n.electionElapsed = 0
+		n.Campaign()
+	}
+}
+
+func (n *Node) tickHeartbeat() {
+	n.heartbeatElapsed++
+	n.electionElapsed++
+	if n.electionElapsed >= n.cfg.ElectionTicks {
+		n.electionElapsed = 0
+		if n.cfg.CheckQuorum && !n.quorumActive() {
+			// Thesis §6.2: a leader that cannot reach a quorum steps down.
+			n.becomeFollower(n.term, None)
+			return
+		}
+	}
+	if n.heartbeatElapsed >= n.cfg.HeartbeatTicks {
+		n.heartbeatElapsed = 0
+		n.bcastHeartbeat()
+	}
+}
+
+// quorumActive reports whether a quorum was heard from since the last check,
+// and clears the marks for the next election timeout.
+func (n *Node) quorumActive() bool {
+	active := 0
+	for i := range n.prs {
+		if n.prs[i].RecentActive || n.voters[i] == n.id {
+			active++
+		}
+		n.prs[i].RecentActive = n.voters[i] == n.id
+	}
+	return active >= n.quorum()
+}
+
+// Campaign starts an election now (a pre-election first with PreVote), as an
+// expired election timer does. A leader ignores it.
+func (n *Node) Campaign() {
+	if n.role == Leader {
+		return
+	}
+	if n.cfg.PreVote {
+		n.campaign(true)
+	} else {
+		n.campaign(false)
+	}
+}
+
+func (n *Node) campaign(pre bool) {
+	var term uint64
+	var typ MsgType
+	if pre {
+		n.becomePreCandidate()
+		term, typ = n.term+1, MsgPreVote
+	} else {
+		n.becomeCandidate()
+		term, typ = n.term, MsgVote
+	}
+	if n.recordVote(n.id, true) {
+		n.wonElection(pre)
+		return
+	}
+	for _, v := range n.voters {
+		if v == n.id {
+			continue
+		}
+		m := Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm()}
+		if pre {
+			n.send(m)
+		} else {
+			// The request rests on the new term and our own vote: send it only
+			// once both are durable.
+			n.sendAfterPersist(m)
+		}
+	}
+}
+
+func (n *Node) wonElection(pre bool) {
+	if pre {
+		n.campaign(false)
+	} else {
+		n.becomeLeader()
+		n.bcastAppend(true)
+	}
+}
+
+// recordVote records a vote and reports whether it completes a quorum.
+func (n *Node) recordVote(from ID, granted bool) bool {
+	i := n.voterIndex(from)
+	if i < 0 {
+		return false
+	}
+	if n.votes[i] == 0 {
+		if granted {
+			n.votes[i] = 1
+		} else {
+			n.votes[i] = -1
+		}
+	}
+	yes := 0
+	for _, v := range n.votes {
+		if v == 1 {
+			yes++
+		}
+	}
+	return yes >= n.quorum()
+}
+
+func (n *Node) lostElection() bool {
+	no := 0
+	for _, v := range n.votes {
+		if v == -1 {
+			no++
+		}
+	}
+	return no >= n.quorum()
+}
+
+// Propose appends a command to the leader's log. The caller learns that it
+// committed when the entry comes back in Ready.Committed. It returns the
+// entry's index and term.
+func (n *Node) Propose(data []byte) (index, term uint64, err error) {
+	if n.role != Leader {
+		return 0, 0, ErrNotLeader
+	}
+	n.appendEntries(Entry{Type: EntryNormal, Data: data})
+	n.bcastAppend(false)
+	return n.log.lastIndex(), n.term, nil
+}
+
+func (n *Node) appendEntries(ents ...Entry) {
+	last := n.log.lastIndex()
+	for i := range ents {
+		ents[i].Term = n.term
+		ents[i].Index = last + 1 + uint64(i)
+	}
+	n.log.append(ents...)
+	if n.cfg.Bugs.Has(BugAckBeforeDurable) {
+		n.StorageAppended(n.log.lastIndex(), n.term)
+	}
+}
+
+// StorageAppended tells the server that its disk holds entries up to index,
+// the last of them of the given term, durably. A leader counts itself toward
+// a quorum only for durable entries.
+func (n *Node) StorageAppended(index, term uint64) {
+	if !n.log.matchTerm(index, term) || index <= n.stableIndex {
+		return
+	}
+	n.stableIndex = index
+	if n.role == Leader {
+		p := &n.prs[n.voterIndex(n.id)]
+		if p.maybeUpdate(index) && n.maybeCommit() {
+			n.bcastAppend(false)
+		}
+	}
+}
+
+// Step feeds the server one message from the network.
+func (n *Node) Step(m Message) error {
+	if !m.Type.Valid() {
+		return fmt.Errorf("raft: %v got a message of unknown type %d", n.id, m.Type)
+	}
+	if m.To != n.id {
+		return fmt.Errorf("raft: %v got a message for %v", n.id, m.To)
+	}
+	if n.voterIndex(m.From) < 0 || m.From == n.id {
+		return fmt.Errorf("raft: %v got a message from %v, not a peer", n.id, m.From)
+	}
+	switch {
+	case m.Term > n.term:
+		if !n.stepHigherTerm(m) {
+			return nil
+		}
+	case m.Term < n.term:
+		n.stepLowerTerm(m)
+		return nil
+	}
+	switch m.Type {
+	case MsgVote, MsgPreVote:
+		n.handleVoteRequest(m)
+	default:
+		n.step(n, m)
+	}
+	return nil
+}
+
+// stepHigherTerm applies §5.1's rule (a server that sees a higher term
+// adopts it and becomes a follower), with PreVote's and CheckQuorum's
+// exceptions. It reports whether to go on handling the message.
+func (n *Node) stepHigherTerm(m Message) bool {
+	if m.Type == MsgVote || m.Type == MsgPreVote {
+		if n.cfg.CheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks {
+			// Thesis §6.2 / §9.6: a server that heard from a leader within the
+			// minimum election timeout does not help depose it.
+			return false
+		}
+	}
+	switch {
+	case m.Type == MsgPreVote:
+		// A pre-vote does not change our term.
+	case m.Type == MsgPreVoteResp && !m.Reject:
+		// A granted pre-vote carries the future term; keep ours.
+	default:
+		lead := None
+		if m.Type == MsgApp || m.Type == MsgHeartbeat {
+			lead = m.From
+		}
+		n.becomeFollower(m.Term, lead)
+	}
+	return true
+}
+
+func (n *Node) stepLowerTerm(m Message) {
+	switch {
+	case m.Type == MsgHeartbeat || m.Type == MsgApp:
+		// Figure 2: reply with our term, so that a stale leader steps down.
+		n.send(Message{Type: MsgAppResp, To: m.From})
+	case m.Type == MsgPreVote:
+		n.send(Message{Type: MsgPreVoteResp, To: m.From, Term: n.term, Reject: true})
+	case m.Type == MsgVote:
+		n.send(Message{Type: MsgVoteResp, To: m.From, Reject: true})
+	case m.Type == MsgVoteResp && n.role == Candidate && n.cfg.Bugs.Has(BugCountStaleVotes):
+		// Bug: a vote granted for an earlier term of ours is counted now.
+		n.step(n, m)
+	}
+}
+
+func (n *Node) handleVoteRequest(m Message) {
+	pre := m.Type == MsgPreVote
+	canVote := n.vote == m.From || (n.vote == None && n.lead == None) || (pre && m.Term > n.term)
+	grant := canVote && n.log.isUpToDate(m.Index, m.LogTerm)
+	respType := MsgVoteResp
+	if pre {
+		respType = MsgPreVoteResp
+	}
+	// A pre-vote answer carries the term asked for, so the pre-candidate
+	// recognizes it; a vote answer carries our (equal) term.
+	resp := Message{Type: respType, To: m.From, Term: m.Term, Reject: !grant}
+	if !grant {
+		resp.Term = n.term
+		if pre {
+			n.send(resp)
+		} else {
+			n.sendAfterPersist(resp)
+		}
+		return
+	}
+	if pre {
+		n.send(resp)
+		return
+	}
+	n.electionElapsed = 0
+	n.vote = m.From
+	// Figure 2: the vote must be on stable storage before the answer leaves.
+	n.sendAfterPersist(resp)
+}
+
+func stepFollower(n *Node, m Message) {
+	switch m.Type {
+	case MsgApp:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.handleAppendEntries(m)
+	case MsgHeartbeat:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.commitTo(min(m.Commit, n.log.lastIndex()))
+		n.send(Message{Type: MsgHeartbeatResp, To: m.From})
+	}
+}
+
+func stepCandidate(n *Node, m Message) {
+	switch m.Type {
+	case MsgApp:
+		n.becomeFollower(m.Term, m.From)
+		n.handleAppendEntries(m)
+	case MsgHeartbeat:
+		n.becomeFollower(m.Term, m.From)
+		stepFollower(n, m)
+	case MsgPreVoteResp, MsgVoteResp:
+		pre := n.role == PreCandidate
+		if pre != (m.Type == MsgPreVoteResp) {
+			return
+		}
+		if n.recordVote(m.From, !m.Reject) {
+			n.wonElection(pre)
+		} else if n.lostElection() {
+			n.becomeFollower(n.term, None)
+		}
+	}
+}
+
+func (n *Node) handleAppendEntries(m Message) {
+	if m.Index < n.commit {
+		// Everything up to our commit index is settled: say so.
+		n.sendAfterPersist(Message{Type: MsgAppResp, To: m.From, Index: n.commit})
+		return
+	}
+	if !n.log.matchTerm(m.Index, m.LogTerm) && !n.skipConsistencyCheck(m) {
+		// §5.3: reject, with a hint for the fast back-off: the last index at
+		// or before prevLogIndex whose term is at most prevLogTerm.
+		hint, hintTerm := n.log.findConflictByTerm(min(m.Index, n.log.lastIndex()), m.LogTerm)
+		n.send(Message{Type: MsgAppResp, To: m.From, Index: m.Index, Reject: true, Hint: hint, LogTerm: hintTerm})
+		return
+	}
+	lastNew := m.Index + uint64(len(m.Entries))
+	if len(m.Entries) > 0 {
+		if n.cfg.Bugs.Has(BugTruncateWithoutConflict) {
+			// Bug: drop everything after prevLogIndex, matching or not.
+			n.log.truncateAndAppend(m.Entries)
+			n.stableIndex = min(n.stableIndex, m.Index)
+		} else if c := n.log.findConflict(m.Entries); c != 0 {
+			// §5.3: delete the conflicting entry and all that follow it.
+			n.log.truncateAndAppend(m.Entries[c-m.Entries[0].Index:])
+			n.stableIndex = min(n.stableIndex, c-1)
+		}
+	}
+	// Figure 2, AppendEntries step 5: commit = min(leaderCommit, index of last new entry).
+	n.commitTo(min(m.Commit, lastNew))
+	n.sendAfterPersist(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
+}
+
+// skipConsistencyCheck is the skip-log-consistency-check bug: accept an append
+// whose prevLogIndex we hold, whatever its term.
+func (n *Node) skipConsistencyCheck(m Message) bool {
+	return n.cfg.Bugs.Has(BugSkipLogConsistencyCheck) && m.Index <= n.log.lastIndex()
+}
+
+func (n *Node) commitTo(c uint64) {
+	if c > n.commit {
+		n.commit = c
+	}
+}
+
+func stepLeader(n *Node, m Message) {
+	i := n.voterIndex(m.From)
+	p := &n.prs[i]
+	switch m.Type {
+	case MsgAppResp:
+		p.RecentActive = true
+		if m.Reject {
+			n.handleAppendRejection(p, m)
+			return
+		}
+		if !p.maybeUpdate(m.Index) {
+			return
+		}
+		switch {
+		case p.State == StateProbe:
+			p.becomeReplicate()
+		case p.State == StateReplicate:
+			p.inflights.freeLE(m.Index)
+		}
+		if n.maybeCommit() {
+			n.bcastAppend(false)
+		} else {
+			n.maybeSendAppend(m.From, false)
+		}
+	case MsgHeartbeatResp:
+		p.RecentActive = true
+		p.ProbeSent = false
+		if p.Match < n.log.lastIndex() {
+			if p.State == StateReplicate && p.Match == p.matchAtHeartbeat && p.inflights.count > 0 {
+				// No acknowledgement for a whole heartbeat: appends were lost.
+				p.becomeProbe()
+			}
+			p.matchAtHeartbeat = p.Match
+			n.maybeSendAppend(m.From, true)
+		}
+	}
+}
+
+func (n *Node) handleAppendRejection(p *Progress, m Message) {
+	next := m.Hint
+	if m.LogTerm > 0 {
+		// Skip every entry of the follower's conflicting term at once.
+		next, _ = n.log.findConflictByTerm(m.Hint, m.LogTerm)
+	}
+	if p.maybeDecrTo(m.Index, next) {
+		if p.State == StateReplicate {
+			p.becomeProbe()
+		}
+		n.maybeSendAppend(m.From, true)
+	}
+}
+
+// maybeCommit advances the commit index to the highest index stored on a
+// quorum, but only if that entry is of the current term (§5.4.2, Figure 8).
+func (n *Node) maybeCommit() bool {
+	var buf [maxVoters]uint64
+	matches := buf[:len(n.prs)]
+	for i := range n.prs {
+		matches[i] = n.prs[i].Match
+	}
+	slices.Sort(matches)
+	mci := matches[len(matches)-n.quorum()]
+	if mci <= n.commit {
+		return false
+	}
+	if t, _ := n.log.term(mci); t != n.term && !n.cfg.Bugs.Has(BugCommitPreviousTerm) {
+		return false
+	}
+	n.commit = mci
+	return true
+}
+
+// bcastAppend sends every follower what it lacks; with sendIfEmpty, even
+// those that lack nothing hear from the leader (a new leader's first probe).
+func (n *Node) bcastAppend(sendIfEmpty bool) {
+	for _, v := range n.voters {
+		if v != n.id {
+			n.maybeSendAppend(v, sendIfEmpty)
+		}
+	}
+}
+
+func (n *Node) bcastHeartbeat() {
+	for i, v := range n.voters {
+		if v != n.id {
+			c := min(n.prs[i].Match, n.commit)
+			n.prs[i].sentCommit = max(n.prs[i].sentCommit, c)
+			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c})
+		}
+	}
+}
+
+// maybeSendAppend sends the follower what it lacks, unless flow control
+// pauses it. It sends an empty append with sendIfEmpty (a probe), or to tell
+// an idle follower a commit index it has not heard; a follower with appends
+// in flight learns it from the append that follows their acknowledgement.
+func (n *Node) maybeSendAppend(to ID, sendIfEmpty bool) bool {
+	p := &n.prs[n.voterIndex(to)]
+	if p.paused() {
+		return false
+	}
+	last := n.log.lastIndex()
+	hi := last + 1
+	if max := n.cfg.MaxEntriesPerMsg; max > 0 && p.Next+uint64(max) < hi {
+		hi = p.Next + uint64(max)
+	}
+	var ents []Entry
+	if p.Next <= last {
+		ents = n.log.slice(p.Next, hi)
+	}
+	bumpCommit := p.sentCommit < n.commit && p.inflights.count == 0
+	if len(ents) == 0 && !sendIfEmpty && !bumpCommit {
+		return false
+	}
+	p.sentCommit = n.commit
+	prevTerm, _ := n.log.term(p.Next - 1)
+	n.send(Message{Type: MsgApp, To: to, Index: p.Next - 1, LogTerm: prevTerm, Entries: ents, Commit: n.commit})
+	switch p.State {
+	case StateProbe:
+		p.ProbeSent = true
+	case StateReplicate:
+		if len(ents) > 0 {
+			p.Next = ents[len(ents)-1].Index + 1
+			p.inflights.add(p.Next - 1)
+		}
+	}
+	return true
+}
+
+func (n *Node) send(m Message) {
+	m.From = n.id
+	if m.Term == 0 && m.Type != MsgPreVote && m.Type != MsgPreVoteResp {
+		m.Term = n.term
+	}
+	n.msgs = append(n.msgs, m)
+}
+
+// sendAfterPersist queues a message that rests on state not yet durable (a
+// vote, a term, appended entries): the caller must hold it until the write of
+// the same Ready is durable. The ack-before-durable bug sends it at once.
+func (n *Node) sendAfterPersist(m Message) {
+	if n.cfg.Bugs.Has(BugAckBeforeDurable) {
+		n.send(m)
+		return
+	}
+	m.From = n.id
+	if m.Term == 0 {
+		m.Term = n.term
+	}
+	n.msgsAfterPersist = append(n.msgsAfterPersist, m)
+}
+
+// Ready is what a server asks of the outside after an input. Its message
+// slices are reused: they are valid only until the next call to the Node.
+type Ready struct {
+	// HardState is set when HardStateChanged: persist it.
+	HardState        HardState
+	HardStateChanged bool
+	// Entries must be written to the disk after it drops every entry at or
+	// after Entries[0].Index.
+	Entries []Entry
+	// Messages may be sent at once.
+	Messages []Message
+	// MessagesAfterPersist may be sent only once HardState and Entries of this
+	// Ready are durable.
+	MessagesAfterPersist []Message
+	// Committed entries are to be applied to the state machine, in order.
+	Committed []Entry
+}
+
+// HasReady reports whether Ready would return anything.
+func (n *Node) HasReady() bool {
+	return len(n.msgs) > 0 || len(n.msgsAfterPersist) > 0 || n.log.unstable <= n.log.lastIndex() ||
+		n.commit > n.applied || n.persistedHardState() != n.prevHS
+}
+
+func (n *Node) persistedHardState() HardState {
+	hs := n.hardState()
+	if n.cfg.Bugs.Has(BugForgetVoteOnRestart) {
+		hs.Vote = None
+	}
+	return hs
+}
+
+// Ready collects what the outside must do, and treats it as done: the entries
+// are taken as handed to storage and the committed entries as applied.
+func (n *Node) Ready() Ready {
+	rd := Ready{
+		Entries:              n.log.unstableEntries(),
+		Messages:             n.msgs,
+		MessagesAfterPersist: n.msgsAfterPersist,
+	}
+	if hs := n.persistedHardState(); hs != n.prevHS {
+		rd.HardState, rd.HardStateChanged = hs, true
+		n.prevHS = hs
+	}
+	if n.commit > n.applied {
+		rd.Committed = n.log.slice(n.applied+1, n.commit+1)
+		n.applied = n.commit
+	}
+	n.msgs = n.msgs[:0]
+	n.msgsAfterPersist = n.msgsAfterPersist[:0]
+	return rd
+}

@@ -1,0 +1,180 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+
+	"smrlab/core/check"
+	"smrlab/core/raft"
+)
+
+// ExpectKind is what an expectation asks of a run.
+type ExpectKind uint8
+
+// The expectations a scenario can state.
+const (
+	// ExpectNoViolation: every safety invariant holds.
+	ExpectNoViolation ExpectKind = iota + 1
+	// ExpectViolation: the named invariant is caught (a bug scenario).
+	ExpectViolation
+	// ExpectLeaderWithin: a leader serves the cluster within a time after a moment.
+	ExpectLeaderWithin
+	// ExpectStall: the liveness watchdog reports a stall.
+	ExpectStall
+	// ExpectNoStall: it never does.
+	ExpectNoStall
+	// ExpectCommittedAtLeast: the highest commit index reaches N by the end.
+	ExpectCommittedAtLeast
+	// ExpectAllOpsComplete: every client operation returned by the end.
+	ExpectAllOpsComplete
+	// ExpectCommitDuring: the cluster commits something in a window.
+	ExpectCommitDuring
+	// ExpectNoCommitDuring: the named servers commit nothing in a window.
+	ExpectNoCommitDuring
+)
+
+// Expectation is one "expect" line.
+type Expectation struct {
+	Kind      ExpectKind
+	Line      int
+	Text      string
+	Invariant string
+	Within    int64
+	After     int64
+	From, To  int64
+	N         uint64
+	Servers   []raft.ID
+}
+
+var expectHelp = "no-violation, violation NAME, leader within DUR [after TIME], stall, no-stall, " +
+	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2"
+
+func (p *parser) parseExpect(kw token, args []token) error {
+	if len(args) == 0 {
+		return p.errAt(kw, "expect what? (%s)", expectHelp)
+	}
+	e := Expectation{Line: p.line, Text: strings.Join(texts(args), " ")}
+	var err error
+	switch what := args[0]; what.text {
+	case "no-violation", "stall", "no-stall", "all-ops-complete":
+		e.Kind = map[string]ExpectKind{"no-violation": ExpectNoViolation, "stall": ExpectStall,
+			"no-stall": ExpectNoStall, "all-ops-complete": ExpectAllOpsComplete}[what.text]
+		if len(args) > 1 {
+			err = p.errAt(args[1], "unexpected %q after %s", args[1].text, what.text)
+		}
+	case "violation":
+		e.Kind = ExpectViolation
+		err = p.expectViolation(what, args[1:], &e)
+	case "leader":
+		e.Kind = ExpectLeaderWithin
+		err = p.expectLeader(what, args[1:], &e)
+	case "committed":
+		e.Kind = ExpectCommittedAtLeast
+		err = p.expectCommitted(what, args[1:], &e)
+	case "commit":
+		e.Kind = ExpectCommitDuring
+		err = p.expectWindow(what, args[1:], &e)
+	case "no-commit":
+		e.Kind = ExpectNoCommitDuring
+		err = p.expectNoCommit(what, args[1:], &e)
+	default:
+		err = p.errAt(what, "unknown expectation %q (known: %s)", what.text, expectHelp)
+	}
+	if err != nil {
+		return err
+	}
+	p.sc.Expect = append(p.sc.Expect, e)
+	return nil
+}
+
+func (p *parser) expectViolation(what token, args []token, e *Expectation) error {
+	if len(args) != 1 {
+		return p.errAt(what, "violation takes an invariant name, like: expect violation ElectionSafety")
+	}
+	if !check.Known(args[0].text) {
+		return p.errAt(args[0], "unknown invariant %q (known: %s)", args[0].text,
+			strings.Join(check.Invariants, ", "))
+	}
+	e.Invariant = args[0].text
+	return nil
+}
+
+func (p *parser) expectLeader(what token, args []token, e *Expectation) error {
+	if len(args) != 2 && len(args) != 4 || args[0].text != "within" || (len(args) == 4 && args[2].text != "after") {
+		return p.errAt(what, "write: expect leader within 1s [after 2s]")
+	}
+	var err error
+	if e.Within, err = parseDuration(args[1].text); err != nil {
+		return p.errAt(args[1], "%v", err)
+	}
+	if len(args) == 4 {
+		if e.After, err = parseDuration(args[3].text); err != nil {
+			return p.errAt(args[3], "%v", err)
+		}
+	}
+	return nil
+}
+
+func (p *parser) expectCommitted(what token, args []token, e *Expectation) error {
+	if len(args) != 2 || args[0].text != ">=" {
+		return p.errAt(what, "write: expect committed >= 100")
+	}
+	n, err := parseInt(args[1].text, 0, 1<<40)
+	if err != nil {
+		return p.errAt(args[1], "%v", err)
+	}
+	e.N = uint64(n)
+	return nil
+}
+
+// expectWindow reads "during T1..T2".
+func (p *parser) expectWindow(what token, args []token, e *Expectation) error {
+	if len(args) != 2 || args[0].text != "during" {
+		return p.errAt(what, "write: expect %s during 3s..6s", what.text)
+	}
+	lo, hi, err := parseRange(args[1].text)
+	if err != nil || lo == hi {
+		return p.errAt(args[1], "want a window like 3s..6s, not %q", args[1].text)
+	}
+	e.From, e.To = lo, hi
+	return nil
+}
+
+func (p *parser) expectNoCommit(what token, args []token, e *Expectation) error {
+	i := 0
+	for i < len(args) && args[i].text != "during" {
+		i++
+	}
+	if i == 0 || i == len(args) {
+		return p.errAt(what, "write: expect no-commit S1 S2 during 3s..6s")
+	}
+	for _, t := range args[:i] {
+		for _, part := range strings.Split(t.text, ",") {
+			id, err := p.serverID(part)
+			if err != nil {
+				return p.errAt(t, "%v", err)
+			}
+			e.Servers = append(e.Servers, id)
+		}
+	}
+	return p.expectWindow(what, args[i:], e)
+}
+
+// Outcome is the verdict on one expectation.
+type Outcome struct {
+	Expectation
+	Passed bool
+	Detail string
+}
+
+func (o Outcome) String() string {
+	mark := "ok  "
+	if !o.Passed {
+		mark = "FAIL"
+	}
+	line := ""
+	if o.Line > 0 {
+		line = fmt.Sprintf(" (line %d)", o.Line)
+	}
+	return fmt.Sprintf("%s expect %s%s: %s", mark, o.Text, line, o.Detail)
+}

@@ -1,0 +1,251 @@
+package scenario
+
+import (
+	"fmt"
+
+	"smrlab/core/check"
+	"smrlab/core/raft"
+	"smrlab/core/sim"
+	"smrlab/core/trace"
+)
+
+// RunOptions change how a scenario runs without changing the scenario.
+type RunOptions struct {
+	// Seed replaces the scenario's seed when SeedSet.
+	Seed    uint64
+	SeedSet bool
+	// Bugs are switched on in every server, on top of the scenario's own.
+	Bugs raft.Bugs
+	// Actions are extra (user) actions, applied after the scenario's own at
+	// the same time.
+	Actions []sim.Action
+	// Until stops the run early (0: at the scenario's duration).
+	Until int64
+	// KeepEvents keeps every event in memory; Sink streams them.
+	KeepEvents bool
+	Sink       func(*trace.Event) error
+}
+
+// Result is what a run showed.
+type Result struct {
+	Scenario   *Scenario
+	Seed       uint64
+	Bugs       raft.Bugs
+	World      *sim.World
+	Outcomes   []Outcome
+	Passed     bool
+	Violation  *check.Violation
+	Liveness   []*check.Violation
+	Events     uint64
+	EventsHash uint64
+	StateHash  uint64
+	EndTime    int64
+}
+
+// World builds the simulator for a scenario under the options.
+func World(sc *Scenario, opt RunOptions) (*sim.World, error) {
+	cfg := sc.Config
+	cfg.Seed = sc.Seed
+	if opt.SeedSet {
+		cfg.Seed = opt.Seed
+	}
+	cfg.Nodes = append([]sim.NodeOptions(nil), cfg.Nodes...)
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].Bugs |= opt.Bugs
+	}
+	cfg.KeepEvents = opt.KeepEvents
+	actions := append(append([]sim.Action(nil), sc.Actions...), opt.Actions...)
+	w, err := sim.New(cfg, actions)
+	if err != nil {
+		return nil, err
+	}
+	w.Recorder().Sink = opt.Sink
+	return w, nil
+}
+
+// Run runs a scenario to its end (or its first violation) and judges its
+// expectations.
+func Run(sc *Scenario, opt RunOptions) (*Result, error) {
+	w, err := World(sc, opt)
+	if err != nil {
+		return nil, err
+	}
+	end := sc.Duration
+	if opt.Until > 0 {
+		end = min(opt.Until, end)
+	}
+	j := newJudge(sc, w)
+	sample := w.Config().TickMicros
+	for t := int64(0); ; t += sample {
+		t = min(t, end)
+		w.RunUntil(t)
+		if w.Violation() != nil {
+			break
+		}
+		j.sample(t)
+		if t == end {
+			break
+		}
+	}
+	if err := w.Recorder().SinkErr; err != nil {
+		return nil, fmt.Errorf("writing events: %w", err)
+	}
+	r := &Result{Scenario: sc, Seed: w.Config().Seed, Bugs: opt.Bugs, World: w, Violation: w.Violation(),
+		Liveness: w.Liveness(), Events: w.Recorder().Count(), EventsHash: w.Recorder().Sum(),
+		StateHash: w.StateHash(), EndTime: w.Now()}
+	r.Outcomes, r.Passed = j.verdict()
+	return r, nil
+}
+
+// judge watches a run at regular samples and rules on each expectation.
+type judge struct {
+	sc        *Scenario
+	w         *sim.World
+	leaderAt  []int64  // per expectation: when a leader was seen in its window (-1: not yet)
+	startC    []uint64 // commit at a window's start
+	maxC      []uint64 // highest commit seen inside the window
+	started   []bool
+	maxCommit uint64
+}
+
+func newJudge(sc *Scenario, w *sim.World) *judge {
+	n := len(sc.Expect)
+	j := &judge{sc: sc, w: w, leaderAt: make([]int64, n), startC: make([]uint64, n), maxC: make([]uint64, n),
+		started: make([]bool, n)}
+	for i := range j.leaderAt {
+		j.leaderAt[i] = -1
+	}
+	return j
+}
+
+func (j *judge) sample(t int64) {
+	views := j.w.Servers()
+	for _, v := range views {
+		j.maxCommit = max(j.maxCommit, v.Status.Commit)
+	}
+	for i := range j.sc.Expect {
+		e := &j.sc.Expect[i]
+		switch e.Kind {
+		case ExpectLeaderWithin:
+			if j.leaderAt[i] < 0 && t >= e.After && t <= e.After+e.Within && servingLeader(views) {
+				j.leaderAt[i] = t
+			}
+		case ExpectCommitDuring:
+			j.window(i, t, e, j.maxCommit)
+		case ExpectNoCommitDuring:
+			c := uint64(0)
+			for _, id := range e.Servers {
+				c = max(c, views[id-1].Status.Commit)
+			}
+			j.window(i, t, e, c)
+		}
+	}
+}
+
+func (j *judge) window(i int, t int64, e *Expectation, c uint64) {
+	if t < e.From || t > e.To {
+		return
+	}
+	if !j.started[i] {
+		j.started[i], j.startC[i], j.maxC[i] = true, c, c
+		return
+	}
+	j.maxC[i] = max(j.maxC[i], c)
+}
+
+// servingLeader reports whether a running server leads in the highest term
+// any running server knows.
+func servingLeader(views []sim.ServerView) bool {
+	var top uint64
+	lead := false
+	for _, v := range views {
+		if !v.Up {
+			continue
+		}
+		if v.Status.Term > top {
+			top, lead = v.Status.Term, false
+		}
+		if v.Status.Term == top && v.Status.Role == raft.Leader {
+			lead = true
+		}
+	}
+	return lead
+}
+
+func (j *judge) verdict() ([]Outcome, bool) {
+	v := j.w.Violation()
+	expectedViolation := false
+	for _, e := range j.sc.Expect {
+		if e.Kind == ExpectViolation && v != nil && v.Invariant == e.Invariant {
+			expectedViolation = true
+		}
+	}
+	all := true
+	var out []Outcome
+	for i, e := range j.sc.Expect {
+		o := Outcome{Expectation: e}
+		switch {
+		case e.Kind == ExpectViolation || e.Kind == ExpectNoViolation:
+			o.Passed, o.Detail = j.judgeViolation(e, v)
+		case v != nil && expectedViolation:
+			o.Passed, o.Detail = true, "not judged: the run stopped at the expected violation"
+		case v != nil:
+			o.Passed, o.Detail = false, "not reached: the run stopped at a violation"
+		default:
+			o.Passed, o.Detail = j.judge(i, e)
+		}
+		all = all && o.Passed
+		out = append(out, o)
+	}
+	return out, all
+}
+
+func (j *judge) judgeViolation(e Expectation, v *check.Violation) (bool, string) {
+	if e.Kind == ExpectNoViolation {
+		if v == nil {
+			return true, "every invariant held"
+		}
+		return false, v.Error()
+	}
+	switch {
+	case v == nil:
+		return false, "no violation was seen"
+	case v.Invariant != e.Invariant:
+		return false, "another invariant broke: " + v.Error()
+	}
+	return true, fmt.Sprintf("caught at event %d (t=%s)", v.Event, check.FormatMicros(v.Time))
+}
+
+func (j *judge) judge(i int, e Expectation) (bool, string) {
+	switch e.Kind {
+	case ExpectLeaderWithin:
+		if j.leaderAt[i] >= 0 {
+			return true, fmt.Sprintf("leader serving at t=%s", check.FormatMicros(j.leaderAt[i]))
+		}
+		return false, fmt.Sprintf("no leader between %s and %s", check.FormatMicros(e.After),
+			check.FormatMicros(e.After+e.Within))
+	case ExpectStall, ExpectNoStall:
+		l := j.w.Liveness()
+		if (len(l) > 0) == (e.Kind == ExpectStall) {
+			if len(l) > 0 {
+				return true, l[0].Explanation
+			}
+			return true, "no stall"
+		}
+		if len(l) > 0 {
+			return false, l[0].Explanation
+		}
+		return false, "the watchdog saw no stall"
+	case ExpectCommittedAtLeast:
+		return j.maxCommit >= e.N, fmt.Sprintf("highest commit index %d", j.maxCommit)
+	case ExpectAllOpsComplete:
+		st := j.w.Stats()
+		open := st.OpsStarted - st.OpsOK
+		return open == 0 && st.OpsStarted > 0, fmt.Sprintf("%d of %d operations returned", st.OpsOK, st.OpsStarted)
+	case ExpectCommitDuring:
+		return j.maxC[i] > j.startC[i], fmt.Sprintf("commit index %d -> %d", j.startC[i], j.maxC[i])
+	case ExpectNoCommitDuring:
+		return j.maxC[i] <= j.startC[i], fmt.Sprintf("commit index %d -> %d", j.startC[i], j.maxC[i])
+	}
+	return false, "unknown expectation"
+}

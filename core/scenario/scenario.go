@@ -1,0 +1,586 @@
+// Package scenario reads scenario files: a cluster, its options and network,
+// a workload, a timed list of faults and actions, and what the run must show.
+// A scenario compiles into a simulator configuration and actions; Run drives
+// the simulator and judges the expectations. The language is documented in
+// README.md ("Scenario files").
+package scenario
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"smrlab/core/raft"
+	"smrlab/core/sim"
+)
+
+// Limits on scenario files.
+const (
+	SourceBytesMax  = 1 << 20
+	ActionsMax      = 100_000
+	DefaultDuration = 10 * sim.Second
+)
+
+// Scenario is a parsed scenario file.
+type Scenario struct {
+	Name        string
+	Description string
+	File        string
+	Source      string
+	// Seed is the scenario's default seed; a run may override it.
+	Seed     uint64
+	Duration int64
+	Config   sim.Config
+	Actions  []sim.Action
+	Expect   []Expectation
+}
+
+// nodeTiming keeps durations until the tick is known.
+type nodeTiming struct {
+	election, heartbeat int64
+	line                int
+}
+
+type parser struct {
+	sc      *Scenario
+	file    string
+	line    int
+	timing  []nodeTiming
+	seenAny bool // a line that depends on the server count was read
+	raw     []rawAction
+	every   []rawEvery
+	servers int
+}
+
+// rawAction is an action line before it is put in time order.
+type rawAction struct {
+	at   int64
+	line int
+	toks []token
+}
+
+// Parse reads a scenario. Errors carry file:line:column.
+func Parse(file string, src []byte) (*Scenario, error) {
+	if len(src) > SourceBytesMax {
+		return nil, &Error{File: file, Line: 1, Msg: fmt.Sprintf("file is %d bytes, over the limit of %d", len(src), SourceBytesMax)}
+	}
+	p := &parser{file: file, servers: 5}
+	p.sc = &Scenario{File: file, Source: string(src), Seed: 1, Duration: DefaultDuration}
+	p.sc.Config = sim.DefaultConfig(5)
+	p.resetTiming()
+	for i, line := range strings.Split(string(src), "\n") {
+		p.line = i + 1
+		if err := p.parseLine(tokenize(line)); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	return p.sc, nil
+}
+
+func (p *parser) errAt(t token, format string, args ...any) error {
+	return &Error{File: p.file, Line: p.line, Col: t.col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) resetTiming() {
+	p.timing = make([]nodeTiming, p.servers)
+	for i := range p.timing {
+		p.timing[i] = nodeTiming{election: 150 * sim.Millisecond, heartbeat: 50 * sim.Millisecond}
+	}
+}
+
+func (p *parser) parseLine(toks []token) error {
+	if len(toks) == 0 {
+		return nil
+	}
+	kw, args := toks[0], toks[1:]
+	switch kw.text {
+	case "name":
+		return p.parseName(kw, args)
+	case "description":
+		p.sc.Description = strings.TrimSpace(strings.Join(texts(args), " "))
+		return nil
+	case "servers":
+		return p.parseServers(kw, args)
+	case "seed":
+		return p.parseSeed(kw, args)
+	case "duration":
+		return p.oneDuration(kw, args, &p.sc.Duration, sim.Millisecond)
+	case "tick":
+		return p.oneDuration(kw, args, &p.sc.Config.TickMicros, 100)
+	case "watchdog":
+		if len(args) == 1 && args[0].text == "off" {
+			p.sc.Config.WatchdogMicros = 0
+			return nil
+		}
+		return p.oneDuration(kw, args, &p.sc.Config.WatchdogMicros, sim.Millisecond)
+	case "check":
+		return p.parseCheck(kw, args)
+	case "options":
+		return p.parseOptions(kw, args)
+	case "bug":
+		return p.parseBug(kw, args)
+	case "network":
+		return p.parseNetwork(kw, args, &p.sc.Config.Net)
+	case "disk":
+		return p.parseDisk(kw, args)
+	case "workload":
+		return p.parseWorkload(kw, args)
+	case "at":
+		return p.parseAt(kw, args)
+	case "every":
+		return p.parseEvery(kw, args)
+	case "expect":
+		return p.parseExpect(kw, args)
+	}
+	return p.errAt(kw, "unknown directive %q (known: name, description, servers, seed, duration, tick, "+
+		"options, bug, network, disk, workload, watchdog, check, at, every, expect)", kw.text)
+}
+
+func texts(ts []token) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.text
+	}
+	return out
+}
+
+func (p *parser) parseName(kw token, args []token) error {
+	if len(args) != 1 {
+		return p.errAt(kw, "name takes one word, like: name leader-crash")
+	}
+	p.sc.Name = args[0].text
+	return nil
+}
+
+func (p *parser) parseServers(kw token, args []token) error {
+	if len(args) != 1 {
+		return p.errAt(kw, "servers takes a count, like: servers 5")
+	}
+	if p.seenAny {
+		return p.errAt(kw, "servers must come before options, bug and actions")
+	}
+	n, err := parseInt(args[0].text, 1, sim.ServersMax)
+	if err != nil {
+		return p.errAt(args[0], "servers: %v", err)
+	}
+	p.servers = int(n)
+	keep := p.sc.Config
+	p.sc.Config = sim.DefaultConfig(p.servers)
+	p.sc.Config.Net, p.sc.Config.Disk, p.sc.Config.Workload = keep.Net, keep.Disk, keep.Workload
+	p.sc.Config.TickMicros, p.sc.Config.WatchdogMicros, p.sc.Config.Check = keep.TickMicros, keep.WatchdogMicros, keep.Check
+	p.resetTiming()
+	return nil
+}
+
+func (p *parser) parseSeed(kw token, args []token) error {
+	if len(args) != 1 {
+		return p.errAt(kw, "seed takes a number")
+	}
+	v, err := parseInt(args[0].text, 0, 1<<62)
+	if err != nil {
+		return p.errAt(args[0], "seed: %v", err)
+	}
+	p.sc.Seed = uint64(v)
+	return nil
+}
+
+func (p *parser) oneDuration(kw token, args []token, dst *int64, min int64) error {
+	if len(args) != 1 {
+		return p.errAt(kw, "%s takes one duration, like: %s 10s", kw.text, kw.text)
+	}
+	d, err := parseDuration(args[0].text)
+	if err != nil {
+		return p.errAt(args[0], "%v", err)
+	}
+	if d < min {
+		return p.errAt(args[0], "%s must be at least %dus", kw.text, min)
+	}
+	*dst = d
+	return nil
+}
+
+func (p *parser) parseCheck(kw token, args []token) error {
+	if len(args) != 1 {
+		return p.errAt(kw, "check takes on or off")
+	}
+	b, err := parseBool(args[0].text)
+	if err != nil {
+		return p.errAt(args[0], "check: %v", err)
+	}
+	p.sc.Config.Check = b
+	return nil
+}
+
+// keyValue splits "key=value".
+func (p *parser) keyValue(t token) (string, string, error) {
+	k, v, ok := strings.Cut(t.text, "=")
+	if !ok || k == "" || v == "" {
+		return "", "", p.errAt(t, "want key=value, not %q", t.text)
+	}
+	return k, v, nil
+}
+
+// servers parses a target list that must name servers at parse time
+// (options, bugs): S1, S2,S3 or all.
+func (p *parser) fixedServers(t token) ([]int, error) {
+	if t.text == "all" {
+		out := make([]int, p.servers)
+		for i := range out {
+			out[i] = i
+		}
+		return out, nil
+	}
+	var out []int
+	for _, part := range strings.Split(t.text, ",") {
+		id, err := p.serverID(part)
+		if err != nil {
+			return nil, p.errAt(t, "%v", err)
+		}
+		out = append(out, int(id)-1)
+	}
+	return out, nil
+}
+
+func (p *parser) serverID(s string) (raft.ID, error) {
+	if len(s) < 2 || (s[0] != 'S' && s[0] != 's') {
+		return 0, fmt.Errorf("want a server like S1, not %q", s)
+	}
+	n, err := parseInt(s[1:], 1, int64(p.servers))
+	if err != nil {
+		return 0, fmt.Errorf("no server %q in a cluster of %d (S1..S%d)", s, p.servers, p.servers)
+	}
+	return raft.ID(n), nil
+}
+
+func (p *parser) parseOptions(kw token, args []token) error {
+	if len(args) < 2 {
+		return p.errAt(kw, "options takes servers and key=value pairs, like: options all prevote=on")
+	}
+	p.seenAny = true
+	targets, err := p.fixedServers(args[0])
+	if err != nil {
+		return err
+	}
+	for _, t := range args[1:] {
+		if err := p.parseOption(t, targets); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) parseOption(t token, targets []int) error {
+	k, v, err := p.keyValue(t)
+	if err != nil {
+		return err
+	}
+	nodes := p.sc.Config.Nodes
+	switch k {
+	case "prevote", "checkquorum":
+		b, err := parseBool(v)
+		if err != nil {
+			return p.errAt(t, "%s: %v", k, err)
+		}
+		for _, i := range targets {
+			if k == "prevote" {
+				nodes[i].PreVote = b
+			} else {
+				nodes[i].CheckQuorum = b
+			}
+		}
+	case "election", "heartbeat":
+		d, err := parseDuration(v)
+		if err != nil || d <= 0 {
+			return p.errAt(t, "%s: want a positive duration, not %q", k, v)
+		}
+		for _, i := range targets {
+			if k == "election" {
+				p.timing[i].election = d
+			} else {
+				p.timing[i].heartbeat = d
+			}
+			p.timing[i].line = p.line
+		}
+	case "inflight", "batch":
+		n, err := parseInt(v, 0, 4096)
+		if err != nil || (k == "inflight" && n == 0) {
+			return p.errAt(t, "%s: want a whole number from %d to 4096", k, map[bool]int{true: 1, false: 0}[k == "inflight"])
+		}
+		for _, i := range targets {
+			if k == "inflight" {
+				nodes[i].MaxInflightMsgs = int(n)
+			} else {
+				nodes[i].MaxEntriesPerMsg = int(n)
+			}
+		}
+	default:
+		return p.errAt(t, "unknown option %q (known: prevote, checkquorum, election, heartbeat, inflight, batch)", k)
+	}
+	return nil
+}
+
+func (p *parser) parseBug(kw token, args []token) error {
+	if len(args) < 2 {
+		return p.errAt(kw, "bug takes servers and toggle names, like: bug all commit-previous-term")
+	}
+	p.seenAny = true
+	targets, err := p.fixedServers(args[0])
+	if err != nil {
+		return err
+	}
+	for _, t := range args[1:] {
+		b, err := raft.ParseBug(t.text)
+		if err != nil {
+			return p.errAt(t, "%v", err)
+		}
+		for _, i := range targets {
+			p.sc.Config.Nodes[i].Bugs = p.sc.Config.Nodes[i].Bugs.With(b)
+		}
+	}
+	return nil
+}
+
+func (p *parser) parseNetwork(kw token, args []token, lp *sim.LinkParams) error {
+	if len(args) == 0 {
+		return p.errAt(kw, "%s takes key=value pairs, like: latency=1ms..5ms loss=1%%", kw.text)
+	}
+	for _, t := range args {
+		if err := p.parseLinkParam(t, lp); err != nil {
+			return err
+		}
+	}
+	if err := lp.Validate(); err != nil {
+		return p.errAt(kw, "%v", err)
+	}
+	return nil
+}
+
+func (p *parser) parseLinkParam(t token, lp *sim.LinkParams) error {
+	k, v, err := p.keyValue(t)
+	if err != nil {
+		return err
+	}
+	switch k {
+	case "latency":
+		lo, hi, err := parseRange(v)
+		if err != nil {
+			return p.errAt(t, "latency: %v", err)
+		}
+		lp.LatencyMinMicros, lp.LatencyMaxMicros = lo, hi
+	case "loss", "duplicate", "reorder":
+		ppm, err := parsePPM(v)
+		if err != nil {
+			return p.errAt(t, "%s: %v", k, err)
+		}
+		switch k {
+		case "loss":
+			lp.LossPPM = ppm
+		case "duplicate":
+			lp.DuplicatePPM = ppm
+		default:
+			lp.ReorderPPM = ppm
+		}
+	case "reorder-delay":
+		d, err := parseDuration(v)
+		if err != nil {
+			return p.errAt(t, "reorder-delay: %v", err)
+		}
+		lp.ReorderDelayMicros = d
+	default:
+		return p.errAt(t, "unknown network setting %q (known: latency, loss, duplicate, reorder, reorder-delay)", k)
+	}
+	return nil
+}
+
+func (p *parser) parseDisk(kw token, args []token) error {
+	if len(args) != 1 || !strings.HasPrefix(args[0].text, "latency=") {
+		return p.errAt(kw, "disk takes latency=RANGE, like: disk latency=200us..1ms")
+	}
+	lo, hi, err := parseRange(strings.TrimPrefix(args[0].text, "latency="))
+	if err != nil {
+		return p.errAt(args[0], "%v", err)
+	}
+	p.sc.Config.Disk = sim.DiskParams{LatencyMinMicros: lo, LatencyMaxMicros: hi}
+	return nil
+}
+
+func (p *parser) parseWorkload(kw token, args []token) error {
+	wl := &p.sc.Config.Workload
+	for _, t := range args {
+		k, v, err := p.keyValue(t)
+		if err != nil {
+			return err
+		}
+		if err := p.workloadSetting(t, wl, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *parser) workloadSetting(t token, wl *sim.Workload, k, v string) error {
+	var err error
+	var n int64
+	switch k {
+	case "clients":
+		n, err = parseInt(v, 0, sim.ClientsMax)
+		wl.Clients = int(n)
+	case "inflight":
+		n, err = parseInt(v, 1, sim.ClientInflightMax)
+		wl.Inflight = int(n)
+	case "rate":
+		n, err = parseInt(strings.TrimSuffix(v, "/s"), 0, 10_000_000)
+		wl.RatePerSec = n
+	case "writes":
+		var ppm uint32
+		ppm, err = parsePPM(v)
+		wl.WritePPM = ppm
+	case "keys":
+		n, err = parseInt(v, 1, sim.KeysMax)
+		wl.Keys = int(n)
+	case "value":
+		n, err = parseInt(strings.TrimSuffix(v, "B"), 0, sim.ValueBytesMax)
+		wl.ValueBytes = int(n)
+	case "timeout", "start", "stop":
+		n, err = parseDuration(v)
+		switch k {
+		case "timeout":
+			wl.TimeoutMicros = n
+		case "start":
+			wl.StartMicros = n
+		default:
+			wl.StopMicros = n
+		}
+	default:
+		return p.errAt(t, "unknown workload setting %q (known: clients, inflight, rate, writes, keys, value, timeout, start, stop)", k)
+	}
+	if err != nil {
+		return p.errAt(t, "%s: %v", k, err)
+	}
+	return nil
+}
+
+func (p *parser) parseAt(kw token, args []token) error {
+	if len(args) < 2 {
+		return p.errAt(kw, "at takes a time and an action, like: at 2s crash leader")
+	}
+	p.seenAny = true
+	at, err := parseDuration(args[0].text)
+	if err != nil {
+		return p.errAt(args[0], "%v", err)
+	}
+	if len(p.raw) >= ActionsMax {
+		return p.errAt(kw, "more than %d actions", ActionsMax)
+	}
+	p.raw = append(p.raw, rawAction{at: at, line: p.line, toks: args[1:]})
+	return nil
+}
+
+// parseEvery expands "every 1s [from 2s] [until 8s] ACTION" into actions.
+func (p *parser) parseEvery(kw token, args []token) error {
+	if len(args) < 2 {
+		return p.errAt(kw, "every takes a period and an action, like: every 1s from 2s until 8s crash random")
+	}
+	p.seenAny = true
+	period, err := parseDuration(args[0].text)
+	if err != nil || period <= 0 {
+		return p.errAt(args[0], "every: want a positive period, not %q", args[0].text)
+	}
+	from, until := period, int64(-1)
+	rest := args[1:]
+	for len(rest) >= 2 && (rest[0].text == "from" || rest[0].text == "until") {
+		d, err := parseDuration(rest[1].text)
+		if err != nil {
+			return p.errAt(rest[1], "%v", err)
+		}
+		if rest[0].text == "from" {
+			from = d
+		} else {
+			until = d
+		}
+		rest = rest[2:]
+	}
+	if len(rest) == 0 {
+		return p.errAt(kw, "every needs an action after its times")
+	}
+	p.every = append(p.every, rawEvery{period: period, from: from, until: until, line: p.line, toks: rest})
+	return nil
+}
+
+// rawEvery is an "every" line, expanded once the run's duration is known.
+type rawEvery struct {
+	period, from, until int64
+	line                int
+	toks                []token
+}
+
+func (p *parser) expandEvery() error {
+	for _, e := range p.every {
+		until := e.until
+		if until < 0 || until > p.sc.Duration {
+			until = p.sc.Duration
+		}
+		for t := e.from; t <= until; t += e.period {
+			if len(p.raw) >= ActionsMax {
+				return &Error{File: p.file, Line: e.line, Msg: fmt.Sprintf("every expands to more than %d actions", ActionsMax)}
+			}
+			p.raw = append(p.raw, rawAction{at: t, line: e.line, toks: e.toks})
+		}
+	}
+	return nil
+}
+
+func (p *parser) finish() error {
+	sc := p.sc
+	tick := sc.Config.TickMicros
+	for i, t := range p.timing {
+		n := &sc.Config.Nodes[i]
+		n.ElectionTicks = int(max(t.election/tick, 1))
+		n.HeartbeatTicks = int(max(t.heartbeat/tick, 1))
+		if n.ElectionTicks <= n.HeartbeatTicks {
+			return &Error{File: p.file, Line: max(t.line, 1), Msg: fmt.Sprintf(
+				"S%d: election timeout (%d ticks of %s) must be longer than the heartbeat (%d ticks)",
+				i+1, n.ElectionTicks, fmtDuration(tick), n.HeartbeatTicks)}
+		}
+	}
+	sc.Config.Seed = sc.Seed
+	if err := sc.Config.Validate(); err != nil {
+		return &Error{File: p.file, Line: 1, Msg: err.Error()}
+	}
+	if err := p.expandEvery(); err != nil {
+		return err
+	}
+	slices.SortStableFunc(p.raw, func(a, b rawAction) int { return cmp.Compare(a.at, b.at) })
+	net := sc.Config.Net
+	for _, r := range p.raw {
+		if r.at > sc.Duration {
+			p.line = r.line
+			return p.errAt(token{col: 1}, "action at %s is after the end of the run (duration %s)",
+				fmtDuration(r.at), fmtDuration(sc.Duration))
+		}
+		p.line = r.line
+		a, err := p.parseAction(r.at, r.toks, &net)
+		if err != nil {
+			return err
+		}
+		sc.Actions = append(sc.Actions, a)
+	}
+	if len(sc.Expect) == 0 {
+		sc.Expect = []Expectation{{Kind: ExpectNoViolation, Line: 0, Text: "no-violation (default)"}}
+	}
+	return nil
+}
+
+func fmtDuration(us int64) string {
+	switch {
+	case us%sim.Second == 0:
+		return fmt.Sprintf("%ds", us/sim.Second)
+	case us%sim.Millisecond == 0:
+		return fmt.Sprintf("%dms", us/sim.Millisecond)
+	}
+	return fmt.Sprintf("%dus", us)
+}

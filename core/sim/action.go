@@ -1,0 +1,104 @@
+package sim
+
+import (
+	"fmt"
+
+	"smrlab/core/raft"
+)
+
+// ActionKind is what an action does to the world.
+type ActionKind uint8
+
+// The actions a scenario, a user or a nemesis can take.
+const (
+	ActCrash ActionKind = iota + 1
+	ActRestart
+	ActPause
+	ActResume
+	ActIsolate
+	ActPartition
+	ActCut
+	ActHeal
+	ActNet
+	ActDisk
+	ActClock
+	ActCampaign
+	ActPropose
+	ActWorkload
+)
+
+// TargetKind says how a target picks a server when the action runs.
+type TargetKind uint8
+
+// Ways to name a server in an action.
+const (
+	// TargetID is one server by ID.
+	TargetID TargetKind = iota
+	// TargetLeader is the leader of the highest term among running servers.
+	TargetLeader
+	// TargetAll is every server.
+	TargetAll
+	// TargetRandom is one running server drawn from the fault stream.
+	TargetRandom
+	// TargetFollower is one running non-leader drawn from the fault stream.
+	TargetFollower
+)
+
+// Target names a server, directly or by its role at the time the action runs.
+type Target struct {
+	Kind TargetKind
+	ID   raft.ID
+}
+
+func (t Target) String() string {
+	switch t.Kind {
+	case TargetLeader:
+		return "leader"
+	case TargetAll:
+		return "all"
+	case TargetRandom:
+		return "random"
+	case TargetFollower:
+		return "follower"
+	}
+	return t.ID.String()
+}
+
+// Action is one timed change to the world. Which fields matter depends on Kind.
+type Action struct {
+	At   int64
+	Kind ActionKind
+	// Targets are the servers acted on (crash, restart, pause, resume,
+	// isolate, disk, clock, campaign, propose).
+	Targets []Target
+	// Groups are the sides of a partition; a server in no group keeps every link.
+	Groups [][]Target
+	// RandomHalves splits the servers into two random halves instead.
+	RandomHalves bool
+	// From and To name a link (cut, heal, net); Both covers both directions.
+	From, To Target
+	Both     bool
+	// Link says that a net or heal action applies to the From/To link only.
+	Link bool
+	Net  LinkParams
+	// SlowPercent multiplies disk latency (100 is normal).
+	SlowPercent int64
+	// DriftPPM changes a server's clock rate; SkewMicros sets its offset.
+	DriftPPM   int64
+	SkewMicros int64
+	// Key and Value are a proposal's command.
+	Key, Value string
+	// Workload: On starts or stops new operations; Rate, when not negative,
+	// sets the total rate (0 closed loop).
+	On   bool
+	Rate int64
+	// Text is the action as written, for the trace and the timeline.
+	Text string
+}
+
+func (a Action) String() string {
+	if a.Text != "" {
+		return a.Text
+	}
+	return fmt.Sprintf("action(%d)", a.Kind)
+}

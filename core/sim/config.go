@@ -1,0 +1,199 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+
+	"smrlab/core/raft"
+)
+
+// Units: all durations are integer microseconds, all probabilities integer
+// parts per million (determinism rule 3: no floats in decisions).
+const (
+	Millisecond int64 = 1000
+	Second      int64 = 1_000_000
+	// PPM is one million parts per million: certainty.
+	PPM = 1_000_000
+)
+
+// Limits on a world's size, checked by Validate.
+const (
+	ServersMax        = 9
+	ClientsMax        = 64
+	ClientInflightMax = 1024
+	KeysMax           = 1 << 20
+	ValueBytesMax     = 1 << 16
+	LatencyMaxMicros  = 60 * Second
+)
+
+// NodeOptions are one server's protocol options.
+type NodeOptions struct {
+	PreVote          bool
+	CheckQuorum      bool
+	ElectionTicks    int
+	HeartbeatTicks   int
+	MaxInflightMsgs  int
+	MaxEntriesPerMsg int
+	Bugs             raft.Bugs
+}
+
+// DefaultNodeOptions are the options of a fresh cluster: RaftScope's timing
+// (heartbeat 50ms, election timeout 150-300ms with a 10ms tick).
+func DefaultNodeOptions() NodeOptions {
+	return NodeOptions{PreVote: true, CheckQuorum: true, ElectionTicks: 15, HeartbeatTicks: 5,
+		MaxInflightMsgs: 8, MaxEntriesPerMsg: 256}
+}
+
+// LinkParams describe how a network link treats each message.
+type LinkParams struct {
+	LatencyMinMicros int64
+	LatencyMaxMicros int64
+	LossPPM          uint32
+	DuplicatePPM     uint32
+	// ReorderPPM is the chance that a message is held back by up to
+	// ReorderDelayMicros more, so that later messages overtake it.
+	ReorderPPM         uint32
+	ReorderDelayMicros int64
+}
+
+// DefaultLinkParams is a quiet local network.
+func DefaultLinkParams() LinkParams {
+	return LinkParams{LatencyMinMicros: 1 * Millisecond, LatencyMaxMicros: 5 * Millisecond,
+		ReorderDelayMicros: 20 * Millisecond}
+}
+
+// Validate reports a parameter out of range.
+func (p LinkParams) Validate() error {
+	switch {
+	case p.LatencyMinMicros < 0 || p.LatencyMaxMicros < p.LatencyMinMicros || p.LatencyMaxMicros > LatencyMaxMicros:
+		return fmt.Errorf("latency %d..%dus out of range (0 <= min <= max <= %ds)",
+			p.LatencyMinMicros, p.LatencyMaxMicros, LatencyMaxMicros/Second)
+	case p.LossPPM > PPM || p.DuplicatePPM > PPM || p.ReorderPPM > PPM:
+		return errors.New("a probability is over 100%")
+	case p.ReorderDelayMicros < 0 || p.ReorderDelayMicros > LatencyMaxMicros:
+		return errors.New("reorder delay out of range")
+	}
+	return nil
+}
+
+// DiskParams describe a server's disk: a flush makes every write issued
+// before it durable after a latency drawn from the range; writes issued
+// during a flush wait for the next one (group commit).
+type DiskParams struct {
+	LatencyMinMicros int64
+	LatencyMaxMicros int64
+}
+
+// DefaultDiskParams is a fast local SSD.
+func DefaultDiskParams() DiskParams {
+	return DiskParams{LatencyMinMicros: 200, LatencyMaxMicros: 1 * Millisecond}
+}
+
+// Workload describes the clients.
+type Workload struct {
+	Clients int
+	// Inflight is the number of operations each client keeps outstanding.
+	Inflight int
+	// RatePerSec is the total rate of new operations; 0 runs closed-loop,
+	// each client starting a new operation as soon as one returns.
+	RatePerSec int64
+	// WritePPM is the share of writes; the rest are reads through the log.
+	WritePPM   uint32
+	Keys       int
+	ValueBytes int
+	// StartMicros and StopMicros bound when clients start new operations
+	// (StopMicros 0: until the end). Operations already started still finish.
+	StartMicros   int64
+	StopMicros    int64
+	TimeoutMicros int64
+}
+
+// Config is everything a world is made of. Together with the actions it
+// fixes every event of a run.
+type Config struct {
+	Seed    uint64
+	Servers int
+	// Nodes holds each server's options; S1's at index 0.
+	Nodes      []NodeOptions
+	TickMicros int64
+	Net        LinkParams
+	Disk       DiskParams
+	Workload   Workload
+	// Check runs the safety invariants after every event.
+	Check bool
+	// WatchdogMicros is how long a connected quorum may stall before the
+	// liveness watchdog reports it; 0 turns the watchdog off.
+	WatchdogMicros int64
+	// KeepEvents keeps every event in memory (for timelines and traces).
+	KeepEvents bool
+}
+
+// DefaultConfig returns a five-server cluster on a quiet network.
+func DefaultConfig(servers int) Config {
+	c := Config{Servers: servers, TickMicros: 10 * Millisecond, Net: DefaultLinkParams(),
+		Disk: DefaultDiskParams(), Check: true, WatchdogMicros: 5 * Second, KeepEvents: true}
+	c.Workload = Workload{Inflight: 1, WritePPM: 700_000, Keys: 8, ValueBytes: 8, TimeoutMicros: 1 * Second}
+	for i := 0; i < servers; i++ {
+		c.Nodes = append(c.Nodes, DefaultNodeOptions())
+	}
+	return c
+}
+
+// Validate reports the first setting out of range.
+func (c *Config) Validate() error {
+	switch {
+	case c.Servers < 1 || c.Servers > ServersMax:
+		return fmt.Errorf("%d servers, want 1 to %d", c.Servers, ServersMax)
+	case len(c.Nodes) != c.Servers:
+		return fmt.Errorf("options for %d servers, want %d", len(c.Nodes), c.Servers)
+	case c.TickMicros < 100 || c.TickMicros > 10*Second:
+		return fmt.Errorf("tick %dus out of range (100us to 10s)", c.TickMicros)
+	case c.Disk.LatencyMinMicros < 0 || c.Disk.LatencyMaxMicros < c.Disk.LatencyMinMicros ||
+		c.Disk.LatencyMaxMicros > LatencyMaxMicros:
+		return fmt.Errorf("disk latency %d..%dus out of range", c.Disk.LatencyMinMicros, c.Disk.LatencyMaxMicros)
+	case c.WatchdogMicros < 0:
+		return errors.New("watchdog window must not be negative")
+	}
+	if err := c.Net.Validate(); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	for i, n := range c.Nodes {
+		rc := raftConfig(raft.ID(i+1), c.Servers, n, 0)
+		if err := rc.Validate(); err != nil {
+			return fmt.Errorf("S%d: %w", i+1, err)
+		}
+	}
+	return c.Workload.validate()
+}
+
+func (w *Workload) validate() error {
+	switch {
+	case w.Clients < 0 || w.Clients > ClientsMax:
+		return fmt.Errorf("workload: %d clients, want 0 to %d", w.Clients, ClientsMax)
+	case w.Clients == 0:
+		return nil
+	case w.Inflight < 1 || w.Inflight > ClientInflightMax:
+		return fmt.Errorf("workload: inflight %d, want 1 to %d", w.Inflight, ClientInflightMax)
+	case w.RatePerSec < 0 || w.RatePerSec > 10_000_000:
+		return fmt.Errorf("workload: rate %d/s out of range", w.RatePerSec)
+	case w.WritePPM > PPM:
+		return errors.New("workload: write share over 100%")
+	case w.Keys < 1 || w.Keys > KeysMax:
+		return fmt.Errorf("workload: %d keys, want 1 to %d", w.Keys, KeysMax)
+	case w.ValueBytes < 0 || w.ValueBytes > ValueBytesMax:
+		return fmt.Errorf("workload: value size %d, want 0 to %d", w.ValueBytes, ValueBytesMax)
+	case w.TimeoutMicros < Millisecond:
+		return errors.New("workload: client timeout under 1ms")
+	}
+	return nil
+}
+
+func raftConfig(id raft.ID, servers int, n NodeOptions, seed uint64) raft.Config {
+	voters := make([]raft.ID, servers)
+	for i := range voters {
+		voters[i] = raft.ID(i + 1)
+	}
+	return raft.Config{ID: id, Voters: voters, ElectionTicks: n.ElectionTicks, HeartbeatTicks: n.HeartbeatTicks,
+		PreVote: n.PreVote, CheckQuorum: n.CheckQuorum, MaxInflightMsgs: n.MaxInflightMsgs,
+		MaxEntriesPerMsg: n.MaxEntriesPerMsg, Seed: seed, Bugs: n.Bugs}
+}

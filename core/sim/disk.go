@@ -1,0 +1,99 @@
+package sim
+
+import (
+	"math/rand/v2"
+
+	"smrlab/core/raft"
+)
+
+// write is one Ready's worth of stable-storage work, with the messages that
+// may leave only once it is durable.
+type write struct {
+	hs    raft.HardState
+	hsSet bool
+	ents  []raft.Entry
+	msgs  []raft.Message
+}
+
+// disk is a server's simulated stable storage. It keeps what is durable apart
+// from what was written and not yet flushed: a crash loses the latter.
+type disk struct {
+	params  DiskParams
+	rng     *rand.Rand
+	durable raft.Durable
+	// flushing is the batch being made durable, due at flushDone; queued
+	// waits for the next flush (group commit).
+	flushing    []write
+	queued      []write
+	flushDone   int64
+	slowPercent int64
+	writes      uint64 // flushes completed, for the summary
+}
+
+func newDisk(p DiskParams, rng *rand.Rand) *disk {
+	return &disk{params: p, rng: rng, slowPercent: 100}
+}
+
+// busy reports whether a write is waiting to become durable.
+func (d *disk) busy() bool { return len(d.flushing) > 0 || len(d.queued) > 0 }
+
+// pending counts writes not yet durable.
+func (d *disk) pending() int { return len(d.flushing) + len(d.queued) }
+
+// latency draws one flush's duration.
+func (d *disk) latency() int64 {
+	l := between(d.rng, d.params.LatencyMinMicros, d.params.LatencyMaxMicros)
+	return l * d.slowPercent / 100
+}
+
+// submit queues a write; it reports whether a flush must be started now.
+func (d *disk) submit(w write) bool {
+	d.queued = append(d.queued, w)
+	return len(d.flushing) == 0
+}
+
+// startFlush moves the queued writes into a flush and returns its duration.
+func (d *disk) startFlush(now int64) int64 {
+	d.flushing, d.queued = d.queued, d.flushing[:0]
+	lat := d.latency()
+	d.flushDone = now + lat
+	return lat
+}
+
+// completeFlush makes the flushing batch durable and returns it; the caller
+// sends its messages. The returned slice is valid until the next startFlush.
+func (d *disk) completeFlush() []write {
+	done := d.flushing
+	for i := range done {
+		w := &done[i]
+		if w.hsSet {
+			d.durable.HardState = w.hs
+		}
+		if len(w.ents) > 0 {
+			first := w.ents[0].Index
+			if first > uint64(len(d.durable.Entries))+1 {
+				panic("sim: a disk write would leave a gap in the durable log")
+			}
+			d.durable.Entries = append(d.durable.Entries[:first-1], w.ents...)
+		}
+	}
+	d.writes++
+	d.flushing = done[len(done):]
+	return done
+}
+
+// crash drops every write that is not durable and reports how many were lost.
+func (d *disk) crash() int {
+	lost := d.pending()
+	d.flushing, d.queued = nil, nil
+	return lost
+}
+
+func (d *disk) lastDurable() (uint64, uint64) {
+	n := len(d.durable.Entries)
+	if n == 0 {
+		return 0, 0
+	}
+	e := d.durable.Entries[n-1]
+	return e.Index, e.Term
+}

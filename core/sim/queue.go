@@ -1,0 +1,161 @@
+package sim
+
+import (
+	"math/rand/v2"
+
+	"smrlab/core/raft"
+)
+
+type itemKind uint8
+
+const (
+	itemDeliver itemKind = iota + 1
+	itemTick
+	itemDiskDone
+	itemClientNext
+	itemClientTimeout
+	itemAction
+	itemWatchdog
+)
+
+// item is a pending event in the world's queue. Items are ordered by time and
+// then by the order they were scheduled, so ties break deterministically.
+type item struct {
+	at   int64
+	seq  uint64
+	kind itemKind
+	// who is the endpoint the item happens at: a server index (0 for S1) or
+	// len(servers)+client index.
+	who int
+	// gen is the server's incarnation when scheduled; a crash makes the
+	// items of the old incarnation stale.
+	gen uint32
+	// deliveries
+	from  int
+	msgID uint64
+	dup   bool
+	msg   raft.Message
+	cmsg  clientMsg
+	isRPC bool // msg is set (a server message); else cmsg
+	// client timeouts and actions
+	op     uint64
+	action int
+}
+
+// queue is a binary min-heap of items, with a free list so that the steady
+// state allocates nothing.
+type queue struct {
+	h    []*item
+	free []*item
+	seq  uint64
+}
+
+func (q *queue) less(i, j int) bool {
+	a, b := q.h[i], q.h[j]
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+func (q *queue) newItem(at int64, kind itemKind, who int) *item {
+	var it *item
+	if n := len(q.free); n > 0 {
+		it = q.free[n-1]
+		q.free = q.free[:n-1]
+		*it = item{}
+	} else {
+		it = &item{}
+	}
+	it.at, it.kind, it.who = at, kind, who
+	return it
+}
+
+func (q *queue) push(it *item) {
+	it.seq = q.seq
+	q.seq++
+	q.h = append(q.h, it)
+	i := len(q.h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !q.less(i, p) {
+			break
+		}
+		q.h[i], q.h[p] = q.h[p], q.h[i]
+		i = p
+	}
+}
+
+func (q *queue) pop() *item {
+	n := len(q.h) - 1
+	top := q.h[0]
+	q.h[0] = q.h[n]
+	q.h[n] = nil
+	q.h = q.h[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q.less(r, l) {
+			m = r
+		}
+		if !q.less(m, i) {
+			break
+		}
+		q.h[i], q.h[m] = q.h[m], q.h[i]
+		i = m
+	}
+	return top
+}
+
+func (q *queue) release(it *item) {
+	it.msg.Entries = nil
+	q.free = append(q.free, it)
+}
+
+func (q *queue) len() int { return len(q.h) }
+
+func (q *queue) peekTime() int64 { return q.h[0].at }
+
+// Randomness: one PCG stream per purpose, each seeded from the world's seed,
+// the purpose and its subject, so that changing one knob does not reshuffle
+// the draws of every other.
+const (
+	streamTimeouts uint64 = iota + 1
+	streamLink
+	streamWorkload
+	streamFaults
+	streamDisk
+	streamClient
+)
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+func streamSeed(seed, purpose, a, b uint64) (uint64, uint64) {
+	s1 := splitmix(seed ^ splitmix(purpose))
+	s2 := splitmix(s1 ^ splitmix(a<<32|b) ^ purpose)
+	return s1, s2
+}
+
+func newStream(seed, purpose, a, b uint64) *rand.Rand {
+	s1, s2 := streamSeed(seed, purpose, a, b)
+	return rand.New(rand.NewPCG(s1, s2))
+}
+
+// between draws uniformly from [lo, hi].
+func between(r *rand.Rand, lo, hi int64) int64 {
+	if hi <= lo {
+		return lo
+	}
+	return lo + r.Int64N(hi-lo+1)
+}
+
+// chance draws true with probability ppm parts per million.
+func chance(r *rand.Rand, ppm uint32) bool {
+	return ppm > 0 && (ppm >= PPM || r.Uint32N(PPM) < ppm)
+}

@@ -1,0 +1,236 @@
+package sim
+
+import (
+	"fmt"
+
+	"smrlab/core/fsm"
+	"smrlab/core/raft"
+	"smrlab/core/trace"
+)
+
+// server is one machine: a Raft node, its disk, its state machine and its clock.
+type server struct {
+	id   raft.ID
+	idx  int
+	opts NodeOptions
+	node *raft.Node // nil while crashed
+	disk *disk
+	kv   *fsm.KV
+	gen  uint32 // incarnation: bumped by every crash
+
+	paused bool
+	inbox  []*item // deliveries held while paused
+
+	tickMicros int64
+	driftPPM   int64
+	skewMicros int64
+
+	// last is the status after the previous input, to record what changed.
+	last raft.Status
+	// pending maps a log index to the client operation proposed there.
+	pending map[uint64]pendingOp
+	afterBuf []raft.Message
+}
+
+type pendingOp struct {
+	client int
+	op     uint64
+	term   uint64
+}
+
+// tickInterval is the virtual time between two ticks of this server's
+// clock: drift makes it run fast or slow.
+func (s *server) tickInterval() int64 {
+	t := s.tickMicros * (PPM + s.driftPPM) / PPM
+	return max(t, 1)
+}
+
+func (w *World) start(s *server) error {
+	seed1, _ := streamSeed(w.cfg.Seed, streamTimeouts, uint64(s.id), uint64(s.gen))
+	rc := raftConfig(s.id, len(w.servers), s.opts, seed1)
+	node, err := raft.NewNode(rc, s.disk.durable)
+	if err != nil {
+		return fmt.Errorf("%v: %w", s.id, err)
+	}
+	s.node = node
+	s.kv = fsm.NewKV()
+	s.last = node.Status()
+	w.scheduleTick(s)
+	return nil
+}
+
+func (w *World) scheduleTick(s *server) {
+	it := w.q.newItem(w.now+s.tickInterval(), itemTick, s.idx)
+	it.gen = s.gen
+	w.q.push(it)
+}
+
+func (w *World) tick(s *server) {
+	w.record(trace.Event{Kind: trace.Tick, Node: uint32(s.id)})
+	s.node.Tick()
+	if st := s.node.Status(); st.Role != raft.Leader && st.ElectionElapsed == 0 {
+		w.record(trace.Event{Kind: trace.Timeout, Node: uint32(s.id), Term: st.Term})
+	}
+	w.flush(s)
+	w.scheduleTick(s)
+}
+
+// flush carries out everything the node asks for, until it asks for nothing.
+func (w *World) flush(s *server) {
+	for s.node != nil && s.node.HasReady() && w.violation == nil {
+		rd := s.node.Ready()
+		w.handleReady(s, &rd)
+	}
+}
+
+func (w *World) handleReady(s *server, rd *raft.Ready) {
+	if rd.HardStateChanged || len(rd.Entries) > 0 || len(rd.MessagesAfterPersist) > 0 {
+		w.submitWrite(s, rd)
+	}
+	for i := range rd.Messages {
+		w.send(s.idx, int(rd.Messages[i].To)-1, rd.Messages[i])
+	}
+	if len(rd.Committed) > 0 {
+		w.apply(s, rd.Committed)
+	}
+	w.observe(s, rd)
+}
+
+func (w *World) submitWrite(s *server, rd *raft.Ready) {
+	wr := write{hs: rd.HardState, hsSet: rd.HardStateChanged, ents: rd.Entries}
+	if len(rd.MessagesAfterPersist) > 0 {
+		wr.msgs = append([]raft.Message(nil), rd.MessagesAfterPersist...)
+	}
+	if !wr.hsSet && len(wr.ents) == 0 && !s.disk.busy() {
+		// Nothing to write and nothing pending: what these messages rest
+		// on is already durable.
+		for i := range wr.msgs {
+			w.send(s.idx, int(wr.msgs[i].To)-1, wr.msgs[i])
+		}
+		return
+	}
+	if wr.hsSet || len(wr.ents) > 0 {
+		e := trace.Event{Kind: trace.Write, Node: uint32(s.id), Count: uint64(len(wr.ents)), Term: wr.hs.Term}
+		if n := len(wr.ents); n > 0 {
+			e.Index, e.LogTerm = wr.ents[n-1].Index, wr.ents[n-1].Term
+		}
+		w.record(e)
+	}
+	if s.disk.submit(wr) {
+		w.startFlush(s)
+	}
+}
+
+func (w *World) startFlush(s *server) {
+	lat := s.disk.startFlush(w.now)
+	it := w.q.newItem(w.now+lat, itemDiskDone, s.idx)
+	it.gen = s.gen
+	w.q.push(it)
+}
+
+func (w *World) diskDone(s *server) {
+	done := s.disk.completeFlush()
+	idx, term := s.disk.lastDurable()
+	hs := s.disk.durable.HardState
+	w.record(trace.Event{Kind: trace.Persist, Node: uint32(s.id), Index: idx, LogTerm: term, Term: hs.Term,
+		Peer: uint32(hs.Vote), Commit: hs.Commit, Count: uint64(len(done))})
+	for i := range done {
+		for j := range done[i].msgs {
+			m := done[i].msgs[j]
+			w.send(s.idx, int(m.To)-1, m)
+		}
+	}
+	if len(s.disk.queued) > 0 {
+		w.startFlush(s)
+	}
+	s.node.StorageAppended(idx, term)
+	w.flush(s)
+}
+
+// apply hands committed entries to the state machine and answers the
+// clients whose operations this server proposed.
+func (w *World) apply(s *server, ents []raft.Entry) {
+	for i := range ents {
+		e := &ents[i]
+		cmd, res, err := s.kv.Apply(e.Index, e.Data)
+		if err != nil && e.Type == raft.EntryNormal {
+			w.record(trace.Event{Kind: trace.Apply, Node: uint32(s.id), Index: e.Index, Text: err.Error()})
+		}
+		p, ok := s.pending[e.Index]
+		if !ok {
+			continue
+		}
+		delete(s.pending, e.Index)
+		if p.term == e.Term && err == nil {
+			w.reply(s, p, clientMsg{reply: true, ok: true, result: res, cmd: cmd})
+		}
+	}
+	last := ents[len(ents)-1]
+	w.record(trace.Event{Kind: trace.Apply, Node: uint32(s.id), Index: last.Index, Term: last.Term,
+		Count: uint64(len(ents))})
+}
+
+// observe records what changed in the node and runs the checks.
+func (w *World) observe(s *server, rd *raft.Ready) {
+	st := s.node.Status()
+	prev := s.last
+	s.last = st
+	if st.Term != prev.Term {
+		w.record(trace.Event{Kind: trace.Term, Node: uint32(s.id), Term: st.Term})
+	}
+	if st.Role != prev.Role || st.Term != prev.Term || st.Lead != prev.Lead {
+		w.record(trace.Event{Kind: trace.Role, Node: uint32(s.id), Term: st.Term, Count: uint64(st.Role),
+			Peer: uint32(st.Lead), Index: st.LastIndex, LogTerm: st.LastTerm})
+		if st.Role == raft.Candidate && (prev.Role != raft.Candidate || prev.Term != st.Term) {
+			w.stats.Elections++
+		}
+		if st.Role == raft.Leader && (prev.Role != raft.Leader || prev.Term != st.Term) {
+			w.stats.LeaderChanges++
+			if w.stats.FirstLeaderAt < 0 {
+				w.stats.FirstLeaderAt = w.now
+			}
+		}
+	}
+	if st.Commit != prev.Commit {
+		w.record(trace.Event{Kind: trace.Commit, Node: uint32(s.id), Index: st.Commit, Term: st.Term})
+	}
+	if w.checker != nil {
+		w.fail(w.checker.Observe(s.id, st, rd))
+	}
+}
+
+func (w *World) crash(s *server) {
+	if s.node == nil {
+		return
+	}
+	lost := s.disk.crash()
+	s.node = nil
+	s.gen++
+	s.paused = false
+	s.inbox = nil
+	clear(s.pending)
+	w.stats.Crashes++
+	w.record(trace.Event{Kind: trace.Crash, Node: uint32(s.id), Count: uint64(lost)})
+	if w.checker != nil {
+		w.checker.Crash(s.id)
+	}
+}
+
+func (w *World) restart(s *server) {
+	if s.node != nil {
+		return
+	}
+	if err := w.start(s); err != nil {
+		// The disk holds only what the node wrote; a node that cannot start
+		// from it is a bug in the core, not in the input.
+		panic(fmt.Sprintf("sim: %v cannot restart from its disk: %v", s.id, err))
+	}
+	w.stats.Restarts++
+	st := s.node.Status()
+	w.record(trace.Event{Kind: trace.Restart, Node: uint32(s.id), Term: st.Term, Index: st.LastIndex,
+		Commit: st.Commit, Peer: uint32(st.Vote)})
+	if w.checker != nil {
+		w.fail(w.checker.Restart(s.id, st, s.disk.durable))
+	}
+	w.flush(s)
+}
