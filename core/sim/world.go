@@ -74,7 +74,7 @@ func New(cfg Config, actions []Action) (*World, error) {
 	w.net = newNetwork(cfg.Seed, cfg.Servers+cfg.Workload.Clients, cfg.Net)
 	for i := 0; i < cfg.Servers; i++ {
 		s := &server{id: raft.ID(i + 1), idx: i, opts: cfg.Nodes[i], kv: fsm.NewKV(),
-			disk: newDisk(cfg.Disk, newStream(cfg.Seed, streamDisk, uint64(i+1), 0)),
+			disk:       newDisk(cfg.Disk, newStream(cfg.Seed, streamDisk, uint64(i+1), 0)),
 			tickMicros: cfg.TickMicros, pending: map[uint64]pendingOp{}}
 		w.servers = append(w.servers, s)
 	}
