@@ -80,7 +80,10 @@ func Describe(e *Event) string {
 	case Term:
 		return fmt.Sprintf("%s term is now %d", n, e.Term)
 	case Write:
-		return fmt.Sprintf("%s writes %d entries up to %d (term %d) and hard state", n, e.Count, e.Index, e.LogTerm)
+		if e.Count == 0 {
+			return fmt.Sprintf("%s writes its hard state (term %d)", n, e.Term)
+		}
+		return fmt.Sprintf("%s writes %d entries up to %d (term %d)", n, e.Count, e.Index, e.LogTerm)
 	case Persist:
 		return fmt.Sprintf("%s disk: durable up to index %d, term %d, vote %s, commit %d", n, e.Index, e.Term, p, e.Commit)
 	case Commit:

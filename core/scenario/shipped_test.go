@@ -1,0 +1,115 @@
+package scenario
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"smrlab/core/raft"
+)
+
+var chaosSeeds = flag.Int("chaos-seeds", 500, "seeds of chaos.scn the randomized test runs")
+
+// shipped parses every scenario in the repository's scenarios folder.
+func shipped(t *testing.T) map[string]*Scenario {
+	t.Helper()
+	files, err := filepath.Glob("../../scenarios/*.scn")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	out := map[string]*Scenario{}
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		require.NoError(t, err)
+		sc, err := Parse(filepath.Base(f), src)
+		require.NoError(t, err, f)
+		out[filepath.Base(f)] = sc
+	}
+	return out
+}
+
+// TestShippedScenarios runs every scenario file with its own seed: each is a
+// test, like etcd-io/raft's testdata.
+func TestShippedScenarios(t *testing.T) {
+	for name, sc := range shipped(t) {
+		t.Run(name, func(t *testing.T) {
+			r, err := Run(sc, RunOptions{})
+			require.NoError(t, err)
+			for _, o := range r.Outcomes {
+				require.True(t, o.Passed, "%s seed %d: %v", name, r.Seed, o)
+			}
+		})
+	}
+}
+
+// TestChaosSeeds is the randomized test: hundreds of seeds of a five-server
+// cluster under random partitions, one-way cuts, loss, duplication,
+// reordering, slow disks, pauses and crash-restarts, with every invariant
+// checked after every event; after the faults heal every client operation
+// must complete.
+func TestChaosSeeds(t *testing.T) {
+	sc := shipped(t)["chaos.scn"]
+	require.NotNil(t, sc)
+	require.Equal(t, 5, sc.Config.Servers)
+	for seed := uint64(1); seed <= uint64(*chaosSeeds); seed++ {
+		r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+		require.NoError(t, err)
+		if !r.Passed {
+			for _, o := range r.Outcomes {
+				if !o.Passed {
+					t.Errorf("seed %d: %v (reproduce: smrlab run scenarios/chaos.scn --seed %d)", seed, o, seed)
+				}
+			}
+		}
+	}
+}
+
+// bugSeeds is how many seeds each bug scenario gets, with and without its toggle.
+const bugSeeds = 40
+
+// TestBugTogglesAreCaught proves the checks can fail: every bug toggle has a
+// scenario that switches it on and expects a violation; the checks catch it
+// on the scenario's own seed and on some of the first seeds, and the same
+// seeds pass with the toggle switched off.
+func TestBugTogglesAreCaught(t *testing.T) {
+	covered := raft.Bugs(0)
+	for name, sc := range shipped(t) {
+		var bugs raft.Bugs
+		for _, n := range sc.Config.Nodes {
+			bugs |= n.Bugs
+		}
+		if bugs == 0 {
+			continue
+		}
+		covered |= bugs
+		t.Run(name, func(t *testing.T) {
+			r, err := Run(sc, RunOptions{})
+			require.NoError(t, err)
+			require.NotNil(t, r.Violation, "%s: its own seed %d does not catch %v", name, sc.Seed, bugs)
+			require.True(t, r.Passed, "%s: %v", name, r.Outcomes)
+			fixed := *sc
+			fixed.Config.Nodes = append(fixed.Config.Nodes[:0:0], sc.Config.Nodes...)
+			for i := range fixed.Config.Nodes {
+				fixed.Config.Nodes[i].Bugs = 0
+			}
+			caught := 0
+			for seed := uint64(1); seed <= bugSeeds; seed++ {
+				r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+				require.NoError(t, err)
+				if r.Violation != nil {
+					caught++
+				}
+				ok, err := Run(&fixed, RunOptions{Seed: seed, SeedSet: true})
+				require.NoError(t, err)
+				require.Nil(t, ok.Violation, "%s without %v, seed %d", name, bugs, seed)
+			}
+			require.Positive(t, caught, "%s: no seed of 1..%d catches %v", name, bugSeeds, bugs)
+			t.Logf("%s: %v caught on %d of %d seeds", name, bugs, caught, bugSeeds)
+		})
+	}
+	for _, d := range raft.BugDocs() {
+		require.True(t, covered.Has(d.Bug), "bug toggle %s has no scenario that switches it on", d.Name)
+	}
+}
