@@ -69,34 +69,49 @@ var errShort = errors.New("fsm: command is truncated")
 
 // Decode parses a command written by Encode.
 func Decode(b []byte) (Command, error) {
-	var c Command
+	v, err := decodeView(b)
+	if err != nil {
+		return Command{}, err
+	}
+	return Command{Client: v.client, Seq: v.seq, Op: v.op, Key: string(v.key), Value: string(v.value)}, nil
+}
+
+// view is a decoded command whose key and value still point into the
+// entry, so that applying it allocates nothing.
+type view struct {
+	op         Op
+	client     uint32
+	seq        uint64
+	key, value []byte
+}
+
+func decodeView(b []byte) (view, error) {
+	var v view
 	if len(b) < 5 {
-		return c, errShort
+		return v, errShort
 	}
-	c.Op = Op(b[0])
-	if c.Op == 0 || c.Op >= opEnd {
-		return c, fmt.Errorf("fsm: unknown operation %d", b[0])
+	v.op = Op(b[0])
+	if v.op == 0 || v.op >= opEnd {
+		return v, fmt.Errorf("fsm: unknown operation %d", b[0])
 	}
-	c.Client = binary.LittleEndian.Uint32(b[1:5])
+	v.client = binary.LittleEndian.Uint32(b[1:5])
 	b = b[5:]
 	var n int
-	if c.Seq, n = binary.Uvarint(b); n <= 0 {
-		return c, errShort
+	if v.seq, n = binary.Uvarint(b); n <= 0 {
+		return v, errShort
 	}
 	b = b[n:]
-	key, b, err := lengthPrefixed(b, KeyBytesMax)
-	if err != nil {
-		return c, fmt.Errorf("fsm: key: %w", err)
+	var err error
+	if v.key, b, err = lengthPrefixed(b, KeyBytesMax); err != nil {
+		return v, fmt.Errorf("fsm: key: %w", err)
 	}
-	val, b, err := lengthPrefixed(b, ValueBytesMax)
-	if err != nil {
-		return c, fmt.Errorf("fsm: value: %w", err)
+	if v.value, b, err = lengthPrefixed(b, ValueBytesMax); err != nil {
+		return v, fmt.Errorf("fsm: value: %w", err)
 	}
 	if len(b) != 0 {
-		return c, fmt.Errorf("fsm: %d bytes after the command", len(b))
+		return v, fmt.Errorf("fsm: %d bytes after the command", len(b))
 	}
-	c.Key, c.Value = string(key), string(val)
-	return c, nil
+	return v, nil
 }
 
 func lengthPrefixed(b []byte, limit uint64) ([]byte, []byte, error) {
@@ -114,22 +129,26 @@ func lengthPrefixed(b []byte, limit uint64) ([]byte, []byte, error) {
 	return b[:l], b[l:], nil
 }
 
-// Result is what applying a command returns to its client.
+// Result is what applying a command returns to its client: the value the
+// key held before. Value points into a log entry and must not be changed.
 type Result struct {
-	Value string
+	Value []byte
 	Found bool
 }
 
 // KV is the key-value state machine. Its hash is kept incrementally, so that
-// hashing the state after every run costs nothing.
+// hashing the state after every run costs nothing. Values point into the log
+// entries that wrote them: entries are never changed once made.
 type KV struct {
-	data    map[string]string
+	data    map[string]*cell
 	applied uint64
 	hash    uint64
 }
 
+type cell struct{ value []byte }
+
 // NewKV returns an empty store.
-func NewKV() *KV { return &KV{data: map[string]string{}} }
+func NewKV() *KV { return &KV{data: map[string]*cell{}} }
 
 // Applied is the index of the last entry applied.
 func (kv *KV) Applied() uint64 { return kv.applied }
@@ -139,36 +158,42 @@ func (kv *KV) Len() int { return len(kv.data) }
 
 // Get reads a key from the local state, with no replication guarantee.
 func (kv *KV) Get(key string) (string, bool) {
-	v, ok := kv.data[key]
-	return v, ok
+	c, ok := kv.data[key]
+	if !ok {
+		return "", false
+	}
+	return string(c.value), true
 }
 
 // Apply applies the entry at index. Entries that carry no command (a leader's
 // no-op) or a command that does not decode change nothing but the applied index.
-func (kv *KV) Apply(index uint64, data []byte) (Command, Result, error) {
+func (kv *KV) Apply(index uint64, data []byte) (Result, error) {
 	if index != kv.applied+1 {
-		return Command{}, Result{}, fmt.Errorf("fsm: applying index %d after %d", index, kv.applied)
+		return Result{}, fmt.Errorf("fsm: applying index %d after %d", index, kv.applied)
 	}
 	kv.applied = index
 	if len(data) == 0 {
-		return Command{}, Result{}, nil
+		return Result{}, nil
 	}
-	c, err := Decode(data)
+	v, err := decodeView(data)
 	if err != nil {
-		return c, Result{}, err
+		return Result{}, err
 	}
-	old, found := kv.data[c.Key]
-	switch c.Op {
-	case OpPut:
+	c, found := kv.data[string(v.key)]
+	var res Result
+	if found {
+		res = Result{Value: c.value, Found: true}
+	}
+	if v.op == OpPut {
 		if found {
-			kv.hash ^= pairHash(c.Key, old)
+			kv.hash ^= pairHash(v.key, c.value)
+			c.value = v.value
+		} else {
+			kv.data[string(v.key)] = &cell{value: v.value}
 		}
-		kv.data[c.Key] = c.Value
-		kv.hash ^= pairHash(c.Key, c.Value)
-		return c, Result{Value: old, Found: found}, nil
-	default:
-		return c, Result{Value: old, Found: found}, nil
+		kv.hash ^= pairHash(v.key, v.value)
 	}
+	return res, nil
 }
 
 // Hash is an order-independent hash of the contents and the applied index.
@@ -184,12 +209,12 @@ func (kv *KV) Keys() []string {
 	return keys
 }
 
-func pairHash(k, v string) uint64 {
+func pairHash(k, v []byte) uint64 {
 	return mix(strHash(strHash(0x9e3779b97f4a7c15, k), v))
 }
 
-// strHash folds a string into h eight bytes at a time.
-func strHash(h uint64, s string) uint64 {
+// strHash folds bytes into h eight at a time.
+func strHash(h uint64, s []byte) uint64 {
 	h = (h ^ uint64(len(s))) * 0x100000001b3
 	for len(s) >= 8 {
 		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |

@@ -34,19 +34,24 @@ type client struct {
 	nextOp    uint64
 	ops       []*clientOp
 	scheduled int // itemClientNext events pending
+	// timerAt is when the earliest pending timeout item fires (-1: none).
+	// One timer per client, re-armed for the earliest deadline, keeps the
+	// event queue small however many operations time out far ahead.
+	timerAt int64
 }
 
 type clientOp struct {
-	id      uint64
-	cmd     fsm.Command
-	start   int64
-	attempt uint32
-	server  raft.ID
+	id       uint64
+	cmd      fsm.Command
+	start    int64
+	attempt  uint32
+	server   raft.ID
+	deadline int64 // when to try another server
 }
 
 func newClient(w *World, i int) *client {
 	c := &client{w: w, idx: len(w.servers) + i, num: i + 1,
-		rng: newStream(w.cfg.Seed, streamClient, uint64(i+1), 0)}
+		rng: newStream(w.cfg.Seed, streamClient, uint64(i+1), 0), timerAt: -1}
 	c.leader = raft.ID(1 + c.rng.IntN(len(w.servers)))
 	return c
 }
@@ -139,9 +144,17 @@ func (c *client) value(op uint64, size int) string {
 func (c *client) sendOp(op *clientOp) {
 	to := int(op.server) - 1
 	c.w.sendClient(c.idx, to, clientMsg{op: op.id, cmd: op.cmd})
-	it := c.w.q.newItem(c.w.now+c.w.cfg.Workload.TimeoutMicros, itemClientTimeout, c.idx)
-	it.op, it.gen = op.id, op.attempt
-	c.w.q.push(it)
+	c.wait(op, c.w.cfg.Workload.TimeoutMicros)
+}
+
+// wait gives op until d from now before it goes to another server.
+func (c *client) wait(op *clientOp, d int64) {
+	op.deadline = c.w.now + d
+	if c.timerAt >= 0 && c.timerAt <= op.deadline {
+		return
+	}
+	c.timerAt = op.deadline
+	c.w.q.push(c.w.q.newItem(op.deadline, itemClientTimeout, c.idx))
 }
 
 func (c *client) find(id uint64) int {
@@ -165,14 +178,29 @@ func (c *client) nextServer(after raft.ID) raft.ID {
 	return raft.ID(int(after)%len(c.w.servers) + 1)
 }
 
-func (c *client) timeout(id uint64, attempt uint32) {
-	i := c.find(id)
-	if i < 0 || c.ops[i].attempt != attempt {
-		return
+// timeout sends every operation past its deadline to the next server, and
+// re-arms the timer for the earliest deadline left.
+func (c *client) timeout() {
+	now := c.w.now
+	if c.timerAt <= now {
+		c.timerAt = -1
 	}
-	op := c.ops[i]
-	c.leader = c.nextServer(op.server)
-	c.retry(op, c.leader)
+	for _, op := range c.ops {
+		if op.deadline <= now {
+			c.leader = c.nextServer(op.server)
+			c.retry(op, c.leader)
+		}
+	}
+	next := int64(-1)
+	for _, op := range c.ops {
+		if next < 0 || op.deadline < next {
+			next = op.deadline
+		}
+	}
+	if next >= 0 && (c.timerAt < 0 || next < c.timerAt) {
+		c.timerAt = next
+		c.w.q.push(c.w.q.newItem(next, itemClientTimeout, c.idx))
+	}
 }
 
 func (c *client) receive(it *item) {
@@ -196,9 +224,7 @@ func (c *client) receive(it *item) {
 			return
 		}
 		// No hint: wait a little, then time out early to the next server.
-		t := c.w.q.newItem(c.w.now+notLeaderBackoffMicros, itemClientTimeout, c.idx)
-		t.op, t.gen = op.id, op.attempt
-		c.w.q.push(t)
+		c.wait(op, notLeaderBackoffMicros)
 		return
 	}
 	c.ops = append(c.ops[:i], c.ops[i+1:]...)

@@ -28,6 +28,26 @@ type disk struct {
 	flushDone   int64
 	slowPercent int64
 	writes      uint64 // flushes completed, for the summary
+	// msgBufs recycles the message lists of completed writes.
+	msgBufs [][]raft.Message
+}
+
+// messageBuf returns an empty message list to fill.
+func (d *disk) messageBuf() []raft.Message {
+	if n := len(d.msgBufs); n > 0 {
+		b := d.msgBufs[n-1]
+		d.msgBufs = d.msgBufs[:n-1]
+		return b
+	}
+	return nil
+}
+
+// recycle takes back a write's message list once its messages are sent.
+func (d *disk) recycle(msgs []raft.Message) {
+	if cap(msgs) > 0 && len(d.msgBufs) < 64 {
+		clear(msgs)
+		d.msgBufs = append(d.msgBufs, msgs[:0])
+	}
 }
 
 func newDisk(p DiskParams, rng *rand.Rand) *disk {
@@ -61,7 +81,8 @@ func (d *disk) startFlush(now int64) int64 {
 }
 
 // completeFlush makes the flushing batch durable and returns it; the caller
-// sends its messages. The returned slice is valid until the next startFlush.
+// sends its messages and must be done with the slice before the next
+// startFlush, which reuses it.
 func (d *disk) completeFlush() []write {
 	done := d.flushing
 	for i := range done {
@@ -78,7 +99,7 @@ func (d *disk) completeFlush() []write {
 		}
 	}
 	d.writes++
-	d.flushing = done[len(done):]
+	d.flushing = done[:0]
 	return done
 }
 

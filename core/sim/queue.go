@@ -37,8 +37,6 @@ type item struct {
 	msg   raft.Message
 	cmsg  clientMsg
 	isRPC bool // msg is set (a server message); else cmsg
-	// client timeouts and actions
-	op     uint64
 	action int
 }
 

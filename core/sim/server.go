@@ -99,7 +99,7 @@ func (w *World) handleReady(s *server, rd *raft.Ready) {
 func (w *World) submitWrite(s *server, rd *raft.Ready) {
 	wr := write{hs: rd.HardState, hsSet: rd.HardStateChanged, ents: rd.Entries}
 	if len(rd.MessagesAfterPersist) > 0 {
-		wr.msgs = append([]raft.Message(nil), rd.MessagesAfterPersist...)
+		wr.msgs = append(s.disk.messageBuf(), rd.MessagesAfterPersist...)
 	}
 	if !wr.hsSet && len(wr.ents) == 0 && !s.disk.busy() {
 		// Nothing to write and nothing pending: what these messages rest
@@ -107,6 +107,7 @@ func (w *World) submitWrite(s *server, rd *raft.Ready) {
 		for i := range wr.msgs {
 			w.send(s.idx, int(wr.msgs[i].To)-1, wr.msgs[i])
 		}
+		s.disk.recycle(wr.msgs)
 		return
 	}
 	if wr.hsSet || len(wr.ents) > 0 {
@@ -139,6 +140,8 @@ func (w *World) diskDone(s *server) {
 			m := done[i].msgs[j]
 			w.send(s.idx, int(m.To)-1, m)
 		}
+		s.disk.recycle(done[i].msgs)
+		done[i] = write{}
 	}
 	if len(s.disk.queued) > 0 {
 		w.startFlush(s)
@@ -152,7 +155,7 @@ func (w *World) diskDone(s *server) {
 func (w *World) apply(s *server, ents []raft.Entry) {
 	for i := range ents {
 		e := &ents[i]
-		cmd, res, err := s.kv.Apply(e.Index, e.Data)
+		res, err := s.kv.Apply(e.Index, e.Data)
 		if err != nil && e.Type == raft.EntryNormal {
 			w.record(trace.Event{Kind: trace.Apply, Node: uint32(s.id), Index: e.Index, Text: err.Error()})
 		}
@@ -162,7 +165,7 @@ func (w *World) apply(s *server, ents []raft.Entry) {
 		}
 		delete(s.pending, e.Index)
 		if p.term == e.Term && err == nil {
-			w.reply(s, p, clientMsg{reply: true, ok: true, result: res, cmd: cmd})
+			w.reply(s, p, clientMsg{reply: true, ok: true, result: res})
 		}
 	}
 	last := ents[len(ents)-1]

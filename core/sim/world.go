@@ -179,7 +179,7 @@ func (w *World) handle(it *item) {
 	case itemClientNext:
 		w.clients[it.who-len(w.servers)].next()
 	case itemClientTimeout:
-		w.clients[it.who-len(w.servers)].timeout(it.op, it.gen)
+		w.clients[it.who-len(w.servers)].timeout()
 	case itemAction:
 		w.runAction(&w.actions[it.action])
 	case itemWatchdog:
@@ -191,7 +191,7 @@ func (w *World) handle(it *item) {
 // record stamps an event with the time and feeds the recorder.
 func (w *World) record(e trace.Event) {
 	e.Time = w.now
-	w.rec.Record(&e)
+	w.rec.Record(e)
 }
 
 func (w *World) fail(v *check.Violation) {

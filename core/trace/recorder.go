@@ -13,10 +13,16 @@ type Recorder struct {
 	// nothing; it is kept in SinkErr for the caller.
 	Sink    func(*Event) error
 	SinkErr error
+	// cur holds the event being recorded, so that handing its address to
+	// the sink does not move every event to the heap.
+	cur Event
 }
 
-// Record numbers e, folds it into the hash and keeps or passes it on.
-func (r *Recorder) Record(e *Event) {
+// Record numbers e, folds it into the hash and keeps or passes it on. The
+// sink must not keep the pointer it is given.
+func (r *Recorder) Record(ev Event) {
+	r.cur = ev
+	e := &r.cur
 	if !r.init {
 		r.hash, r.init = NewHasher(), true
 	}
