@@ -31,12 +31,12 @@ type item struct {
 	// items of the old incarnation stale.
 	gen uint32
 	// deliveries
-	from  int
-	msgID uint64
-	dup   bool
-	msg   raft.Message
-	cmsg  clientMsg
-	isRPC bool // msg is set (a server message); else cmsg
+	from   int
+	msgID  uint64
+	dup    bool
+	msg    raft.Message
+	cmsg   clientMsg
+	isRPC  bool // msg is set (a server message); else cmsg
 	action int
 }
 
