@@ -10,7 +10,6 @@ import (
 
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
-	"smrlab/core/sim"
 	"smrlab/core/trace"
 )
 
@@ -66,7 +65,7 @@ func InputsOf(h *trace.Header) (*Inputs, error) {
 	}
 	opt := scenario.RunOptions{Seed: h.Seed, SeedSet: true, Bugs: bugs, Until: h.Until}
 	for i, text := range h.Actions {
-		a, err := scenario.ParseAction(text, sc.Config.Servers, sim.DefaultLinkParams())
+		a, err := scenario.ParseAction(text, sc.Config.Servers, sc.Config.Net)
 		if err != nil {
 			return nil, fmt.Errorf("the trace's action %d: %w", i+1, err)
 		}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// smrlab runs the command line in-process and returns its exit code and output.
+func smrlab(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+const scenarios = "../../scenarios/"
+
+func TestRunPassesAndPrintsATimeline(t *testing.T) {
+	code, out, _ := smrlab(t, "run", scenarios+"leader-crash.scn")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "became LEADER of term")
+	require.Contains(t, out, "CRASHED")
+	require.Contains(t, out, "ok   expect leader within 1s after 3s")
+	require.True(t, strings.HasSuffix(strings.TrimSpace(out), "PASS"))
+}
+
+func TestRunFailsOnAFailedExpectation(t *testing.T) {
+	// figure8.scn expects no violation; with the bug switched on it gets one.
+	code, out, _ := smrlab(t, "run", "--bug", "commit-previous-term", scenarios+"figure8.scn", "--quiet")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "VIOLATION LeaderCompleteness")
+	require.Contains(t, out, "FAIL expect no-violation")
+}
+
+func TestRunExpectedViolationIsAPass(t *testing.T) {
+	code, out, _ := smrlab(t, "run", scenarios+"figure8-bug.scn", "--quiet")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "ok   expect violation LeaderCompleteness")
+}
+
+func TestTraceReplaysExactly(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"run.trace", "run.jsonl"} {
+		path := filepath.Join(dir, name)
+		code, out, _ := smrlab(t, "run", scenarios+"leader-crash.scn", "--seed", "7", "--trace", path, "--quiet")
+		require.Equal(t, 0, code, out)
+		code, out, _ = smrlab(t, "replay", path)
+		require.Equal(t, 0, code, out)
+		require.Contains(t, out, "replayed  identical")
+	}
+}
+
+func TestReplayRefusesBrokenFiles(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, []byte(`{"type":"header","format":"smrlab-trace","major":9}`+"\n"), 0o600))
+	code, _, errs := smrlab(t, "replay", bad)
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, "bad.jsonl")
+	require.Contains(t, errs, "version")
+	code, _, errs = smrlab(t, "replay", filepath.Join(dir, "missing.trace"))
+	require.Equal(t, 2, code)
+	require.Contains(t, errs, "no such file")
+}
+
+func TestExploreReportsFailingSeedsThatReproduce(t *testing.T) {
+	code, out, _ := smrlab(t, "explore", scenarios+"figure8.scn", "--seeds", "3", "--bug", "commit-previous-term")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "seed 2: violation LeaderCompleteness (UNEXPECTED)")
+	require.Contains(t, out, "found     3 seeds with a violation")
+	// The printed seed reproduces with run --seed.
+	code, out, _ = smrlab(t, "run", scenarios+"figure8.scn", "--seed", "2", "--bug", "commit-previous-term", "--quiet")
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "VIOLATION LeaderCompleteness")
+
+	code, out, _ = smrlab(t, "explore", scenarios+"leader-crash.scn", "--seeds", "8", "--workers", "2")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "found     0 seeds with a violation, 0 seeds printed")
+}
+
+func TestBadCommandLines(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, 2, "unknown command \"frobnicate\""},
+		{[]string{"run"}, 2, "usage: smrlab run"},
+		{[]string{"run", scenarios + "nope.scn"}, 2, "no such file"},
+		{[]string{"run", scenarios + "leader-crash.scn", "--bug", "nope"}, 2, "unknown bug toggle \"nope\""},
+		{[]string{"run", scenarios + "leader-crash.scn", "--detail", "loud"}, 2, "--detail \"loud\""},
+		{[]string{"explore", scenarios + "leader-crash.scn", "--seeds", "0"}, 2, "--seeds must be"},
+		{[]string{"bench", "--nodes", "12"}, 2, "--nodes 12"},
+		{[]string{"run", "--seed", "x", scenarios + "leader-crash.scn"}, 2, "invalid value \"x\""},
+	}
+	for _, c := range cases {
+		code, out, errs := smrlab(t, c.args...)
+		require.Equal(t, c.code, code, "%v: %s%s", c.args, out, errs)
+		require.Contains(t, out+errs, c.want, "%v", c.args)
+	}
+}
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	code, out, _ := smrlab(t, "help")
+	require.Equal(t, 0, code)
+	for _, c := range commands {
+		require.Contains(t, out, c.name)
+		if c.run == nil {
+			continue
+		}
+		code, out, _ := smrlab(t, c.name, "-h")
+		require.Equal(t, 0, code, c.name)
+		require.Contains(t, out, "usage: smrlab "+c.name)
+		code, out, _ = smrlab(t, "help", c.name)
+		require.Equal(t, 0, code, c.name)
+		require.Contains(t, out, "usage: smrlab "+c.name)
+	}
+}
+
+func TestBenchPrintsFigures(t *testing.T) {
+	code, out, _ := smrlab(t, "bench", "--nodes", "3", "--inflight", "8", "--entries", "2000", "--size", "16",
+		"--trace", filepath.Join(t.TempDir(), "bench.trace"))
+	require.Equal(t, 0, code, out)
+	for _, key := range []string{"events_per_s=", "committed_per_cpu_s=", "allocs_per_entry=", "heap_peak_mb="} {
+		require.Contains(t, out, key)
+	}
+}
+
+func TestBugsListsEveryToggle(t *testing.T) {
+	code, out, _ := smrlab(t, "bugs")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "commit-previous-term")
+	require.Contains(t, out, "reference: Raft paper §5.4.2")
+}
