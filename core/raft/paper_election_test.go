@@ -6,6 +6,7 @@ package raft
 // Understandable Consensus Algorithm", 2014) that states it.
 
 import (
+	"maps"
 	"slices"
 	"testing"
 
@@ -15,12 +16,12 @@ import (
 // nodeInRole returns a server of a three-server cluster at term 5 in the given role.
 func nodeInRole(t *testing.T, role Role, opts ...configOption) *Node {
 	t.Helper()
+	if role == PreCandidate {
+		opts = append(opts, withPreVote)
+	}
 	n := newTestNode(t, testConfig(1, peers(3), opts...), Durable{HardState: HardState{Term: 5}})
 	switch role {
-	case PreCandidate:
-		n.cfg.PreVote = true
-		n.Campaign()
-	case Candidate:
+	case PreCandidate, Candidate:
 		n.Campaign()
 	case Leader:
 		electLeader(t, n)
@@ -256,14 +257,7 @@ func TestLeaderElectionInOneRound(t *testing.T) {
 	for i, tt := range tests {
 		n := newTestNode(t, testConfig(1, peers(tt.size)), Durable{})
 		n.Campaign()
-		voters := slices.Sorted(func(yield func(ID) bool) {
-			for id := range tt.votes {
-				if !yield(id) {
-					return
-				}
-			}
-		})
-		for _, id := range voters {
+		for _, id := range slices.Sorted(maps.Keys(tt.votes)) {
 			step(t, n, Message{Type: MsgVoteResp, From: id, To: 1, Term: n.Term(), Reject: !tt.votes[id]})
 		}
 		require.Equal(t, tt.want, n.Role(), "#%d", i)
@@ -336,6 +330,26 @@ func TestVoteIsDurableBeforeItIsSent(t *testing.T) {
 	require.Equal(t, HardState{Term: 2, Vote: 1}, rd.HardState)
 	require.Empty(t, rd.Messages)
 	require.Len(t, ofType(rd.MessagesAfterPersist, MsgVote), 2)
+}
+
+// TestGrantingVoteResetsElectionTimer checks that a follower that grants its
+// vote starts its election timeout afresh: it converts to candidate only after
+// a whole timeout without hearing from a leader or granting a vote.
+// Reference: Figure 2 (rules for followers), section 5.2
+func TestGrantingVoteResetsElectionTimer(t *testing.T) {
+	n := newTestNode(t, testConfig(1, peers(3)), Durable{HardState: HardState{Term: 1}})
+	timeout := n.Status().ElectionTimeout
+	for range timeout - 1 {
+		n.Tick()
+	}
+	step(t, n, Message{Type: MsgVote, From: 2, To: 1, Term: 1})
+	require.Equal(t, 0, n.Status().ElectionElapsed)
+	for range timeout - 1 {
+		n.Tick()
+	}
+	require.Equal(t, Follower, n.Role())
+	n.Tick()
+	require.Equal(t, Candidate, n.Role())
 }
 
 // TestCandidateFallback checks that a candidate that receives AppendEntries

@@ -69,6 +69,41 @@ func TestLeaderCommitEntry(t *testing.T) {
 	}
 }
 
+// TestFollowersLearnCommitIndex checks that a leader passes its commit index
+// on in its next AppendEntries, so that followers apply a committed entry
+// without waiting for a heartbeat.
+// Reference: section 5.3
+func TestFollowersLearnCommitIndex(t *testing.T) {
+	nw := newNetwork(t, 5)
+	nw.campaign(1)
+	for i := range 3 {
+		index := nw.propose(1, fmt.Sprint(i))
+		for _, id := range nw.ids {
+			require.Equal(t, index, nw.node(id).Commit(), "%v", id)
+		}
+	}
+	require.Len(t, nw.applied, 4)
+}
+
+// TestLostAppendsAreResent checks that a leader retries AppendEntries until
+// a follower stores every entry, even when appends are lost while the
+// inflight window is full: a follower that made no progress for a heartbeat
+// interval is probed again.
+// Reference: section 5.3 ("the leader retries AppendEntries RPCs indefinitely")
+func TestLostAppendsAreResent(t *testing.T) {
+	nw := newNetwork(t, 3, withMaxInflightMsgs(1))
+	nw.campaign(1)
+	nw.drop = func(m Message) bool { return m.Type == MsgApp && m.To == 3 }
+	for i := range 4 {
+		nw.propose(1, fmt.Sprint(i))
+	}
+	require.Equal(t, uint64(1), nw.node(3).LastIndex())
+	nw.drop = nil
+	nw.tick(1, 3)
+	nw.requireLogsEqual(1, 2, 3)
+	require.Equal(t, nw.node(1).Commit(), nw.node(3).Commit())
+}
+
 // TestLeaderAcknowledgeCommit checks that a log entry is committed once the
 // leader that created it has replicated it on a majority of the servers
 // (itself included, once its own write is durable).
@@ -212,6 +247,8 @@ func TestFollowerAppendEntries(t *testing.T) {
 		{0, 0, []Entry{{Term: 1, Index: 1}}, logOfTerms(1, 2), nil},
 		{0, 0, []Entry{{Term: 3, Index: 1}}, []Entry{{Term: 3, Index: 1}}, []Entry{{Term: 3, Index: 1}}},
 		{1, 1, []Entry{{Term: 2, Index: 2}}, logOfTerms(1, 2), nil},
+		// A matching prefix stays; only the conflict and what follows are written.
+		{0, 0, []Entry{{Term: 1, Index: 1}, {Term: 3, Index: 2}}, []Entry{{Term: 1, Index: 1}, {Term: 3, Index: 2}}, []Entry{{Term: 3, Index: 2}}},
 	}
 	for i, tt := range tests {
 		n := newTestNode(t, testConfig(1, peers(3)), Durable{HardState: HardState{Term: 2}, Entries: logOfTerms(1, 2)})
@@ -493,6 +530,11 @@ func TestHeartbeatCommitIsMinOfMatchAndCommit(t *testing.T) {
 	f := newTestNode(t, testConfig(3, peers(3)), Durable{HardState: HardState{Term: 1}, Entries: logOfTerms(1, 1, 1)})
 	step(t, f, Message{Type: MsgHeartbeat, From: 1, To: 3, Term: 1, Commit: 1})
 	require.Equal(t, uint64(1), f.Commit())
+
+	// Nor past its own last entry, whatever a heartbeat says.
+	short := newTestNode(t, testConfig(3, peers(3)), Durable{HardState: HardState{Term: 1}, Entries: logOfTerms(1)})
+	step(t, short, Message{Type: MsgHeartbeat, From: 1, To: 3, Term: 1, Commit: 5})
+	require.Equal(t, uint64(1), short.Commit())
 }
 
 // TestLeaderOnlyCommitsLogFromCurrentTerm checks that a leader commits by

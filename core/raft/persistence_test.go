@@ -17,11 +17,11 @@ import (
 // Reference: section 5.3 and Figure 2 (the leader is one of the majority)
 func TestLeaderCountsItselfOnlyWhenDurable(t *testing.T) {
 	tests := []struct {
-		acks          []ID
-		bug           bool
-		commitBefore  bool // committed before the leader's own write is durable
-		commitAfter   bool // committed once it is
-		wantAfterNote string
+		acks         []ID
+		bug          bool
+		commitBefore bool // committed before the leader's own write is durable
+		commitAfter  bool // committed once it is
+		why          string
 	}{
 		{[]ID{2}, false, false, true, "leader and S2 are a majority"},
 		{[]ID{2, 3}, false, true, true, "S2 and S3 are a majority"},
@@ -43,10 +43,54 @@ func TestLeaderCountsItselfOnlyWhenDurable(t *testing.T) {
 		for _, id := range tt.acks {
 			ackAppend(t, n, id, 1)
 		}
-		require.Equal(t, tt.commitBefore, n.Commit() == 1, "#%d before durable: %s", i, tt.wantAfterNote)
+		require.Equal(t, tt.commitBefore, n.Commit() == 1, "#%d before durable: %s", i, tt.why)
 		n.StorageAppended(1, 1)
-		require.Equal(t, tt.commitAfter, n.Commit() == 1, "#%d after durable: %s", i, tt.wantAfterNote)
+		require.Equal(t, tt.commitAfter, n.Commit() == 1, "#%d after durable: %s", i, tt.why)
 	}
+}
+
+// TestTruncatedEntriesAreNotDurable checks that entries a follower replaces
+// after a conflict no longer count as durable: if it becomes leader before
+// the replacement is written, it counts itself only up to the common prefix,
+// so its no-op does not commit on one follower's acknowledgement until its
+// own write is durable.
+// Reference: section 5.3, Figure 2
+func TestTruncatedEntriesAreNotDurable(t *testing.T) {
+	n := newTestNode(t, testConfig(1, peers(3)), Durable{HardState: HardState{Term: 1}, Entries: logOfTerms(1, 1, 1)})
+	step(t, n, Message{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 1, LogTerm: 1, Entries: []Entry{{Term: 2, Index: 2}}})
+	require.Equal(t, []uint64{1, 2}, logTerms(n))
+	takeReady(n) // index 2 (term 2) is not yet durable
+	n.Campaign()
+	takeReady(n)
+	step(t, n, Message{Type: MsgVoteResp, From: 3, To: 1, Term: 3})
+	require.Equal(t, Leader, n.Role())
+	require.Equal(t, uint64(1), n.Progress(1).Match, "only index 1 is durable")
+	takeReady(n)
+	ackAppend(t, n, 3, 3)
+	require.Equal(t, uint64(0), n.Commit(), "the leader's no-op is on S3 only")
+	n.StorageAppended(3, 3)
+	require.Equal(t, uint64(3), n.Commit())
+}
+
+// TestAcksMayRestOnEarlierWrites documents a point of the persistence
+// contract: an acknowledgement can rest on a write handed out in an earlier
+// Ready. A repeated append adds nothing to write, yet its answer must wait
+// for the first write too: the caller's disk must make writes durable in
+// order and release a Ready's MessagesAfterPersist only after every earlier
+// write (as core/sim does).
+// Reference: Figure 2 ("respond after updating stable storage")
+func TestAcksMayRestOnEarlierWrites(t *testing.T) {
+	n := newTestNode(t, testConfig(2, peers(3)), Durable{HardState: HardState{Term: 1}})
+	app := Message{Type: MsgApp, From: 1, To: 2, Term: 1, Entries: logOfTerms(1)}
+	step(t, n, app)
+	first := takeReady(n)
+	require.Len(t, first.Entries, 1)
+	step(t, n, app) // the leader retries before the first write is durable
+	second := takeReady(n)
+	require.False(t, second.HardStateChanged)
+	require.Empty(t, second.Entries, "nothing new to write")
+	require.Equal(t, []Message{{Type: MsgAppResp, From: 2, To: 1, Term: 1, Index: 1}}, second.MessagesAfterPersist,
+		"yet this acknowledgement rests on the first Ready's write")
 }
 
 // TestStorageAppendedIgnoresOverwrittenEntries checks that a durability

@@ -67,6 +67,9 @@ func (c *Config) Validate() error {
 	case c.MaxEntriesPerMsg < 0:
 		return errors.New("raft: max entries per message must not be negative")
 	}
+	if unknown := uint32(c.Bugs) &^ (uint32(bugEnd) - 1); unknown != 0 {
+		return fmt.Errorf("raft: unknown bug toggle bits %#x", unknown)
+	}
 	seen := map[ID]bool{}
 	for _, v := range c.Voters {
 		if v == None || seen[v] {
@@ -124,6 +127,9 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 	if err := validateDurable(d); err != nil {
 		return nil, err
 	}
+	if v := d.HardState.Vote; v != None && !slices.Contains(cfg.Voters, v) {
+		return nil, fmt.Errorf("raft: durable vote for %v, not a voter", v)
+	}
 	n := &Node{
 		cfg:    cfg,
 		id:     cfg.ID,
@@ -157,6 +163,11 @@ func validateDurable(d Durable) error {
 			return fmt.Errorf("raft: durable entry %d has term %d out of order", e.Index, e.Term)
 		}
 	}
+	for _, e := range d.Entries {
+		if e.Term == 0 {
+			return fmt.Errorf("raft: durable entry %d has term 0", e.Index)
+		}
+	}
 	if d.HardState.Commit > uint64(len(d.Entries)) {
 		return fmt.Errorf("raft: durable commit %d is past the last entry %d", d.HardState.Commit, len(d.Entries))
 	}
@@ -174,9 +185,13 @@ type Status struct {
 	Applied   uint64
 	LastIndex uint64
 	LastTerm  uint64
-	// ElectionElapsed and ElectionTimeout draw the election-timer arc.
-	ElectionElapsed int
-	ElectionTimeout int
+	// ElectionElapsed and ElectionTimeout are the election timer (for a
+	// leader, the CheckQuorum period); HeartbeatElapsed and HeartbeatTimeout
+	// the leader's heartbeat timer (zero on other roles).
+	ElectionElapsed  int
+	ElectionTimeout  int
+	HeartbeatElapsed int
+	HeartbeatTimeout int
 }
 
 // Status reports the server's current state.
@@ -186,12 +201,20 @@ func (n *Node) Status() Status {
 		Commit: n.commit, Applied: n.applied,
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		ElectionElapsed: n.electionElapsed, ElectionTimeout: n.timerTimeout(),
+		HeartbeatElapsed: n.heartbeatElapsed, HeartbeatTimeout: n.heartbeatTimeout(),
 	}
+}
+
+func (n *Node) heartbeatTimeout() int {
+	if n.role == Leader {
+		return n.cfg.HeartbeatTicks
+	}
+	return 0
 }
 
 func (n *Node) timerTimeout() int {
 	if n.role == Leader {
-		return n.cfg.HeartbeatTicks
+		return n.cfg.ElectionTicks
 	}
 	return n.randomizedElectionTimeout
 }
@@ -670,7 +693,9 @@ func stepLeader(n *Node, m Message) {
 			n.handleAppendRejection(p, m)
 			return
 		}
-		if !p.maybeUpdate(m.Index) {
+		if !p.maybeUpdate(m.Index) && !(p.State == StateProbe && m.Index == p.Match) {
+			// A stale acknowledgement; but one that confirms the match of a
+			// probed follower still ends the probing (as etcd does).
 			return
 		}
 		switch {
@@ -824,7 +849,8 @@ type Ready struct {
 	// Messages may be sent at once.
 	Messages []Message
 	// MessagesAfterPersist may be sent only once HardState and Entries of this
-	// Ready are durable.
+	// Ready, and of every Ready before it, are durable: an acknowledgement
+	// may rest on an earlier write.
 	MessagesAfterPersist []Message
 	// Committed entries are to be applied to the state machine, in order.
 	Committed []Entry
