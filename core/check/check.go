@@ -7,6 +7,7 @@ package check
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"smrlab/core/raft"
@@ -336,4 +337,20 @@ func (c *Checker) violation(inv, why string, nodes ...raft.ID) *Violation {
 		}
 	}
 	return &Violation{Invariant: inv, Nodes: ns, Explanation: why}
+}
+
+// Clone returns an independent copy of the checker, for a cloned world.
+func (c *Checker) Clone() *Checker {
+	n := &Checker{nodes: make([]nodeLog, len(c.nodes)), leaders: make(map[uint64]raft.ID, len(c.leaders)),
+		committed: slices.Clip(c.committed), commitTerm: slices.Clone(c.commitTerm),
+		firstCommitter: slices.Clip(c.firstCommitter)}
+	for i, l := range c.nodes {
+		l.chain = slices.Clone(l.chain)
+		l.terms = slices.Clone(l.terms)
+		n.nodes[i] = l
+	}
+	for t, id := range c.leaders {
+		n.leaders[t] = id
+	}
+	return n
 }

@@ -237,3 +237,12 @@ func mix(x uint64) uint64 {
 	x *= 0x94d049bb133111eb
 	return x ^ x>>31
 }
+
+// Clone returns an independent copy of the store.
+func (kv *KV) Clone() *KV {
+	c := &KV{data: make(map[string]*cell, len(kv.data)), applied: kv.applied, hash: kv.hash}
+	for k, v := range kv.data {
+		c.data[k] = &cell{value: v.value}
+	}
+	return c
+}

@@ -88,6 +88,7 @@ type Node struct {
 	cfg Config
 	id  ID
 	rng *rand.Rand
+	pcg *rand.PCG // the state behind rng, copied by Clone
 
 	term uint64
 	vote ID
@@ -109,13 +110,11 @@ type Node struct {
 	heartbeatElapsed          int
 	randomizedElectionTimeout int
 
-	tick func()
 	step func(*Node, Message)
 
 	prevHS               HardState
 	msgs                 []Message
 	msgsAfterPersist     []Message
-	applyBuf             []Entry
 	pendingHardStateSync bool
 }
 
@@ -133,10 +132,11 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 	n := &Node{
 		cfg:    cfg,
 		id:     cfg.ID,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(cfg.ID))),
 		log:    newLog(d.Entries),
 		voters: slices.Clone(cfg.Voters),
 	}
+	n.pcg = rand.NewPCG(cfg.Seed, uint64(cfg.ID))
+	n.rng = rand.New(n.pcg)
 	slices.Sort(n.voters)
 	n.prs = make([]Progress, len(n.voters))
 	for i := range n.prs {
@@ -311,14 +311,12 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 	n.lead = lead
 	n.role = Follower
 	n.step = stepFollower
-	n.tick = n.tickElection
 }
 
 func (n *Node) becomePreCandidate() {
 	// A pre-candidate keeps its term and vote: nothing is persisted (thesis §9.6).
 	n.role = PreCandidate
 	n.step = stepCandidate
-	n.tick = n.tickElection
 	n.lead = None
 	clear(n.votes)
 }
@@ -328,7 +326,6 @@ func (n *Node) becomeCandidate() {
 	n.vote = n.id
 	n.role = Candidate
 	n.step = stepCandidate
-	n.tick = n.tickElection
 }
 
 func (n *Node) becomeLeader() {
@@ -336,14 +333,39 @@ func (n *Node) becomeLeader() {
 	n.lead = n.id
 	n.role = Leader
 	n.step = stepLeader
-	n.tick = n.tickHeartbeat
 	// Paper §8: a leader commits a blank no-op entry at the start of its term,
 	// which also commits every earlier entry (§5.4.2).
 	n.appendEntries(Entry{Type: EntryNoop})
 }
 
 // Tick advances the server's logical clock by one tick.
-func (n *Node) Tick() { n.tick() }
+func (n *Node) Tick() {
+	if n.role == Leader {
+		n.tickHeartbeat()
+	} else {
+		n.tickElection()
+	}
+}
+
+// Clone returns an independent copy of the server's state, for checkpoints
+// that let a session go back in time. The copy shares log entries, which are
+// never changed in place, and nothing else. Call it between inputs, when
+// Ready has been drained.
+func (n *Node) Clone() *Node {
+	c := *n
+	pcg := *n.pcg
+	c.pcg = &pcg
+	c.rng = rand.New(c.pcg)
+	c.log.entries = n.log.entries[:len(n.log.entries):len(n.log.entries)]
+	c.prs = slices.Clone(n.prs)
+	for i := range c.prs {
+		c.prs[i].inflights.buf = slices.Clone(n.prs[i].inflights.buf)
+	}
+	c.votes = slices.Clone(n.votes)
+	c.msgs = slices.Clone(n.msgs)
+	c.msgsAfterPersist = slices.Clone(n.msgsAfterPersist)
+	return &c
+}
 
 func (n *Node) tickElection() {
 	n.electionElapsed++

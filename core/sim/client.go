@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math/rand/v2"
 	"strconv"
 
 	"smrlab/core/fsm"
@@ -29,7 +28,7 @@ type client struct {
 	w         *World
 	idx       int // endpoint index
 	num       int // from 1
-	rng       *rand.Rand
+	rng       *stream
 	leader    raft.ID
 	nextOp    uint64
 	ops       []*clientOp

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math/rand/v2"
 
 	"smrlab/core/raft"
 )
@@ -19,7 +18,7 @@ type write struct {
 // from what was written and not yet flushed: a crash loses the latter.
 type disk struct {
 	params  DiskParams
-	rng     *rand.Rand
+	rng     *stream
 	durable raft.Durable
 	// flushing is the batch being made durable, due at flushDone; queued
 	// waits for the next flush (group commit).
@@ -50,7 +49,7 @@ func (d *disk) recycle(msgs []raft.Message) {
 	}
 }
 
-func newDisk(p DiskParams, rng *rand.Rand) *disk {
+func newDisk(p DiskParams, rng *stream) *disk {
 	return &disk{params: p, rng: rng, slowPercent: 100}
 }
 
@@ -95,7 +94,12 @@ func (d *disk) completeFlush() []write {
 			if first > uint64(len(d.durable.Entries))+1 {
 				panic("sim: a disk write would leave a gap in the durable log")
 			}
-			d.durable.Entries = append(d.durable.Entries[:first-1], w.ents...)
+			if keep := first - 1; keep < uint64(len(d.durable.Entries)) {
+				// Truncate into a fresh array: a cloned world may share this one.
+				d.durable.Entries = append(d.durable.Entries[:keep:keep], w.ents...)
+			} else {
+				d.durable.Entries = append(d.durable.Entries, w.ents...)
+			}
 		}
 	}
 	d.writes++

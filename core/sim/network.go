@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"math/rand/v2"
 
 	"smrlab/core/fsm"
 	"smrlab/core/raft"
@@ -17,7 +16,7 @@ type network struct {
 	params    LinkParams
 	overrides []*LinkParams // per directed link, nil for the default
 	cut       []bool
-	rngs      []*rand.Rand
+	rngs      []*stream
 	// lastAt keeps each link first-in first-out, as a TCP connection is:
 	// only a reorder fault lets a message be overtaken.
 	lastAt []int64
@@ -25,13 +24,13 @@ type network struct {
 
 func newNetwork(seed uint64, endpoints int, p LinkParams) network {
 	return network{seed: seed, n: endpoints, params: p, overrides: make([]*LinkParams, endpoints*endpoints),
-		cut: make([]bool, endpoints*endpoints), rngs: make([]*rand.Rand, endpoints*endpoints),
+		cut: make([]bool, endpoints*endpoints), rngs: make([]*stream, endpoints*endpoints),
 		lastAt: make([]int64, endpoints*endpoints)}
 }
 
 func (nw *network) link(from, to int) int { return from*nw.n + to }
 
-func (nw *network) rng(l int) *rand.Rand {
+func (nw *network) rng(l int) *stream {
 	if nw.rngs[l] == nil {
 		nw.rngs[l] = newStream(nw.seed, streamLink, uint64(l/nw.n), uint64(l%nw.n))
 	}
@@ -106,7 +105,7 @@ func (w *World) transmit(it *item) {
 // arrival draws when a message on link l arrives: after its latency, and
 // not before the message sent ahead of it, unless a reorder fault holds it
 // back so that later messages overtake it.
-func (w *World) arrival(l int, r *rand.Rand, p *LinkParams) int64 {
+func (w *World) arrival(l int, r *stream, p *LinkParams) int64 {
 	at := w.now + between(r, p.LatencyMinMicros, p.LatencyMaxMicros)
 	if chance(r, p.ReorderPPM) {
 		return at + between(r, 1, p.ReorderDelayMicros)

@@ -140,13 +140,29 @@ func streamSeed(seed, purpose, a, b uint64) (uint64, uint64) {
 	return s1, s2
 }
 
-func newStream(seed, purpose, a, b uint64) *rand.Rand {
+// stream is one seeded PCG random stream. It keeps the generator's state
+// reachable so that a cloned world draws the same numbers as the original.
+type stream struct {
+	pcg *rand.PCG
+	*rand.Rand
+}
+
+func newStream(seed, purpose, a, b uint64) *stream {
 	s1, s2 := streamSeed(seed, purpose, a, b)
-	return rand.New(rand.NewPCG(s1, s2))
+	pcg := rand.NewPCG(s1, s2)
+	return &stream{pcg: pcg, Rand: rand.New(pcg)}
+}
+
+func (s *stream) clone() *stream {
+	if s == nil {
+		return nil
+	}
+	pcg := *s.pcg
+	return &stream{pcg: &pcg, Rand: rand.New(&pcg)}
 }
 
 // between draws uniformly from [lo, hi].
-func between(r *rand.Rand, lo, hi int64) int64 {
+func between(r *stream, lo, hi int64) int64 {
 	if hi <= lo {
 		return lo
 	}
@@ -154,6 +170,6 @@ func between(r *rand.Rand, lo, hi int64) int64 {
 }
 
 // chance draws true with probability ppm parts per million.
-func chance(r *rand.Rand, ppm uint32) bool {
+func chance(r *stream, ppm uint32) bool {
 	return ppm > 0 && (ppm >= PPM || r.Uint32N(PPM) < ppm)
 }

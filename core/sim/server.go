@@ -29,7 +29,6 @@ type server struct {
 	last raft.Status
 	// pending maps a log index to the client operation proposed there.
 	pending  map[uint64]pendingOp
-	afterBuf []raft.Message
 }
 
 type pendingOp struct {

@@ -9,7 +9,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 
 	"smrlab/core/check"
 	"smrlab/core/fsm"
@@ -33,8 +32,8 @@ type World struct {
 	violation *check.Violation
 	liveness  []*check.Violation
 
-	faultRng    *rand.Rand
-	workloadRng *rand.Rand
+	faultRng    *stream
+	workloadRng *stream
 	workloadOn  bool
 	rate        int64
 	nextMsgID   uint64

@@ -48,3 +48,12 @@ func (r *Recorder) Sum() uint64 {
 	}
 	return r.hash.Sum()
 }
+
+// Clone returns a recorder that goes on from the same count and hash, with
+// its own copy of the kept events and no sink.
+func (r *Recorder) Clone() *Recorder {
+	c := *r
+	c.Events = r.Events[:len(r.Events):len(r.Events)]
+	c.Sink, c.SinkErr = nil, nil
+	return &c
+}
