@@ -28,7 +28,7 @@ type server struct {
 	// last is the status after the previous input, to record what changed.
 	last raft.Status
 	// pending maps a log index to the client operation proposed there.
-	pending  map[uint64]pendingOp
+	pending map[uint64]pendingOp
 }
 
 type pendingOp struct {

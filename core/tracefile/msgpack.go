@@ -83,9 +83,8 @@ func (m *msgpackWriter) record(prefix []byte, v any) error {
 // NewMsgpackReader reads the header of a msgpack trace from r and returns the
 // Reader for its events and footer.
 func NewMsgpackReader(r io.Reader) (*Reader, error) {
-	m := &msgpackReader{}
+	m := &msgpackReader{dec: codec.NewDecoderBytes(nil, msgpackHandle)}
 	m.in.r = bufio.NewReaderSize(r, readBufferBytes)
-	m.dec = codec.NewDecoder(&m.in, msgpackHandle)
 	return newReader(m)
 }
 
@@ -94,11 +93,11 @@ func ReadMsgpack(r io.Reader) (*trace.Trace, error) {
 	return readAll(NewMsgpackReader(r))
 }
 
-// msgpackReader decodes records from msgpack. The codec reads through a
-// budgetReader without buffering of its own, so that between two records the
-// stream stands exactly at the next one.
+// msgpackReader decodes records from msgpack. A framer first reads each
+// record whole, so that the codec only ever decodes bytes that are there:
+// no length claimed in a corrupt file can make it allocate or read more.
 type msgpackReader struct {
-	in     budgetReader
+	in     framer
 	dec    *codec.Decoder
 	record int
 }
@@ -106,23 +105,19 @@ type msgpackReader struct {
 func (m *msgpackReader) where() string { return fmt.Sprintf("record %d", m.record) }
 
 func (m *msgpackReader) header(h *trace.Header) error {
-	if err := m.in.start(headerRecordBytesMax); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("empty file: not a trace")
-		}
+	data, err := m.in.next(headerRecordBytesMax)
+	if errors.Is(err, io.EOF) {
+		return errors.New("empty file: not a trace")
+	}
+	if err != nil {
 		return err
 	}
+	m.dec.ResetBytes(data)
 	return m.decode(h)
 }
 
 func (m *msgpackReader) next(e *trace.Event, f *trace.Footer) (bool, error) {
 	m.record++
-	if err := m.in.start(recordBytesMax); err != nil {
-		if errors.Is(err, io.EOF) {
-			return false, errNoFooter
-		}
-		return false, err
-	}
 	tag, err := m.readTag()
 	if err != nil {
 		return false, err
@@ -139,16 +134,20 @@ func (m *msgpackReader) next(e *trace.Event, f *trace.Footer) (bool, error) {
 		tag, tagEvent, tagFooter)
 }
 
-// readTag reads the start of a record: a 2-element array and its tag.
+// readTag reads the next record, a 2-element array, and decodes its tag.
 func (m *msgpackReader) readTag() (string, error) {
-	b, err := m.in.ReadByte()
+	data, err := m.in.next(recordBytesMax)
+	if errors.Is(err, io.EOF) {
+		return "", errNoFooter
+	}
 	if err != nil {
-		return "", m.decodeError(err)
+		return "", err
 	}
-	if b != fixarray2 {
+	if data[0] != fixarray2 {
 		return "", fmt.Errorf("want a record [tag, value] (a 2-element array, byte 0x%02x), found byte 0x%02x",
-			fixarray2, b)
+			fixarray2, data[0])
 	}
+	m.dec.ResetBytes(data[1:])
 	var tag string
 	err = m.decode(&tag)
 	return tag, err
@@ -156,7 +155,7 @@ func (m *msgpackReader) readTag() (string, error) {
 
 func (m *msgpackReader) end() error {
 	m.record++
-	err := m.in.start(0)
+	_, err := m.in.r.Peek(1)
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
@@ -166,73 +165,10 @@ func (m *msgpackReader) end() error {
 	return errors.New("trailing data after the footer")
 }
 
-// decode decodes one value into v and explains any failure.
+// decode decodes the next value of the record into v.
 func (m *msgpackReader) decode(v any) error {
 	if err := m.dec.Decode(v); err != nil {
-		return m.decodeError(err)
+		return fmt.Errorf("cannot decode: %w", err)
 	}
 	return nil
-}
-
-func (m *msgpackReader) decodeError(err error) error {
-	switch {
-	case m.in.over:
-		return fmt.Errorf("record is longer than %d bytes, the limit", m.in.limit)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("truncated: the file ends inside a record")
-	}
-	return fmt.Errorf("cannot decode: %w", err)
-}
-
-// budgetReader lets a record read at most limit bytes, so that a length
-// claimed in a corrupt file cannot make the reader consume without bound.
-type budgetReader struct {
-	r     *bufio.Reader
-	limit int
-	left  int
-	over  bool
-}
-
-// errOverBudget stops the codec when a record is too long.
-var errOverBudget = errors.New("record too long")
-
-// start begins a record of at most limit bytes; it returns io.EOF at the end
-// of the stream.
-func (b *budgetReader) start(limit int) error {
-	b.limit, b.left = limit, limit
-	_, err := b.r.Peek(1)
-	return err
-}
-
-func (b *budgetReader) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		b.over = true
-		return 0, errOverBudget
-	}
-	if len(p) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= n
-	return n, err
-}
-
-func (b *budgetReader) ReadByte() (byte, error) {
-	if b.left <= 0 {
-		b.over = true
-		return 0, errOverBudget
-	}
-	c, err := b.r.ReadByte()
-	if err == nil {
-		b.left--
-	}
-	return c, err
-}
-
-func (b *budgetReader) UnreadByte() error {
-	err := b.r.UnreadByte()
-	if err == nil {
-		b.left++
-	}
-	return err
 }

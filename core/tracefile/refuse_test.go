@@ -226,9 +226,16 @@ func TestRefuseBrokenMsgpack(t *testing.T) {
 		{"text claims 4 GiB", string(header) + event[:3] + "\x85\xa1s\xdb\xff\xff\xff\xff" +
 			strings.Repeat("x", 20<<10), "record 1: record is longer than 16384 bytes, the limit"},
 		{"text claims 4 GiB at the end", string(header) + event[:3] + "\x85\xa1s\xdb\xff\xff\xff\xff",
+			"record 1: record is longer than 16384 bytes, the limit"},
+		{"text claims 4 KiB at the end", string(header) + event[:3] + "\x85\xa1s\xdb\x00\x00\x10\x00",
 			"record 1: truncated: the file ends inside a record"},
 		{"actions claim 4G items", "\x81\xa7actions\xdd\xff\xff\xff\xff" + strings.Repeat("\xa1a", 1000),
-			"record 0: truncated: the file ends inside a record"},
+			"record 0: record is longer than 11438976 bytes, the limit"},
+		{"map claims 4G pairs", "\xdf\xff\xff\xff\xff", "record 0: record is longer than 11438976 bytes, the limit"},
+		{"unknown time ext claims 4 GiB", "\x81\xa1z\xc9\xff\xff\xff\xf0\xff",
+			"record 0: record is longer than 11438976 bytes, the limit"},
+		{"unused byte 0xc1", string(header) + event[:3] + "\x85\xa1z\xc1" + event[4:],
+			"record 1: byte 0xc1 is not msgpack"},
 		{"unknown field too long", string(header) + event[:3] + "\x85\xa1z\xda\x50\x00" +
 			strings.Repeat("z", 0x5000) + event[4:], "record 1: record is longer than 16384 bytes, the limit"},
 		{"deep nesting", string(header) + event[:3] + "\x85\xa1z" + strings.Repeat("\x91", 100) + "\xc0" + event[4:],
