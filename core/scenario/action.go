@@ -23,7 +23,9 @@ func ParseAction(line string, servers int, net sim.LinkParams) (sim.Action, erro
 	if err != nil {
 		return sim.Action{}, p.errAt(toks[1], "%v", err)
 	}
-	return p.parseAction(at, toks[2:], &net)
+	a, err := p.parseAction(at, toks[2:], &net)
+	a.User = true
+	return a, err
 }
 
 var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, propose, workload"

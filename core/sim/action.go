@@ -94,6 +94,9 @@ type Action struct {
 	Rate int64
 	// Text is the action as written, for the trace and the timeline.
 	Text string
+	// User marks an action a person took while the world ran: it runs after
+	// every other event of its time, so a recording replays exactly.
+	User bool
 }
 
 func (a Action) String() string {

@@ -30,6 +30,9 @@ type item struct {
 	// gen is the server's incarnation when scheduled; a crash makes the
 	// items of the old incarnation stale.
 	gen uint32
+	// late items (user actions) run after every other item of their time,
+	// as a click does after the events of the moment it lands on.
+	late bool
 	// deliveries
 	from   int
 	msgID  uint64
@@ -50,7 +53,13 @@ type queue struct {
 
 func (q *queue) less(i, j int) bool {
 	a, b := q.h[i], q.h[j]
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	if a.late != b.late {
+		return b.late
+	}
+	return a.seq < b.seq
 }
 
 func (q *queue) newItem(at int64, kind itemKind, who int) *item {

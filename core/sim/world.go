@@ -91,7 +91,7 @@ func New(cfg Config, actions []Action) (*World, error) {
 		}
 		w.actions = append(w.actions, a)
 		it := w.q.newItem(a.At, itemAction, 0)
-		it.action = i
+		it.action, it.late = i, a.User
 		w.q.push(it)
 	}
 	w.workloadOn = cfg.Workload.Clients > 0
@@ -260,7 +260,7 @@ func (w *World) Schedule(a Action) error {
 	}
 	w.actions = append(w.actions, a)
 	it := w.q.newItem(a.At, itemAction, 0)
-	it.action = len(w.actions) - 1
+	it.action, it.late = len(w.actions)-1, a.User
 	w.q.push(it)
 	return nil
 }

@@ -11,10 +11,17 @@
 //	record 1..n   [ "e", event ]   a 2-element array: tag "e", a trace.Event map
 //	record n+1    [ "f", footer ]  tag "f", the trace.Footer map
 //
-// Each record after the header is written as the fixarray 0x92, so that a
+// Each record after the header is a fixarray (first byte 0x92), so that a
 // reader can tell an event from the footer while streaming. Maps are written
 // with their keys sorted, integers in their smallest form and strings as
 // msgpack str, so that encoding the same trace always gives the same bytes.
+// Keys this version does not know are skipped, so that a newer minor
+// version reads.
+//
+// The reader first frames each record whole, checking every length and
+// count it claims against the record's byte limit, and only then lets the
+// codec decode it: a corrupt length cannot make it allocate or read beyond
+// what the file really holds.
 //
 // # JSON Lines layout
 //

@@ -95,8 +95,15 @@ func (j *jsonlReader) header(h *trace.Header) error {
 	if err != nil {
 		return err
 	}
-	// Check the version before the fields: another major version may
-	// have changed them.
+	if err := checkHeaderLine(line); err != nil {
+		return err
+	}
+	return json.Unmarshal(line, &jsonHeader{Header: h})
+}
+
+// checkHeaderLine checks the type and version of the first line before its
+// other fields: another major version may have changed them.
+func checkHeaderLine(line []byte) error {
 	var probe struct {
 		Type   string `json:"type"`
 		Format string `json:"format"`
@@ -109,10 +116,7 @@ func (j *jsonlReader) header(h *trace.Header) error {
 	if probe.Type != typeHeader {
 		return fmt.Errorf("type is %q, want %q on the first line", probe.Type, typeHeader)
 	}
-	if err := checkVersion(probe.Format, probe.Major, probe.Minor); err != nil {
-		return err
-	}
-	return json.Unmarshal(line, &jsonHeader{Header: h})
+	return checkVersion(probe.Format, probe.Major, probe.Minor)
 }
 
 func (j *jsonlReader) next(e *trace.Event, f *trace.Footer) (bool, error) {
