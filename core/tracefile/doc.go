@@ -40,5 +40,6 @@
 // event of unknown kind, an event whose Seq is not its position, or a footer
 // whose event count disagrees with the events read. Every error says where:
 // "record N: ..." for msgpack (the header is record 0), "line N: ..." for
-// JSON Lines. A writer refuses to write anything a reader would refuse.
+// JSON Lines. A writer refuses to write anything a reader would refuse, and
+// a header of a newer minor version than it writes (its new fields are lost).
 package tracefile
