@@ -195,7 +195,7 @@ type Header struct {
 	Minor        int      `codec:"minor" json:"minor"`
 	ScenarioName string   `codec:"scenario_name" json:"scenario_name"`
 	Scenario     string   `codec:"scenario" json:"scenario"`
-	Seed         uint64   `codec:"seed" json:"seed"`
+	Seed         uint64   `codec:"seed" json:"seed,string"`
 	Bugs         []string `codec:"bugs" json:"bugs"`
 	// Actions are user actions in scenario syntax ("at 1.5s crash S2"), in
 	// time order, applied on top of the scenario's own.
@@ -208,8 +208,8 @@ type Header struct {
 // Footer holds a run's outcome.
 type Footer struct {
 	Events     uint64 `codec:"events" json:"events"`
-	EventsHash uint64 `codec:"events_hash" json:"events_hash"`
-	StateHash  uint64 `codec:"state_hash" json:"state_hash"`
+	EventsHash uint64 `codec:"events_hash" json:"events_hash,string"`
+	StateHash  uint64 `codec:"state_hash" json:"state_hash,string"`
 	EndTime    int64  `codec:"end_time" json:"end_time"`
 	// Violation is empty when every invariant held.
 	Violation string `codec:"violation" json:"violation"`

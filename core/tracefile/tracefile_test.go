@@ -126,9 +126,9 @@ func TestJSONLLayout(t *testing.T) {
 	tr.Header.Actions = []string{"at 1s crash S2 <now> & later"}
 	tr.Events = []trace.Event{{Kind: trace.Send, Node: 1, Peer: 2, Msg: 3, ID: 4, Term: 5}}
 	tr.Footer = trace.Footer{Events: 1, EventsHash: 1<<64 - 1}
-	want := `{"type":"header","format":"smrlab-trace","major":1,"minor":0,"scenario_name":"","scenario":"","seed":0,"bugs":null,"actions":["at 1s crash S2 <now> & later"],"until":0}
+	want := `{"type":"header","format":"smrlab-trace","major":1,"minor":0,"scenario_name":"","scenario":"","seed":"0","bugs":null,"actions":["at 1s crash S2 <now> & later"],"until":0}
 {"type":"event","seq":0,"t":0,"kind":1,"node":1,"peer":2,"msg":3,"id":4,"term":5}
-{"type":"footer","events":1,"events_hash":18446744073709551615,"state_hash":0,"end_time":0,"violation":""}
+{"type":"footer","events":1,"events_hash":"18446744073709551615","state_hash":"0","end_time":0,"violation":""}
 `
 	assert.Equal(t, want, string(encode(t, formats[1], tr)))
 }
