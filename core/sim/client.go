@@ -252,7 +252,7 @@ func (w *World) sendClient(from, to int, m clientMsg) {
 	w.record(trace.Event{Kind: trace.Send, Node: w.endpointID(from), Peer: w.endpointID(to), Msg: code,
 		ID: w.nextMsgID, Reject: m.notLeader})
 	it := w.q.newItem(0, itemDeliver, to)
-	it.from, it.msgID, it.cmsg = from, w.nextMsgID, m
+	it.from, it.msgID, it.cmsg, it.sentAt = from, w.nextMsgID, m, w.now
 	w.transmit(it)
 }
 

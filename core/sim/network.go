@@ -66,7 +66,7 @@ func (w *World) send(from, to int, m raft.Message) {
 		ID: id, Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: uint64(len(m.Entries)),
 		Commit: m.Commit, Reject: m.Reject})
 	it := w.q.newItem(0, itemDeliver, to)
-	it.from, it.msgID, it.msg, it.isRPC = from, id, m, true
+	it.from, it.msgID, it.msg, it.isRPC, it.sentAt = from, id, m, true, w.now
 	w.transmit(it)
 }
 

@@ -34,12 +34,14 @@ type item struct {
 	// as a click does after the events of the moment it lands on.
 	late bool
 	// deliveries
-	from   int
-	msgID  uint64
-	dup    bool
-	msg    raft.Message
-	cmsg   clientMsg
-	isRPC  bool // msg is set (a server message); else cmsg
+	from  int
+	msgID uint64
+	dup   bool
+	msg   raft.Message
+	cmsg  clientMsg
+	isRPC bool // msg is set (a server message); else cmsg
+	// sentAt is when the message left its sender (for drawing it in flight).
+	sentAt int64
 	action int
 }
 

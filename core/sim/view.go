@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"cmp"
+	"slices"
+
 	"smrlab/core/raft"
 	"smrlab/core/trace"
 )
@@ -92,3 +95,66 @@ func hashEntries(h *trace.Hasher, ents []raft.Entry) {
 		h.Bytes(ents[i].Data)
 	}
 }
+
+// Flight is a message on the wire, for drawing it between its endpoints.
+type Flight struct {
+	ID       uint64
+	From, To uint32 // endpoint numbers as in traces (servers 1..9, clients 101..)
+	Msg      uint8  // raft.MsgType, or MsgClientRequest / MsgClientReply
+	SentAt   int64
+	ArriveAt int64
+	Term     uint64
+	Entries  int
+	Reject   bool
+	Dup      bool
+	// Held is true for a message waiting at a paused server.
+	Held bool
+}
+
+// InFlight lists every message sent and not yet delivered or dropped, in
+// the order they will arrive.
+func (w *World) InFlight() []Flight {
+	var out []Flight
+	add := func(it *item, held bool) {
+		f := Flight{ID: it.msgID, From: w.endpointID(it.from), To: w.endpointID(it.who), Msg: w.msgCode(it),
+			SentAt: it.sentAt, ArriveAt: it.at, Dup: it.dup, Held: held}
+		if it.isRPC {
+			f.Term, f.Entries, f.Reject = it.msg.Term, len(it.msg.Entries), it.msg.Reject
+		} else {
+			f.Reject = it.cmsg.notLeader
+		}
+		out = append(out, f)
+	}
+	for _, it := range w.q.h {
+		if it.kind == itemDeliver {
+			add(it, false)
+		}
+	}
+	for _, s := range w.servers {
+		for _, it := range s.inbox {
+			add(it, true)
+		}
+	}
+	slices.SortFunc(out, func(a, b Flight) int {
+		if a.ArriveAt != b.ArriveAt {
+			return cmp.Compare(a.ArriveAt, b.ArriveAt)
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// Cut reports whether the link from server a to server b is cut.
+func (w *World) Cut(a, b raft.ID) bool { return !w.net.connected(int(a)-1, int(b)-1) }
+
+// Network returns the network's default link parameters now.
+func (w *World) Network() LinkParams { return w.net.params }
+
+// Workload reports whether clients start new operations, at what total rate
+// (0: closed loop), and how many clients there are.
+func (w *World) Workload() (on bool, rate int64, clients int) {
+	return w.workloadOn, w.rate, len(w.clients)
+}
+
+// OpsOutstanding counts client operations started and not yet returned.
+func (w *World) OpsOutstanding() int { return w.opsOutstanding() }
