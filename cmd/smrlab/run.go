@@ -173,6 +173,10 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 		fmt.Fprintf(w, "clients   %d operations, %d returned, %d retries; latency p50 %s, p99 %s, max %s\n",
 			st.OpsStarted, st.OpsOK, st.OpsRetried, pct(st.OpLatencies, 50), pct(st.OpLatencies, 99), pct(st.OpLatencies, 100))
 	}
+	if q := &st.QuorumAcks; len(q.Samples) > 0 {
+		fmt.Fprintf(w, "commits   quorum acknowledgement latency p50 %s, p99 %s (latest %d entries)\n",
+			check.FormatMicros(q.Percentile(50)), check.FormatMicros(q.Percentile(99)), len(q.Samples))
+	}
 	for _, l := range r.Liveness {
 		fmt.Fprintf(w, "watchdog  %s\n", l.Explanation)
 	}

@@ -26,6 +26,7 @@ func (w *World) Clone() *World {
 	c.faultRng = w.faultRng.clone()
 	c.workloadRng = w.workloadRng.clone()
 	c.stats.OpLatencies = slices.Clip(w.stats.OpLatencies)
+	c.stats.QuorumAcks.Samples = slices.Clone(w.stats.QuorumAcks.Samples)
 	c.net = w.net.clone()
 	c.servers = make([]*server, len(w.servers))
 	for i, s := range w.servers {
@@ -78,6 +79,7 @@ func (s *server) clone() *server {
 		c.inbox[i] = &cp
 	}
 	c.pending = maps.Clone(s.pending)
+	c.appendedAt = slices.Clone(s.appendedAt)
 	return &c
 }
 

@@ -29,6 +29,14 @@ type server struct {
 	last raft.Status
 	// pending maps a log index to the client operation proposed there.
 	pending map[uint64]pendingOp
+	// appendedAt remembers when this server, as leader, appended each entry
+	// not yet committed (for the quorum acknowledgement latency).
+	appendedAt []appended
+}
+
+type appended struct {
+	index uint64
+	at    int64
 }
 
 type pendingOp struct {
@@ -193,6 +201,7 @@ func (w *World) observe(s *server, rd *raft.Ready) {
 			}
 		}
 	}
+	w.measureQuorumAcks(s, st, rd)
 	if st.Commit != prev.Commit {
 		w.record(trace.Event{Kind: trace.Commit, Node: uint32(s.id), Index: st.Commit, Term: st.Term})
 	}
@@ -211,6 +220,7 @@ func (w *World) crash(s *server) {
 	s.paused = false
 	s.inbox = nil
 	clear(s.pending)
+	s.appendedAt = s.appendedAt[:0]
 	w.stats.Crashes++
 	w.record(trace.Event{Kind: trace.Crash, Node: uint32(s.id), Count: uint64(lost)})
 	if w.checker != nil {
@@ -235,4 +245,23 @@ func (w *World) restart(s *server) {
 		w.fail(w.checker.Restart(s.id, st, s.disk.durable))
 	}
 	w.flush(s)
+}
+
+// measureQuorumAcks times each entry a leader appends until it commits.
+func (w *World) measureQuorumAcks(s *server, st raft.Status, rd *raft.Ready) {
+	if st.Role != raft.Leader {
+		s.appendedAt = s.appendedAt[:0]
+		return
+	}
+	for i := range rd.Entries {
+		s.appendedAt = append(s.appendedAt, appended{index: rd.Entries[i].Index, at: w.now})
+	}
+	n := 0
+	for n < len(s.appendedAt) && s.appendedAt[n].index <= st.Commit {
+		w.stats.QuorumAcks.Add(w.now - s.appendedAt[n].at)
+		n++
+	}
+	if n > 0 {
+		s.appendedAt = append(s.appendedAt[:0], s.appendedAt[n:]...)
+	}
 }

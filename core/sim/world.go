@@ -9,6 +9,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"smrlab/core/check"
 	"smrlab/core/fsm"
@@ -52,6 +53,39 @@ type Stats struct {
 	OpLatencies []int64
 	// FirstLeaderAt is when the first leader was elected (-1: never).
 	FirstLeaderAt int64
+	// QuorumAcks holds the latest times from a leader appending an entry to
+	// the entry committing (a quorum acknowledged it), in microseconds.
+	QuorumAcks Window
+}
+
+// Window keeps the latest samples, up to WindowSize of them.
+type Window struct {
+	Samples []int64
+	next    int
+}
+
+// WindowSize bounds a Window.
+const WindowSize = 4096
+
+// Add records a sample, replacing the oldest once the window is full.
+func (r *Window) Add(v int64) {
+	if len(r.Samples) < WindowSize {
+		r.Samples = append(r.Samples, v)
+		return
+	}
+	r.Samples[r.next] = v
+	r.next = (r.next + 1) % WindowSize
+}
+
+// Percentile returns the p-th percentile (0 to 100) of the samples, or 0.
+func (r *Window) Percentile(p int) int64 {
+	if len(r.Samples) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.Samples)
+	slices.Sort(s)
+	i := (len(s)*p+99)/100 - 1
+	return s[min(max(i, 0), len(s)-1)]
 }
 
 // New builds a world from a configuration. The actions run at their times.
