@@ -1,0 +1,347 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"smrlab/core/raft"
+	"smrlab/core/scenario"
+	"smrlab/core/sim"
+	"smrlab/core/trace"
+)
+
+// Limits of a session.
+const (
+	// CheckpointEveryMicros is how often a session keeps a copy of the world,
+	// so that seeking back re-runs at most this much virtual time.
+	CheckpointEveryMicros = 2 * sim.Second
+	// RecentEventsMax bounds the events a view hands over at once.
+	RecentEventsMax = 2000
+	// SessionActionsMax bounds the actions one session records.
+	SessionActionsMax = 10_000
+	// StepEventsMax bounds how far one step looks for the event it wants.
+	StepEventsMax = 1_000_000
+)
+
+// DefaultScenario is the cluster a session opens when given no scenario:
+// five servers, a calm network slow enough to watch, clients writing.
+const DefaultScenario = `# The lab's default cluster: five servers and a few clients.
+name lab
+description Five servers, PreVote and CheckQuorum on, two clients writing and reading.
+servers 5
+duration 60m
+options all prevote=on checkquorum=on election=150ms heartbeat=50ms
+network latency=8ms..12ms
+disk latency=1ms..2ms
+workload clients=2 rate=4/s writes=70% keys=5 timeout=1s
+watchdog 5s
+`
+
+// Recorded is a user action as the recording keeps it: scenario syntax with
+// its exact virtual time.
+type Recorded struct {
+	At   int64  `json:"at"`
+	Text string `json:"text"`
+}
+
+// Options choose a session's seed and extra bug toggles.
+type Options struct {
+	Seed    uint64
+	SeedSet bool
+	Bugs    raft.Bugs
+}
+
+type checkpoint struct {
+	at int64
+	w  *sim.World
+	// fresh marks the checkpoint taken before anything ran: actions at its
+	// time are not in it yet.
+	fresh bool
+}
+
+// Session is one interactive run: a scenario, a seed and the user's actions.
+// It can run forward, step, act, seek back (from checkpoints) and fork: an
+// action in the past discards the old future. The browser, the lab server
+// and the command line all drive it.
+type Session struct {
+	sc          *scenario.Scenario
+	opt         scenario.RunOptions
+	actions     []Recorded
+	parsed      []sim.Action
+	w           *sim.World
+	checkpoints []checkpoint
+	reached     int64
+	// recent holds events since the last view (ticks left out).
+	recent    []trace.Event
+	truncated bool
+	reset     bool
+	// kinds marks the kinds of events seen since a step began.
+	kinds uint32
+}
+
+// Open starts a session on a scenario's source.
+func Open(file string, src []byte, o Options) (*Session, error) {
+	sc, err := scenario.Parse(file, src)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{sc: sc, opt: scenario.RunOptions{Seed: o.Seed, SeedSet: o.SeedSet, Bugs: o.Bugs}}
+	if s.w, err = scenario.World(sc, s.opt); err != nil {
+		return nil, err
+	}
+	s.attach()
+	s.checkpoints = []checkpoint{{at: 0, w: s.w.Clone(), fresh: true}}
+	return s, nil
+}
+
+// OpenDefault starts a session on the default cluster.
+func OpenDefault(o Options) (*Session, error) {
+	return Open("lab.scn", []byte(DefaultScenario), o)
+}
+
+// OpenRecording starts a session from a recording (a trace header) and runs
+// it to the time the recording was made.
+func OpenRecording(h *trace.Header) (*Session, error) {
+	in, err := InputsOf(h)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Open(h.ScenarioName, []byte(h.Scenario), Options{Seed: h.Seed, SeedSet: true, Bugs: in.Options.Bugs})
+	if err != nil {
+		return nil, err
+	}
+	if len(h.Actions) > SessionActionsMax {
+		return nil, fmt.Errorf("the recording has %d actions, over the limit of %d", len(h.Actions), SessionActionsMax)
+	}
+	for i, a := range in.Options.Actions {
+		if i > 0 && a.At < in.Options.Actions[i-1].At {
+			return nil, fmt.Errorf("the recording's action %d (%q) is earlier than the one before it", i+1, h.Actions[i])
+		}
+		s.actions = append(s.actions, Recorded{At: a.At, Text: h.Actions[i]})
+		s.parsed = append(s.parsed, a)
+		if err := s.w.Schedule(a); err != nil {
+			return nil, fmt.Errorf("the recording's action %d: %w", i+1, err)
+		}
+	}
+	s.runTo(min(max(h.Until, 0), s.End()))
+	return s, nil
+}
+
+// attach streams the world's events into the session's recent list.
+func (s *Session) attach() {
+	s.w.Recorder().Sink = func(e *trace.Event) error {
+		s.kinds |= 1 << e.Kind
+		if e.Kind == trace.Tick {
+			return nil
+		}
+		if len(s.recent) >= RecentEventsMax {
+			copy(s.recent, s.recent[len(s.recent)/2:])
+			s.recent = s.recent[:len(s.recent)-len(s.recent)/2]
+			s.truncated = true
+		}
+		s.recent = append(s.recent, *e)
+		return nil
+	}
+}
+
+// Scenario returns the session's scenario.
+func (s *Session) Scenario() *scenario.Scenario { return s.sc }
+
+// World returns the current world (read only: drive it through the session).
+func (s *Session) World() *sim.World { return s.w }
+
+// Now is the session's virtual time.
+func (s *Session) Now() int64 { return s.w.Now() }
+
+// End is the furthest the session can run: the scenario's duration.
+func (s *Session) End() int64 { return s.sc.Duration }
+
+// Reached is the furthest time computed on the current branch.
+func (s *Session) Reached() int64 { return s.reached }
+
+// Seed is the session's seed.
+func (s *Session) Seed() uint64 { return s.w.Config().Seed }
+
+// Actions returns the user actions recorded so far.
+func (s *Session) Actions() []Recorded { return s.actions }
+
+// Advance runs the world forward by dt microseconds (to the end at most).
+func (s *Session) Advance(dt int64) {
+	if dt > 0 {
+		s.runTo(min(s.w.Now()+dt, s.End()))
+	}
+}
+
+// runTo runs to time t, keeping a checkpoint at every multiple of the
+// checkpoint interval it passes.
+func (s *Session) runTo(t int64) {
+	for s.w.Now() < t && !s.w.Stopped() {
+		last := s.checkpoints[len(s.checkpoints)-1].at
+		next := last + CheckpointEveryMicros
+		target := min(t, next)
+		s.w.RunUntil(target)
+		if s.w.Now() == next && s.w.Violation() == nil {
+			s.checkpoints = append(s.checkpoints, checkpoint{at: next, w: s.w.Clone()})
+		}
+	}
+	s.reached = max(s.reached, s.w.Now())
+}
+
+// StepEvent runs until one event other than a tick happens. It reports
+// whether one did.
+func (s *Session) StepEvent() bool {
+	return s.stepUntil(^uint32(1 << trace.Tick))
+}
+
+// StepDelivery runs until a message is delivered. It reports whether one was.
+func (s *Session) StepDelivery() bool {
+	return s.stepUntil(1 << trace.Deliver)
+}
+
+// stepUntil runs event by event until one of the kinds in mask happens.
+func (s *Session) stepUntil(mask uint32) bool {
+	for i := 0; i < StepEventsMax; i++ {
+		next := s.w.NextEventTime()
+		if next < 0 || next > s.End() || s.w.Stopped() {
+			return false
+		}
+		s.kinds = 0
+		if cp := s.checkpoints[len(s.checkpoints)-1].at + CheckpointEveryMicros; next >= cp {
+			// Pass the checkpoint time through runTo, which keeps a copy there.
+			s.runTo(cp)
+		} else {
+			s.w.Step()
+			s.reached = max(s.reached, s.w.Now())
+		}
+		if s.kinds&mask != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrStopped is returned for an action on a run that a violation stopped.
+var ErrStopped = errors.New("the run stopped at a violation: go back in time to act")
+
+// Act takes a user action now, written as in a scenario without its time
+// ("crash S2", "partition S1 S2 | S3 S4 S5"). Acting in the past (after a
+// seek back) forks: the actions of the old future are discarded.
+func (s *Session) Act(text string) error {
+	if s.w.Violation() != nil {
+		return ErrStopped
+	}
+	if len(s.actions) >= SessionActionsMax {
+		return fmt.Errorf("this session has %d actions, the most it keeps", SessionActionsMax)
+	}
+	now := s.w.Now()
+	line := "at " + strconv.FormatInt(now, 10) + "us " + text
+	a, err := scenario.ParseAction(line, s.sc.Config.Servers, s.w.Network())
+	if err != nil {
+		return err
+	}
+	s.fork(now)
+	if err := s.w.Schedule(a); err != nil {
+		return err
+	}
+	s.actions = append(s.actions, Recorded{At: now, Text: line})
+	s.parsed = append(s.parsed, a)
+	s.w.RunUntil(now)
+	return nil
+}
+
+// fork discards everything after now: recorded actions, checkpoints (at
+// now too, as the action about to be taken is not in them) and the reach.
+func (s *Session) fork(now int64) {
+	n := len(s.actions)
+	for n > 0 && s.actions[n-1].At > now {
+		n--
+	}
+	dropped := n < len(s.actions)
+	s.actions, s.parsed = s.actions[:n], s.parsed[:n]
+	c := len(s.checkpoints)
+	for c > 1 && s.checkpoints[c-1].at >= now {
+		c--
+	}
+	s.checkpoints = s.checkpoints[:c]
+	if dropped {
+		// The world may hold the dropped actions in its queue already:
+		// compute now again without them.
+		s.restore(now)
+	}
+	s.reached = now
+}
+
+// Fork discards the future of the current branch: what was computed past
+// now and the actions recorded there.
+func (s *Session) Fork() { s.fork(s.w.Now()) }
+
+// GoTo moves the session to time t on the current branch: back from the
+// nearest checkpoint, or forward by running.
+func (s *Session) GoTo(t int64) {
+	t = min(max(t, 0), s.End())
+	if t >= s.w.Now() && s.w.Violation() == nil {
+		s.runTo(t)
+		return
+	}
+	reached := s.reached
+	s.restore(t)
+	s.reached = max(reached, s.reached)
+}
+
+// restore rebuilds the world at time t from the nearest checkpoint before
+// it and the recorded actions after that checkpoint.
+func (s *Session) restore(t int64) {
+	i := len(s.checkpoints) - 1
+	for i > 0 && s.checkpoints[i].at > t {
+		i--
+	}
+	cp := s.checkpoints[i]
+	s.w = cp.w.Clone()
+	for _, a := range s.parsed {
+		if a.At > cp.at || (cp.fresh && a.At == cp.at) {
+			// Cannot fail: the action was valid when it was first taken.
+			_ = s.w.Schedule(a)
+		}
+	}
+	s.recent, s.truncated, s.reset = s.recent[:0], false, true
+	s.attach()
+	s.runTo(t)
+}
+
+// StateHash hashes the world's whole state now.
+func (s *Session) StateHash() uint64 { return s.w.StateHash() }
+
+// EventsHash is the running hash of every event so far.
+func (s *Session) EventsHash() uint64 { return s.w.Recorder().Sum() }
+
+// Recording returns the session's inputs as a trace header that reproduces
+// its state at the current time.
+func (s *Session) Recording() trace.Header {
+	texts := make([]string, 0, len(s.actions))
+	for _, a := range s.actions {
+		if a.At <= s.w.Now() {
+			texts = append(texts, a.Text)
+		}
+	}
+	// Until 0 would mean "to the scenario's end": a session still at time 0
+	// is recorded as stopping 1us later, before any tick.
+	return Header(s.sc, s.Seed(), s.opt.Bugs, texts, max(s.w.Now(), 1))
+}
+
+// Trace re-runs the recording from the start and hands every event to sink,
+// then returns the footer: the whole trace of the session up to now, without
+// keeping it in memory.
+func (s *Session) Trace(sink func(*trace.Event) error) (trace.Header, trace.Footer, error) {
+	h := s.Recording()
+	in, err := InputsOf(&h)
+	if err != nil {
+		return h, trace.Footer{}, err
+	}
+	in.Options.Sink = sink
+	r, err := scenario.Run(in.Scenario, in.Options)
+	if err != nil {
+		return h, trace.Footer{}, err
+	}
+	return h, Footer(r), nil
+}

@@ -1,0 +1,260 @@
+package lab
+
+import (
+	"strconv"
+
+	"smrlab/core/raft"
+	"smrlab/core/sim"
+	"smrlab/core/trace"
+)
+
+// LogTailMax is how many of a server's last log entries a view shows.
+const LogTailMax = 48
+
+// View is everything the page draws, built once per frame and handed over
+// in one piece. Times are virtual microseconds.
+type View struct {
+	Now      int64  `json:"now"`
+	End      int64  `json:"end"`
+	Reached  int64  `json:"reached"`
+	Seed     string `json:"seed"`
+	Scenario string `json:"scenario"`
+	Bugs     string `json:"bugs"`
+	// TickMicros is one tick of a server clock, to turn timers into time.
+	TickMicros int64          `json:"tick"`
+	Servers    []ServerView   `json:"servers"`
+	Cuts       [][2]uint32    `json:"cuts"`
+	Net        NetView        `json:"net"`
+	Flights    []FlightView   `json:"flights"`
+	Events     []EventView    `json:"events"`
+	Truncated  bool           `json:"truncated"`
+	Reset      bool           `json:"reset"`
+	Metrics    MetricsView    `json:"metrics"`
+	Violation  *ViolationView `json:"violation"`
+	Liveness   []string       `json:"liveness"`
+	Workload   WorkloadView   `json:"workload"`
+	Actions    []Recorded     `json:"actions"`
+	Stopped    bool           `json:"stopped"`
+	Hash       string         `json:"hash"`
+}
+
+// ServerView is one server as drawn.
+type ServerView struct {
+	ID      uint32 `json:"id"`
+	Up      bool   `json:"up"`
+	Paused  bool   `json:"paused"`
+	Role    string `json:"role"`
+	Term    uint64 `json:"term"`
+	Vote    uint32 `json:"vote"`
+	Lead    uint32 `json:"lead"`
+	Commit  uint64 `json:"commit"`
+	Applied uint64 `json:"applied"`
+	Last    uint64 `json:"last"`
+	// Durable is the last index on disk; DurableTerm and DurableVote the
+	// hard state there (what survives a crash).
+	Durable     uint64 `json:"durable"`
+	DurableTerm uint64 `json:"durableTerm"`
+	DurableVote uint32 `json:"durableVote"`
+	Pending     int    `json:"pendingWrites"`
+	// Timer is the election timer (for a leader, the heartbeat timer), in
+	// ticks elapsed and ticks to go off.
+	TimerElapsed int `json:"timerElapsed"`
+	TimerTimeout int `json:"timerTimeout"`
+	// LogStart is the index of LogTerms[0]: the tail of the log, by term.
+	LogStart uint64         `json:"logStart"`
+	LogTerms []uint64       `json:"logTerms"`
+	Progress []ProgressView `json:"progress"`
+	Slow     int64          `json:"slowPercent"`
+	DriftPPM int64          `json:"driftPPM"`
+	Skew     int64          `json:"skew"`
+	Keys     int            `json:"keys"`
+}
+
+// ProgressView is a leader's view of one follower.
+type ProgressView struct {
+	ID       uint32 `json:"id"`
+	Match    uint64 `json:"match"`
+	Next     uint64 `json:"next"`
+	State    string `json:"state"`
+	Inflight int    `json:"inflight"`
+	Active   bool   `json:"active"`
+}
+
+// NetView is the network's default link parameters.
+type NetView struct {
+	LatencyMin int64  `json:"latencyMin"`
+	LatencyMax int64  `json:"latencyMax"`
+	Loss       uint32 `json:"lossPPM"`
+	Duplicate  uint32 `json:"duplicatePPM"`
+	Reorder    uint32 `json:"reorderPPM"`
+}
+
+// FlightView is a message on the wire.
+type FlightView struct {
+	ID      uint64 `json:"id"`
+	From    uint32 `json:"from"`
+	To      uint32 `json:"to"`
+	Type    string `json:"type"`
+	Sent    int64  `json:"sent"`
+	Arrive  int64  `json:"arrive"`
+	Term    uint64 `json:"term"`
+	Entries int    `json:"entries"`
+	Reject  bool   `json:"reject"`
+	Dup     bool   `json:"dup"`
+	Held    bool   `json:"held"`
+}
+
+// EventView is one event, with its description.
+type EventView struct {
+	Seq  uint64 `json:"seq"`
+	T    int64  `json:"t"`
+	Kind string `json:"kind"`
+	Node uint32 `json:"node"`
+	Peer uint32 `json:"peer"`
+	Msg  string `json:"msg,omitempty"`
+	ID   uint64 `json:"id,omitempty"`
+	Text string `json:"text"`
+}
+
+// MetricsView holds the protocol metrics of the run so far.
+type MetricsView struct {
+	LeaderChanges       uint64  `json:"leaderChanges"`
+	LeaderChangesPerMin float64 `json:"leaderChangesPerMinute"`
+	Elections           uint64  `json:"elections"`
+	Commit              uint64  `json:"commit"`
+	QuorumAckP99        int64   `json:"quorumAckP99"`
+	OpsStarted          uint64  `json:"opsStarted"`
+	OpsOK               uint64  `json:"opsOK"`
+	OpsRetried          uint64  `json:"opsRetried"`
+	Sent                uint64  `json:"sent"`
+	Dropped             uint64  `json:"dropped"`
+	Events              uint64  `json:"events"`
+	// Rejected counts requests refused by admission control, by reason.
+	Rejected map[string]uint64 `json:"rejected"`
+}
+
+// ViolationView is a broken invariant, for the red light and the jump to it.
+type ViolationView struct {
+	Invariant   string   `json:"invariant"`
+	Event       uint64   `json:"event"`
+	Time        int64    `json:"time"`
+	Nodes       []uint32 `json:"nodes"`
+	Explanation string   `json:"explanation"`
+}
+
+// WorkloadView says what the clients do.
+type WorkloadView struct {
+	On      bool  `json:"on"`
+	Rate    int64 `json:"rate"`
+	Clients int   `json:"clients"`
+	Pending int   `json:"pending"`
+}
+
+// View builds the view model of the session now, and hands over the events
+// recorded since the previous view.
+func (s *Session) View() View {
+	w := s.w
+	v := View{Now: w.Now(), End: s.End(), Reached: s.reached, Seed: strconv.FormatUint(s.Seed(), 10),
+		Scenario: s.sc.Name, Bugs: s.opt.Bugs.String(), TickMicros: w.Config().TickMicros,
+		Events: s.takeEvents(), Truncated: s.truncated, Reset: s.reset, Actions: s.actions,
+		Stopped: w.Stopped(), Hash: strconv.FormatUint(w.Recorder().Sum(), 16)}
+	s.truncated, s.reset = false, false
+	for _, sv := range w.Servers() {
+		v.Servers = append(v.Servers, serverView(w, sv))
+	}
+	n := raft.ID(len(v.Servers))
+	for a := raft.ID(1); a <= n; a++ {
+		for b := raft.ID(1); b <= n; b++ {
+			if a != b && w.Cut(a, b) {
+				v.Cuts = append(v.Cuts, [2]uint32{uint32(a), uint32(b)})
+			}
+		}
+	}
+	p := w.Network()
+	v.Net = NetView{LatencyMin: p.LatencyMinMicros, LatencyMax: p.LatencyMaxMicros, Loss: p.LossPPM,
+		Duplicate: p.DuplicatePPM, Reorder: p.ReorderPPM}
+	for _, f := range w.InFlight() {
+		v.Flights = append(v.Flights, FlightView{ID: f.ID, From: f.From, To: f.To, Type: trace.MsgName(f.Msg),
+			Sent: f.SentAt, Arrive: f.ArriveAt, Term: f.Term, Entries: f.Entries, Reject: f.Reject, Dup: f.Dup,
+			Held: f.Held})
+	}
+	v.Metrics = metricsView(w)
+	if vi := w.Violation(); vi != nil {
+		vv := &ViolationView{Invariant: vi.Invariant, Event: vi.Event, Time: vi.Time, Explanation: vi.Explanation}
+		for _, id := range vi.Nodes {
+			vv.Nodes = append(vv.Nodes, uint32(id))
+		}
+		v.Violation = vv
+	}
+	for _, l := range w.Liveness() {
+		v.Liveness = append(v.Liveness, l.Explanation)
+	}
+	on, rate, clients := w.Workload()
+	v.Workload = WorkloadView{On: on, Rate: rate, Clients: clients, Pending: w.OpsOutstanding()}
+	return v
+}
+
+func (s *Session) takeEvents() []EventView {
+	out := make([]EventView, len(s.recent))
+	for i := range s.recent {
+		e := &s.recent[i]
+		ev := EventView{Seq: e.Seq, T: e.Time, Kind: e.Kind.String(), Node: e.Node, Peer: e.Peer, ID: e.ID,
+			Text: trace.Describe(e)}
+		switch e.Kind {
+		case trace.Send, trace.Deliver, trace.Drop, trace.Duplicate:
+			ev.Msg = trace.MsgName(e.Msg)
+		}
+		out[i] = ev
+	}
+	s.recent = s.recent[:0]
+	return out
+}
+
+func serverView(w *sim.World, sv sim.ServerView) ServerView {
+	st := sv.Status
+	v := ServerView{ID: uint32(sv.ID), Up: sv.Up, Paused: sv.Paused, Role: st.Role.String(), Term: st.Term,
+		Vote: uint32(st.Vote), Lead: uint32(st.Lead), Commit: st.Commit, Applied: st.Applied, Last: st.LastIndex,
+		Durable: sv.DurableLast, DurableTerm: sv.Durable.Term, DurableVote: uint32(sv.Durable.Vote),
+		Pending: sv.PendingWrites, TimerElapsed: st.ElectionElapsed, TimerTimeout: st.ElectionTimeout,
+		Slow: sv.SlowPercent, DriftPPM: sv.DriftPPM, Skew: sv.SkewMicros, Keys: sv.Keys}
+	if !sv.Up {
+		v.Role = "crashed"
+	}
+	if st.Role == raft.Leader {
+		v.TimerElapsed, v.TimerTimeout = st.HeartbeatElapsed, st.HeartbeatTimeout
+	}
+	node := w.Node(sv.ID)
+	if node == nil {
+		return v
+	}
+	lo := uint64(1)
+	if st.LastIndex > LogTailMax {
+		lo = st.LastIndex - LogTailMax + 1
+	}
+	v.LogStart = lo
+	for _, e := range node.Entries(lo, st.LastIndex+1) {
+		v.LogTerms = append(v.LogTerms, e.Term)
+	}
+	for _, id := range node.Voters() {
+		if p := node.Progress(id); p != nil && id != sv.ID {
+			v.Progress = append(v.Progress, ProgressView{ID: uint32(id), Match: p.Match, Next: p.Next,
+				State: p.State.String(), Inflight: p.Inflight(), Active: p.RecentActive})
+		}
+	}
+	return v
+}
+
+func metricsView(w *sim.World) MetricsView {
+	st := w.Stats()
+	m := MetricsView{LeaderChanges: st.LeaderChanges, Elections: st.Elections,
+		QuorumAckP99: st.QuorumAcks.Percentile(99), OpsStarted: st.OpsStarted, OpsOK: st.OpsOK,
+		OpsRetried: st.OpsRetried, Sent: st.Sent, Dropped: st.Dropped, Events: w.Recorder().Count(),
+		Rejected: map[string]uint64{}}
+	if now := w.Now(); now > 0 {
+		m.LeaderChangesPerMin = float64(st.LeaderChanges) * 60e6 / float64(now)
+	}
+	for _, sv := range w.Servers() {
+		m.Commit = max(m.Commit, sv.Status.Commit)
+	}
+	return m
+}
