@@ -101,7 +101,7 @@ func OpenDefault(o Options) (*Session, error) {
 }
 
 // OpenRecording starts a session from a recording (a trace header) and runs
-// it to the time the recording was made.
+// it to the time the recording was made (Until; 0 means the scenario's end).
 func OpenRecording(h *trace.Header) (*Session, error) {
 	in, err := InputsOf(h)
 	if err != nil {
@@ -124,7 +124,11 @@ func OpenRecording(h *trace.Header) (*Session, error) {
 			return nil, fmt.Errorf("the recording's action %d: %w", i+1, err)
 		}
 	}
-	s.runTo(min(max(h.Until, 0), s.End()))
+	until := h.Until
+	if until == 0 {
+		until = s.End() // a whole run, as the command line records it
+	}
+	s.runTo(min(until, s.End()))
 	return s, nil
 }
 
