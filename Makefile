@@ -5,7 +5,7 @@ WASM_PATH := $(GOROOT)/lib/wasm:$(GOROOT)/misc/wasm:$(PATH)
 BIN       := bin
 SEEDS     ?= 2000
 
-.PHONY: all build run test test-native test-wasm vet bench explore fuzz clean
+.PHONY: all build run test deps test-native test-wasm vet bench explore fuzz clean
 
 all: build
 
@@ -16,7 +16,11 @@ build:
 run: build
 	$(BIN)/smrlab run scenarios/leader-crash.scn
 
-test: vet test-native test-wasm
+test: deps vet test-native test-wasm
+
+# Node.js and Chromium, installed with apt-get when missing (as root on Debian).
+deps:
+	@.ci/deps
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || \

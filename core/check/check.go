@@ -172,16 +172,18 @@ func (c *Checker) Restart(id raft.ID, st raft.Status, d raft.Durable) *Violation
 // and reached status st.
 func (c *Checker) Observe(id raft.ID, st raft.Status, rd *raft.Ready) *Violation {
 	l := c.node(id)
+	// Only a server that led the same term before and after this input
+	// must have kept its log append-only.
+	stillLeader := l.role == raft.Leader && st.Role == raft.Leader && l.term == st.Term
+	// The role first: a second leader of a term breaks Election Safety
+	// before its no-op entry can break Log Matching.
+	if v := c.observeRole(id, l, st); v != nil {
+		return v
+	}
 	if len(rd.Entries) > 0 {
-		// Only a server that led the same term before and after this input
-		// must have kept its log append-only.
-		stillLeader := l.role == raft.Leader && st.Role == raft.Leader && l.term == st.Term
 		if v := c.appendEntries(id, l, rd.Entries, stillLeader); v != nil {
 			return v
 		}
-	}
-	if v := c.observeRole(id, l, st); v != nil {
-		return v
 	}
 	if st.Commit < l.commit {
 		return c.violation(CommitMonotonic, fmt.Sprintf("%v's commit index went back from %d to %d",

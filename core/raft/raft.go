@@ -113,6 +113,7 @@ type Node struct {
 	step func(*Node, Message)
 
 	prevHS               HardState
+	prevSoft             SoftState
 	msgs                 []Message
 	msgsAfterPersist     []Message
 	pendingHardStateSync bool
@@ -149,6 +150,7 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 		n.vote = None
 	}
 	n.prevHS = n.hardState()
+	n.prevSoft = SoftState{Role: Follower}
 	n.stableIndex = n.log.lastIndex()
 	n.becomeFollower(n.term, None)
 	return n, nil
@@ -876,12 +878,25 @@ type Ready struct {
 	MessagesAfterPersist []Message
 	// Committed entries are to be applied to the state machine, in order.
 	Committed []Entry
+	// SoftState is set when SoftStateChanged: the role or the known leader
+	// changed (nothing to persist, but worth showing).
+	SoftState        SoftState
+	SoftStateChanged bool
 }
+
+// SoftState is the volatile state worth reporting when it changes: who
+// leads and in what role this server is.
+type SoftState struct {
+	Lead ID
+	Role Role
+}
+
+func (n *Node) softState() SoftState { return SoftState{Lead: n.lead, Role: n.role} }
 
 // HasReady reports whether Ready would return anything.
 func (n *Node) HasReady() bool {
 	return len(n.msgs) > 0 || len(n.msgsAfterPersist) > 0 || n.log.unstable <= n.log.lastIndex() ||
-		n.commit > n.applied || n.persistedHardState() != n.prevHS
+		n.commit > n.applied || n.persistedHardState() != n.prevHS || n.softState() != n.prevSoft
 }
 
 func (n *Node) persistedHardState() HardState {
@@ -903,6 +918,10 @@ func (n *Node) Ready() Ready {
 	if hs := n.persistedHardState(); hs != n.prevHS {
 		rd.HardState, rd.HardStateChanged = hs, true
 		n.prevHS = hs
+	}
+	if ss := n.softState(); ss != n.prevSoft {
+		rd.SoftState, rd.SoftStateChanged = ss, true
+		n.prevSoft = ss
 	}
 	if n.commit > n.applied {
 		rd.Committed = n.log.slice(n.applied+1, n.commit+1)

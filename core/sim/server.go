@@ -74,9 +74,14 @@ func (w *World) scheduleTick(s *server) {
 
 func (w *World) tick(s *server) {
 	w.record(trace.Event{Kind: trace.Tick, Node: uint32(s.id)})
+	wasLeader := s.node.Role() == raft.Leader
 	s.node.Tick()
 	if st := s.node.Status(); st.Role != raft.Leader && st.ElectionElapsed == 0 {
-		w.record(trace.Event{Kind: trace.Timeout, Node: uint32(s.id), Term: st.Term})
+		e := trace.Event{Kind: trace.Timeout, Node: uint32(s.id), Term: st.Term}
+		if wasLeader {
+			e.Text = "CheckQuorum: no quorum heard for an election timeout, stepping down"
+		}
+		w.record(e)
 	}
 	w.flush(s)
 	w.scheduleTick(s)

@@ -74,6 +74,9 @@ func Describe(e *Event) string {
 	case Duplicate:
 		return fmt.Sprintf("%s -> %s %s#%d duplicated", n, p, MsgName(e.Msg), e.ID)
 	case Timeout:
+		if e.Text != "" {
+			return fmt.Sprintf("%s %s (term %d)", n, e.Text, e.Term)
+		}
 		return fmt.Sprintf("%s election timeout in term %d", n, e.Term)
 	case Role:
 		return describeRole(e, n, p)
