@@ -46,18 +46,18 @@ func TestDecodeShareRefuses(t *testing.T) {
 		return f
 	}()
 	cases := map[string]string{
-		"x=abc":        "must start with r=",
-		"r=***":        "not base64url",
-		"r=AAAA":       "damaged",
-		deflated(t, `{"format":"smrlab-trace","major":1,"surprise":1}`):      "unknown field \"surprise\"",
+		"x=abc":  "must start with r=",
+		"r=***":  "not base64url",
+		"r=AAAA": "damaged",
+		deflated(t, `{"format":"smrlab-trace","major":1,"surprise":1}`):     "unknown field \"surprise\"",
 		deflated(t, `{"format":"other","major":1}`):                         "format \"other\"",
 		deflated(t, `{"format":"smrlab-trace","major":2}`):                  "version 2.0",
 		deflated(t, `{"format":"smrlab-trace","major":1,"scenario":"zap"}`): "unknown directive \"zap\"",
 		deflated(t, `{"format":"smrlab-trace","major":1,"until":-5}`):       "negative stop time",
 		deflated(t, `[1,2]`): "not a recording",
 		deflated(t, `{"format":"smrlab-trace","major":1,"actions":["at 1s crash S9"]}`): "no server \"S9\"",
-		"r=" + strings.Repeat("A", ShareFragmentMax): "over the limit",
-		deflated(t, strings.Repeat(" ", ShareJSONMax+10)):                    "inflates past the limit",
+		"r=" + strings.Repeat("A", ShareFragmentMax):                                    "over the limit",
+		deflated(t, strings.Repeat(" ", ShareJSONMax+10)):                               "inflates past the limit",
 		good[:len(good)-6]: "damaged",
 	}
 	for frag, want := range cases {
