@@ -1,20 +1,55 @@
-# smrlab: `make run` opens the lab, `make test` runs every test.
+# smrlab: `make run` serves the browser lab, `make test` runs every test.
 GO        ?= go
 GOROOT    := $(shell $(GO) env GOROOT)
 WASM_PATH := $(GOROOT)/lib/wasm:$(GOROOT)/misc/wasm:$(PATH)
 BIN       := bin
 SEEDS     ?= 2000
 
-.PHONY: all build run test deps test-native test-wasm vet bench explore fuzz clean
+# The browser lab: the app in web/static, the simulator built to WebAssembly
+# next to it, and a gzip -9 sibling of every file the labserver compresses.
+WEB_DIR   := web/static
+WASM      := $(WEB_DIR)/smrlab.wasm
+WASM_EXEC := $(WEB_DIR)/wasm_exec.js
+WEB_GZ     = $(addsuffix .gz,$(sort $(WASM) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
+	\( -name '*.html' -o -name '*.js' -o -name '*.mjs' -o -name '*.css' \) -not -path '*/[._]*' 2>/dev/null)))
+
+.PHONY: all build labserver web site run test deps test-native test-wasm vet bench explore fuzz clean FORCE
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/smrlab ./cmd/smrlab
 
-# The lab at this stage: run a scenario and print its timeline and summary.
-run: build
-	$(BIN)/smrlab run scenarios/leader-crash.scn
+# The labserver embeds web/static, so the web is built first.
+labserver: web
+	$(GO) build -o $(BIN)/labserver ./cmd/labserver
+
+# Build the browser lab and serve it; the labserver prints the URL.
+run: labserver
+	$(BIN)/labserver
+
+web: $(WEB_GZ)
+	@find $(WEB_DIR) -name '*.gz' | while read -r f; do \
+		[ -e "$${f%.gz}" ] || { echo "rm $$f (its file is gone)"; rm -f "$$f"; }; done
+
+# Go builds every time (its cache makes that quick); the file is replaced only
+# when it changed, so an unchanged wasm is not compressed again.
+$(WASM): FORCE
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+# wasm_exec.js must come from the Go that built the wasm.
+$(WASM_EXEC): FORCE
+	@cmp -s $(GOROOT)/lib/wasm/wasm_exec.js $@ || install -m 0644 $(GOROOT)/lib/wasm/wasm_exec.js $@
+
+$(WEB_DIR)/%.gz: $(WEB_DIR)/%
+	gzip -9 -n -k -f $<
+
+# A folder that any static web host serves as is, with no labserver.
+site: web
+	rm -rf site
+	cp -R $(WEB_DIR) site
+	find site -mindepth 1 -name '[._]*' -prune -exec rm -rf {} +
 
 test: deps vet test-native test-wasm
 
@@ -37,7 +72,7 @@ test-wasm:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
-	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/lab
+	GOGC=400 PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/lab
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
 
 # Longer explorations than the tests run: many seeds of every scenario.
@@ -51,4 +86,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime 60s ./core/tracefile
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) site $(WASM) $(WASM_EXEC)
+	find $(WEB_DIR) -name '*.gz' -delete

@@ -97,7 +97,7 @@ func (d *disk) completeFlush() []write {
 				// Truncate into a fresh array: a cloned world may share this one.
 				d.durable.Entries = append(d.durable.Entries[:keep:keep], w.ents...)
 			} else {
-				d.durable.Entries = append(d.durable.Entries, w.ents...)
+				d.durable.Entries = raft.AppendEntries(d.durable.Entries, w.ents)
 			}
 		}
 	}
