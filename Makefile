@@ -28,7 +28,7 @@ labserver: web
 run: labserver
 	$(BIN)/labserver
 
-web: $(WEB_GZ)
+web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
 	@find $(WEB_DIR) -name '*.gz' | while read -r f; do \
 		[ -e "$${f%.gz}" ] || { echo "rm $$f (its file is gone)"; rm -f "$$f"; }; done
 
@@ -44,6 +44,14 @@ $(WASM_EXEC): FORCE
 
 $(WEB_DIR)/%.gz: $(WEB_DIR)/%
 	gzip -9 -n -k -f $<
+
+# The scenario picker's catalogue: the shipped scenarios and their index.
+SCENARIOS := $(wildcard scenarios/*.scn)
+$(WEB_DIR)/scenarios/index.json: $(SCENARIOS) build
+	@mkdir -p $(WEB_DIR)/scenarios
+	@rm -f $(WEB_DIR)/scenarios/*.scn
+	cp $(SCENARIOS) $(WEB_DIR)/scenarios/
+	$(BIN)/smrlab list --json $(SCENARIOS) > $@
 
 # A folder that any static web host serves as is, with no labserver.
 site: web

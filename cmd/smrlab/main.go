@@ -42,6 +42,7 @@ func init() {
 		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",
 			"measure throughput of a fault-free cluster", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
+		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}
 }
