@@ -23,6 +23,12 @@
 // codec decode it: a corrupt length cannot make it allocate or read beyond
 // what the file really holds.
 //
+// Native builds encode and decode with go-msgpack. The browser build
+// (GOOS=js) must not link it, and uses the lite codec instead (lite.go,
+// lite_decode.go): written for exactly these records, it writes the same
+// bytes and reads every file as go-msgpack does, refusals and their
+// messages included; lite_test.go holds the two side by side.
+//
 // # JSON Lines layout
 //
 // One JSON object per line, each with a "type" naming the part; the other
@@ -35,7 +41,8 @@
 // # Refusals
 //
 // A reader refuses, never silently downgrades, a file that is not a trace,
-// has another major version, does not decode, ends before its footer, has
+// has another major version, does not decode (or holds an empty msgpack
+// extension, which go-msgpack mishandles), ends before its footer, has
 // data after its footer, breaks a limit (EventsMax and friends), or holds an
 // event of unknown kind, an event whose Seq is not its position, or a footer
 // whose event count disagrees with the events read. Every error says where:

@@ -114,6 +114,12 @@ func (f *framer) value() (int, error) {
 }
 
 // long reads a value whose first byte c is in 0xc0..0xdf.
+//
+// It refuses an empty extension (ext 8..32 of length 0): go-msgpack takes
+// the value after it as part of it, and so on, with no limit on how deep
+// such values chain, so a header of them overflowed the stack and crashed
+// the reader. No trace holds an extension; refusing this one here keeps
+// both codecs alike (see liteDecoder).
 func (f *framer) long(c byte) (int, error) {
 	h := heads[c-0xc0]
 	if h.kind == invalid {
@@ -129,6 +135,9 @@ func (f *framer) long(c byte) (int, error) {
 	case mapping:
 		return f.elems(n, 2)
 	case payload:
+		if h.fixed == 1 && n == 0 {
+			return 0, fmt.Errorf("byte 0x%02x starts an empty extension, which no trace holds", c)
+		}
 		return 0, f.skip(uint64(h.fixed) + n)
 	}
 	return 0, f.skip(uint64(h.fixed))
@@ -163,13 +172,20 @@ func (f *framer) take(n uint64) ([]byte, error) {
 	if n > uint64(f.left) {
 		return nil, f.tooLong()
 	}
+	// Read in chunks, so that a length the file claims but does not hold
+	// costs no more memory than the bytes really there.
 	start := len(f.buf)
-	f.buf = append(f.buf, make([]byte, n)...)
-	if _, err := io.ReadFull(f.r, f.buf[start:]); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, errCut
+	for need := n; need > 0; {
+		chunk := min(need, 64<<10)
+		at := len(f.buf)
+		f.buf = append(f.buf, make([]byte, chunk)...)
+		if _, err := io.ReadFull(f.r, f.buf[at:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return nil, errCut
+			}
+			return nil, err
 		}
-		return nil, err
+		need -= chunk
 	}
 	f.left -= int(n)
 	return f.buf[start:], nil

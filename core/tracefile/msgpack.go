@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/hashicorp/go-msgpack/v2/codec"
-
 	"smrlab/core/trace"
 )
 
@@ -26,21 +24,6 @@ var (
 	footerPrefix = []byte{fixarray2, 0xa1, tagFooter[0]}
 )
 
-// msgpackHandle configures go-msgpack once, the same way for every file.
-var msgpackHandle = newMsgpackHandle()
-
-func newMsgpackHandle() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{}
-	h.WriteExt = true    // strings as str (str8 included), not legacy raw
-	h.RawToString = true // str values decode as Go strings
-	h.Canonical = true   // sorted map keys; struct fields are sorted anyway
-	// A length in the stream is a claim, not a promise: allocate at most
-	// this many elements up front and grow as data really arrives.
-	h.MaxInitLen = 64 << 10
-	h.MaxDepth = 64
-	return h
-}
-
 // isMsgpackMap reports whether b starts a msgpack map (fixmap, map16, map32).
 func isMsgpackMap(b byte) bool {
 	return b&0xf0 == 0x80 || b == 0xde || b == 0xdf
@@ -58,32 +41,15 @@ func WriteMsgpack(w io.Writer, t *trace.Trace) error {
 	return writeAll(mw, err, t)
 }
 
-// msgpackWriter encodes records as msgpack.
-type msgpackWriter struct {
-	buf *bufio.Writer
-	enc *codec.Encoder
-}
-
-func newMsgpackWriter(buf *bufio.Writer) recordWriter {
-	return &msgpackWriter{buf: buf, enc: codec.NewEncoder(buf, msgpackHandle)}
-}
-
-func (m *msgpackWriter) header(h *trace.Header) error { return m.enc.Encode(h) }
-func (m *msgpackWriter) event(e *trace.Event) error   { return m.record(eventPrefix, e) }
-func (m *msgpackWriter) footer(f *trace.Footer) error { return m.record(footerPrefix, f) }
-
-// record writes the pair [tag, v]; prefix holds the array's start and the tag.
-func (m *msgpackWriter) record(prefix []byte, v any) error {
-	if _, err := m.buf.Write(prefix); err != nil {
-		return err
-	}
-	return m.enc.Encode(v)
-}
-
 // NewMsgpackReader reads the header of a msgpack trace from r and returns the
 // Reader for its events and footer.
 func NewMsgpackReader(r io.Reader) (*Reader, error) {
-	m := &msgpackReader{dec: codec.NewDecoderBytes(nil, msgpackHandle)}
+	return newMsgpackReader(r, newValueDecoder())
+}
+
+// newMsgpackReader reads a msgpack trace with the given value decoder.
+func newMsgpackReader(r io.Reader, dec valueDecoder) (*Reader, error) {
+	m := &msgpackReader{dec: dec}
 	m.in.r = bufio.NewReaderSize(r, readBufferBytes)
 	return newReader(m)
 }
@@ -98,8 +64,21 @@ func ReadMsgpack(r io.Reader) (*trace.Trace, error) {
 // no length claimed in a corrupt file can make it allocate or read more.
 type msgpackReader struct {
 	in     framer
-	dec    *codec.Decoder
+	dec    valueDecoder
 	record int
+}
+
+// valueDecoder decodes the values of one framed record in turn: the header,
+// or a record's tag and then its event or footer. Two implement it, alike
+// byte for byte: go-msgpack (msgpack_codec.go, the native build) and the
+// lite codec (lite_decode.go, the js build, which must not link go-msgpack).
+type valueDecoder interface {
+	// reset starts decoding a record's bytes.
+	reset(data []byte)
+	tag(s *string) error
+	header(h *trace.Header) error
+	event(e *trace.Event) error
+	footer(f *trace.Footer) error
 }
 
 func (m *msgpackReader) where() string { return fmt.Sprintf("record %d", m.record) }
@@ -112,8 +91,8 @@ func (m *msgpackReader) header(h *trace.Header) error {
 	if err != nil {
 		return err
 	}
-	m.dec.ResetBytes(data)
-	return m.decode(h)
+	m.dec.reset(data)
+	return decoded(m.dec.header(h))
 }
 
 func (m *msgpackReader) next(e *trace.Event, f *trace.Footer) (bool, error) {
@@ -125,10 +104,10 @@ func (m *msgpackReader) next(e *trace.Event, f *trace.Footer) (bool, error) {
 	switch tag {
 	case tagEvent:
 		*e = trace.Event{}
-		return false, m.decode(e)
+		return false, decoded(m.dec.event(e))
 	case tagFooter:
 		*f = trace.Footer{}
-		return true, m.decode(f)
+		return true, decoded(m.dec.footer(f))
 	}
 	return false, fmt.Errorf("unknown record tag %q (want %q for an event or %q for the footer)",
 		tag, tagEvent, tagFooter)
@@ -147,9 +126,9 @@ func (m *msgpackReader) readTag() (string, error) {
 		return "", fmt.Errorf("want a record [tag, value] (a 2-element array, byte 0x%02x), found byte 0x%02x",
 			fixarray2, data[0])
 	}
-	m.dec.ResetBytes(data[1:])
+	m.dec.reset(data[1:])
 	var tag string
-	err = m.decode(&tag)
+	err = decoded(m.dec.tag(&tag))
 	return tag, err
 }
 
@@ -165,9 +144,9 @@ func (m *msgpackReader) end() error {
 	return errors.New("trailing data after the footer")
 }
 
-// decode decodes the next value of the record into v.
-func (m *msgpackReader) decode(v any) error {
-	if err := m.dec.Decode(v); err != nil {
+// decoded says that a value did not decode, if err says so.
+func decoded(err error) error {
+	if err != nil {
 		return fmt.Errorf("cannot decode: %w", err)
 	}
 	return nil
