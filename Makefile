@@ -80,7 +80,7 @@ test-wasm:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
-	GOGC=400 PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/lab
+	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
 
 # Longer explorations than the tests run: many seeds of every scenario.

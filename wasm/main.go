@@ -39,8 +39,8 @@ const (
 var session *lab.Session
 
 func main() {
-	// WebAssembly has no background GC thread: a collector that runs less
-	// often makes the simulation about 1.6x faster here, for a bigger heap.
+	// WebAssembly has no background GC thread, so every collection stops
+	// the simulation: collect less often, for a bigger heap.
 	debug.SetGCPercent(400)
 	api := js.Global().Get("Object").New()
 	for name, fn := range map[string]func([]js.Value) (any, error){

@@ -1,6 +1,10 @@
-package lab
+package sim_test
 
-import "testing"
+import (
+	"testing"
+
+	. "smrlab/core/lab"
+)
 
 func benchCluster(b *testing.B, spec BenchSpec) {
 	b.ReportAllocs()
