@@ -239,9 +239,15 @@ func (s *Session) Act(text string) error {
 		return fmt.Errorf("this session has %d actions, the most it keeps", SessionActionsMax)
 	}
 	now := s.w.Now()
-	line := "at " + strconv.FormatInt(now, 10) + "us " + text
+	prefix := "at " + strconv.FormatInt(now, 10) + "us "
+	line := prefix + text
 	a, err := scenario.ParseAction(line, s.sc.Config.Servers, s.w.Network())
 	if err != nil {
+		// Point at the column of the user's own text, not of the time we added.
+		var se *scenario.Error
+		if errors.As(err, &se) {
+			se.Col = max(se.Col-len(prefix), 1)
+		}
 		return err
 	}
 	s.fork(now)

@@ -160,7 +160,7 @@ func TestActRefusesBadInput(t *testing.T) {
 	s := openDefault(t, 1)
 	for text, want := range map[string]string{
 		"explode S1":        "unknown action \"explode\"",
-		"crash S7":          "no server \"S7\"",
+		"crash S7":          "action:1:7: no server \"S7\"",
 		"partition S1":      "partition needs two or more groups",
 		"net loss=200%":     "bad probability",
 		"":                  "an action reads",

@@ -82,11 +82,12 @@ type ProgressView struct {
 
 // NetView is the network's default link parameters.
 type NetView struct {
-	LatencyMin int64  `json:"latencyMin"`
-	LatencyMax int64  `json:"latencyMax"`
-	Loss       uint32 `json:"lossPPM"`
-	Duplicate  uint32 `json:"duplicatePPM"`
-	Reorder    uint32 `json:"reorderPPM"`
+	LatencyMin   int64  `json:"latencyMin"`
+	LatencyMax   int64  `json:"latencyMax"`
+	Loss         uint32 `json:"lossPPM"`
+	Duplicate    uint32 `json:"duplicatePPM"`
+	Reorder      uint32 `json:"reorderPPM"`
+	ReorderDelay int64  `json:"reorderDelay"`
 }
 
 // FlightView is a message on the wire.
@@ -155,7 +156,7 @@ type WorkloadView struct {
 func (s *Session) View() View {
 	w := s.w
 	v := View{Now: w.Now(), End: s.End(), Reached: s.reached, Seed: strconv.FormatUint(s.Seed(), 10),
-		Scenario: s.sc.Name, Bugs: s.opt.Bugs.String(), TickMicros: w.Config().TickMicros,
+		Scenario: s.sc.Name, Bugs: s.bugs().String(), TickMicros: w.Config().TickMicros,
 		Events: s.takeEvents(), Truncated: s.truncated, Reset: s.reset, Actions: s.actions,
 		Stopped: w.Stopped(), Hash: strconv.FormatUint(w.Recorder().Sum(), 16)}
 	s.truncated, s.reset = false, false
@@ -172,7 +173,7 @@ func (s *Session) View() View {
 	}
 	p := w.Network()
 	v.Net = NetView{LatencyMin: p.LatencyMinMicros, LatencyMax: p.LatencyMaxMicros, Loss: p.LossPPM,
-		Duplicate: p.DuplicatePPM, Reorder: p.ReorderPPM}
+		Duplicate: p.DuplicatePPM, Reorder: p.ReorderPPM, ReorderDelay: p.ReorderDelayMicros}
 	for _, f := range w.InFlight() {
 		v.Flights = append(v.Flights, FlightView{ID: f.ID, From: f.From, To: f.To, Type: trace.MsgName(f.Msg),
 			Sent: f.SentAt, Arrive: f.ArriveAt, Term: f.Term, Entries: f.Entries, Reject: f.Reject, Dup: f.Dup,
@@ -225,16 +226,12 @@ func serverView(w *sim.World, sv sim.ServerView) ServerView {
 	}
 	node := w.Node(sv.ID)
 	if node == nil {
+		// A crashed server shows what its disk kept.
+		v.Last = sv.DurableLast
+		v.LogStart, v.LogTerms = logTail(w.DurableEntries(sv.ID, 1, sv.DurableLast+1), sv.DurableLast)
 		return v
 	}
-	lo := uint64(1)
-	if st.LastIndex > LogTailMax {
-		lo = st.LastIndex - LogTailMax + 1
-	}
-	v.LogStart = lo
-	for _, e := range node.Entries(lo, st.LastIndex+1) {
-		v.LogTerms = append(v.LogTerms, e.Term)
-	}
+	v.LogStart, v.LogTerms = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
 	for _, id := range node.Voters() {
 		if p := node.Progress(id); p != nil && id != sv.ID {
 			v.Progress = append(v.Progress, ProgressView{ID: uint32(id), Match: p.Match, Next: p.Next,
@@ -242,6 +239,19 @@ func serverView(w *sim.World, sv sim.ServerView) ServerView {
 		}
 	}
 	return v
+}
+
+// logTail returns the first index and the terms of the last LogTailMax
+// entries of a log that ends at last.
+func logTail(ents []raft.Entry, last uint64) (uint64, []uint64) {
+	if len(ents) > LogTailMax {
+		ents = ents[len(ents)-LogTailMax:]
+	}
+	terms := make([]uint64, len(ents))
+	for i, e := range ents {
+		terms[i] = e.Term
+	}
+	return last - uint64(len(ents)) + 1, terms
 }
 
 func metricsView(w *sim.World) MetricsView {
@@ -257,4 +267,13 @@ func metricsView(w *sim.World) MetricsView {
 		m.Commit = max(m.Commit, sv.Status.Commit)
 	}
 	return m
+}
+
+// bugs is every toggle on in some server: the scenario's own and the extras.
+func (s *Session) bugs() raft.Bugs {
+	b := s.opt.Bugs
+	for _, n := range s.w.Config().Nodes {
+		b |= n.Bugs
+	}
+	return b
 }

@@ -50,6 +50,20 @@ func (w *World) Node(id raft.ID) *raft.Node {
 	return w.servers[id-1].node
 }
 
+// DurableEntries returns the entries [lo, hi) on server id's disk: what
+// survives a crash. The slice must not be changed.
+func (w *World) DurableEntries(id raft.ID, lo, hi uint64) []raft.Entry {
+	if id < 1 || int(id) > len(w.servers) {
+		return nil
+	}
+	d := w.servers[id-1].disk.durable.Entries
+	lo, hi = max(lo, 1), min(hi, uint64(len(d))+1)
+	if lo >= hi {
+		return nil
+	}
+	return d[lo-1 : hi-1 : hi-1]
+}
+
 // Connected reports whether server a can currently reach server b.
 func (w *World) Connected(a, b raft.ID) bool { return w.net.connected(int(a)-1, int(b)-1) }
 

@@ -6,17 +6,21 @@
 // where res is {ok, value, error, panic, seed, recording} as returned by the
 // Go bridge (wasm/main.go). A Uint8Array value is transferred, not copied.
 'use strict';
+
+// Start the download before wasm_exec.js is even parsed: the first view
+// waits for nothing else.
+const wasmResponse = fetch('smrlab.wasm');
 importScripts('wasm_exec.js');
 
 const loaded = (async () => {
   const go = new Go();
+  const resp = await wasmResponse;
+  if (!resp.ok) throw new Error(`smrlab.wasm: HTTP ${resp.status} (run "make web" to build it)`);
   let inst;
-  try {
-    inst = await WebAssembly.instantiateStreaming(fetch('smrlab.wasm'), go.importObject);
-  } catch (e) {
-    // Servers that send the wrong content type: fall back to bytes.
-    const resp = await fetch('smrlab.wasm');
-    if (!resp.ok) throw new Error(`smrlab.wasm: HTTP ${resp.status} (run "make web" to build it)`);
+  if ((resp.headers.get('content-type') || '').startsWith('application/wasm')) {
+    inst = await WebAssembly.instantiateStreaming(resp, go.importObject);
+  } else {
+    // Servers that send the wrong content type: compile from bytes.
     inst = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
   go.run(inst.instance).then(() => { self.smrlabExited = true; });

@@ -1,0 +1,1089 @@
+// smrlab's browser app: the entry module. The simulation runs in a Web
+// Worker (worker.js, the Go WebAssembly build of core/lab); this page only
+// draws the view model each call returns and turns clicks into actions.
+//
+// Test hooks, stable for the chromedp browser tests. data-testid values:
+//   cluster (ring canvas; its aria-label sums it up), logs, lamport, lamport-window,
+//   legend, loading, time, reached, last-event, speed, speed-label, scrubber,
+//   play, pause, step-event, step-delivery, fork
+//   select-S1..select-S9: server chips (aria-pressed, data-role)
+//   server-menu (popover after a click on a server): menu-crash, menu-restart,
+//     menu-pause, menu-resume, menu-isolate, menu-campaign, menu-cut
+//   server-panel (the selected server): server-crash, server-restart, server-pause,
+//     server-resume, server-isolate, server-campaign, server-cut,
+//     server-cut-oneway, server-status, server-details, progress-table,
+//     disk-off, disk-10x, disk-100x, clock-drift, clock-skew, clock-apply,
+//     link-A-B (toggles the cut of the link SA -> SB)
+//   crash-leader, restart-crashed, partition, heal; action-status (their result)
+//   partition-dialog: partition-group-A|B|C|Bridge, partition-S1.., preset-isolate-leader,
+//     preset-leader-minority, preset-leader-majority, preset-three-way,
+//     partition-halves, partition-apply, partition-cancel, partition-status
+//   network-panel: net-loss, net-dup, net-reorder, net-latency-min, net-latency-max,
+//     partition-open, heal-all, net-calm, net-status
+//   client-panel: workload-state, workload-start, workload-stop, workload-rate,
+//     workload-rate-set, write-key, write-value, write, client-status
+//   status-panel: invariants-light (data-state wait|ok|violation), violation-text,
+//     jump-violation, liveness (data-state ok|stall), leader-line, partition-info
+//   metrics-panel: metric-leaders, metric-commit, metric-p99, metric-ops,
+//     metric-retries, metric-msgs, metric-dropped, metric-rejected
+//   events, events-filter; act-input, act-submit, act-status, actions-list
+//   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
+//   share, export-recording, export-trace, export-jsonl, import-file,
+//   file-status ("reproduced: same state hash ..."), toast
+//   error-banner, banner-download (the recording of a panicked run), banner-close
+//   help, help-dialog, help-close
+//
+// window.smrlabTest:
+//   ready           Promise resolved once the first cluster is drawn
+//   firstDrawAt     performance.now() at that first draw
+//   view()          the latest parsed view model
+//   call(fn, ...a)  a raw worker call, resolving to res; views it returns are drawn
+//   stateHash()     Promise of the state hash (hex)
+//   leader()        the leader's id (the highest term's if several), or 0
+//   frameTimes()    the last 600 frame costs in ms (view parsing + drawing)
+//   playing(), play(), pause(), setSpeed(x)   drive the clock
+//   idle()          Promise resolved when no call is in flight; busy(): ms waited
+//   serverXY(id)    {x, y, r}: a server's centre on the page, to click it
+//   simulatePanic() shows the banner as a panicking call would
+
+import {createLab} from './lab.js';
+import {History} from './history.js';
+import {ClusterDrawer, cutSet, partitionSides} from './draw-cluster.js';
+import {drawLogs} from './draw-logs.js';
+import {drawLamport} from './lamport.js';
+import {buildMetrics, renderActions, renderChips, renderEvents, renderMetrics, renderServer, renderStatus,
+  resetEvents, resetServerPanel} from './panels.js';
+import {setupPartition} from './partition.js';
+import {buildLegend} from './legend.js';
+import {installKeys} from './keys.js';
+import {SIDE_NAME} from './palette.js';
+import {escapeHTML, pct, seconds, setAttr, setText} from './fmt.js';
+
+const $ = (id) => document.getElementById(id);
+
+const SPEEDS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100];
+const DEFAULT_SPEED = 5; // 1/20 of real time: a 10 ms message takes 0.2 s to cross
+// FRAME_US_MAX caps the virtual time one frame may ask for; REAL_MS_MAX
+// caps the real time one frame accounts for (after a stall or a busy worker).
+const FRAME_US_MAX = 2_000_000;
+const REAL_MS_MAX = 100;
+const PANELS_EVERY_MS = 120;
+const FRAME_TIMES_MAX = 600;
+const VIEW_FNS = new Set(['open', 'frame', 'view', 'step', 'act', 'goto', 'fork']);
+
+// ---- State
+
+const app = {
+  view: null,
+  selected: 0,
+  hover: 0,
+  pick: null,
+  playing: false,
+  speedIndex: DEFAULT_SPEED,
+  scenarioFile: '', // the open scenario's file, '' for the default cluster
+  index: [],
+  dirty: true,
+  panelsDirty: true,
+};
+
+const hist = new History();
+let worker = window.smrlabWorker;
+if (!worker) {
+  try {
+    worker = new Worker('worker.js');
+  } catch (e) {
+    worker = null;
+  }
+}
+const lab = worker ? createLab(worker, (msg) => showBanner('The simulator failed to start.', msg)) : null;
+const cluster = new ClusterDrawer($('cluster'));
+let partition;
+
+let resolveReady;
+const ready = new Promise((r) => (resolveReady = r));
+let firstDrawAt = 0;
+const frameTimes = [];
+let ingestMs = 0;
+
+// ---- Calls
+
+async function call(fn, ...args) {
+  if (!lab) return {ok: false, error: 'Web Workers are not available in this browser'};
+  const res = await lab.call(fn, ...args);
+  if (res.panic) showPanic(res);
+  if (res.ok) {
+    if (VIEW_FNS.has(fn) && typeof res.value === 'string') ingestJSON(res.value, fn === 'open');
+    else if (fn === 'importTrace' && res.value && res.value.view) ingestJSON(res.value.view, true);
+  }
+  return res;
+}
+
+function ingestJSON(json, fresh) {
+  const t0 = performance.now();
+  let v;
+  try {
+    v = JSON.parse(json);
+  } catch (e) {
+    showBanner('The simulator sent a view the page cannot read.', String(e));
+    return;
+  }
+  if (fresh) {
+    app.scenarioFile = '';
+    hist.clear();
+    resetServerPanel();
+    resetEvents();
+    if (app.view && app.view.servers.length !== v.servers.length) app.selected = 0;
+  }
+  hist.ingest(v, performance.now());
+  app.view = v;
+  if (fresh) syncHeader();
+  app.dirty = true;
+  app.panelsDirty = true;
+  if (app.playing && (v.stopped || v.now >= v.end)) setPlaying(false);
+  ingestMs += performance.now() - t0;
+}
+
+// cleanError drops the parser's position in the text the page built
+// ("action:1:19: ...") that would mean nothing to the user.
+function cleanError(err) {
+  return String(err || 'unknown error').replace(/^action:\d+:\d+:\s*/, '');
+}
+
+// fail shows a failed call's error where the user acted.
+function fail(el, res) {
+  showStatus(el, '✖ ' + cleanError(res.error), 'error');
+}
+
+function showStatus(el, text, kind) {
+  if (!el) return;
+  el.textContent = text;
+  el.dataset.kind = kind;
+  clearTimeout(el._timer);
+  if (kind === 'ok') el._timer = setTimeout(() => { if (el.textContent === text) el.textContent = ''; }, 6000);
+}
+
+// act takes one action now and reports where the user acted.
+async function act(text, statusEl = $('action-status')) {
+  if (!app.view) return false;
+  const past = app.view.now < app.view.reached;
+  const res = await call('act', text);
+  if (!res.ok) {
+    fail(statusEl, res);
+    return false;
+  }
+  showStatus(statusEl, `✓ ${text} at ${seconds(app.view.now, 6)}` +
+    (past ? ' — forked: the recorded future after this moment is gone' : ''), 'ok');
+  return true;
+}
+app.act = act;
+
+app.onSelected = (fn) => {
+  const s = app.view && app.view.servers.find((x) => x.id === app.selected);
+  if (!s) {
+    showStatus($('action-status'), 'Select a server first (click it, or press 1–9).', 'error');
+    return;
+  }
+  act(fn(s.id, s), app.selected ? $('srv-status') || $('action-status') : $('action-status'));
+};
+
+// ---- Opening sessions
+
+async function openSession(opts, {paused = false, file = ''} = {}) {
+  setPlaying(false);
+  const res = await call('open', JSON.stringify(opts));
+  if (!res.ok) {
+    showBanner(opts.share ? 'This shared link could not be opened.' : 'The scenario could not be opened.', cleanError(res.error));
+    return false;
+  }
+  app.scenarioFile = file;
+  syncHeader();
+  setPlaying(!paused);
+  return true;
+}
+
+async function fetchScenario(file) {
+  if (!/^[\w.-]+\.scn$/.test(file)) throw new Error(`"${file}" is not a scenario file name`);
+  const r = await fetch('scenarios/' + encodeURIComponent(file));
+  if (!r.ok) throw new Error(`scenarios/${file}: HTTP ${r.status}`);
+  return r.text();
+}
+
+async function openScenario(file, seed, bugs, {updateURL = true} = {}) {
+  let src = '';
+  if (file) {
+    try {
+      src = await fetchScenario(file);
+    } catch (e) {
+      showBanner('The scenario could not be loaded.', e.message);
+      return false;
+    }
+  }
+  const ok = await openSession({scenario: src, file, seed: seed || '', bugs}, {file});
+  if (ok && updateURL) {
+    const q = new URLSearchParams();
+    if (file) q.set('scenario', file);
+    if (seed) q.set('seed', seed);
+    if (bugs && bugs.length) q.set('bugs', bugs.join(','));
+    const qs = q.toString();
+    history.replaceState(null, '', location.pathname + (qs ? '?' + qs : ''));
+  }
+  return ok;
+}
+
+function selectedBugs() {
+  return [...document.querySelectorAll('#bugs-list input[type=checkbox]:checked')].map((c) => c.value);
+}
+
+function reopenFromHeader() {
+  const file = $('scenario-picker').value;
+  if (file === '__other') {
+    fileStatus('✖ This run came from a link or a file: pick a scenario from the list to reopen with another seed or bugs.', 'error');
+    return Promise.resolve(false);
+  }
+  return openScenario(file, $('seed').value.trim(), selectedBugs());
+}
+
+function syncHeader() {
+  const v = app.view;
+  if (!v) return;
+  $('seed').value = v.seed;
+  const pick = $('scenario-picker');
+  let other = pick.querySelector('option[value="__other"]');
+  const hit = app.scenarioFile ? app.index.find((s) => s.file === app.scenarioFile)
+    : app.index.find((s) => s.name === v.scenario);
+  if (hit || v.scenario === 'lab') {
+    pick.value = hit ? hit.file : '';
+    if (other) other.remove();
+  } else {
+    // A run from a shared link or a file, not one of the list's.
+    if (!other) {
+      other = document.createElement('option');
+      other.value = '__other';
+      other.disabled = true;
+      pick.append(other);
+    }
+    other.textContent = `${v.scenario} (from a link or file)`;
+    pick.value = '__other';
+  }
+  const on = new Set(v.bugs && v.bugs !== 'none' ? v.bugs.split(',') : []);
+  for (const c of document.querySelectorAll('#bugs-list input[type=checkbox]')) c.checked = on.has(c.value);
+  setText($('bugs-count'), String(on.size));
+  setAttr($('bugs-picker'), 'data-on', String(on.size > 0));
+  const entry = app.index.find((s) => s.name === v.scenario);
+  const desc = v.scenario === 'lab' ? 'Five servers, PreVote and CheckQuorum on, two clients writing and reading.'
+    : entry ? entry.description : '';
+  const bugs = [...new Set([...on, ...(entry && entry.bugs ? entry.bugs.split(',') : [])])];
+  $('scenario-info').innerHTML = `<b>${escapeHTML(v.scenario === 'lab' ? 'Default cluster' : v.scenario)}</b>` +
+    ` · seed ${v.seed}${bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : ''}` +
+    (desc ? `<div class="desc">${escapeHTML(desc)}</div>` : '');
+  document.title = `smrlab — ${v.scenario === 'lab' ? 'Raft, live' : v.scenario}`;
+}
+
+async function loadIndex() {
+  try {
+    const r = await fetch('scenarios/index.json');
+    if (!r.ok) throw new Error('HTTP ' + r.status);
+    const list = await r.json();
+    if (!Array.isArray(list)) throw new Error('not a list');
+    app.index = list.filter((s) => s && typeof s.file === 'string');
+    // Two groups: scenarios that must run clean, and those with a bug toggle
+    // that the checks must catch.
+    const group = (label, list) => list.length ? `<optgroup label="${label}">` + list.map((s) =>
+      `<option value="${escapeHTML(s.file)}" title="${escapeHTML(s.description || '')}">${escapeHTML(s.name || s.file)}` +
+      `${s.servers ? ` (${s.servers} servers)` : ''}</option>`).join('') + '</optgroup>' : '';
+    $('scenario-picker').insertAdjacentHTML('beforeend', group('Scenarios', app.index.filter((s) => !s.bugs)) +
+      group('Bug toggles the checks must catch', app.index.filter((s) => s.bugs)));
+    syncHeader();
+  } catch (e) {
+    const o = document.createElement('option');
+    o.disabled = true;
+    o.textContent = `(no scenario list: ${e.message})`;
+    $('scenario-picker').append(o);
+  }
+}
+
+async function loadBugs() {
+  const res = await call('bugs');
+  const list = $('bugs-list');
+  if (!res.ok) {
+    list.textContent = 'Bug toggles unavailable: ' + cleanError(res.error);
+    return;
+  }
+  let bugs = [];
+  try {
+    bugs = JSON.parse(res.value) || [];
+  } catch (e) {
+    bugs = [];
+  }
+  list.innerHTML = '<p class="muted small">Each toggle brings back a classic Raft bug; the checks should catch it. ' +
+    'Changing one reopens the scenario.</p>' + bugs.map((b) => {
+    const n = escapeHTML(b.Name);
+    return `<label class="bug"><input type="checkbox" value="${n}" data-testid="bug-${n}" aria-label="Bug toggle ${n}: ` +
+      `${escapeHTML(b.Summary)}"> <span><b>${n}</b><br><span class="muted small">${escapeHTML(b.Summary)}. ` +
+      `Caught by ${escapeHTML(b.CaughtBy)}. (${escapeHTML(b.Reference)})</span></span></label>`;
+  }).join('');
+  for (const c of list.querySelectorAll('input')) c.addEventListener('change', () => reopenFromHeader());
+  syncHeader();
+}
+
+async function boot() {
+  loadIndex();
+  const q = new URLSearchParams(location.search);
+  const bugs = (q.get('bugs') || '').split(',').filter(Boolean);
+  const file = q.get('scenario') || '';
+  // Ask for the scenario source now, while the wasm loads.
+  const src = file ? fetchScenario(file).catch((e) => e) : null;
+  let ok = false;
+  if (location.hash.startsWith('#r=')) {
+    lastHash = location.hash;
+    ok = await openSession({share: location.hash}, {paused: true});
+    if (ok) toast(`Opened a shared run at ${seconds(app.view.now, 3)}. Press Play to go on.`);
+  } else if (file) {
+    const s = await src;
+    if (s instanceof Error) showBanner('The scenario could not be loaded.', s.message);
+    else ok = await openSession({scenario: s, file, seed: q.get('seed') || '', bugs}, {file});
+  } else {
+    ok = await openSession({seed: q.get('seed') || '', bugs});
+  }
+  if (!ok) ok = await openSession({});
+  if (!ok) {
+    setText($('loading'), 'The simulator could not start: see the message above.');
+    return;
+  }
+  $('loading').hidden = true;
+  loadBugs();
+}
+
+// ---- Time
+
+function setPlaying(on) {
+  app.playing = !!on;
+  lastFrameAt = performance.now();
+  carryUs = 0;
+  setAttr($('play'), 'aria-pressed', String(app.playing));
+  setAttr($('pause'), 'aria-pressed', String(!app.playing));
+  document.body.dataset.playing = String(app.playing);
+}
+
+app.togglePlay = () => {
+  if (!app.playing && app.view && (app.view.stopped || app.view.now >= app.view.end)) {
+    showStatus($('action-status'), app.view.violation ? 'The run stopped at the violation: drag the timeline back to replay it.'
+      : 'This is the end of the scenario.', 'error');
+    return;
+  }
+  setPlaying(!app.playing);
+};
+
+app.setSpeed = (i) => {
+  app.speedIndex = Math.max(0, Math.min(SPEEDS.length - 1, i));
+  $('speed').value = String(app.speedIndex);
+  const s = SPEEDS[app.speedIndex];
+  const label = s < 1 ? `1/${Math.round(1 / s)}×` : `${s}×`;
+  setText($('speed-label'), label);
+  $('speed').setAttribute('aria-valuetext', `${label} real time`);
+};
+
+app.step = async (kind) => {
+  setPlaying(false);
+  if (!app.view) return;
+  const before = app.view.now, seen = hist.eventsVersion;
+  const res = await call('step', kind);
+  if (!res.ok) return fail($('action-status'), res);
+  if (app.view.now === before && hist.eventsVersion === seen) {
+    showStatus($('action-status'), app.view.violation ? 'The run stopped at the violation: nothing comes after it.'
+      : `No ${kind === 'delivery' ? 'delivery' : 'event'} comes before the end of the scenario.`, 'error');
+  }
+};
+
+app.back = (us) => {
+  if (!app.view) return;
+  setPlaying(false);
+  gotoThrottled(Math.max(0, app.view.now - us));
+};
+
+app.fork = async () => {
+  if (!app.view) return;
+  const was = app.view.reached;
+  const res = await call('fork');
+  if (!res.ok) return fail($('action-status'), res);
+  showStatus($('action-status'), was > app.view.now ? `✓ Forked at ${seconds(app.view.now, 6)}: the future after it is discarded. Act differently from here.`
+    : '✓ Nothing to fork: you are at the newest moment of this run.', 'ok');
+};
+
+// goto: one call in flight at a time; while it runs, later targets replace
+// each other and the newest is sent next.
+let gotoTarget = null, gotoBusy = false;
+function gotoThrottled(t) {
+  gotoTarget = t;
+  if (gotoBusy) return;
+  pumpGoto();
+}
+async function pumpGoto() {
+  while (gotoTarget != null) {
+    const t = gotoTarget;
+    gotoTarget = null;
+    gotoBusy = true;
+    const res = await call('goto', t);
+    gotoBusy = false;
+    if (!res.ok) fail($('action-status'), res);
+  }
+}
+
+// ---- The frame loop
+
+let lastFrameAt = performance.now();
+let carryUs = 0;
+let lastPanels = 0;
+let scrubbing = false;
+let lastAria = 0;
+
+function loop() {
+  requestAnimationFrame(loop);
+  tick();
+}
+
+function tick() {
+  const now = performance.now();
+  const v = app.view;
+  if (app.playing && v && lab && !lab.busy && !scrubbing) {
+    const realMs = Math.min(now - lastFrameAt, REAL_MS_MAX);
+    lastFrameAt = now;
+    const want = realMs * 1000 * SPEEDS[app.speedIndex] + carryUs;
+    const us = Math.min(Math.floor(want), FRAME_US_MAX);
+    carryUs = us < FRAME_US_MAX ? want - us : 0;
+    if (us >= 1) {
+      call('frame', us).then((res) => {
+        if (!res.ok && !res.panic) {
+          setPlaying(false);
+          showBanner('The simulation could not advance.', cleanError(res.error));
+        }
+      });
+    }
+  } else if (!app.playing) {
+    lastFrameAt = now;
+  }
+  if (!v) return;
+
+  const t0 = performance.now();
+  const flashes = hist.liveFlashes(now);
+  let drew = false;
+  if (app.dirty || flashes.length || app.pick || app.hoverDirty) {
+    const violators = v.violation ? new Set(v.violation.nodes || []) : null;
+    cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators});
+    app.hoverDirty = false;
+    drew = true;
+    if (!firstDrawAt) {
+      firstDrawAt = performance.now();
+      window.smrlabTest.firstDrawAt = firstDrawAt;
+      resolveReady();
+    }
+  }
+  if (app.dirty) {
+    if ($('logs-panel').open) drawLogs($('logs'), v, app.selected);
+    if ($('lamport-panel').open) drawLamport($('lamport'), v, hist, +$('lamport-window').value, app.selected);
+    updateTimebar(v);
+    app.dirty = false;
+  }
+  if (app.panelsDirty && now - lastPanels >= PANELS_EVERY_MS) {
+    lastPanels = now;
+    app.panelsDirty = false;
+    renderPanels(v);
+    drew = true;
+  }
+  setBusy(lab && lab.busyFor() > 300);
+  if (drew) {
+    frameTimes.push(performance.now() - t0 + ingestMs);
+    ingestMs = 0;
+    if (frameTimes.length > FRAME_TIMES_MAX) frameTimes.splice(0, frameTimes.length - FRAME_TIMES_MAX);
+  }
+  if (now - lastAria > 1000) {
+    lastAria = now;
+    describeCluster(v);
+  }
+}
+
+function renderPanels(v) {
+  renderChips(app, v);
+  renderStatus(app, v);
+  renderServer(app, v);
+  if ($('metrics-panel').open) renderMetrics(app, v, hist);
+  if ($('events-panel').open) renderEvents(app, hist);
+  if ($('command-panel').open) renderActions(v);
+  syncNet(v);
+  syncClients(v);
+  renderPartitionInfo(v);
+  renderScrubMarks(v);
+  const last = hist.events[hist.events.length - 1];
+  setText($('last-event'), last ? `latest event · ${(last.t / 1e6).toFixed(6)} s · ${last.text}` : '');
+  $('fork').disabled = !(v.now < v.reached);
+}
+
+function updateTimebar(v) {
+  const s = (v.now / 1e6).toFixed(6);
+  const [a, b] = s.split('.');
+  const el = $('time');
+  const text = `${a}.${b.slice(0, 3)}`;
+  if (el.firstChild === null || el.dataset.t !== s) {
+    el.dataset.t = s;
+    el.innerHTML = `${text}<small>${b.slice(3)}</small> s`;
+  }
+  const sc = $('scrubber');
+  if (!scrubbing) {
+    if (+sc.max !== v.reached) sc.max = String(v.reached);
+    if (+sc.value !== v.now) sc.value = String(v.now);
+  }
+  setAttr(sc, 'aria-valuetext', `${seconds(v.now, 3)} of ${seconds(v.reached, 3)} computed`);
+  setText($('scrub-end'), `${seconds(v.reached, 2)}${v.reached > v.now ? ' recorded' : ''}`);
+}
+
+let marksKey = '';
+function renderScrubMarks(v) {
+  const key = `${v.reached}|${v.violation ? v.violation.time : ''}|${(v.actions || []).length}`;
+  if (key === marksKey) return;
+  marksKey = key;
+  const box = $('scrub-marks');
+  const max = Math.max(1, v.reached);
+  let html = '';
+  for (const a of (v.actions || []).slice(-200)) {
+    html += `<span class="mark act" style="left:${(100 * a.at) / max}%"></span>`;
+  }
+  if (v.violation) html += `<span class="mark bad" style="left:${(100 * v.violation.time) / max}%"></span>`;
+  box.innerHTML = html;
+}
+
+function setBusy(on) {
+  const el = $('busy');
+  if (el.hidden === !on) return;
+  el.hidden = !on;
+}
+
+function describeCluster(v) {
+  const leaders = v.servers.filter((s) => s.up && s.role === 'leader');
+  const down = v.servers.filter((s) => !s.up).map((s) => 'S' + s.id);
+  const parts = [`${v.servers.length} servers at ${seconds(v.now, 3)}`];
+  parts.push(leaders.length ? leaders.map((s) => `leader S${s.id} in term ${s.term}`).join(', ') : 'no leader');
+  if (down.length) parts.push(`crashed: ${down.join(', ')}`);
+  if ((v.cuts || []).length) parts.push(`${v.cuts.length} links cut`);
+  parts.push(`${(v.flights || []).length} messages in flight`);
+  setAttr($('cluster'), 'aria-label', 'The cluster: ' + parts.join('; '));
+}
+
+function renderPartitionInfo(v) {
+  const sides = partitionSides(v, cutSet(v.cuts));
+  const el = $('partition-info');
+  let text = '';
+  if (sides.count > 1) {
+    const n = v.servers.length;
+    const up = new Set(v.servers.filter((s) => s.up).map((s) => s.id));
+    text = 'Partitioned: ' + sides.groups.map((g, i) => {
+      const live = g.filter((id) => up.has(id)).length;
+      let note = '';
+      if (g.length > n / 2) note = live > n / 2 ? ' majority' : ` majority, but only ${live} up`;
+      return `${SIDE_NAME[i % SIDE_NAME.length]} {${g.map((id) => 'S' + id).join(' ')}}${note}`;
+    }).join(' · ');
+  } else if ((v.cuts || []).length) {
+    const cut = cutSet(v.cuts);
+    const both = [], one = [];
+    for (const [a, b] of v.cuts) {
+      if (cut.has(b * 16 + a)) {
+        if (a < b) both.push(`S${a}–S${b}`);
+      } else one.push(`S${a}↛S${b}`);
+    }
+    const parts = [];
+    if (both.length) parts.push(`cut both ways: ${both.slice(0, 6).join(' ')}${both.length > 6 ? ' …' : ''}`);
+    if (one.length) parts.push(`cut one way: ${one.slice(0, 6).join(' ')}${one.length > 6 ? ' …' : ''}`);
+    text = 'Links ' + parts.join('; ');
+  }
+  const net = v.net || {};
+  const bad = [];
+  if (net.lossPPM) bad.push(`loss ${pct(net.lossPPM)}`);
+  if (net.duplicatePPM) bad.push(`dup ${pct(net.duplicatePPM)}`);
+  if (net.reorderPPM) bad.push(`reorder ${pct(net.reorderPPM)}`);
+  if (bad.length) text += (text ? '\n' : '') + 'Network: ' + bad.join(', ');
+  setText(el, text);
+  el.hidden = !text;
+}
+
+// ---- Network and clients
+
+const NET = [
+  ['net-loss', (n) => n.lossPPM / 1e4, (x) => `${x}%`],
+  ['net-dup', (n) => n.duplicatePPM / 1e4, (x) => `${x}%`],
+  ['net-reorder', (n) => n.reorderPPM / 1e4, (x) => `${x}%`],
+  ['net-lat-min', (n) => n.latencyMin / 1000, (x) => `${x} ms`],
+  ['net-lat-max', (n) => n.latencyMax / 1000, (x) => `${x} ms`],
+];
+let netEditing = false;
+
+function syncNet(v) {
+  if (netEditing || !v.net) return;
+  for (const [id, get, fmt] of NET) {
+    const el = $(id);
+    if (document.activeElement === el) continue;
+    const x = get(v.net);
+    if (+el.value !== Math.round(x)) el.value = String(Math.round(x));
+    setText($(id + '-out'), fmt(+x.toFixed(2)));
+  }
+}
+
+// netCommand sets only what the slider changed: the others keep their
+// exact values (a latency of 97.5ms is not rounded by touching the loss).
+function netCommand(id) {
+  const key = {'net-loss': 'loss', 'net-dup': 'duplicate', 'net-reorder': 'reorder'}[id];
+  if (key) return `net ${key}=${$(id).value}%`;
+  const lo = +$('net-lat-min').value, hi = Math.max(lo, +$('net-lat-max').value);
+  return `net latency=${lo === hi ? lo + 'ms' : `${lo}ms..${hi}ms`}`;
+}
+
+function setupNet() {
+  for (const [id] of NET) {
+    const el = $(id);
+    el.addEventListener('input', () => {
+      netEditing = true;
+      if (id === 'net-lat-min' && +el.value > +$('net-lat-max').value) $('net-lat-max').value = el.value;
+      if (id === 'net-lat-max' && +el.value < +$('net-lat-min').value) $('net-lat-min').value = el.value;
+      for (const [j, , f] of NET) setText($(j + '-out'), f(+$(j).value));
+    });
+    el.addEventListener('change', async () => {
+      await act(netCommand(id), $('net-status'));
+      netEditing = false;
+      app.panelsDirty = true;
+    });
+  }
+  $('net-calm').addEventListener('click', () => act('net loss=0 duplicate=0 reorder=0', $('net-status')));
+  $('net-heal').addEventListener('click', () => act('heal', $('net-status')));
+  $('net-partition').addEventListener('click', () => partition.open());
+}
+
+function syncClients(v) {
+  const w = v.workload || {};
+  setText($('workload-state'), w.on ? `workload on · ${w.rate}/s · ${w.clients} clients · ${w.pending} pending`
+    : `workload off · ${w.clients || 0} clients · ${w.pending || 0} pending`);
+  setAttr($('workload-state'), 'data-on', String(!!w.on));
+  $('wl-start').disabled = !!w.on;
+  $('wl-stop').disabled = !w.on;
+  const rate = $('wl-rate');
+  if (document.activeElement !== rate && rate.value !== String(w.rate ?? '')) rate.value = String(w.rate ?? '');
+}
+
+function leaderOf(v) {
+  let best = null;
+  for (const s of (v && v.servers) || []) {
+    if (s.up && s.role === 'leader' && (!best || s.term > best.term)) best = s;
+  }
+  return best;
+}
+
+function setupClients() {
+  const st = $('client-status');
+  $('wl-start').addEventListener('click', () => act('workload start', st));
+  $('wl-stop').addEventListener('click', () => act('workload stop', st));
+  $('wl-rate-set').addEventListener('click', () => {
+    const n = Math.round(+$('wl-rate').value);
+    if (!(n >= 0)) return showStatus(st, '✖ The rate is a whole number of operations per second.', 'error');
+    act(`workload rate=${n}/s`, st);
+  });
+  $('write-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const k = $('write-key').value.trim(), val = $('write-value').value.trim();
+    if (!k || !val || /\s/.test(k + val)) return showStatus(st, '✖ Give a key and a value without spaces.', 'error');
+    const l = leaderOf(app.view);
+    if (!l) return showStatus(st, '✖ No leader right now: wait for an election (watch the timer arcs), then try again.', 'error');
+    act(`propose S${l.id} ${k}=${val}`, st);
+  });
+}
+
+// ---- Cluster interaction
+
+function canvasXY(ev) {
+  const r = $('cluster').getBoundingClientRect();
+  return [ev.clientX - r.left, ev.clientY - r.top];
+}
+
+app.select = (id, toggle) => {
+  if (!app.view) return;
+  if (id && !app.view.servers.some((s) => s.id === id)) return;
+  app.selected = toggle && app.selected === id ? 0 : id;
+  closeMenu();
+  app.dirty = app.panelsDirty = true;
+  if (app.selected) $('server-panel').open = true;
+};
+
+app.startPick = (from, oneWay) => {
+  closeMenu();
+  app.pick = {from, oneWay, x: 0, y: 0};
+  const note = $('pick-note');
+  note.textContent = `Click the server that S${from} should no longer reach${oneWay ? ' (one way)' : ' (both ways)'} — Esc to cancel`;
+  note.hidden = false;
+};
+
+function endPick() {
+  app.pick = null;
+  $('pick-note').hidden = true;
+  app.dirty = true;
+}
+
+app.escape = () => {
+  if (app.pick) return endPick();
+  if (!$('server-menu').hidden) return closeMenu();
+  app.select(0);
+};
+
+function setupCanvas() {
+  const c = $('cluster');
+  c.addEventListener('pointermove', (ev) => {
+    const [x, y] = canvasXY(ev);
+    const id = cluster.hit(x, y);
+    if (id !== app.hover) {
+      app.hover = id;
+      app.hoverDirty = true;
+      c.style.cursor = id ? 'pointer' : '';
+    }
+    if (app.pick) {
+      app.pick.x = x;
+      app.pick.y = y;
+    }
+  });
+  c.addEventListener('pointerleave', () => {
+    app.hover = 0;
+    app.hoverDirty = true;
+  });
+  c.addEventListener('click', (ev) => {
+    const [x, y] = canvasXY(ev);
+    const id = cluster.hit(x, y);
+    if (app.pick) {
+      const {from, oneWay} = app.pick;
+      endPick();
+      if (id && id !== from) act(`cut S${from} ${oneWay ? '->' : '<->'} S${id}`);
+      return;
+    }
+    if (!id) {
+      closeMenu();
+      return;
+    }
+    app.select(id);
+    openMenu(id);
+  });
+}
+
+function openMenu(id) {
+  const s = app.view.servers.find((q) => q.id === id);
+  if (!s) return;
+  const m = $('server-menu');
+  const items = [
+    ['crash', '✖ Crash', !s.up], ['restart', '↻ Restart', s.up], ['pause', '❚❚ Pause', !s.up || s.paused],
+    ['resume', '▶ Resume', !s.paused], ['isolate', 'Isolate', false], ['campaign', 'Campaign (start an election)', !s.up],
+    ['cut', '✂ Cut a link…', false],
+  ];
+  m.innerHTML = `<div class="menu-title">S${id}</div>` + items.map(([k, label, off]) =>
+    `<button role="menuitem" data-k="${k}" data-testid="menu-${k}" ${off ? 'disabled' : ''} aria-label="${label.replace(/^[^\w]+/, '')} S${id}">${label}</button>`).join('');
+  for (const b of m.querySelectorAll('button')) {
+    b.onclick = () => {
+      const k = b.dataset.k;
+      closeMenu();
+      if (k === 'cut') app.startPick(id, false);
+      else act(`${k} S${id}`);
+    };
+  }
+  m.hidden = false;
+  const wrap = $('cluster-wrap').getBoundingClientRect();
+  const mw = m.offsetWidth, mh = m.offsetHeight;
+  const p = cluster.pos.get(id);
+  let left = p.x + p.r + 18, top = p.y - mh / 2;
+  if (left + mw > wrap.width - 8) left = p.x - p.r - 18 - mw;
+  top = Math.max(8, Math.min(wrap.height - mh - 8, top));
+  m.style.left = `${left}px`;
+  m.style.top = `${top}px`;
+  const first = m.querySelector('button:not([disabled])');
+  if (first) first.focus({preventScroll: true});
+}
+
+function closeMenu() {
+  const m = $('server-menu');
+  if (!m.hidden) m.hidden = true;
+}
+
+// ---- Banner, toast, files
+
+let bannerRecording = null;
+
+function showBanner(title, msg, detail) {
+  setText($('banner-title'), title);
+  setText($('banner-msg'), msg || '');
+  const d = $('banner-detail');
+  d.textContent = detail || '';
+  d.hidden = !detail;
+  $('banner-download').hidden = !bannerRecording;
+  $('error-banner').hidden = false;
+}
+
+function showPanic(res) {
+  setPlaying(false);
+  bannerRecording = res.recording || null;
+  const err = String(res.error || 'internal error');
+  const nl = err.indexOf('\n');
+  showBanner(`The simulator hit an internal error${res.seed ? ` (seed ${res.seed})` : ''}.`,
+    (nl > 0 ? err.slice(0, nl) : err) + (bannerRecording ? ' Download the trace to report it.' : ''),
+    nl > 0 ? err.slice(nl + 1) : '');
+}
+
+function toast(text) {
+  const t = $('toast');
+  t.textContent = text;
+  t.hidden = false;
+  clearTimeout(t._timer);
+  t._timer = setTimeout(() => (t.hidden = true), 4000);
+}
+
+function download(data, filename, type) {
+  const blob = data instanceof Blob ? data : new Blob([data], {type});
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function baseName() {
+  const v = app.view;
+  return `smrlab-${(v && v.scenario) || 'run'}-seed${v ? v.seed : 0}-t${v ? Math.round(v.now / 1000) : 0}ms`;
+}
+
+function fileStatus(text, kind) {
+  showStatus($('file-status'), text, kind);
+  $('file-status').title = text;
+}
+
+let lastHash = '';
+
+function setupFiles() {
+  $('share').addEventListener('click', async () => {
+    const res = await call('share');
+    if (!res.ok) return fail($('file-status'), res);
+    const url = location.origin + location.pathname + '#' + res.value;
+    history.replaceState(null, '', url);
+    lastHash = '#' + res.value;
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(url);
+      copied = true;
+    } catch (e) {
+      copied = false;
+    }
+    const msg = copied ? `✓ Link copied: it reproduces this run up to ${seconds(app.view.now, 3)}.`
+      : '✓ The address bar now holds the link (copy it from there: the clipboard was not available).';
+    fileStatus(msg, 'ok');
+    toast(msg);
+  });
+  $('export-recording').addEventListener('click', async () => {
+    closeDropdowns();
+    const res = await call('recording');
+    if (!res.ok) return fail($('file-status'), res);
+    download(res.value, baseName() + '.json', 'application/json');
+    fileStatus('✓ Recording saved (scenario, seed and your actions).', 'ok');
+  });
+  const exportTrace = async (format, ext, type) => {
+    closeDropdowns();
+    fileStatus('Writing the trace…', 'ok');
+    const res = await call('exportTrace', format);
+    if (!res.ok) return fail($('file-status'), res);
+    download(res.value, baseName() + ext, type);
+    fileStatus(`✓ Trace saved (${(res.value.length / 1024).toFixed(0)} KB).`, 'ok');
+  };
+  $('export-trace').addEventListener('click', () => exportTrace('msgpack', '.trace', 'application/octet-stream'));
+  $('export-jsonl').addEventListener('click', () => exportTrace('jsonl', '.jsonl', 'application/x-ndjson'));
+  $('import-file').addEventListener('change', async (ev) => {
+    const f = ev.target.files && ev.target.files[0];
+    ev.target.value = '';
+    if (!f) return;
+    fileStatus(`Reading ${f.name}…`, 'ok');
+    setPlaying(false);
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    const res = await call('importTrace', bytes);
+    if (!res.ok) {
+      fileStatus(`✖ ${f.name}: ${cleanError(res.error)}`, 'error');
+      showBanner(`Could not import ${f.name}.`, cleanError(res.error));
+      return;
+    }
+    app.scenarioFile = '';
+    history.replaceState(null, '', location.pathname);
+    syncHeader();
+    const r = res.value;
+    let msg;
+    if (r.same === true) msg = `✓ ${f.name}: reproduced: same state hash ${r.stateHash}.`;
+    else if (r.same === false) msg = `✖ ${f.name}: NOT reproduced: the trace ends in state ${r.traceStateHash}, the replay in ${r.stateHash}.`;
+    else msg = `✓ ${f.name}: recording opened at ${seconds(app.view.now, 3)} (state hash ${r.stateHash}; the file has none to compare).`;
+    fileStatus(msg, r.same === false ? 'error' : 'ok');
+    toast(msg);
+  });
+  $('banner-close').addEventListener('click', () => {
+    $('error-banner').hidden = true;
+    bannerRecording = null;
+  });
+  $('banner-download').addEventListener('click', () => {
+    if (bannerRecording) download(bannerRecording, baseName() + '-crash.json', 'application/json');
+  });
+  window.addEventListener('hashchange', () => {
+    if (location.hash.startsWith('#r=') && location.hash !== lastHash) {
+      lastHash = location.hash;
+      openSession({share: location.hash}, {paused: true});
+    }
+  });
+}
+
+function closeDropdowns() {
+  for (const d of document.querySelectorAll('details.dropdown[open]')) d.open = false;
+}
+
+// ---- Wiring
+
+function setupControls() {
+  $('play').addEventListener('click', () => {
+    if (!app.playing) app.togglePlay();
+  });
+  $('pause').addEventListener('click', () => setPlaying(false));
+  $('step-event').addEventListener('click', () => app.step('event'));
+  $('step-delivery').addEventListener('click', () => app.step('delivery'));
+  $('speed').addEventListener('input', () => app.setSpeed(+$('speed').value));
+  $('fork').addEventListener('click', () => app.fork());
+  const sc = $('scrubber');
+  sc.addEventListener('pointerdown', () => (scrubbing = true));
+  sc.addEventListener('input', () => {
+    scrubbing = true;
+    gotoThrottled(+sc.value);
+  });
+  const endScrub = () => {
+    scrubbing = false;
+    lastFrameAt = performance.now();
+  };
+  sc.addEventListener('change', endScrub);
+  sc.addEventListener('pointerup', endScrub);
+  sc.addEventListener('blur', endScrub);
+  $('jump-violation').addEventListener('click', () => {
+    if (app.view && app.view.violation) {
+      setPlaying(false);
+      gotoThrottled(app.view.violation.time);
+      const ids = app.view.violation.nodes || [];
+      if (ids.length) app.select(ids[0]);
+    }
+  });
+
+  $('q-crash-leader').addEventListener('click', () => {
+    const l = leaderOf(app.view);
+    if (!l) return showStatus($('action-status'), '✖ No leader right now: wait for one to be elected.', 'error');
+    act(`crash S${l.id}`);
+  });
+  $('q-restart').addEventListener('click', () => {
+    const down = ((app.view && app.view.servers) || []).filter((s) => !s.up).map((s) => 'S' + s.id);
+    if (!down.length) return showStatus($('action-status'), 'Every server is up.', 'error');
+    act(`restart ${down.join(',')}`);
+  });
+  $('q-partition').addEventListener('click', () => partition.open());
+  $('q-heal').addEventListener('click', () => act('heal'));
+
+  $('act-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = $('act-input').value.trim().replace(/^at\s+\S+\s+/, '');
+    if (!text) return;
+    if (await act(text, $('act-status'))) $('act-input').select();
+  });
+
+  $('scenario-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    reopenFromHeader();
+  });
+  $('scenario-picker').addEventListener('change', () => {
+    $('seed').value = '';
+    reopenFromHeader();
+  });
+  $('new-seed').addEventListener('click', () => {
+    $('seed').value = String(1 + Math.floor(Math.random() * 999_999));
+    reopenFromHeader();
+  });
+  $('help').addEventListener('click', () => app.help());
+  app.help = () => {
+    const d = $('help-dialog');
+    if (!d.open) d.showModal();
+  };
+  app.openPartition = () => partition.open();
+  $('lamport-window').addEventListener('change', () => (app.dirty = true));
+  for (const id of ['logs-panel', 'lamport-panel', 'metrics-panel', 'events-panel', 'command-panel']) {
+    $(id).addEventListener('toggle', () => {
+      app.dirty = app.panelsDirty = true;
+      resetEvents();
+    });
+  }
+  $('events-filter').addEventListener('change', () => (app.panelsDirty = true));
+  document.addEventListener('click', (ev) => {
+    if (!ev.target.closest('#server-menu') && ev.target !== $('cluster')) closeMenu();
+    for (const d of document.querySelectorAll('details.dropdown[open]')) if (!d.contains(ev.target)) d.open = false;
+  });
+  new ResizeObserver(() => (app.dirty = true)).observe($('cluster-wrap'));
+  window.addEventListener('resize', () => (app.dirty = app.panelsDirty = true));
+}
+
+window.addEventListener('error', (ev) => {
+  showBanner('Something went wrong in the page.', `${ev.message || ev.error} (${(ev.filename || '').split('/').pop()}:${ev.lineno || 0})`);
+});
+window.addEventListener('unhandledrejection', (ev) => {
+  showBanner('Something went wrong in the page.', String((ev.reason && ev.reason.message) || ev.reason));
+});
+
+window.smrlabTest = {
+  ready,
+  firstDrawAt: 0,
+  view: () => app.view,
+  call: (fn, ...args) => call(fn, ...args),
+  stateHash: async () => {
+    const res = await call('stateHash');
+    return res.ok ? res.value : Promise.reject(new Error(res.error));
+  },
+  leader: () => {
+    const l = leaderOf(app.view);
+    return l ? l.id : 0;
+  },
+  frameTimes: () => frameTimes.slice(),
+  playing: () => app.playing,
+  play: () => setPlaying(true),
+  pause: () => setPlaying(false),
+  setSpeed: (x) => {
+    let best = 0;
+    SPEEDS.forEach((s, i) => { if (Math.abs(Math.log(s / x)) < Math.abs(Math.log(SPEEDS[best] / x))) best = i; });
+    app.setSpeed(best);
+    return SPEEDS[best];
+  },
+  busy: () => (lab ? lab.busyFor() : 0),
+  simulatePanic: async () => {
+    const rec = await call('recording');
+    showPanic({ok: false, panic: true, error: 'simulated panic (smrlabTest.simulatePanic)\ngoroutine 1 [running]: …',
+      seed: app.view ? app.view.seed : '', recording: rec.ok ? rec.value : undefined});
+  },
+  serverXY: (id) => {
+    const p = cluster.pos.get(id);
+    if (!p) return null;
+    const r = $('cluster').getBoundingClientRect();
+    return {x: r.left + p.x, y: r.top + p.y, r: p.r};
+  },
+  idle: async () => {
+    while (lab && lab.busy) await new Promise((r) => setTimeout(r, 10));
+  },
+};
+
+partition = setupPartition(app);
+buildLegend($('legend-body'));
+buildMetrics();
+setupControls();
+setupNet();
+setupClients();
+setupCanvas();
+setupFiles();
+installKeys(app);
+app.setSpeed(DEFAULT_SPEED);
+setPlaying(false);
+if (!lab) showBanner('This browser cannot run the simulator.', 'Web Workers are not available' +
+  (window.smrlabWorkerError ? `: ${window.smrlabWorkerError.message}` : '.'));
+requestAnimationFrame(loop);
+boot();

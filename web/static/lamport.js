@@ -1,0 +1,184 @@
+// The space-time (Lamport) diagram: one lane per server (and one for the
+// clients), virtual time flowing left to right over a recent window; a
+// line per message from its send to its delivery, a cross where one was
+// lost, and a band under each lane for its role.
+
+import {FONT, INK, MONO, MUTED, OI, msgStyle} from './palette.js';
+import {fitCanvas, niceStep} from './fmt.js';
+
+const LEFT = 34;
+const TOP = 16;
+
+const BAND = {
+  leader: OI.blue,
+  candidate: OI.orange,
+  'pre-candidate': '#f5cf7a',
+  crashed: '#b8bcc4',
+};
+
+export function drawLamport(canvas, v, hist, windowUs, selected) {
+  const {ctx, w, h} = fitCanvas(canvas);
+  ctx.clearRect(0, 0, w, h);
+  if (!v || !v.servers || !v.servers.length) return;
+  const servers = v.servers;
+  const clients = v.workload && v.workload.clients > 0;
+  const lanes = servers.length + (clients ? 1 : 0);
+  const right = w - 12;
+  const laneH = Math.max(10, (h - TOP - 8) / lanes);
+  const laneIndex = new Map();
+  servers.forEach((s, i) => laneIndex.set(s.id, i));
+  const yOf = (id) => TOP + laneH * ((id > 100 ? servers.length : laneIndex.get(id) ?? 0) + 0.5);
+  const now = v.now;
+  const t0 = now - windowUs;
+  const xOf = (t) => LEFT + ((t - t0) / windowUs) * (right - LEFT);
+
+  // Axis.
+  const step = niceStep(windowUs, Math.max(2, Math.floor((right - LEFT) / 90)));
+  const digits = step >= 1e6 ? 0 : step >= 1e5 ? 1 : step >= 1e4 ? 2 : 3;
+  ctx.font = `10px ${MONO}`;
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'center';
+  for (let t = Math.ceil(Math.max(0, t0) / step) * step; t <= now; t += step) {
+    const x = xOf(t);
+    ctx.fillStyle = '#eef0f4';
+    ctx.fillRect(x, TOP, 1, h - TOP - 4);
+    ctx.fillStyle = MUTED;
+    ctx.fillText((t / 1e6).toFixed(digits) + 's', x, TOP / 2);
+  }
+  if (t0 < 0) {
+    ctx.fillStyle = '#f6f7f9';
+    ctx.fillRect(LEFT, TOP, xOf(0) - LEFT, h - TOP - 4);
+  }
+
+  // Lanes with role bands.
+  ctx.textAlign = 'left';
+  servers.forEach((s) => {
+    const y = yOf(s.id);
+    if (selected === s.id) {
+      ctx.fillStyle = '#eef4fb';
+      ctx.fillRect(0, y - laneH / 2, w, laneH);
+    }
+    const roles = hist.roles.get(s.id) || [];
+    for (let i = 0; i < roles.length; i++) {
+      const r = roles[i];
+      const color = BAND[r.role];
+      if (!color) continue;
+      const a = Math.max(t0, r.t < 0 ? t0 : r.t);
+      const b = i + 1 < roles.length ? roles[i + 1].t : now;
+      if (b < t0) continue;
+      ctx.fillStyle = color;
+      ctx.globalAlpha = r.role === 'leader' ? 0.85 : 0.7;
+      const bh = r.role === 'leader' ? 5 : 4;
+      ctx.fillRect(xOf(a), y - bh / 2, Math.max(1, xOf(b) - xOf(a)), bh);
+      ctx.globalAlpha = 1;
+    }
+    ctx.strokeStyle = s.up ? '#c3c8d1' : '#d7dae0';
+    ctx.lineWidth = 1;
+    if (!s.up) ctx.setLineDash([3, 3]);
+    ctx.beginPath();
+    ctx.moveTo(LEFT, y);
+    ctx.lineTo(right, y);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.font = `700 11px ${FONT}`;
+    ctx.fillStyle = INK;
+    ctx.fillText('S' + s.id, 4, y);
+  });
+  if (clients) {
+    const y = yOf(101);
+    ctx.strokeStyle = '#e4d2de';
+    ctx.beginPath();
+    ctx.moveTo(LEFT, y);
+    ctx.lineTo(right, y);
+    ctx.stroke();
+    ctx.font = `700 11px ${FONT}`;
+    ctx.fillStyle = '#8a4a73';
+    ctx.fillText('C', 4, y);
+  }
+
+  // Messages.
+  ctx.lineWidth = 1.2;
+  for (const [id, m] of hist.msgs) {
+    if (m.sent == null) continue;
+    const end = m.del2 ?? m.del ?? m.drop ?? now;
+    if (end < t0 || m.sent > now) continue;
+    const st = msgStyle(m.type, m.entries);
+    const color = st.color === OI.yellow ? '#b9a800' : st.color;
+    const y0 = yOf(m.from), y1 = yOf(m.to);
+    const x0 = xOf(m.sent);
+    ctx.strokeStyle = color;
+    ctx.fillStyle = color;
+    if (m.del != null) {
+      line(ctx, x0, y0, xOf(m.del), y1, st.resp);
+      head(ctx, xOf(m.del), y1);
+      if (m.del2 != null) {
+        ctx.setLineDash([3, 3]);
+        line(ctx, x0, y0, xOf(m.del2), y1, false);
+        ctx.setLineDash([]);
+        head(ctx, xOf(m.del2), y1);
+      }
+    } else if (m.drop != null) {
+      const f = m.drop > m.sent ? 0.85 : 0.25;
+      const xd = m.drop > m.sent ? xOf(m.drop) : x0 + 6;
+      const yd = y0 + (y1 - y0) * f;
+      line(ctx, x0, y0, xd, yd, st.resp);
+      ctx.strokeStyle = OI.vermillion;
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(xd - 3.5, yd - 3.5); ctx.lineTo(xd + 3.5, yd + 3.5);
+      ctx.moveTo(xd + 3.5, yd - 3.5); ctx.lineTo(xd - 3.5, yd + 3.5);
+      ctx.stroke();
+      ctx.lineWidth = 1.2;
+    } else {
+      const fl = hist.flights.get(id);
+      let p = 0.5;
+      if (fl && fl.arrive > fl.sent) p = Math.min(1, Math.max(0, (now - fl.sent) / (fl.arrive - fl.sent)));
+      ctx.setLineDash([2, 3]);
+      line(ctx, x0, y0, xOf(now), y0 + (y1 - y0) * p, false);
+      ctx.setLineDash([]);
+    }
+  }
+
+  // Marks: crashes, restarts, timeouts, the violation.
+  ctx.font = `700 11px ${FONT}`;
+  ctx.textAlign = 'center';
+  for (const mk of hist.marks) {
+    if (mk.t < t0) continue;
+    const x = xOf(mk.t), y = yOf(mk.node);
+    if (mk.kind === 'crash') {
+      ctx.fillStyle = OI.vermillion;
+      ctx.fillText('✖', x, y);
+    } else if (mk.kind === 'restart') {
+      ctx.fillStyle = OI.green;
+      ctx.fillText('↻', x, y);
+    } else if (mk.kind === 'timeout') {
+      ctx.strokeStyle = '#8a5a00';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x, y - laneH * 0.35);
+      ctx.lineTo(x, y + laneH * 0.35);
+      ctx.stroke();
+    } else if (mk.kind === 'violation') {
+      ctx.fillStyle = OI.vermillion;
+      ctx.fillRect(x - 1, TOP, 2, h - TOP - 4);
+      ctx.fillText('!', x + 6, TOP + 6);
+    }
+  }
+  // Now.
+  ctx.fillStyle = INK;
+  ctx.fillRect(right, TOP - 2, 1.5, h - TOP - 2);
+}
+
+function line(ctx, x0, y0, x1, y1, thin) {
+  ctx.lineWidth = thin ? 1 : 1.4;
+  ctx.beginPath();
+  ctx.moveTo(x0, y0);
+  ctx.lineTo(x1, y1);
+  ctx.stroke();
+}
+
+function head(ctx, x, y) {
+  ctx.beginPath();
+  ctx.arc(x, y, 2, 0, Math.PI * 2);
+  ctx.fill();
+}
