@@ -110,6 +110,8 @@ type openOptions struct {
 	File     string   `json:"file"`
 	Seed     string   `json:"seed"`
 	Bugs     []string `json:"bugs"`
+	// Servers sizes the default cluster (0: five).
+	Servers int `json:"servers"`
 	// Share is a shared link's fragment; it replaces everything else.
 	Share string `json:"share"`
 }
@@ -155,6 +157,13 @@ func openSession(o openOptions) (*lab.Session, error) {
 		return nil, err
 	}
 	opt.Bugs = b
+	if o.Scenario == "" && o.Servers != 0 {
+		src, err := lab.DefaultScenarioFor(o.Servers)
+		if err != nil {
+			return nil, err
+		}
+		return lab.Open("lab.scn", []byte(src), opt)
+	}
 	if o.Scenario == "" {
 		return lab.OpenDefault(opt)
 	}

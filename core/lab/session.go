@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
@@ -28,7 +29,7 @@ const (
 // five servers, a calm network slow enough to watch, clients writing.
 const DefaultScenario = `# The lab's default cluster: five servers and a few clients.
 name lab
-description Five servers, PreVote and CheckQuorum on, two clients writing and reading.
+description A cluster with PreVote and CheckQuorum on, and two clients writing and reading.
 servers 5
 duration 60m
 options all prevote=on checkquorum=on election=150ms heartbeat=50ms
@@ -98,6 +99,14 @@ func Open(file string, src []byte, o Options) (*Session, error) {
 // OpenDefault starts a session on the default cluster.
 func OpenDefault(o Options) (*Session, error) {
 	return Open("lab.scn", []byte(DefaultScenario), o)
+}
+
+// DefaultScenarioFor is the default cluster with n servers instead of five.
+func DefaultScenarioFor(n int) (string, error) {
+	if n < 1 || n > sim.ServersMax {
+		return "", fmt.Errorf("a cluster of %d servers: want 1 to %d", n, sim.ServersMax)
+	}
+	return strings.Replace(DefaultScenario, "\nservers 5\n", fmt.Sprintf("\nservers %d\n", n), 1), nil
 }
 
 // OpenRecording starts a session from a recording (a trace header) and runs

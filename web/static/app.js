@@ -210,6 +210,18 @@ async function fetchScenario(file) {
 
 async function openScenario(file, seed, bugs, {updateURL = true} = {}) {
   let src = '';
+  if (file && file.startsWith('@')) {
+    // The default cluster with another number of servers.
+    const servers = Number(file.slice(1));
+    const ok = await openSession({servers, seed: seed || '', bugs}, {file: ''});
+    if (ok && updateURL) {
+      const q = new URLSearchParams({servers: String(servers)});
+      if (seed) q.set('seed', seed);
+      if (bugs && bugs.length) q.set('bugs', bugs.join(','));
+      history.replaceState(null, '', location.pathname + '?' + q.toString());
+    }
+    return ok;
+  }
   if (file) {
     try {
       src = await fetchScenario(file);
@@ -252,7 +264,8 @@ function syncHeader() {
   const hit = app.scenarioFile ? app.index.find((s) => s.file === app.scenarioFile)
     : app.index.find((s) => s.name === v.scenario);
   if (hit || v.scenario === 'lab') {
-    pick.value = hit ? hit.file : '';
+    const size = v.servers.length === 5 ? '' : '@' + v.servers.length;
+    pick.value = hit ? hit.file : size;
     if (other) other.remove();
   } else {
     // A run from a shared link or a file, not one of the list's.
@@ -270,7 +283,7 @@ function syncHeader() {
   setText($('bugs-count'), String(on.size));
   setAttr($('bugs-picker'), 'data-on', String(on.size > 0));
   const entry = app.index.find((s) => s.name === v.scenario);
-  const desc = v.scenario === 'lab' ? 'Five servers, PreVote and CheckQuorum on, two clients writing and reading.'
+  const desc = v.scenario === 'lab' ? `${v.servers.length} servers, PreVote and CheckQuorum on, two clients writing and reading.`
     : entry ? entry.description : '';
   const bugs = [...new Set([...on, ...(entry && entry.bugs ? entry.bugs.split(',') : [])])];
   $('scenario-info').innerHTML = `<b>${escapeHTML(v.scenario === 'lab' ? 'Default cluster' : v.scenario)}</b>` +
@@ -343,7 +356,7 @@ async function boot() {
     if (s instanceof Error) showBanner('The scenario could not be loaded.', s.message);
     else ok = await openSession({scenario: s, file, seed: q.get('seed') || '', bugs}, {file});
   } else {
-    ok = await openSession({seed: q.get('seed') || '', bugs});
+    ok = await openSession({seed: q.get('seed') || '', bugs, servers: Number(q.get('servers')) || 0});
   }
   if (!ok) ok = await openSession({});
   if (!ok) {
