@@ -95,8 +95,8 @@ type nodeLog struct {
 func (l *nodeLog) last() uint64 { return uint64(len(l.chain) - 1) }
 
 func (l *nodeLog) reset() {
-	l.chain = append(l.chain[:0], 0)
-	l.terms = append(l.terms[:0], 0)
+	l.chain = []uint64{0}
+	l.terms = []uint64{0}
 }
 
 func (l *nodeLog) appendEntry(e *raft.Entry) {
@@ -226,7 +226,10 @@ func (c *Checker) appendEntries(id raft.ID, l *nodeLog, ents []raft.Entry, leade
 			"%v replaced committed entry %d (term %d) with one of term %d", id, first, l.terms[first], ents[0].Term),
 			id)
 	}
-	l.chain, l.terms = l.chain[:first], l.terms[:first]
+	if first <= l.last() {
+		// Truncate into fresh arrays: a clone of this checker shares them.
+		l.chain, l.terms = slices.Clone(l.chain[:first]), slices.Clone(l.terms[:first])
+	}
 	for i := range ents {
 		l.appendEntry(&ents[i])
 	}
@@ -347,8 +350,9 @@ func (c *Checker) Clone() *Checker {
 		committed: slices.Clip(c.committed), commitTerm: slices.Clone(c.commitTerm),
 		firstCommitter: slices.Clip(c.firstCommitter)}
 	for i, l := range c.nodes {
-		l.chain = slices.Clone(l.chain)
-		l.terms = slices.Clone(l.terms)
+		// Shared, not copied: both sides only append past their own end, and
+		// a truncation copies (appendEntries, reset).
+		l.chain, l.terms = slices.Clip(l.chain), slices.Clip(l.terms)
 		n.nodes[i] = l
 	}
 	for t, id := range c.leaders {

@@ -17,6 +17,8 @@ const (
 	// CheckpointEveryMicros is how often a session keeps a copy of the world,
 	// so that seeking back re-runs at most this much virtual time.
 	CheckpointEveryMicros = 2 * sim.Second
+	// CheckpointsMax bounds the copies a session keeps (see thinCheckpoints).
+	CheckpointsMax = 128
 	// RecentEventsMax bounds the events a view hands over at once.
 	RecentEventsMax = 2000
 	// SessionActionsMax bounds the actions one session records.
@@ -196,9 +198,26 @@ func (s *Session) runTo(t int64) {
 		s.w.RunUntil(target)
 		if s.w.Now() == next && s.w.Violation() == nil {
 			s.checkpoints = append(s.checkpoints, checkpoint{at: next, w: s.w.Clone()})
+			s.thinCheckpoints()
 		}
 	}
 	s.reached = max(s.reached, s.w.Now())
+}
+
+// thinCheckpoints bounds the memory of a long session: past CheckpointsMax
+// copies, every other one of the older part goes, so checkpoints stay dense
+// near the present (where students scrub most) and sparse further back.
+func (s *Session) thinCheckpoints() {
+	if len(s.checkpoints) <= CheckpointsMax {
+		return
+	}
+	keepRecent := CheckpointsMax / 4
+	old := s.checkpoints[:len(s.checkpoints)-keepRecent]
+	thinned := []checkpoint{old[0]}
+	for i := 2; i < len(old); i += 2 {
+		thinned = append(thinned, old[i])
+	}
+	s.checkpoints = append(thinned, s.checkpoints[len(s.checkpoints)-keepRecent:]...)
 }
 
 // StepEvent runs until one event other than a tick happens. It reports

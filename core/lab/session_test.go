@@ -194,3 +194,18 @@ func TestViolationStopsAndBlocksActions(t *testing.T) {
 }
 
 func time(s int64) int64 { return s * sim.Second }
+
+// TestLongSessionKeepsFewCheckpointsAndGoesBackExactly: ten minutes of
+// virtual time keep at most CheckpointsMax copies of the world, and going
+// back anywhere still gives the state a fresh run gives.
+func TestLongSessionKeepsFewCheckpointsAndGoesBackExactly(t *testing.T) {
+	s := openDefault(t, 21)
+	s.Advance(600 * sim.Second)
+	require.LessOrEqual(t, len(s.checkpoints), CheckpointsMax)
+	for _, at := range []int64{17*sim.Second + 3, 299 * sim.Second, 590 * sim.Second} {
+		s.GoTo(at)
+		fresh := openDefault(t, 21)
+		fresh.Advance(at)
+		require.Equal(t, fresh.StateHash(), s.StateHash(), "at %d", at)
+	}
+}
