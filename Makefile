@@ -78,8 +78,9 @@ test-native:
 test-wasm:
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
 
-bench: build
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
+	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 3x ./cmd/labserver
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
 

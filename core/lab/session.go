@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"smrlab/core/check"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/sim"
@@ -81,6 +82,9 @@ type Session struct {
 	reset     bool
 	// kinds marks the kinds of events seen since a step began.
 	kinds uint32
+	// ahead is the violation this branch reaches, kept when the session goes
+	// back before it, until a fork discards that future.
+	ahead *check.Violation
 }
 
 // Open starts a session on a scenario's source.
@@ -196,6 +200,7 @@ func (s *Session) runTo(t int64) {
 		next := last + CheckpointEveryMicros
 		target := min(t, next)
 		s.w.RunUntil(target)
+		s.noteViolation()
 		if s.w.Now() == next && s.w.Violation() == nil {
 			s.checkpoints = append(s.checkpoints, checkpoint{at: next, w: s.w.Clone()})
 			s.thinCheckpoints()
@@ -245,6 +250,7 @@ func (s *Session) stepUntil(mask uint32) bool {
 		} else {
 			s.w.Step()
 			s.reached = max(s.reached, s.w.Now())
+			s.noteViolation()
 		}
 		if s.kinds&mask != 0 {
 			return true
@@ -308,7 +314,20 @@ func (s *Session) fork(now int64) {
 		s.restore(now)
 	}
 	s.reached = now
+	if s.ahead != nil && s.ahead.Time >= now {
+		s.ahead = nil
+	}
 }
+
+// noteViolation remembers a violation the current branch reaches.
+func (s *Session) noteViolation() {
+	if v := s.w.Violation(); v != nil {
+		s.ahead = v
+	}
+}
+
+// BranchViolation returns the violation this branch reaches, now or later.
+func (s *Session) BranchViolation() *check.Violation { return s.ahead }
 
 // Fork discards the future of the current branch: what was computed past
 // now and the actions recorded there.

@@ -189,8 +189,12 @@ func TestViolationStopsAndBlocksActions(t *testing.T) {
 	require.True(t, v.Stopped)
 	require.ErrorIs(t, f8.Act("crash S1"), ErrStopped)
 	f8.GoTo(v.Violation.Time - 1)
-	require.Nil(t, f8.View().Violation)
+	back := f8.View()
+	require.Nil(t, back.Violation)
+	require.NotNil(t, back.BranchViolation, "the branch still breaks later: the page can jump there")
+	require.Equal(t, v.Violation.Time, back.BranchViolation.Time)
 	require.NoError(t, f8.Act("crash S5"), "going back before the violation lets the user act again")
+	require.Nil(t, f8.View().BranchViolation, "acting forks: the old future's violation is gone")
 }
 
 func time(s int64) int64 { return s * sim.Second }

@@ -3,6 +3,7 @@ package lab
 import (
 	"strconv"
 
+	"smrlab/core/check"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
@@ -31,11 +32,14 @@ type View struct {
 	Reset      bool           `json:"reset"`
 	Metrics    MetricsView    `json:"metrics"`
 	Violation  *ViolationView `json:"violation"`
-	Liveness   []string       `json:"liveness"`
-	Workload   WorkloadView   `json:"workload"`
-	Actions    []Recorded     `json:"actions"`
-	Stopped    bool           `json:"stopped"`
-	Hash       string         `json:"hash"`
+	// BranchViolation is the violation this branch reaches, also after going
+	// back before it (for "jump to the violating event").
+	BranchViolation *ViolationView `json:"branchViolation"`
+	Liveness        []string       `json:"liveness"`
+	Workload        WorkloadView   `json:"workload"`
+	Actions         []Recorded     `json:"actions"`
+	Stopped         bool           `json:"stopped"`
+	Hash            string         `json:"hash"`
 }
 
 // ServerView is one server as drawn.
@@ -180,19 +184,25 @@ func (s *Session) View() View {
 			Held: f.Held})
 	}
 	v.Metrics = metricsView(w)
-	if vi := w.Violation(); vi != nil {
-		vv := &ViolationView{Invariant: vi.Invariant, Event: vi.Event, Time: vi.Time, Explanation: vi.Explanation}
-		for _, id := range vi.Nodes {
-			vv.Nodes = append(vv.Nodes, uint32(id))
-		}
-		v.Violation = vv
-	}
+	v.Violation = violationView(w.Violation())
+	v.BranchViolation = violationView(s.ahead)
 	for _, l := range w.Liveness() {
 		v.Liveness = append(v.Liveness, l.Explanation)
 	}
 	on, rate, clients := w.Workload()
 	v.Workload = WorkloadView{On: on, Rate: rate, Clients: clients, Pending: w.OpsOutstanding()}
 	return v
+}
+
+func violationView(vi *check.Violation) *ViolationView {
+	if vi == nil {
+		return nil
+	}
+	vv := &ViolationView{Invariant: vi.Invariant, Event: vi.Event, Time: vi.Time, Explanation: vi.Explanation}
+	for _, id := range vi.Nodes {
+		vv.Nodes = append(vv.Nodes, uint32(id))
+	}
+	return vv
 }
 
 func (s *Session) takeEvents() []EventView {

@@ -142,6 +142,7 @@ func (p *parser) parsePartition(verb token, args []token, a *sim.Action) error {
 	if len(groups) < 2 {
 		return p.errAt(verb, "partition needs two or more groups split by |, like: partition S1 S2 | S3 S4 S5 (or: partition halves)")
 	}
+	seen := map[string]bool{}
 	for _, g := range groups {
 		if len(g) == 0 {
 			return p.errAt(verb, "partition has an empty group")
@@ -149,6 +150,15 @@ func (p *parser) parsePartition(verb token, args []token, a *sim.Action) error {
 		ts, err := p.targets(g)
 		if err != nil {
 			return err
+		}
+		for i, t := range ts {
+			if t.Kind == sim.TargetAll {
+				return p.errAt(g[min(i, len(g)-1)], "partition groups name servers, not all")
+			}
+			if seen[t.String()] {
+				return p.errAt(g[min(i, len(g)-1)], "%v is in two groups of the partition", t)
+			}
+			seen[t.String()] = true
 		}
 		a.Groups = append(a.Groups, ts)
 	}

@@ -35,6 +35,8 @@ func TestParseErrorsSayWhereAndWhat(t *testing.T) {
 		{"tick too small", "tick 10us\n", "t.scn:1:6: tick must be at least 100us"},
 		{"servers count", "servers 12\n", "t.scn:1:9: servers: want a whole number from 1 to 9"},
 		{"every without action", "every 1s from 1s\n", "t.scn:1:1: every needs an action"},
+		{"server in two groups", "at 1s partition S1 S2 | S2 S3\n", "t.scn:1:25: S2 is in two groups of the partition"},
+		{"partition all", "at 1s partition all | S1\n", "t.scn:1:17: partition groups name servers, not all"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -551,7 +551,8 @@ function updateTimebar(v) {
 
 let marksKey = '';
 function renderScrubMarks(v) {
-  const key = `${v.reached}|${v.violation ? v.violation.time : ''}|${(v.actions || []).length}`;
+  const vio = v.violation || v.branchViolation;
+  const key = `${v.reached}|${vio ? vio.time : ''}|${(v.actions || []).length}`;
   if (key === marksKey) return;
   marksKey = key;
   const box = $('scrub-marks');
@@ -560,7 +561,7 @@ function renderScrubMarks(v) {
   for (const a of (v.actions || []).slice(-200)) {
     html += `<span class="mark act" style="left:${(100 * a.at) / max}%"></span>`;
   }
-  if (v.violation) html += `<span class="mark bad" style="left:${(100 * v.violation.time) / max}%"></span>`;
+  if (vio) html += `<span class="mark bad" style="left:${(100 * vio.time) / max}%"></span>`;
   box.innerHTML = html;
 }
 
@@ -976,10 +977,11 @@ function setupControls() {
   sc.addEventListener('pointerup', endScrub);
   sc.addEventListener('blur', endScrub);
   $('jump-violation').addEventListener('click', () => {
-    if (app.view && app.view.violation) {
+    const vio = app.view && (app.view.violation || app.view.branchViolation);
+    if (vio) {
       setPlaying(false);
-      gotoThrottled(app.view.violation.time);
-      const ids = app.view.violation.nodes || [];
+      gotoThrottled(vio.time);
+      const ids = vio.nodes || [];
       if (ids.length) app.select(ids[0]);
     }
   });

@@ -147,6 +147,12 @@ export class History {
 
   prune(now) {
     const horizon = now - KEEP_US;
+    for (const [id, m] of this.msgs) {
+      // A message that is no longer in flight but whose delivery or drop
+      // this page never saw (a view carries at most so many events): forget
+      // it rather than draw it in flight for ever.
+      if (m.del == null && m.drop == null && !this.flights.has(id)) this.msgs.delete(id);
+    }
     if (this.msgs.size > 200) {
       for (const [id, m] of this.msgs) {
         const end = m.del2 ?? m.del ?? m.drop;

@@ -33,13 +33,19 @@ export function renderChips(app, v) {
 export function renderStatus(app, v) {
   const light = $('invariants-light');
   const vio = v.violation;
+  // After going back before a violation, this branch still breaks there:
+  // say so, and keep the jump to it.
+  const ahead = !vio && v.branchViolation;
+  const shown = vio || ahead;
   setAttr(light, 'data-state', vio ? 'violation' : 'ok');
   setText(light.querySelector('.light-dot'), vio ? '✖' : '✓');
-  setText(light.querySelector('.light-text'), vio ? `Invariant broken: ${vio.invariant}` : 'All invariants hold');
-  $('violation').hidden = !vio;
-  if (vio) {
-    setText($('violation-text'), `${vio.explanation} — at ${seconds(vio.time, 6)} (event ${vio.event}` +
-      `${vio.nodes && vio.nodes.length ? ', servers ' + vio.nodes.map(name).join(', ') : ''}). The run stopped there.`);
+  setText(light.querySelector('.light-text'), vio ? `Invariant broken: ${vio.invariant}`
+    : ahead ? `All invariants hold so far (${ahead.invariant} breaks later)` : 'All invariants hold');
+  $('violation').hidden = !shown;
+  if (shown) {
+    setText($('violation-text'), `${shown.explanation} — at ${seconds(shown.time, 6)} (event ${shown.event}` +
+      `${shown.nodes && shown.nodes.length ? ', servers ' + shown.nodes.map(name).join(', ') : ''}).` +
+      (vio ? ' The run stopped there.' : ' This branch gets there unless you change its future.'));
   }
   const live = v.liveness || [];
   const ll = $('liveness-light');

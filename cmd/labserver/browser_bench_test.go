@@ -1,0 +1,485 @@
+package main
+
+// Benchmarks of the browser lab in headless Chromium: time to the first drawn
+// cluster, frame costs of a busy 9-server ring, the compressed bytes a first
+// visit downloads, seeking in a 10-minute run, and the simulator's speed as
+// WebAssembly against the same run natively. `go test -bench` runs them (the
+// tests never do); each reports its numbers with b.ReportMetric, so a plain
+// `-benchtime=1x` gives one sample of each.
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"smrlab/core/lab"
+)
+
+// busyNineServers keeps about 200 messages in flight: nine servers, sixteen
+// closed-loop clients with four operations outstanding each, one entry per
+// append and up to 22 appends in flight per follower over 20-30 ms links.
+const busyNineServers = `name bench-9-servers
+description Nine servers under a closed-loop load: a busy ring to draw.
+servers 9
+duration 60m
+options all prevote=on checkquorum=on election=300ms heartbeat=50ms inflight=22 batch=1
+network latency=20ms..30ms
+disk latency=1ms..2ms
+workload clients=16 inflight=4 writes=70% keys=64 timeout=2s
+watchdog off
+`
+
+// heavyFiveServers is a simulation-bound run: five servers, fast links and
+// 64 client operations outstanding at all times.
+const heavyFiveServers = `name bench-heavy
+description Five servers, fast links, 64 closed-loop operations outstanding.
+servers 5
+duration 60m
+options all prevote=on checkquorum=on election=150ms heartbeat=50ms
+network latency=1ms..3ms
+disk latency=200us..1ms
+workload clients=16 inflight=4 writes=70% keys=64 timeout=1s
+watchdog off
+`
+
+// benchTimeout bounds a whole benchmark (all its b.Loop iterations).
+const benchTimeout = 10 * time.Minute
+
+// stats summarizes samples.
+type stats struct{ n, mean, p50, p95, max float64 }
+
+func summarize(xs []float64) stats {
+	if len(xs) == 0 {
+		return stats{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	var sum float64
+	for _, x := range s {
+		sum += x
+	}
+	q := func(p float64) float64 { return s[min(len(s)-1, int(p*float64(len(s))))] }
+	return stats{n: float64(len(s)), mean: sum / float64(len(s)), p50: q(0.50), p95: q(0.95), max: s[len(s)-1]}
+}
+
+// loadNote says how busy the machine was, to read the numbers with.
+func loadNote() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "load unknown"
+	}
+	return "load average " + strings.Join(f[:3], " ")
+}
+
+func newBenchPage(b *testing.B) *page {
+	b.Helper()
+	base := labServerURL(b)
+	p := &page{tb: b, base: base, art: b.ArtifactDir()}
+	p.ctx = newBrowser(b, benchTimeout, chromedp.WithListener(p.onEvent))
+	b.Cleanup(p.checkConsole)
+	b.Logf("machine: %s", loadNote())
+	return p
+}
+
+// (a) From navigation to the first drawn cluster: smrlabTest.firstDrawAt is
+// performance.now() at that draw, so milliseconds since the navigation
+// started (performance.timeOrigin). A first visit runs in a new browser
+// context (empty caches); a reload of the same tab then reuses the HTTP
+// cache and the compiled wasm.
+func BenchmarkBrowserFirstDraw(b *testing.B) {
+	p := newBenchPage(b)
+	var first, reload []float64
+	for b.Loop() {
+		tab := p.newTab(chromedp.WithNewBrowserContext())
+		tab.open("")
+		first = append(first, eval[float64](tab, `smrlabTest.firstDrawAt`))
+		tab.open("")
+		reload = append(reload, eval[float64](tab, `smrlabTest.firstDrawAt`))
+		tab.closeOnce()
+	}
+	f, r := summarize(first), summarize(reload)
+	b.ReportMetric(f.mean, "first-visit-ms")
+	b.ReportMetric(f.max, "first-visit-max-ms")
+	b.ReportMetric(r.mean, "reload-ms")
+	b.Logf("first draw after navigation: first visit mean %.0f ms (p50 %.0f, max %.0f, n=%.0f); reload mean %.0f ms (max %.0f); %s",
+		f.mean, f.p50, f.max, f.n, r.mean, r.max, loadNote())
+}
+
+// (b) Frame costs (view parsing plus drawing, smrlabTest.frameTimes) while
+// the page plays a 9-server ring with about 200 messages in flight at real
+// speed for 5 s of real time. frameTimes times the page's JavaScript only;
+// the animation frames per second (requestAnimationFrame callbacks) also
+// count what the browser does after it (canvas rasterization, layout).
+func BenchmarkBrowserFrameTimes9Servers(b *testing.B) {
+	p := newBenchPage(b)
+	p.openPaused("")
+	var frames, flights, fps []float64
+	var virtual, busyMax float64
+	for b.Loop() {
+		p.call("open", fmt.Sprintf(`{"scenario":%s,"file":"bench-9-servers.scn"}`, jsString(busyNineServers)))
+		p.pause()
+		v := p.advance(3 * second) // a leader and a full pipeline
+		if leaderOf(v) == 0 || len(v.Servers) != 9 {
+			b.Fatalf("warm-up: %d servers, leader S%d", len(v.Servers), leaderOf(v))
+		}
+		p.waitFor("a frame drawn after the warm-up", `smrlabTest.frameTimes().length > 0`, 5*time.Second)
+		start := v.Now
+		// Count frames from here: the page keeps the last 600.
+		p.exec(`window.__bench = {skip: smrlabTest.frameTimes().length, flights: [], busy: 0, raf: 0, t0: performance.now()};
+			(function count() { __bench.raf++; if (!__bench.done) requestAnimationFrame(count); })();
+			window.__benchTimer = setInterval(() => {
+				const v = smrlabTest.view(); __bench.flights.push((v.flights || []).length);
+				__bench.busy = Math.max(__bench.busy, smrlabTest.busy()); }, 100);
+			smrlabTest.setSpeed(1); smrlabTest.play()`)
+		time.Sleep(5 * time.Second)
+		res := eval[struct {
+			Frames  []float64 `json:"frames"`
+			Flights []float64 `json:"flights"`
+			Busy    float64   `json:"busy"`
+			FPS     float64   `json:"fps"`
+		}](p, `(() => { smrlabTest.pause(); clearInterval(window.__benchTimer); __bench.done = true;
+			const all = smrlabTest.frameTimes();
+			return {frames: all.slice(Math.min(__bench.skip, all.length)), flights: __bench.flights, busy: __bench.busy,
+				fps: __bench.raf / ((performance.now() - __bench.t0) / 1000)}; })()`)
+		p.idle()
+		if len(res.Frames) < 50 {
+			b.Fatalf("only %d frames drawn in 5 s", len(res.Frames))
+		}
+		frames = append(frames, res.Frames...)
+		flights = append(flights, res.Flights...)
+		virtual += float64(p.view().Now-start) / 1e6
+		busyMax = max(busyMax, res.Busy)
+		fps = append(fps, res.FPS)
+	}
+	p.shot("nine-servers")
+	f, fl := summarize(frames), summarize(flights)
+	b.ReportMetric(f.p50, "frame-p50-ms")
+	b.ReportMetric(f.p95, "frame-p95-ms")
+	b.ReportMetric(f.max, "frame-max-ms")
+	b.ReportMetric(fl.mean, "flights-mean")
+	b.ReportMetric(summarize(fps).mean, "fps")
+	b.Logf("9 servers at 1×: %0.f frames, frame cost p50 %.2f ms, p95 %.2f ms, max %.2f ms; %.1f animation frames/s; "+
+		"messages in flight mean %.0f (max %.0f); %.2f s of virtual time in %.0f s of real time; longest wait for the worker %.0f ms; %s",
+		f.n, f.p50, f.p95, f.max, summarize(fps).mean, fl.mean, fl.max, virtual, 5*float64(b.N), busyMax, loadNote())
+}
+
+// (c) The compressed bytes a first visit downloads: every request's
+// EncodedDataLength (headers and body as received) from the page's Network
+// events and from the simulator's Web Worker, whose requests (worker.js,
+// wasm_exec.js, smrlab.wasm) only its own target reports. The worker is
+// auto-attached paused (waitForDebuggerOnStart), so its Network domain is on
+// before its first fetch. A counting wrapper around the handler gives the
+// body bytes the server sent, as a cross-check.
+func BenchmarkBrowserDownloadSize(b *testing.B) {
+	labServerURL(b) // builds the app, with the .gz siblings `make web` writes
+	var sent sentBytes
+	h, err := newHandler(os.DirFS(app.dir), app.logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(sent.wrap(h))
+	defer srv.Close()
+
+	p := newBenchPage(b)
+	p.base = srv.URL + "/"
+	var total, wasm, served float64
+	var lines []string
+	for b.Loop() {
+		sent.reset()
+		tab := p.newTab(chromedp.WithNewBrowserContext())
+		net := newNetLog()
+		if err := chromedp.Listen(tab.ctx, net.onEvent); err != nil {
+			b.Fatal(err)
+		}
+		// Take over the auto-attach chromedp set (flat sessions, whose events
+		// it drops): nested sessions, paused at start.
+		if _, err := chromedp.Call(tab.ctx, target.SetAutoAttach, target.SetAutoAttachParams{
+			AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: new(false)}); err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			for {
+				var sid target.SessionID
+				select {
+				case sid = <-net.workers:
+				case <-tab.ctx.Done():
+					return
+				}
+				for _, m := range []string{`{"id":1,"method":"Network.enable","params":{}}`,
+					`{"id":2,"method":"Runtime.runIfWaitingForDebugger","params":{}}`} {
+					// Target.sendMessageToTarget is gone from cdproto's
+					// typed commands; the browser still takes it.
+					err := chromedp.FromContext(tab.ctx).Target.Call(tab.ctx, "Target.sendMessageToTarget",
+						map[string]any{"sessionId": sid, "message": m}, nil)
+					if err != nil && tab.ctx.Err() == nil {
+						b.Errorf("worker session: %v", err)
+					}
+				}
+			}
+		}()
+		tab.open("")
+		tab.idle()
+		tab.waitFor("the bug toggles (the last request)", `!!document.querySelector('[data-testid="bug-commit-previous-term"]')`, 10*time.Second)
+		time.Sleep(200 * time.Millisecond) // the last loadingFinished events
+		reqs := net.finished()
+		tab.closeOnce()
+
+		total, wasm, served = 0, 0, float64(sent.total())
+		lines = lines[:0]
+		for _, r := range reqs {
+			total += r.encoded
+			if strings.HasSuffix(r.url, "/smrlab.wasm") {
+				wasm = r.encoded
+				if r.contentEncoding != "gzip" {
+					b.Errorf("smrlab.wasm came with Content-Encoding %q, want gzip (request Accept-Encoding %q)", r.contentEncoding, r.acceptEncoding)
+				}
+			}
+			lines = append(lines, fmt.Sprintf("  %-7s %8.1f KB  %-4s %s", r.from, r.encoded/1024, r.contentEncoding,
+				strings.TrimPrefix(r.url, srv.URL)))
+		}
+		if wasm == 0 {
+			b.Fatalf("no finished request for smrlab.wasm among %d: the worker's requests were not seen", len(reqs))
+		}
+	}
+	b.ReportMetric(total/1024, "KB-encoded")
+	b.ReportMetric(wasm/1024, "KB-wasm")
+	b.ReportMetric(served/1024, "KB-bodies-served")
+	b.Logf("first visit downloads %.1f KB (EncodedDataLength, headers included), of which smrlab.wasm %.1f KB; "+
+		"the server sent %.1f KB of bodies; %s\n%s", total/1024, wasm/1024, served/1024, loadNote(), strings.Join(lines, "\n"))
+}
+
+// netLog collects finished requests from the page's Network events and from
+// the worker sessions' messages (Target.receivedMessageFromTarget).
+type netLog struct {
+	mu      sync.Mutex
+	reqs    map[string]*netReq
+	order   []string
+	workers chan target.SessionID
+}
+
+type netReq struct {
+	from, url, acceptEncoding, contentEncoding string
+	encoded                                    float64
+	done                                       bool
+}
+
+func newNetLog() *netLog {
+	return &netLog{reqs: map[string]*netReq{}, workers: make(chan target.SessionID, 8)}
+}
+
+func (n *netLog) req(from, id string) *netReq {
+	key := from + "/" + id
+	r := n.reqs[key]
+	if r == nil {
+		r = &netReq{from: from}
+		n.reqs[key] = r
+		n.order = append(n.order, key)
+	}
+	return r
+}
+
+func header(h map[string]any, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			s, _ := v.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// onEvent runs in the tab's message loop: it records and hands the worker
+// sessions to a goroutine, and runs no command.
+func (n *netLog) onEvent(ev any) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		r := n.req("page", string(ev.RequestID))
+		r.url, r.acceptEncoding = ev.Request.URL, header(ev.Request.Headers, "Accept-Encoding")
+	case *network.EventResponseReceived:
+		r := n.req("page", string(ev.RequestID))
+		r.url, r.contentEncoding = ev.Response.URL, header(ev.Response.Headers, "Content-Encoding")
+	case *network.EventLoadingFinished:
+		r := n.req("page", string(ev.RequestID))
+		r.encoded, r.done = ev.EncodedDataLength, true
+	case *target.EventAttachedToTarget:
+		if ev.TargetInfo.Type == "worker" {
+			select {
+			case n.workers <- ev.SessionID:
+			default: // more workers than the page starts: not ours to wait for
+			}
+		}
+	case *target.EventReceivedMessageFromTarget:
+		var m struct {
+			Method string `json:"method"`
+			Params struct {
+				RequestID         string `json:"requestId"`
+				EncodedDataLength float64
+				Request           struct {
+					URL     string         `json:"url"`
+					Headers map[string]any `json:"headers"`
+				} `json:"request"`
+				Response struct {
+					URL     string         `json:"url"`
+					Headers map[string]any `json:"headers"`
+				} `json:"response"`
+			} `json:"params"`
+		}
+		if json.Unmarshal([]byte(ev.Message), &m) != nil || !strings.HasPrefix(m.Method, "Network.") {
+			return
+		}
+		r := n.req("worker", m.Params.RequestID)
+		switch m.Method {
+		case "Network.requestWillBeSent":
+			r.url, r.acceptEncoding = m.Params.Request.URL, header(m.Params.Request.Headers, "Accept-Encoding")
+		case "Network.responseReceived":
+			r.url, r.contentEncoding = m.Params.Response.URL, header(m.Params.Response.Headers, "Content-Encoding")
+		case "Network.loadingFinished":
+			r.encoded, r.done = m.Params.EncodedDataLength, true
+		}
+	}
+}
+
+func (n *netLog) finished() []netReq {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []netReq
+	for _, k := range n.order {
+		if r := n.reqs[k]; r.done && r.url != "" && !strings.HasPrefix(r.url, "data:") {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// sentBytes counts the response body bytes a handler writes.
+type sentBytes struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (s *sentBytes) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&countingWriter{ResponseWriter: w, s: s}, r)
+	})
+}
+
+func (s *sentBytes) reset() { s.mu.Lock(); s.n = 0; s.mu.Unlock() }
+
+func (s *sentBytes) total() int64 { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
+
+type countingWriter struct {
+	http.ResponseWriter
+	s *sentBytes
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.s.mu.Lock()
+	c.s.n += int64(n)
+	c.s.mu.Unlock()
+	return n, err
+}
+
+// (d) Seeking anywhere in a 10-minute run: the default cluster is run to
+// 600 s of virtual time, then smrlabTest.call('goto', t) is timed (in the
+// page, so the view's transfer and drawing count) for 20 random times.
+func BenchmarkBrowserSeek10Minutes(b *testing.B) {
+	p := newBenchPage(b)
+	p.openPaused("")
+	// One frame of 600 s, the longest the bridge takes (see the report on
+	// the space-time diagram: many long frames in a row slow the page).
+	runStart := time.Now()
+	p.call("frame", 600*second)
+	runTook := time.Since(runStart)
+	if v := p.view(); v.Now != 600*second || v.Reached != 600*second {
+		b.Fatalf("the run reached %d, want 600 s", v.Reached)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var seeks []float64
+	for b.Loop() {
+		for range 20 {
+			t := rng.Int64N(600*second + 1)
+			took := eval[float64](p, fmt.Sprintf(`(async () => { const t0 = performance.now();
+				const r = await smrlabTest.call('goto', %d); if (!r.ok) throw new Error(r.error);
+				return performance.now() - t0; })()`, t))
+			if v := p.view(); v.Now != t {
+				b.Fatalf("goto(%d) landed at %d", t, v.Now)
+			}
+			seeks = append(seeks, took)
+		}
+	}
+	s := summarize(seeks)
+	b.ReportMetric(s.p50, "seek-p50-ms")
+	b.ReportMetric(s.p95, "seek-p95-ms")
+	b.ReportMetric(s.max, "seek-max-ms")
+	b.Logf("seeking in a 600 s run (computed in %.1f s): %0.f seeks, p50 %.1f ms, p95 %.1f ms, max %.1f ms; %s\n  each (ms, in order): %.0f",
+		runTook.Seconds(), s.n, s.p50, s.p95, s.max, loadNote(), seeks)
+}
+
+// (e) The simulator's speed as WebAssembly in the page's worker: frames of
+// 2 s over a heavy scenario, in simulated events (view.metrics.events) per
+// second of real time; then the same session natively in this process, so
+// the two compare one to one (`smrlab bench` measures a different workload).
+func BenchmarkBrowserWasmEventsPerSecond(b *testing.B) {
+	p := newBenchPage(b)
+	p.openPaused("")
+	const virtual = 20 * second
+	var wasmRates, nativeRates []float64
+	var events uint64
+	for b.Loop() {
+		p.call("open", fmt.Sprintf(`{"scenario":%s,"file":"bench-heavy.scn"}`, jsString(heavyFiveServers)))
+		p.pause()
+		res := eval[struct {
+			Ms     float64 `json:"ms"`
+			Events float64 `json:"events"`
+		}](p, fmt.Sprintf(`(async () => {
+			const t0 = performance.now();
+			for (let t = 0; t < %d; t += 2000000) {
+				const r = await smrlabTest.call('frame', 2000000); if (!r.ok) throw new Error(r.error);
+			}
+			return {ms: performance.now() - t0, events: smrlabTest.view().metrics.events}; })()`, virtual))
+		wasmRates = append(wasmRates, res.Events/(res.Ms/1000))
+		events = uint64(res.Events)
+
+		s, err := lab.Open("bench-heavy.scn", []byte(heavyFiveServers), lab.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for t := int64(0); t < virtual; t += 2 * second {
+			s.Advance(2 * second)
+			if _, err := json.Marshal(s.View()); err != nil { // as the bridge does per call
+				b.Fatal(err)
+			}
+		}
+		took := time.Since(start)
+		if n := s.World().Recorder().Count(); n != events {
+			b.Errorf("the native run has %d events, the wasm run %d: not the same run", n, events)
+		}
+		nativeRates = append(nativeRates, float64(s.World().Recorder().Count())/took.Seconds())
+	}
+	w, n := summarize(wasmRates), summarize(nativeRates)
+	b.ReportMetric(w.mean, "wasm-events/s")
+	b.ReportMetric(n.mean, "native-events/s")
+	b.ReportMetric(w.mean/n.mean, "wasm/native")
+	b.Logf("%d events in %d s of virtual time: WebAssembly in the worker %.0f events/s, native %.0f events/s (%.0f%%); %s",
+		events, virtual/second, w.mean, n.mean, 100*w.mean/n.mean, loadNote())
+}
