@@ -19,9 +19,13 @@ const (
 	// so that seeking back re-runs at most this much virtual time.
 	CheckpointEveryMicros = 2 * sim.Second
 	// CheckpointsMax bounds the copies a session keeps (see thinCheckpoints).
-	CheckpointsMax = 128
+	CheckpointsMax = 512
 	// RecentEventsMax bounds the events a view hands over at once.
 	RecentEventsMax = 2000
+	// RecentAfterJumpMicros and RecentAfterJumpMax bound the events the view
+	// after a jump in time hands over: the last moments before it.
+	RecentAfterJumpMicros = 1 * sim.Second
+	RecentAfterJumpMax    = 600
 	// SessionActionsMax bounds the actions one session records.
 	SessionActionsMax = 10_000
 	// StepEventsMax bounds how far one step looks for the event it wants.
@@ -337,13 +341,23 @@ func (s *Session) Fork() { s.fork(s.w.Now()) }
 // nearest checkpoint, or forward by running.
 func (s *Session) GoTo(t int64) {
 	t = min(max(t, 0), s.End())
-	if t >= s.w.Now() && s.w.Violation() == nil {
+	if t >= s.w.Now() && s.w.Violation() == nil && s.nearestCheckpoint(t) <= s.w.Now() {
+		// Going forward, and no checkpoint lies between here and there.
 		s.runTo(t)
 		return
 	}
 	reached := s.reached
 	s.restore(t)
 	s.reached = max(reached, s.reached)
+}
+
+// nearestCheckpoint returns the time of the last checkpoint at or before t.
+func (s *Session) nearestCheckpoint(t int64) int64 {
+	i := len(s.checkpoints) - 1
+	for i > 0 && s.checkpoints[i].at > t {
+		i--
+	}
+	return s.checkpoints[i].at
 }
 
 // restore rebuilds the world at time t from the nearest checkpoint before
@@ -364,6 +378,14 @@ func (s *Session) restore(t int64) {
 	s.recent, s.truncated, s.reset = s.recent[:0], false, true
 	s.attach()
 	s.runTo(t)
+	// The page redraws from what it is handed after a jump: the events of
+	// the last moments are enough, and handing over seconds of them would
+	// make every jump slow.
+	keep := len(s.recent)
+	for keep > 0 && len(s.recent)-keep < RecentAfterJumpMax && s.recent[keep-1].Time >= t-RecentAfterJumpMicros {
+		keep--
+	}
+	s.recent = append(s.recent[:0], s.recent[keep:]...)
 }
 
 // StateHash hashes the world's whole state now.

@@ -96,8 +96,17 @@ export function drawLamport(canvas, v, hist, windowUs, selected) {
     ctx.fillText('C', 4, y);
   }
 
-  // Messages.
-  ctx.lineWidth = 1.2;
+  // Messages: gathered by colour and drawn as one path each, so that a busy
+  // window of thousands of messages costs a few strokes, not thousands.
+  const solid = new Map(); // colour|thin -> [x0, y0, x1, y1, ...]
+  const dashed = new Map(); // colour -> same, for duplicates and messages in flight
+  const heads = new Map(); // colour -> [x, y, ...]
+  const push = (map, key, ...xs) => {
+    let a = map.get(key);
+    if (!a) map.set(key, (a = []));
+    a.push(...xs);
+  };
+  const drops = [];
   for (const [id, m] of hist.msgs) {
     if (m.sent == null) continue;
     const end = m.del2 ?? m.del ?? m.drop ?? now;
@@ -106,37 +115,53 @@ export function drawLamport(canvas, v, hist, windowUs, selected) {
     const color = st.color === OI.yellow ? '#b9a800' : st.color;
     const y0 = yOf(m.from), y1 = yOf(m.to);
     const x0 = xOf(m.sent);
-    ctx.strokeStyle = color;
-    ctx.fillStyle = color;
     if (m.del != null) {
-      line(ctx, x0, y0, xOf(m.del), y1, st.resp);
-      head(ctx, xOf(m.del), y1);
+      push(solid, color + '|' + (st.resp ? 1 : 0), x0, y0, xOf(m.del), y1);
+      push(heads, color, xOf(m.del), y1);
       if (m.del2 != null) {
-        ctx.setLineDash([3, 3]);
-        line(ctx, x0, y0, xOf(m.del2), y1, false);
-        ctx.setLineDash([]);
-        head(ctx, xOf(m.del2), y1);
+        push(dashed, color, x0, y0, xOf(m.del2), y1);
+        push(heads, color, xOf(m.del2), y1);
       }
     } else if (m.drop != null) {
       const f = m.drop > m.sent ? 0.85 : 0.25;
       const xd = m.drop > m.sent ? xOf(m.drop) : x0 + 6;
       const yd = y0 + (y1 - y0) * f;
-      line(ctx, x0, y0, xd, yd, st.resp);
-      ctx.strokeStyle = OI.vermillion;
-      ctx.lineWidth = 2;
-      ctx.beginPath();
-      ctx.moveTo(xd - 3.5, yd - 3.5); ctx.lineTo(xd + 3.5, yd + 3.5);
-      ctx.moveTo(xd + 3.5, yd - 3.5); ctx.lineTo(xd - 3.5, yd + 3.5);
-      ctx.stroke();
-      ctx.lineWidth = 1.2;
+      push(solid, color + '|' + (st.resp ? 1 : 0), x0, y0, xd, yd);
+      drops.push(xd, yd);
     } else {
       const fl = hist.flights.get(id);
       let p = 0.5;
       if (fl && fl.arrive > fl.sent) p = Math.min(1, Math.max(0, (now - fl.sent) / (fl.arrive - fl.sent)));
-      ctx.setLineDash([2, 3]);
-      line(ctx, x0, y0, xOf(now), y0 + (y1 - y0) * p, false);
-      ctx.setLineDash([]);
+      push(dashed, color, x0, y0, xOf(now), y0 + (y1 - y0) * p);
     }
+  }
+  for (const [key, xs] of solid) {
+    const [color, thin] = key.split('|');
+    ctx.strokeStyle = color;
+    ctx.lineWidth = thin === '1' ? 1 : 1.4;
+    strokeSegments(ctx, xs);
+  }
+  ctx.lineWidth = 1.2;
+  ctx.setLineDash([2, 3]);
+  for (const [color, xs] of dashed) {
+    ctx.strokeStyle = color;
+    strokeSegments(ctx, xs);
+  }
+  ctx.setLineDash([]);
+  for (const [color, xs] of heads) {
+    ctx.fillStyle = color;
+    for (let i = 0; i < xs.length; i += 2) ctx.fillRect(xs[i] - 2, xs[i + 1] - 2, 4, 4);
+  }
+  if (drops.length) {
+    ctx.strokeStyle = OI.vermillion;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    for (let i = 0; i < drops.length; i += 2) {
+      const xd = drops[i], yd = drops[i + 1];
+      ctx.moveTo(xd - 3.5, yd - 3.5); ctx.lineTo(xd + 3.5, yd + 3.5);
+      ctx.moveTo(xd + 3.5, yd - 3.5); ctx.lineTo(xd - 3.5, yd + 3.5);
+    }
+    ctx.stroke();
   }
 
   // Marks: crashes, restarts, timeouts, the violation.
@@ -169,16 +194,12 @@ export function drawLamport(canvas, v, hist, windowUs, selected) {
   ctx.fillRect(right, TOP - 2, 1.5, h - TOP - 2);
 }
 
-function line(ctx, x0, y0, x1, y1, thin) {
-  ctx.lineWidth = thin ? 1 : 1.4;
+// strokeSegments strokes the segments [x0, y0, x1, y1, ...] as one path.
+function strokeSegments(ctx, xs) {
   ctx.beginPath();
-  ctx.moveTo(x0, y0);
-  ctx.lineTo(x1, y1);
+  for (let i = 0; i < xs.length; i += 4) {
+    ctx.moveTo(xs[i], xs[i + 1]);
+    ctx.lineTo(xs[i + 2], xs[i + 3]);
+  }
   ctx.stroke();
-}
-
-function head(ctx, x, y) {
-  ctx.beginPath();
-  ctx.arc(x, y, 2, 0, Math.PI * 2);
-  ctx.fill();
 }
