@@ -123,10 +123,8 @@ func TestLimitsAtTheirEdge(t *testing.T) {
 
 // Every limit at once, at its worst for size, still fits the record and
 // line budgets that the readers enforce.
+// It writes a 70 MB line, so it takes a few seconds.
 func TestAllLimitsAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a 70 MB line")
-	}
 	tr := smallTrace()
 	h := &tr.Header
 	h.Scenario, h.ScenarioName = worst(ScenarioBytesMax), worst(ScenarioNameBytesMax)
