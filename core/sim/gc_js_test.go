@@ -6,4 +6,6 @@ import "runtime/debug"
 
 // The browser build (wasm/main.go) runs with this collector setting; the
 // WebAssembly benchmarks measure the same program.
-func init() { debug.SetGCPercent(400) }
+func init() {
+	debug.SetGCPercent(400)
+}
