@@ -83,6 +83,10 @@ func (c *Config) Validate() error {
 // ErrNotLeader is returned by Propose on a server that is not the leader.
 var ErrNotLeader = errors.New("raft: not the leader")
 
+// ErrTransferring is returned by Propose while the leader hands over: new
+// entries would only delay the transferee (thesis §3.10).
+var ErrTransferring = errors.New("raft: leadership transfer in progress")
+
 // Node is one server's protocol state.
 type Node struct {
 	cfg Config
@@ -109,6 +113,11 @@ type Node struct {
 	electionElapsed           int
 	heartbeatElapsed          int
 	randomizedElectionTimeout int
+
+	// leadTransferee is the voter a leader is handing over to, or None.
+	leadTransferee ID
+	// transferCampaign marks the election a TimeoutNow started.
+	transferCampaign bool
 
 	step func(*Node, Message)
 
@@ -290,6 +299,7 @@ func (n *Node) reset(term uint64) {
 		n.vote = None
 	}
 	n.lead = None
+	n.leadTransferee = None
 	n.electionElapsed = 0
 	n.heartbeatElapsed = 0
 	n.resetRandomizedElectionTimeout()
@@ -382,6 +392,9 @@ func (n *Node) tickHeartbeat() {
 	n.electionElapsed++
 	if n.electionElapsed >= n.cfg.ElectionTicks {
 		n.electionElapsed = 0
+		// A transfer that did not finish within an election timeout is
+		// abandoned (thesis §3.10): the leader takes proposals again.
+		n.leadTransferee = None
 		if n.cfg.CheckQuorum && !n.quorumActive() {
 			// Thesis §6.2: a leader that cannot reach a quorum steps down.
 			n.becomeFollower(n.term, None)
@@ -438,7 +451,8 @@ func (n *Node) campaign(pre bool) {
 		if v == n.id {
 			continue
 		}
-		m := Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm()}
+		m := Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm(),
+			Transfer: n.transferCampaign}
 		if pre {
 			n.send(m)
 		} else {
@@ -497,10 +511,39 @@ func (n *Node) Propose(data []byte) (index, term uint64, err error) {
 	if n.role != Leader {
 		return 0, 0, ErrNotLeader
 	}
+	if n.leadTransferee != None {
+		return 0, 0, ErrTransferring
+	}
 	n.appendEntries(Entry{Type: EntryNormal, Data: data})
 	n.bcastAppend(false)
 	return n.log.lastIndex(), n.term, nil
 }
+
+// TransferLeadership hands leadership to voter to (thesis §3.10): the
+// leader stops taking proposals, brings to's log up to date, then tells it
+// to start an election at once (MsgTimeoutNow). A transfer that does not
+// finish within an election timeout is abandoned.
+func (n *Node) TransferLeadership(to ID) error {
+	switch {
+	case n.role != Leader:
+		return ErrNotLeader
+	case to == n.id:
+		return fmt.Errorf("raft: %v already leads", to)
+	case n.voterIndex(to) < 0:
+		return fmt.Errorf("raft: %v is not a voter", to)
+	}
+	n.leadTransferee = to
+	n.electionElapsed = 0
+	if n.prs[n.voterIndex(to)].Match == n.log.lastIndex() {
+		n.send(Message{Type: MsgTimeoutNow, To: to})
+	} else {
+		n.maybeSendAppend(to, true)
+	}
+	return nil
+}
+
+// LeadTransferee is the voter this leader is handing over to, or None.
+func (n *Node) LeadTransferee() ID { return n.leadTransferee }
 
 func (n *Node) appendEntries(ents ...Entry) {
 	last := n.log.lastIndex()
@@ -564,7 +607,7 @@ func (n *Node) Step(m Message) error {
 // exceptions. It reports whether to go on handling the message.
 func (n *Node) stepHigherTerm(m Message) bool {
 	if m.Type == MsgVote || m.Type == MsgPreVote {
-		if n.cfg.CheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks {
+		if n.cfg.CheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks && !m.Transfer {
 			// Thesis §6.2 / §9.6: a server that heard from a leader within the
 			// minimum election timeout does not help depose it.
 			return false
@@ -641,6 +684,12 @@ func stepFollower(n *Node, m Message) {
 		n.lead = m.From
 		n.commitTo(min(m.Commit, n.log.lastIndex()))
 		n.send(Message{Type: MsgHeartbeatResp, To: m.From})
+	case MsgTimeoutNow:
+		// The leader hands over: campaign now, without a pre-election, and
+		// ask voters to set their leader's lease aside (thesis §3.10).
+		n.transferCampaign = true
+		n.campaign(false)
+		n.transferCampaign = false
 	}
 }
 
@@ -732,6 +781,9 @@ func stepLeader(n *Node, m Message) {
 			n.bcastAppend(false)
 		} else {
 			n.maybeSendAppend(m.From, false)
+		}
+		if m.From == n.leadTransferee && p.Match == n.log.lastIndex() {
+			n.send(Message{Type: MsgTimeoutNow, To: m.From})
 		}
 	case MsgHeartbeatResp:
 		p.RecentActive = true

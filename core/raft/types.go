@@ -80,11 +80,14 @@ const (
 	MsgAppResp
 	MsgHeartbeat
 	MsgHeartbeatResp
+	// MsgTimeoutNow tells a caught-up follower to start an election at
+	// once: the last step of a leadership transfer (thesis §3.10).
+	MsgTimeoutNow
 	msgTypeEnd
 )
 
 var msgNames = [...]string{"", "PreVote", "PreVoteResp", "RequestVote", "RequestVoteResp",
-	"AppendEntries", "AppendEntriesResp", "Heartbeat", "HeartbeatResp"}
+	"AppendEntries", "AppendEntriesResp", "Heartbeat", "HeartbeatResp", "TimeoutNow"}
 
 func (t MsgType) String() string {
 	if t > 0 && t < msgTypeEnd {
@@ -120,6 +123,9 @@ type Message struct {
 	Commit  uint64
 	Reject  bool
 	Hint    uint64
+	// Transfer marks a RequestVote sent because the leader handed over: a
+	// voter grants it even while it hears from that leader (thesis §3.10).
+	Transfer bool
 }
 
 func (m Message) String() string {

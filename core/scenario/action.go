@@ -28,7 +28,7 @@ func ParseAction(line string, servers int, net sim.LinkParams) (sim.Action, erro
 	return a, err
 }
 
-var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, propose, workload"
+var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, propose, workload, transfer"
 
 // parseAction compiles one action; net is the network as the actions before
 // it left it, and is updated by a net action.
@@ -67,6 +67,12 @@ func (p *parser) parseAction(at int64, toks []token, net *sim.LinkParams) (sim.A
 	case "workload":
 		a.Kind = sim.ActWorkload
 		err = p.parseWorkloadAction(verb, args, &a)
+	case "transfer":
+		a.Kind = sim.ActTransfer
+		if len(args) != 1 {
+			return a, p.errAt(verb, "transfer names the server to hand leadership to, like: transfer S3")
+		}
+		err = p.targetsOnly(verb, args, &a)
 	default:
 		return a, p.errAt(verb, "unknown action %q (known: %s)", verb.text, actionHelp)
 	}

@@ -46,7 +46,7 @@ type Expectation struct {
 	Servers   []raft.ID
 }
 
-var expectHelp = "no-violation, violation NAME, leader within DUR [after TIME], stall, no-stall, " +
+var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME], stall, no-stall, " +
 	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2"
 
 func (p *parser) parseExpect(kw token, args []token) error {
@@ -100,8 +100,17 @@ func (p *parser) expectViolation(what token, args []token, e *Expectation) error
 }
 
 func (p *parser) expectLeader(what token, args []token, e *Expectation) error {
+	if len(args) > 0 && looksLikeServer(args[0].text) {
+		// expect leader S3 within ...: that server must be the one.
+		id, err := p.serverID(args[0].text)
+		if err != nil {
+			return p.errAt(args[0], "%v", err)
+		}
+		e.Servers = []raft.ID{id}
+		args = args[1:]
+	}
 	if len(args) != 2 && len(args) != 4 || args[0].text != "within" || (len(args) == 4 && args[2].text != "after") {
-		return p.errAt(what, "write: expect leader within 1s [after 2s]")
+		return p.errAt(what, "write: expect leader [S3] within 1s [after 2s]")
 	}
 	var err error
 	if e.Within, err = parseDuration(args[1].text); err != nil {
@@ -177,4 +186,17 @@ func (o Outcome) String() string {
 		line = fmt.Sprintf(" (line %d)", o.Line)
 	}
 	return fmt.Sprintf("%s expect %s%s: %s", mark, o.Text, line, o.Detail)
+}
+
+// looksLikeServer tells "S3" from other words.
+func looksLikeServer(s string) bool {
+	if len(s) < 2 || (s[0] != 'S' && s[0] != 's') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

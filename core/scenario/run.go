@@ -127,7 +127,7 @@ func (j *judge) sample(t int64) {
 		e := &j.sc.Expect[i]
 		switch e.Kind {
 		case ExpectLeaderWithin:
-			if j.leaderAt[i] < 0 && t >= e.After && t <= e.After+e.Within && servingLeader(views) {
+			if j.leaderAt[i] < 0 && t >= e.After && t <= e.After+e.Within && servingLeader(views, e.Servers) {
 				j.leaderAt[i] = t
 			}
 		case ExpectCommitDuring:
@@ -154,22 +154,22 @@ func (j *judge) window(i int, t int64, e *Expectation, c uint64) {
 }
 
 // servingLeader reports whether a running server leads in the highest term
-// any running server knows.
-func servingLeader(views []sim.ServerView) bool {
+// any running server knows (and is the one named, if one is).
+func servingLeader(views []sim.ServerView, want []raft.ID) bool {
 	var top uint64
-	lead := false
+	lead := raft.None
 	for _, v := range views {
 		if !v.Up {
 			continue
 		}
 		if v.Status.Term > top {
-			top, lead = v.Status.Term, false
+			top, lead = v.Status.Term, raft.None
 		}
 		if v.Status.Term == top && v.Status.Role == raft.Leader {
-			lead = true
+			lead = v.ID
 		}
 	}
-	return lead
+	return lead != raft.None && (len(want) == 0 || want[0] == lead)
 }
 
 func (j *judge) verdict() ([]Outcome, bool) {
@@ -222,7 +222,11 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		if j.leaderAt[i] >= 0 {
 			return true, fmt.Sprintf("leader serving at t=%s", check.FormatMicros(j.leaderAt[i]))
 		}
-		return false, fmt.Sprintf("no leader between %s and %s", check.FormatMicros(e.After),
+		who := "no leader"
+		if len(e.Servers) > 0 {
+			who = e.Servers[0].String() + " did not lead"
+		}
+		return false, fmt.Sprintf("%s between %s and %s", who, check.FormatMicros(e.After),
 			check.FormatMicros(e.After+e.Within))
 	case ExpectStall, ExpectNoStall:
 		l := j.w.Liveness()

@@ -25,6 +25,8 @@ const (
 	ActCampaign
 	ActPropose
 	ActWorkload
+	// ActTransfer asks the leader to hand leadership to the target.
+	ActTransfer
 )
 
 // TargetKind says how a target picks a server when the action runs.

@@ -134,8 +134,29 @@ func (w *World) doAction(a *Action) string {
 		}
 	case ActWorkload:
 		return w.workload(a)
+	case ActTransfer:
+		return w.transfer(a)
 	}
 	return ""
+}
+
+// transfer asks the current leader to hand over to the target.
+func (w *World) transfer(a *Action) string {
+	to := w.resolve(a.Targets)
+	lead := w.leader()
+	switch {
+	case len(to) != 1:
+		return "no such server now"
+	case lead == nil:
+		return "no leader to hand over"
+	case lead.paused:
+		return "the leader is paused"
+	}
+	if err := lead.node.TransferLeadership(to[0].id); err != nil {
+		return err.Error()
+	}
+	w.flush(lead)
+	return fmt.Sprintf("%v hands over to %v", lead.id, to[0].id)
 }
 
 func (w *World) doServerAction(a *Action, s *server) {

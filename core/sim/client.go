@@ -266,7 +266,8 @@ func (w *World) serveClient(s *server, it *item) {
 	}
 	idx, term, err := s.node.Propose(m.cmd.Encode(nil))
 	if err != nil {
-		w.sendClient(s.idx, it.from, clientMsg{op: m.op, reply: true, notLeader: true})
+		// Handing over: point at the server that is about to lead.
+		w.sendClient(s.idx, it.from, clientMsg{op: m.op, reply: true, notLeader: true, hint: s.node.LeadTransferee()})
 		return
 	}
 	w.stats.Proposals++

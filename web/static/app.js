@@ -10,7 +10,7 @@
 //   server-menu (popover after a click on a server): menu-crash, menu-restart,
 //     menu-pause, menu-resume, menu-isolate, menu-campaign, menu-cut
 //   server-panel (the selected server): server-crash, server-restart, server-pause,
-//     server-resume, server-isolate, server-campaign, server-cut,
+//     server-resume, server-isolate, server-campaign, server-transfer, server-cut,
 //     server-cut-oneway, server-status, server-details, progress-table,
 //     disk-off, disk-10x, disk-100x, clock-drift, clock-skew, clock-apply,
 //     link-A-B (toggles the cut of the link SA -> SB)

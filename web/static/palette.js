@@ -40,11 +40,12 @@ const MSG = {
   HeartbeatResp: {color: OI.green, shape: 'small', resp: true, label: 'Heartbeat response'},
   ClientRequest: {color: OI.purple, shape: 'square', resp: false, label: 'Client request'},
   ClientReply: {color: OI.purple, shape: 'square', resp: true, label: 'Client reply'},
+  TimeoutNow: {color: OI.vermillion, shape: 'diamond', resp: false, label: 'TimeoutNow (leadership transfer)'},
 };
 const MSG_UNKNOWN = {color: OI.grey, shape: 'circle', resp: false, label: 'other'};
 
 export const MSG_LEGEND = ['PreVote', 'PreVoteResp', 'RequestVote', 'RequestVoteResp', 'AppendEntries',
-  'AppendEmpty', 'AppendEntriesResp', 'Heartbeat', 'HeartbeatResp', 'ClientRequest', 'ClientReply'];
+  'AppendEmpty', 'AppendEntriesResp', 'Heartbeat', 'HeartbeatResp', 'ClientRequest', 'ClientReply', 'TimeoutNow'];
 
 export function msgStyle(type, entries) {
   if (type === 'AppendEntries' && !entries) return MSG.AppendEmpty;

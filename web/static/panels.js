@@ -92,6 +92,7 @@ export function renderServer(app, v) {
   $('srv-pause').disabled = !s.up || s.paused;
   $('srv-resume').disabled = !s.paused;
   $('srv-campaign').disabled = !s.up;
+  $('srv-transfer').disabled = !s.up || s.role === 'leader';
   const slow = s.slowPercent || 100;
   for (const b of body.querySelectorAll('[data-disk]')) setAttr(b, 'aria-pressed', String(+b.dataset.disk === slow));
 
@@ -151,6 +152,7 @@ function buildServer(app, v, s) {
       <button id="srv-resume" data-testid="server-resume" aria-label="Resume S${id}" title="p">▶ Resume</button>
       <button id="srv-isolate" data-testid="server-isolate" aria-label="Isolate S${id} from every other server">Isolate</button>
       <button id="srv-campaign" data-testid="server-campaign" aria-label="Make S${id} start an election now">Campaign</button>
+      <button id="srv-transfer" data-testid="server-transfer" aria-label="Ask the leader to hand leadership to S${id} (TimeoutNow)" title="The leader brings S${id} up to date, then tells it to start an election at once">Make leader</button>
       <button id="srv-cut" data-testid="server-cut" aria-label="Cut a link from S${id}: then click the other server">✂ Cut a link…</button>
       <label class="inline small"><input type="checkbox" id="srv-oneway" data-testid="server-cut-oneway"> one way</label>
     </div>
@@ -180,6 +182,7 @@ function buildServer(app, v, s) {
   $('srv-resume').onclick = () => act(`resume S${id}`);
   $('srv-isolate').onclick = () => act(`isolate S${id}`);
   $('srv-campaign').onclick = () => act(`campaign S${id}`);
+  $('srv-transfer').onclick = () => act(`transfer S${id}`);
   $('srv-cut').onclick = () => app.startPick(id, $('srv-oneway').checked);
   for (const b of document.querySelectorAll('#server-body [data-disk]')) {
     b.onclick = () => act(`slow-disk S${id} ${b.dataset.disk === '100' ? 'off' : +b.dataset.disk / 100 + 'x'}`);
