@@ -90,9 +90,15 @@ explore: build
 		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) | tail -3; \
 	done
 
+# Every fuzz target for a minute; `make test` runs their corpora.
+FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzReadMsgpack -fuzztime 60s ./core/tracefile
-	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime 60s ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzReadMsgpack -fuzztime $(FUZZTIME) ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime $(FUZZTIME) ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzLiteMatchesCodec -fuzztime $(FUZZTIME) ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./core/scenario
+	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) ./core/lab
+	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) ./core/lab
 
 clean:
 	rm -rf $(BIN) site $(WASM) $(WASM_EXEC)
