@@ -118,7 +118,11 @@ type EventView struct {
 	Peer uint32 `json:"peer"`
 	Msg  string `json:"msg,omitempty"`
 	ID   uint64 `json:"id,omitempty"`
-	Text string `json:"text"`
+	// Count is the number of entries of an AppendEntries; Reject marks a
+	// rejection (so the page need not read them out of Text).
+	Count  uint64 `json:"count,omitempty"`
+	Reject bool   `json:"reject,omitempty"`
+	Text   string `json:"text"`
 }
 
 // MetricsView holds the protocol metrics of the run so far.
@@ -214,6 +218,7 @@ func (s *Session) takeEvents() []EventView {
 		switch e.Kind {
 		case trace.Send, trace.Deliver, trace.Drop, trace.Duplicate:
 			ev.Msg = trace.MsgName(e.Msg)
+			ev.Count, ev.Reject = e.Count, e.Reject
 		}
 		out[i] = ev
 	}

@@ -63,13 +63,9 @@ export class History {
     this.events.push(e);
     switch (e.kind) {
       case 'send': {
-        let entries = 0;
-        if (e.msg === 'AppendEntries') {
-          const m = /entries=(\d+)/.exec(e.text);
-          entries = m ? +m[1] : 0;
-        }
+        const entries = e.msg === 'AppendEntries' ? e.count || 0 : 0;
         this.msgs.set(e.id, {from: e.node, to: e.peer, type: e.msg, entries, sent: e.t, del: null, drop: null, dup: false,
-          reject: /REJECT|rejected/.test(e.text)});
+          reject: !!e.reject});
         break;
       }
       case 'deliver': {
