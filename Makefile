@@ -93,12 +93,12 @@ explore: build
 # Every fuzz target for a minute; `make test` runs their corpora.
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzReadMsgpack -fuzztime $(FUZZTIME) ./core/tracefile
-	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime $(FUZZTIME) ./core/tracefile
-	$(GO) test -run '^$$' -fuzz FuzzLiteMatchesCodec -fuzztime $(FUZZTIME) ./core/tracefile
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./core/scenario
-	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) ./core/lab
-	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) ./core/lab
+	$(GO) test -run '^$$' -fuzz FuzzReadMsgpack -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzLiteMatchesCodec -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/scenario
+	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
+	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 
 clean:
 	rm -rf $(BIN) site $(WASM) $(WASM_EXEC)
