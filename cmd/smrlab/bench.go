@@ -53,7 +53,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	peak := newHeapPeak()
+	peak := &heapPeak{}
 	cpu0, wall0 := cpuTime(), time.Now()
 	events := runSampled(w, spec.Entries, peak)
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
@@ -84,8 +84,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 
 // heapPeak samples the live heap now and then during a run.
 type heapPeak struct{ max uint64 }
-
-func newHeapPeak() *heapPeak { return &heapPeak{} }
 
 func (h *heapPeak) sample() {
 	var m runtime.MemStats

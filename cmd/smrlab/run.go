@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
+
 	"strings"
 	"time"
 
@@ -14,6 +14,7 @@ import (
 	"smrlab/core/lab"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
+	"smrlab/core/sim"
 	"smrlab/core/trace"
 	"smrlab/core/tracefile"
 )
@@ -170,8 +171,8 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 	fmt.Fprintf(w, "faults    %d crashes, %d restarts\n", st.Crashes, st.Restarts)
 	fmt.Fprintf(w, "network   %d sent, %d delivered, %d dropped, %d duplicated\n", st.Sent, st.Delivered, st.Dropped, st.Duplicated)
 	if st.OpsStarted > 0 {
-		fmt.Fprintf(w, "clients   %d operations, %d returned, %d retries; latency p50 %s, p99 %s, max %s\n",
-			st.OpsStarted, st.OpsOK, st.OpsRetried, pct(st.OpLatencies, 50), pct(st.OpLatencies, 99), pct(st.OpLatencies, 100))
+		fmt.Fprintf(w, "clients   %d operations, %d returned, %d retries, %d proposals; latency p50 %s, p99 %s, max %s\n",
+			st.OpsStarted, st.OpsOK, st.OpsRetried, st.Proposals, pct(st.OpLatencies, 50), pct(st.OpLatencies, 99), pct(st.OpLatencies, 100))
 	}
 	if q := &st.QuorumAcks; len(q.Samples) > 0 {
 		fmt.Fprintf(w, "commits   quorum acknowledgement latency p50 %s, p99 %s (latest %d entries)\n",
@@ -220,9 +221,5 @@ func pct(xs []int64, p int) string {
 	if len(xs) == 0 {
 		return "-"
 	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	i = min(max(i-1, 0), len(s)-1)
-	return check.FormatMicros(s[i])
+	return check.FormatMicros(sim.Percentile(xs, p))
 }

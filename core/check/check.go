@@ -129,7 +129,7 @@ type Checker struct {
 	// commitTerm[i] is the lowest term in which a server saw index i committed.
 	committed  []uint64
 	commitTerm []uint64
-	// whoCommitted[i] is the first server seen committing index i (for reports).
+	// firstCommitter[i] is the first server seen committing index i (for reports).
 	firstCommitter []raft.ID
 }
 

@@ -187,7 +187,7 @@ func (s *Session) View() View {
 			Sent: f.SentAt, Arrive: f.ArriveAt, Term: f.Term, Entries: f.Entries, Reject: f.Reject, Dup: f.Dup,
 			Held: f.Held})
 	}
-	v.Metrics = metricsView(w)
+	v.Metrics = metricsView(w, v.Servers)
 	v.Violation = violationView(w.Violation())
 	v.BranchViolation = violationView(s.ahead)
 	for _, l := range w.Liveness() {
@@ -269,7 +269,7 @@ func logTail(ents []raft.Entry, last uint64) (uint64, []uint64) {
 	return last - uint64(len(ents)) + 1, terms
 }
 
-func metricsView(w *sim.World) MetricsView {
+func metricsView(w *sim.World, servers []ServerView) MetricsView {
 	st := w.Stats()
 	m := MetricsView{LeaderChanges: st.LeaderChanges, Elections: st.Elections,
 		QuorumAckP99: st.QuorumAcks.Percentile(99), OpsStarted: st.OpsStarted, OpsOK: st.OpsOK,
@@ -278,8 +278,8 @@ func metricsView(w *sim.World) MetricsView {
 	if now := w.Now(); now > 0 {
 		m.LeaderChangesPerMin = float64(st.LeaderChanges) * 60e6 / float64(now)
 	}
-	for _, sv := range w.Servers() {
-		m.Commit = max(m.Commit, sv.Status.Commit)
+	for _, sv := range servers {
+		m.Commit = max(m.Commit, sv.Commit)
 	}
 	return m
 }

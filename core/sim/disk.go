@@ -25,7 +25,6 @@ type disk struct {
 	queued      []write
 	flushDone   int64
 	slowPercent int64
-	writes      uint64 // flushes completed, for the summary
 	// msgBufs recycles the message lists of completed writes.
 	msgBufs [][]raft.Message
 }
@@ -101,7 +100,6 @@ func (d *disk) completeFlush() []write {
 			}
 		}
 	}
-	d.writes++
 	d.flushing = done[:0]
 	return done
 }

@@ -64,9 +64,6 @@ func (w *World) DurableEntries(id raft.ID, lo, hi uint64) []raft.Entry {
 	return d[lo-1 : hi-1 : hi-1]
 }
 
-// Connected reports whether server a can currently reach server b.
-func (w *World) Connected(a, b raft.ID) bool { return w.net.connected(int(a)-1, int(b)-1) }
-
 // StateHash hashes the whole world's state: every server's protocol state,
 // log, durable state and state machine, and every client's progress. Two
 // runs of the same inputs end with the same hash.

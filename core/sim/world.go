@@ -78,11 +78,14 @@ func (r *Window) Add(v int64) {
 }
 
 // Percentile returns the p-th percentile (0 to 100) of the samples, or 0.
-func (r *Window) Percentile(p int) int64 {
-	if len(r.Samples) == 0 {
+func (r *Window) Percentile(p int) int64 { return Percentile(r.Samples, p) }
+
+// Percentile returns the p-th percentile (0 to 100) of xs, or 0 for none.
+func Percentile(xs []int64, p int) int64 {
+	if len(xs) == 0 {
 		return 0
 	}
-	s := slices.Clone(r.Samples)
+	s := slices.Clone(xs)
 	slices.Sort(s)
 	i := (len(s)*p+99)/100 - 1
 	return s[min(max(i, 0), len(s)-1)]
