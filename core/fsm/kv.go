@@ -246,3 +246,79 @@ func (kv *KV) Clone() *KV {
 	}
 	return c
 }
+
+// Snapshot encodes the whole state as of the applied index (paper §7): a
+// version byte, the applied index, then every key with its value in key
+// order, so that equal states give equal bytes.
+func (kv *KV) Snapshot() []byte {
+	keys := kv.Keys()
+	size := 12
+	for _, k := range keys {
+		size += len(k) + len(kv.data[k].value) + 4
+	}
+	b := make([]byte, 0, size)
+	b = append(b, snapshotVersion)
+	b = binary.AppendUvarint(b, kv.applied)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		v := kv.data[k].value
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+const snapshotVersion = 1
+
+// Restore rebuilds a store from a snapshot made by Snapshot. Values point
+// into data, which must not change.
+func Restore(data []byte) (*KV, error) {
+	if len(data) < 1 || data[0] != snapshotVersion {
+		return nil, errors.New("fsm: snapshot of unknown version")
+	}
+	b := data[1:]
+	applied, n := binary.Uvarint(b)
+	if n <= 0 {
+		return nil, errors.New("fsm: snapshot is truncated")
+	}
+	b = b[n:]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)) {
+		return nil, errors.New("fsm: snapshot is truncated")
+	}
+	b = b[n:]
+	kv := &KV{data: make(map[string]*cell, count), applied: applied}
+	prev := ""
+	for i := uint64(0); i < count; i++ {
+		k, rest, err := lengthPrefixed(b, KeyBytesMax)
+		if err != nil {
+			return nil, fmt.Errorf("fsm: snapshot key %d: %w", i, err)
+		}
+		v, rest, err := lengthPrefixed(rest, ValueBytesMax)
+		if err != nil {
+			return nil, fmt.Errorf("fsm: snapshot value %d: %w", i, err)
+		}
+		if i > 0 && string(k) <= prev {
+			return nil, fmt.Errorf("fsm: snapshot key %d is out of order", i)
+		}
+		prev = string(k)
+		kv.data[prev] = &cell{value: v}
+		kv.hash ^= pairHash(k, v)
+		b = rest
+	}
+	if len(b) != 0 {
+		return nil, fmt.Errorf("fsm: %d bytes after the snapshot", len(b))
+	}
+	return kv, nil
+}
+
+// SnapshotHash is the Hash of the state a snapshot holds.
+func SnapshotHash(data []byte) (uint64, error) {
+	kv, err := Restore(data)
+	if err != nil {
+		return 0, err
+	}
+	return kv.Hash(), nil
+}

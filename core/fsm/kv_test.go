@@ -76,3 +76,57 @@ func TestHashDependsOnContentNotOrder(t *testing.T) {
 	d := apply("a", "1", "b", "9", "b", "2")
 	require.NotEqual(t, a.Hash(), d.Hash(), "the applied index is part of the hash")
 }
+
+// TestSnapshotRestoresTheSameState checks that a snapshot restores to a store
+// with the same contents, applied index and hash, and that equal states give
+// equal snapshot bytes whatever order their keys were written in.
+func TestSnapshotRestoresTheSameState(t *testing.T) {
+	a, b := NewKV(), NewKV()
+	puts := []Command{{Op: OpPut, Key: "x", Value: "1"}, {Op: OpPut, Key: "y", Value: "22"},
+		{Op: OpPut, Key: "x", Value: "3"}, {Op: OpGet, Key: "y"}}
+	for i, c := range puts {
+		_, err := a.Apply(uint64(i+1), c.Encode(nil))
+		require.NoError(t, err)
+	}
+	for i, c := range []Command{{Op: OpPut, Key: "y", Value: "22"}, {Op: OpPut, Key: "x", Value: "3"},
+		{}, {}} {
+		var data []byte
+		if c.Op != 0 {
+			data = c.Encode(nil)
+		}
+		_, err := b.Apply(uint64(i+1), data)
+		require.NoError(t, err)
+	}
+	require.Equal(t, a.Snapshot(), b.Snapshot())
+	r, err := Restore(a.Snapshot())
+	require.NoError(t, err)
+	require.Equal(t, a.Hash(), r.Hash())
+	require.Equal(t, uint64(4), r.Applied())
+	v, ok := r.Get("x")
+	require.True(t, ok)
+	require.Equal(t, "3", v)
+	h, err := SnapshotHash(a.Snapshot())
+	require.NoError(t, err)
+	require.Equal(t, a.Hash(), h)
+	_, err = r.Apply(5, Command{Op: OpPut, Key: "z", Value: "9"}.Encode(nil))
+	require.NoError(t, err)
+	require.NotEqual(t, a.Hash(), r.Hash())
+}
+
+// TestRestoreRefusesBadSnapshots checks that a damaged snapshot is refused.
+func TestRestoreRefusesBadSnapshots(t *testing.T) {
+	kv := NewKV()
+	_, err := kv.Apply(1, Command{Op: OpPut, Key: "k", Value: "v"}.Encode(nil))
+	require.NoError(t, err)
+	good := kv.Snapshot()
+	for name, b := range map[string][]byte{
+		"empty":         nil,
+		"version":       append([]byte{9}, good[1:]...),
+		"truncated":     good[:len(good)-1],
+		"trailing":      append(append([]byte(nil), good...), 0),
+		"count too big": {1, 1, 200},
+	} {
+		_, err := Restore(b)
+		require.Error(t, err, name)
+	}
+}

@@ -247,7 +247,7 @@ func serverView(w *sim.World, sv sim.ServerView) ServerView {
 		return v
 	}
 	v.LogStart, v.LogTerms = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
-	for _, id := range node.Voters() {
+	for _, id := range node.Members() {
 		if p := node.Progress(id); p != nil && id != sv.ID {
 			v.Progress = append(v.Progress, ProgressView{ID: uint32(id), Match: p.Match, Next: p.Next,
 				State: p.State.String(), Inflight: p.Inflight(), Active: p.RecentActive})

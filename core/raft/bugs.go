@@ -22,6 +22,10 @@ const (
 	BugAckBeforeDurable
 	BugCountStaleVotes
 	BugTruncateWithoutConflict
+	BugSingleServerChangeWithoutFix
+	BugInstallOlderSnapshot
+	BugDropSuffixOnSnapshot
+	BugLearnerVotes
 	bugEnd
 )
 
@@ -53,6 +57,19 @@ var bugDocs = []BugDoc{
 	{BugTruncateWithoutConflict, "truncate-without-conflict",
 		"a follower truncates its log after prevLogIndex on every append, even with no conflicting entry",
 		"LogMatching, StateMachineSafety", "MIT 6.824 students' guide to Raft"},
+	{BugSingleServerChangeWithoutFix, "single-server-change-without-fix",
+		"a new leader proposes a single-server configuration change before committing an entry of its own term; two overlapping changes can elect two leaders",
+		"ElectionSafety, LeaderCompleteness, StateMachineSafety",
+		"raft-dev thread \"bug in single-server membership changes\" (2015); Ongaro's thesis errata"},
+	{BugInstallOlderSnapshot, "install-older-snapshot",
+		"a follower installs a snapshot older than its applied state (a delayed chunk or a retry)",
+		"AppliedIndexMonotonic, StateMachineSafety", "redisraft issues 14, 43"},
+	{BugDropSuffixOnSnapshot, "drop-suffix-on-snapshot",
+		"a follower whose log holds the snapshot's last entry discards the entries after it",
+		"StateMachineSafety, LeaderCompleteness", "Raft paper §7 (\"retain the entries following it\")"},
+	{BugLearnerVotes, "learner-votes",
+		"a non-voting learner counts toward an election or commit quorum",
+		"QuorumOfVoters, StateMachineSafety", "etcd-io/raft tracker (learners never count in a quorum)"},
 }
 
 // BugDocs lists every bug toggle, in a fixed order.

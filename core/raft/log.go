@@ -12,11 +12,34 @@ type raftLog struct {
 	unstable uint64
 }
 
-func newLog(durable []Entry) raftLog {
+// newLog starts a log after a snapshot whose last included entry is
+// (index, term), (0, 0) for none, holding the durable entries that follow.
+func newLog(index, term uint64, durable []Entry) raftLog {
 	l := raftLog{entries: make([]Entry, 1, len(durable)+1)}
+	l.entries[0] = Entry{Index: index, Term: term}
 	l.entries = append(l.entries, durable...)
 	l.unstable = l.lastIndex() + 1
 	return l
+}
+
+// compact drops the entries up to index i, which a snapshot now covers; entry
+// i becomes the sentinel. The kept entries move to a fresh array so that the
+// dropped ones can be freed (slices handed out earlier keep theirs).
+func (l *raftLog) compact(i uint64) {
+	keep := l.entries[i-l.offset():]
+	fresh := make([]Entry, len(keep), max(2*len(keep), 16))
+	copy(fresh, keep)
+	fresh[0] = Entry{Index: i, Term: keep[0].Term}
+	l.entries = fresh
+	l.unstable = max(l.unstable, i+1)
+}
+
+// restart empties the log after a snapshot at (index, term) that it does not
+// hold (§7: "discard the entire log").
+func (l *raftLog) restart(index, term uint64) {
+	l.entries = make([]Entry, 1, 16)
+	l.entries[0] = Entry{Index: index, Term: term}
+	l.unstable = index + 1
 }
 
 func (l *raftLog) offset() uint64    { return l.entries[0].Index }

@@ -254,7 +254,7 @@ func TestRestartReappliesCommittedEntries(t *testing.T) {
 	n := newTestNode(t, testConfig(1, peers(3)), d)
 	st := n.Status()
 	require.Equal(t, Status{ID: 1, Role: Follower, Term: 3, Vote: 2, Commit: 2, LastIndex: 3, LastTerm: 3,
-		ElectionTimeout: st.ElectionTimeout}, st)
+		ElectionTimeout: st.ElectionTimeout, Config: Configuration{Voters: peers(3)}}, st)
 	rd := takeReady(n)
 	require.False(t, rd.HardStateChanged)
 	require.Empty(t, rd.Entries, "durable entries are not written again")

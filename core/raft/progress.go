@@ -8,14 +8,21 @@ type ProgressState uint8
 // A leader probes a follower whose log position it does not know (one
 // AppendEntries at a time, walking nextIndex back), and pipelines appends to a
 // follower that has acknowledged one (replicate).
+//
+// A follower whose next entry is compacted away gets a snapshot instead
+// (paper §7): the leader sends it one chunk at a time.
 const (
 	StateProbe ProgressState = iota
 	StateReplicate
+	StateSnapshot
 )
 
 func (s ProgressState) String() string {
-	if s == StateReplicate {
+	switch s {
+	case StateReplicate:
 		return "replicate"
+	case StateSnapshot:
+		return "snapshot"
 	}
 	return "probe"
 }
@@ -35,6 +42,29 @@ type Progress struct {
 	matchAtHeartbeat uint64
 	// sentCommit is the highest commit index sent to the follower.
 	sentCommit uint64
+	// tracked marks a member of the configuration the leader sends to.
+	tracked bool
+	// snap is the snapshot being sent (StateSnapshot); SnapAcked the bytes
+	// the follower confirmed; snapIdle the heartbeats since it last answered.
+	snap      *Snapshot
+	SnapAcked uint64
+	snapIdle  int
+}
+
+// SnapshotIndex is the last included index of the snapshot being sent, or 0.
+func (p *Progress) SnapshotIndex() uint64 {
+	if p.State != StateSnapshot || p.snap == nil {
+		return 0
+	}
+	return p.snap.Meta.Index
+}
+
+// SnapshotSize is the size of the snapshot being sent, or 0.
+func (p *Progress) SnapshotSize() uint64 {
+	if p.State != StateSnapshot || p.snap == nil {
+		return 0
+	}
+	return uint64(len(p.snap.Data))
 }
 
 func (p *Progress) String() string {
@@ -46,6 +76,7 @@ func (p *Progress) Inflight() int { return p.inflights.count }
 
 func (p *Progress) becomeProbe() {
 	p.State = StateProbe
+	p.snap = nil
 	p.Next = p.Match + 1
 	p.ProbeSent = false
 	p.inflights.reset()
@@ -75,6 +106,9 @@ func (p *Progress) maybeUpdate(n uint64) bool {
 // maybeDecrTo handles a rejected append of prevLogIndex rejected, with the
 // follower's hint. It returns false for a stale rejection.
 func (p *Progress) maybeDecrTo(rejected, hint uint64) bool {
+	if p.State == StateSnapshot {
+		return false
+	}
 	if p.State == StateReplicate {
 		if rejected <= p.Match {
 			return false
@@ -91,8 +125,11 @@ func (p *Progress) maybeDecrTo(rejected, hint uint64) bool {
 }
 
 func (p *Progress) paused() bool {
-	if p.State == StateProbe {
+	switch p.State {
+	case StateProbe:
 		return p.ProbeSent
+	case StateSnapshot:
+		return true
 	}
 	return p.inflights.full()
 }

@@ -19,7 +19,10 @@ import (
 // Config holds one server's options. Durations are in ticks of the server's
 // own clock.
 type Config struct {
-	ID     ID
+	ID ID
+	// Voters is the configuration the cluster starts with; a server that
+	// joins a running cluster starts with none and learns its configuration
+	// from the leader's log or snapshot.
 	Voters []ID
 	// ElectionTicks is the base election timeout; each term draws a
 	// randomized timeout in [ElectionTicks, 2*ElectionTicks) (paper §5.2).
@@ -36,6 +39,11 @@ type Config struct {
 	MaxInflightMsgs int
 	// MaxEntriesPerMsg bounds the entries of one AppendEntries; 0 is unbounded.
 	MaxEntriesPerMsg int
+	// SingleServerChanges makes membership changes add or remove one voter
+	// at a time (thesis §4.1) instead of going through a joint configuration.
+	SingleServerChanges bool
+	// SnapshotChunkBytes is the size of one InstallSnapshot chunk.
+	SnapshotChunkBytes int
 	// Seed feeds this server's own random stream (its election timeouts).
 	Seed uint64
 	Bugs Bugs
@@ -43,20 +51,22 @@ type Config struct {
 
 // Limits on the options.
 const (
-	maxVoters          = 9
 	maxElectionTicks   = 1 << 20
 	maxInflightMsgsMax = 1 << 12
+	maxChunkBytes      = 1 << 24
+	// DefaultSnapshotChunkBytes is the chunk size when none is set.
+	DefaultSnapshotChunkBytes = 1024
 )
 
 // Validate reports the first option that is out of range.
 func (c *Config) Validate() error {
 	switch {
-	case c.ID == None:
-		return errors.New("raft: server ID must not be 0")
-	case len(c.Voters) == 0 || len(c.Voters) > maxVoters:
-		return fmt.Errorf("raft: %d voters, want 1 to %d", len(c.Voters), maxVoters)
-	case !slices.Contains(c.Voters, c.ID):
+	case c.ID == None || c.ID > MaxID:
+		return fmt.Errorf("raft: server ID %d out of range (S1..S%d)", uint32(c.ID), MaxID)
+	case len(c.Voters) > 0 && !slices.Contains(c.Voters, c.ID):
 		return fmt.Errorf("raft: %v is not among the voters %v", c.ID, c.Voters)
+	case c.SnapshotChunkBytes < 0 || c.SnapshotChunkBytes > maxChunkBytes:
+		return fmt.Errorf("raft: snapshot chunk of %d bytes, want 1 to %d", c.SnapshotChunkBytes, maxChunkBytes)
 	case c.HeartbeatTicks <= 0:
 		return errors.New("raft: heartbeat ticks must be positive")
 	case c.ElectionTicks <= c.HeartbeatTicks || c.ElectionTicks > maxElectionTicks:
@@ -72,8 +82,8 @@ func (c *Config) Validate() error {
 	}
 	seen := map[ID]bool{}
 	for _, v := range c.Voters {
-		if v == None || seen[v] {
-			return fmt.Errorf("raft: voter list %v has a zero or repeated ID", c.Voters)
+		if v == None || v > MaxID || seen[v] {
+			return fmt.Errorf("raft: voter list %v has a repeated or out-of-range ID", c.Voters)
 		}
 		seen[v] = true
 	}
@@ -106,9 +116,27 @@ type Node struct {
 	// the term this log holds there; a leader counts itself only up to it.
 	stableIndex uint64
 
-	voters []ID
-	prs    []Progress // indexed like voters
-	votes  []int8     // per voter: 0 unknown, 1 granted, -1 rejected
+	// conf is the configuration in effect: the latest in the log (§6).
+	// baseConf is the one at the log's offset (the snapshot's, or the one the
+	// cluster started with); confs those of configuration entries after it.
+	conf     Configuration
+	baseConf Configuration
+	confs    []Configuration
+	members  []ID
+
+	prs   [MaxID + 1]Progress // a leader's view of each member, by ID
+	votes [MaxID + 1]int8     // per server: 0 unknown, 1 granted, -1 rejected
+
+	// snap is the latest snapshot; incoming a snapshot being received.
+	snap     Snapshot
+	incoming *incomingSnapshot
+	// readySnap is a snapshot to hand out in the next Ready, to persist
+	// (and, with readyRestore, to restore the state machine from).
+	readySnap    *Snapshot
+	readyRestore bool
+	// snapFailures counts snapshot transfers that lost a chunk, restarted or
+	// were abandoned.
+	snapFailures uint64
 
 	electionElapsed           int
 	heartbeatElapsed          int
@@ -133,28 +161,36 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := validateDurable(d); err != nil {
+	if cfg.SnapshotChunkBytes == 0 {
+		cfg.SnapshotChunkBytes = DefaultSnapshotChunkBytes
+	}
+	ents, err := validateDurable(d)
+	if err != nil {
 		return nil, err
 	}
-	if v := d.HardState.Vote; v != None && !slices.Contains(cfg.Voters, v) {
-		return nil, fmt.Errorf("raft: durable vote for %v, not a voter", v)
+	if v := d.HardState.Vote; v > MaxID {
+		return nil, fmt.Errorf("raft: durable vote for server %d, out of range", uint32(v))
 	}
 	n := &Node{
-		cfg:    cfg,
-		id:     cfg.ID,
-		log:    newLog(d.Entries),
-		voters: slices.Clone(cfg.Voters),
+		cfg: cfg,
+		id:  cfg.ID,
+		log: newLog(d.Snapshot.Meta.Index, d.Snapshot.Meta.Term, ents),
 	}
 	n.pcg = rand.NewPCG(cfg.Seed, uint64(cfg.ID))
 	n.rng = rand.New(n.pcg)
-	slices.Sort(n.voters)
-	n.prs = make([]Progress, len(n.voters))
-	for i := range n.prs {
-		n.prs[i].inflights = newInflights(cfg.MaxInflightMsgs)
+	if d.Snapshot.Meta.Index > 0 {
+		n.snap = d.Snapshot
+		n.baseConf = d.Snapshot.Meta.Config.Clone()
+		n.applied = d.Snapshot.Meta.Index
+	} else {
+		n.baseConf = Configuration{Voters: slices.Sorted(slices.Values(cfg.Voters))}
 	}
-	n.votes = make([]int8, len(n.voters))
+	n.noteConfigs(ents)
+	if len(n.confs) == 0 {
+		n.setConfig(n.baseConf)
+	}
 	hs := d.HardState
-	n.term, n.vote, n.commit = hs.Term, hs.Vote, hs.Commit
+	n.term, n.vote, n.commit = hs.Term, hs.Vote, max(hs.Commit, n.applied)
 	if cfg.Bugs.Has(BugForgetVoteOnRestart) {
 		n.vote = None
 	}
@@ -165,24 +201,55 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 	return n, nil
 }
 
-func validateDurable(d Durable) error {
-	for i, e := range d.Entries {
-		if e.Index != uint64(i+1) {
-			return fmt.Errorf("raft: durable entry %d has index %d", i, e.Index)
+// validateDurable checks what a disk holds and returns the log entries after
+// the snapshot. Entries the snapshot covers are dropped; so is the whole log
+// when it does not hold the snapshot's last entry (a crash came after an
+// installed snapshot was written and before the old log was truncated).
+func validateDurable(d Durable) ([]Entry, error) {
+	snap := d.Snapshot.Meta
+	if snap.Index > 0 {
+		if snap.Term == 0 || snap.Term > d.HardState.Term {
+			return nil, fmt.Errorf("raft: durable snapshot at %d has term %d (current term %d)",
+				snap.Index, snap.Term, d.HardState.Term)
 		}
-		if e.Term > d.HardState.Term || (i > 0 && e.Term < d.Entries[i-1].Term) {
-			return fmt.Errorf("raft: durable entry %d has term %d out of order", e.Index, e.Term)
+		if err := snap.Config.Validate(); err != nil {
+			return nil, fmt.Errorf("raft: durable snapshot at %d: %w", snap.Index, err)
 		}
 	}
-	for _, e := range d.Entries {
-		if e.Term == 0 {
-			return fmt.Errorf("raft: durable entry %d has term 0", e.Index)
+	ents := d.Entries
+	first := snap.Index + 1
+	if len(ents) > 0 {
+		first = ents[0].Index
+	}
+	for i, e := range ents {
+		if e.Index != first+uint64(i) {
+			return nil, fmt.Errorf("raft: durable entry %d has index %d", first+uint64(i), e.Index)
+		}
+		if e.Term == 0 || e.Term > d.HardState.Term || (i > 0 && e.Term < ents[i-1].Term) {
+			return nil, fmt.Errorf("raft: durable entry %d has term %d out of order", e.Index, e.Term)
+		}
+		if e.Type == EntryConfig {
+			if _, err := DecodeConfig(e.Data); err != nil {
+				return nil, fmt.Errorf("durable entry %d: %w", e.Index, err)
+			}
 		}
 	}
-	if d.HardState.Commit > uint64(len(d.Entries)) {
-		return fmt.Errorf("raft: durable commit %d is past the last entry %d", d.HardState.Commit, len(d.Entries))
+	if len(ents) > 0 {
+		switch {
+		case first == 0 || first > snap.Index+1:
+			return nil, fmt.Errorf("raft: durable log starts at %d, after the snapshot at %d", first, snap.Index)
+		case snap.Index == 0:
+		case ents[len(ents)-1].Index < snap.Index || ents[snap.Index-first].Term != snap.Term:
+			ents = nil
+		default:
+			ents = ents[snap.Index+1-first:]
+		}
 	}
-	return nil
+	last := snap.Index + uint64(len(ents))
+	if d.HardState.Commit > last {
+		return nil, fmt.Errorf("raft: durable commit %d is past the last entry %d", d.HardState.Commit, last)
+	}
+	return ents, nil
 }
 
 // Status is a snapshot of a server's protocol state for display and checks.
@@ -203,6 +270,12 @@ type Status struct {
 	ElectionTimeout  int
 	HeartbeatElapsed int
 	HeartbeatTimeout int
+	// SnapshotIndex and SnapshotTerm are the latest snapshot's last included
+	// entry (the log holds what follows it).
+	SnapshotIndex uint64
+	SnapshotTerm  uint64
+	// Config is the configuration in effect; Config.Index is its version.
+	Config Configuration
 }
 
 // Status reports the server's current state.
@@ -213,6 +286,7 @@ func (n *Node) Status() Status {
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		ElectionElapsed: n.electionElapsed, ElectionTimeout: n.timerTimeout(),
 		HeartbeatElapsed: n.heartbeatElapsed, HeartbeatTimeout: n.heartbeatTimeout(),
+		SnapshotIndex: n.log.offset(), SnapshotTerm: n.log.entries[0].Term, Config: n.conf,
 	}
 }
 
@@ -248,19 +322,33 @@ func (n *Node) Commit() uint64 { return n.commit }
 // LastIndex returns the index of the last entry in the server's log.
 func (n *Node) LastIndex() uint64 { return n.log.lastIndex() }
 
-// Voters returns the voting members, in ID order.
-func (n *Node) Voters() []ID { return n.voters }
+// Members returns the voters and learners of the configuration in effect,
+// in ID order.
+func (n *Node) Members() []ID { return n.members }
 
-// Progress returns the leader's view of voter id, or nil when this server is
-// not the leader or id is not a voter.
+// Progress returns the leader's view of member id, or nil when this server
+// is not the leader or id is not a member.
 func (n *Node) Progress(id ID) *Progress {
-	if n.role != Leader {
+	if n.role != Leader || id == None || id > MaxID || !n.prs[id].tracked {
 		return nil
 	}
-	if i, ok := slices.BinarySearch(n.voters, id); ok {
-		return &n.prs[i]
+	return &n.prs[id]
+}
+
+// Snapshot returns the latest snapshot (Meta.Index 0: none).
+func (n *Node) Snapshot() Snapshot { return n.snap }
+
+// SnapshotFailures counts snapshot transfers, to or from this server since it
+// started, that lost a chunk, had to restart or were abandoned.
+func (n *Node) SnapshotFailures() uint64 { return n.snapFailures }
+
+// Receiving reports the snapshot this server is receiving: its index, the
+// bytes received and the total size (all zero when none).
+func (n *Node) Receiving() (index, got, size uint64) {
+	if n.incoming == nil {
+		return 0, 0, 0
 	}
-	return nil
+	return n.incoming.meta.Index, uint64(len(n.incoming.buf)), n.incoming.size
 }
 
 // Entries returns the log entries [lo, hi) this server holds; the slice must
@@ -278,16 +366,6 @@ func (n *Node) hardState() HardState {
 	return HardState{Term: n.term, Vote: n.vote, Commit: n.commit}
 }
 
-func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
-
-func (n *Node) voterIndex(id ID) int {
-	i, ok := slices.BinarySearch(n.voters, id)
-	if !ok {
-		return -1
-	}
-	return i
-}
-
 func (n *Node) resetRandomizedElectionTimeout() {
 	e := n.cfg.ElectionTicks
 	n.randomizedElectionTimeout = e + n.rng.IntN(e)
@@ -303,19 +381,28 @@ func (n *Node) reset(term uint64) {
 	n.electionElapsed = 0
 	n.heartbeatElapsed = 0
 	n.resetRandomizedElectionTimeout()
-	last := n.log.lastIndex()
-	for i := range n.prs {
-		p := &n.prs[i]
-		p.Match, p.Next = 0, last+1
-		p.State, p.ProbeSent, p.RecentActive = StateProbe, false, false
-		p.inflights.reset()
-		p.matchAtHeartbeat, p.sentCommit = 0, 0
-		if n.voters[i] == n.id {
-			p.Match = n.stableIndex
-			p.RecentActive = true
+	if n.role == Leader {
+		for _, id := range n.members {
+			if n.prs[id].State == StateSnapshot {
+				// A transfer the leader gives up with its office.
+				n.snapFailures++
+			}
 		}
 	}
-	clear(n.votes)
+	for id := range n.prs {
+		n.prs[id].tracked = false
+		n.prs[id].snap = nil
+	}
+	clear(n.votes[:])
+}
+
+// trackMembers starts a new leader's view of every member (Figure 2:
+// nextIndex = last log index + 1, matchIndex = 0).
+func (n *Node) trackMembers() {
+	for id := range n.prs {
+		n.prs[id].tracked = false
+	}
+	n.setConfig(n.conf)
 }
 
 func (n *Node) becomeFollower(term uint64, lead ID) {
@@ -330,7 +417,7 @@ func (n *Node) becomePreCandidate() {
 	n.role = PreCandidate
 	n.step = stepCandidate
 	n.lead = None
-	clear(n.votes)
+	clear(n.votes[:])
 }
 
 func (n *Node) becomeCandidate() {
@@ -345,9 +432,11 @@ func (n *Node) becomeLeader() {
 	n.lead = n.id
 	n.role = Leader
 	n.step = stepLeader
+	n.trackMembers()
 	// Paper §8: a leader commits a blank no-op entry at the start of its term,
 	// which also commits every earlier entry (§5.4.2).
 	n.appendEntries(Entry{Type: EntryNoop})
+	n.maybeFinishConfigChange()
 }
 
 // Tick advances the server's logical clock by one tick.
@@ -369,11 +458,15 @@ func (n *Node) Clone() *Node {
 	c.pcg = &pcg
 	c.rng = rand.New(c.pcg)
 	c.log.entries = n.log.entries[:len(n.log.entries):len(n.log.entries)]
-	c.prs = slices.Clone(n.prs)
 	for i := range c.prs {
 		c.prs[i].inflights.buf = slices.Clone(n.prs[i].inflights.buf)
 	}
-	c.votes = slices.Clone(n.votes)
+	c.confs = slices.Clip(n.confs)
+	if n.incoming != nil {
+		in := *n.incoming
+		in.buf = slices.Clip(in.buf)
+		c.incoming = &in
+	}
 	c.msgs = slices.Clone(n.msgs)
 	c.msgsAfterPersist = slices.Clone(n.msgsAfterPersist)
 	return &c
@@ -383,6 +476,7 @@ func (n *Node) tickElection() {
 	n.electionElapsed++
 	if n.electionElapsed >= n.randomizedElectionTimeout {
 		n.electionElapsed = 0
+		// A learner, or a server outside the configuration, never campaigns.
 		n.Campaign()
 	}
 }
@@ -404,26 +498,37 @@ func (n *Node) tickHeartbeat() {
 	if n.heartbeatElapsed >= n.cfg.HeartbeatTicks {
 		n.heartbeatElapsed = 0
 		n.bcastHeartbeat()
+		n.retrySnapshots()
 	}
 }
 
-// quorumActive reports whether a quorum was heard from since the last check,
-// and clears the marks for the next election timeout.
+// quorumActive reports whether a quorum of every voter set was heard from
+// since the last check, and clears the marks for the next election timeout.
 func (n *Node) quorumActive() bool {
-	active := 0
-	for i := range n.prs {
-		if n.prs[i].RecentActive || n.voters[i] == n.id {
-			active++
+	var active idSet
+	for _, id := range n.members {
+		if n.prs[id].RecentActive || id == n.id {
+			active |= 1 << id
 		}
-		n.prs[i].RecentActive = n.voters[i] == n.id
+		n.prs[id].RecentActive = id == n.id
 	}
-	return active >= n.quorum()
+	ok := true
+	for _, set := range n.voterSets() {
+		heard := (active & setOf(set)).count()
+		if n.cfg.Bugs.Has(BugLearnerVotes) {
+			heard += (active & setOf(n.conf.Learners)).count()
+		}
+		if heard < Quorum(set) {
+			ok = false
+		}
+	}
+	return ok
 }
 
 // Campaign starts an election now (a pre-election first with PreVote), as an
 // expired election timer does. A leader ignores it.
 func (n *Node) Campaign() {
-	if n.role == Leader {
+	if n.role == Leader || !n.conf.IsVoter(n.id) {
 		return
 	}
 	if n.cfg.PreVote {
@@ -447,8 +552,8 @@ func (n *Node) campaign(pre bool) {
 		n.wonElection(pre)
 		return
 	}
-	for _, v := range n.voters {
-		if v == n.id {
+	for _, v := range n.members {
+		if v == n.id || (!n.conf.IsVoter(v) && !n.cfg.Bugs.Has(BugLearnerVotes)) {
 			continue
 		}
 		m := Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm(),
@@ -472,36 +577,22 @@ func (n *Node) wonElection(pre bool) {
 	}
 }
 
-// recordVote records a vote and reports whether it completes a quorum.
+// recordVote records a vote and reports whether the votes now win.
 func (n *Node) recordVote(from ID, granted bool) bool {
-	i := n.voterIndex(from)
-	if i < 0 {
-		return false
-	}
-	if n.votes[i] == 0 {
+	if n.votes[from] == 0 {
 		if granted {
-			n.votes[i] = 1
+			n.votes[from] = 1
 		} else {
-			n.votes[i] = -1
+			n.votes[from] = -1
 		}
 	}
-	yes := 0
-	for _, v := range n.votes {
-		if v == 1 {
-			yes++
-		}
-	}
-	return yes >= n.quorum()
+	won, _ := n.voteTally()
+	return won
 }
 
 func (n *Node) lostElection() bool {
-	no := 0
-	for _, v := range n.votes {
-		if v == -1 {
-			no++
-		}
-	}
-	return no >= n.quorum()
+	_, lost := n.voteTally()
+	return lost
 }
 
 // Propose appends a command to the leader's log. The caller learns that it
@@ -529,12 +620,12 @@ func (n *Node) TransferLeadership(to ID) error {
 		return ErrNotLeader
 	case to == n.id:
 		return fmt.Errorf("raft: %v already leads", to)
-	case n.voterIndex(to) < 0:
+	case to == None || to > MaxID || !n.conf.IsVoter(to):
 		return fmt.Errorf("raft: %v is not a voter", to)
 	}
 	n.leadTransferee = to
 	n.electionElapsed = 0
-	if n.prs[n.voterIndex(to)].Match == n.log.lastIndex() {
+	if n.prs[to].Match == n.log.lastIndex() {
 		n.send(Message{Type: MsgTimeoutNow, To: to})
 	} else {
 		n.maybeSendAppend(to, true)
@@ -552,6 +643,7 @@ func (n *Node) appendEntries(ents ...Entry) {
 		ents[i].Index = last + 1 + uint64(i)
 	}
 	n.log.append(ents...)
+	n.noteConfigs(ents)
 	if n.cfg.Bugs.Has(BugAckBeforeDurable) {
 		n.StorageAppended(n.log.lastIndex(), n.term)
 	}
@@ -566,8 +658,8 @@ func (n *Node) StorageAppended(index, term uint64) {
 	}
 	n.stableIndex = index
 	if n.role == Leader {
-		p := &n.prs[n.voterIndex(n.id)]
-		if p.maybeUpdate(index) && n.maybeCommit() {
+		p := &n.prs[n.id]
+		if p.tracked && p.maybeUpdate(index) && n.maybeCommit() {
 			n.bcastAppend(false)
 		}
 	}
@@ -581,7 +673,7 @@ func (n *Node) Step(m Message) error {
 	if m.To != n.id {
 		return fmt.Errorf("raft: %v got a message for %v", n.id, m.To)
 	}
-	if n.voterIndex(m.From) < 0 || m.From == n.id {
+	if m.From == None || m.From > MaxID || m.From == n.id {
 		return fmt.Errorf("raft: %v got a message from %v, not a peer", n.id, m.From)
 	}
 	switch {
@@ -620,7 +712,7 @@ func (n *Node) stepHigherTerm(m Message) bool {
 		// A granted pre-vote carries the future term; keep ours.
 	default:
 		lead := None
-		if m.Type == MsgApp || m.Type == MsgHeartbeat {
+		if m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap {
 			lead = m.From
 		}
 		n.becomeFollower(m.Term, lead)
@@ -630,7 +722,7 @@ func (n *Node) stepHigherTerm(m Message) bool {
 
 func (n *Node) stepLowerTerm(m Message) {
 	switch {
-	case m.Type == MsgHeartbeat || m.Type == MsgApp:
+	case m.Type == MsgHeartbeat || m.Type == MsgApp || m.Type == MsgSnap:
 		// Figure 2: reply with our term, so that a stale leader steps down.
 		n.send(Message{Type: MsgAppResp, To: m.From})
 	case m.Type == MsgPreVote:
@@ -684,9 +776,16 @@ func stepFollower(n *Node, m Message) {
 		n.lead = m.From
 		n.commitTo(min(m.Commit, n.log.lastIndex()))
 		n.send(Message{Type: MsgHeartbeatResp, To: m.From})
+	case MsgSnap:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.handleSnapshotChunk(m)
 	case MsgTimeoutNow:
 		// The leader hands over: campaign now, without a pre-election, and
 		// ask voters to set their leader's lease aside (thesis §3.10).
+		if !n.conf.IsVoter(n.id) {
+			return
+		}
 		n.transferCampaign = true
 		n.campaign(false)
 		n.transferCampaign = false
@@ -698,7 +797,7 @@ func stepCandidate(n *Node, m Message) {
 	case MsgApp:
 		n.becomeFollower(m.Term, m.From)
 		n.handleAppendEntries(m)
-	case MsgHeartbeat:
+	case MsgHeartbeat, MsgSnap:
 		n.becomeFollower(m.Term, m.From)
 		stepFollower(n, m)
 	case MsgPreVoteResp, MsgVoteResp:
@@ -731,17 +830,33 @@ func (n *Node) handleAppendEntries(m Message) {
 	if len(m.Entries) > 0 {
 		if n.cfg.Bugs.Has(BugTruncateWithoutConflict) {
 			// Bug: drop everything after prevLogIndex, matching or not.
-			n.log.truncateAndAppend(m.Entries)
-			n.stableIndex = min(n.stableIndex, m.Index)
+			n.truncateAndAppend(m.Entries)
 		} else if c := n.log.findConflict(m.Entries); c != 0 {
 			// §5.3: delete the conflicting entry and all that follow it.
-			n.log.truncateAndAppend(m.Entries[c-m.Entries[0].Index:])
-			n.stableIndex = min(n.stableIndex, c-1)
+			n.truncateAndAppend(m.Entries[c-m.Entries[0].Index:])
 		}
 	}
 	// Figure 2, AppendEntries step 5: commit = min(leaderCommit, index of last new entry).
 	n.commitTo(min(m.Commit, lastNew))
 	n.sendAfterPersist(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
+}
+
+// truncateAndAppend replaces the log from ents[0].Index on, and with it any
+// configuration the dropped entries set.
+func (n *Node) truncateAndAppend(ents []Entry) {
+	first := ents[0].Index
+	if first <= n.log.offset() {
+		// Entries a snapshot covers are committed and already ours.
+		skip := n.log.offset() + 1 - first
+		if skip >= uint64(len(ents)) {
+			return
+		}
+		ents, first = ents[skip:], n.log.offset()+1
+	}
+	n.forgetConfigsFrom(first)
+	n.log.truncateAndAppend(ents)
+	n.stableIndex = min(n.stableIndex, first-1)
+	n.noteConfigs(ents)
 }
 
 // skipConsistencyCheck is the skip-log-consistency-check bug: accept an append
@@ -757,9 +872,15 @@ func (n *Node) commitTo(c uint64) {
 }
 
 func stepLeader(n *Node, m Message) {
-	i := n.voterIndex(m.From)
-	p := &n.prs[i]
+	p := &n.prs[m.From]
+	if !p.tracked {
+		// A server outside the configuration: nothing to track.
+		return
+	}
 	switch m.Type {
+	case MsgSnapResp:
+		p.RecentActive = true
+		n.handleSnapshotResponse(m.From, p, m)
 	case MsgAppResp:
 		p.RecentActive = true
 		if m.Reject {
@@ -776,6 +897,8 @@ func stepLeader(n *Node, m Message) {
 			p.becomeReplicate()
 		case p.State == StateReplicate:
 			p.inflights.freeLE(m.Index)
+		case p.State == StateSnapshot && p.Match >= p.snap.Meta.Index:
+			p.becomeProbe()
 		}
 		if n.maybeCommit() {
 			n.bcastAppend(false)
@@ -788,6 +911,9 @@ func stepLeader(n *Node, m Message) {
 	case MsgHeartbeatResp:
 		p.RecentActive = true
 		p.ProbeSent = false
+		if p.State == StateSnapshot {
+			return
+		}
 		if p.Match < n.log.lastIndex() {
 			if p.State == StateReplicate && p.Match == p.matchAtHeartbeat && p.inflights.count > 0 {
 				// No acknowledgement for a whole heartbeat: appends were lost.
@@ -814,15 +940,10 @@ func (n *Node) handleAppendRejection(p *Progress, m Message) {
 }
 
 // maybeCommit advances the commit index to the highest index stored on a
-// quorum, but only if that entry is of the current term (§5.4.2, Figure 8).
+// quorum (of both C_old and C_new in a joint configuration), but only if that
+// entry is of the current term (§5.4.2, Figure 8).
 func (n *Node) maybeCommit() bool {
-	var buf [maxVoters]uint64
-	matches := buf[:len(n.prs)]
-	for i := range n.prs {
-		matches[i] = n.prs[i].Match
-	}
-	slices.Sort(matches)
-	mci := matches[len(matches)-n.quorum()]
+	mci := n.committedIndex()
 	if mci <= n.commit {
 		return false
 	}
@@ -830,13 +951,34 @@ func (n *Node) maybeCommit() bool {
 		return false
 	}
 	n.commit = mci
+	n.maybeFinishConfigChange()
 	return true
+}
+
+// maybeFinishConfigChange takes the next step once the configuration in
+// effect commits: from a joint configuration C_old,new the leader goes on to
+// C_new; a leader that C_new leaves out steps down (paper §6).
+func (n *Node) maybeFinishConfigChange() {
+	if n.role != Leader || n.conf.Index > n.commit {
+		return
+	}
+	if n.conf.Joint() {
+		next := Configuration{Voters: n.conf.Voters, Learners: n.conf.Learners}
+		n.appendEntries(Entry{Type: EntryConfig, Data: encodeConfig(&next)})
+		return
+	}
+	if !n.conf.IsVoter(n.id) {
+		n.becomeFollower(n.term, None)
+	}
 }
 
 // bcastAppend sends every follower what it lacks; with sendIfEmpty, even
 // those that lack nothing hear from the leader (a new leader's first probe).
 func (n *Node) bcastAppend(sendIfEmpty bool) {
-	for _, v := range n.voters {
+	if n.role != Leader {
+		return
+	}
+	for _, v := range n.members {
 		if v != n.id {
 			n.maybeSendAppend(v, sendIfEmpty)
 		}
@@ -844,10 +986,11 @@ func (n *Node) bcastAppend(sendIfEmpty bool) {
 }
 
 func (n *Node) bcastHeartbeat() {
-	for i, v := range n.voters {
+	for _, v := range n.members {
 		if v != n.id {
-			c := min(n.prs[i].Match, n.commit)
-			n.prs[i].sentCommit = max(n.prs[i].sentCommit, c)
+			p := &n.prs[v]
+			c := min(p.Match, n.commit)
+			p.sentCommit = max(p.sentCommit, c)
 			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c})
 		}
 	}
@@ -858,9 +1001,14 @@ func (n *Node) bcastHeartbeat() {
 // an idle follower a commit index it has not heard; a follower with appends
 // in flight learns it from the append that follows their acknowledgement.
 func (n *Node) maybeSendAppend(to ID, sendIfEmpty bool) bool {
-	p := &n.prs[n.voterIndex(to)]
+	p := &n.prs[to]
 	if p.paused() {
 		return false
+	}
+	if p.Next <= n.log.offset() {
+		// The entries the follower needs are compacted away (§7).
+		n.startSnapshot(to, p)
+		return true
 	}
 	last := n.log.lastIndex()
 	hi := last + 1
@@ -928,6 +1076,12 @@ type Ready struct {
 	// Ready, and of every Ready before it, are durable: an acknowledgement
 	// may rest on an earlier write.
 	MessagesAfterPersist []Message
+	// Snapshot, when set, must be written to the disk before Entries; the log
+	// entries it covers may then be dropped from the disk. With Restore it
+	// came from the leader: the state machine must be replaced by its data
+	// before Committed is applied.
+	Snapshot *Snapshot
+	Restore  bool
 	// Committed entries are to be applied to the state machine, in order.
 	Committed []Entry
 	// SoftState is set when SoftStateChanged: the role or the known leader
@@ -948,6 +1102,7 @@ func (n *Node) softState() SoftState { return SoftState{Lead: n.lead, Role: n.ro
 // HasReady reports whether Ready would return anything.
 func (n *Node) HasReady() bool {
 	return len(n.msgs) > 0 || len(n.msgsAfterPersist) > 0 || n.log.unstable <= n.log.lastIndex() ||
+		n.readySnap != nil ||
 		n.commit > n.applied || n.persistedHardState() != n.prevHS || n.softState() != n.prevSoft
 }
 
@@ -963,10 +1118,13 @@ func (n *Node) persistedHardState() HardState {
 // are taken as handed to storage and the committed entries as applied.
 func (n *Node) Ready() Ready {
 	rd := Ready{
+		Snapshot:             n.readySnap,
+		Restore:              n.readyRestore,
 		Entries:              n.log.unstableEntries(),
 		Messages:             n.msgs,
 		MessagesAfterPersist: n.msgsAfterPersist,
 	}
+	n.readySnap, n.readyRestore = nil, false
 	if hs := n.persistedHardState(); hs != n.prevHS {
 		rd.HardState, rd.HardStateChanged = hs, true
 		n.prevHS = hs

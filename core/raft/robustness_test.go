@@ -19,7 +19,7 @@ func TestStepRejectsInvalidMessages(t *testing.T) {
 		"type 255":         {Type: 255, From: 2, To: 1},
 		"to another":       {Type: MsgApp, From: 2, To: 3},
 		"to none":          {Type: MsgApp, From: 2, To: None},
-		"from unknown":     {Type: MsgAppResp, From: 7, To: 1},
+		"from unknown":     {Type: MsgAppResp, From: MaxID + 1, To: 1},
 		"from none":        {Type: MsgVote, From: None, To: 1},
 		"from itself":      {Type: MsgVoteResp, From: 1, To: 1},
 		"unknown, to none": {Type: 99, From: 7, To: None},
@@ -66,8 +66,7 @@ func TestConfigValidate(t *testing.T) {
 	require.NoError(t, good.Validate())
 	tests := map[string]func(*Config){
 		"zero ID":              func(c *Config) { c.ID = None },
-		"no voters":            func(c *Config) { c.Voters = nil },
-		"too many voters":      func(c *Config) { c.Voters = peers(maxVoters + 1) },
+		"too many voters":      func(c *Config) { c.Voters = peers(MaxID + 1) },
 		"not a voter":          func(c *Config) { c.ID = 4 },
 		"zero voter":           func(c *Config) { c.Voters = []ID{1, 0, 2} },
 		"repeated voter":       func(c *Config) { c.Voters = []ID{1, 2, 2} },
@@ -90,7 +89,7 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 	// The edges that are allowed.
-	edge := testConfig(1, peers(maxVoters), func(c *Config) {
+	edge := testConfig(1, peers(MaxID), func(c *Config) {
 		c.ElectionTicks, c.MaxInflightMsgs, c.MaxEntriesPerMsg = maxElectionTicks, maxInflightMsgsMax, 0
 	})
 	require.NoError(t, edge.Validate())

@@ -47,6 +47,9 @@ const (
 	// EntryNoop is the empty entry a leader appends when it takes office
 	// (paper §5.4.2, §8): committing it commits everything before it.
 	EntryNoop
+	// EntryConfig carries a configuration (paper §6): C_old,new or C_new.
+	// A server uses the latest configuration in its log, committed or not.
+	EntryConfig
 )
 
 func (t EntryType) String() string {
@@ -55,6 +58,8 @@ func (t EntryType) String() string {
 		return "normal"
 	case EntryNoop:
 		return "noop"
+	case EntryConfig:
+		return "config"
 	}
 	return fmt.Sprintf("entry(%d)", uint8(t))
 }
@@ -83,11 +88,15 @@ const (
 	// MsgTimeoutNow tells a caught-up follower to start an election at
 	// once: the last step of a leadership transfer (thesis §3.10).
 	MsgTimeoutNow
+	// MsgSnap is one chunk of InstallSnapshot (paper §7, Figure 13).
+	MsgSnap
+	MsgSnapResp
 	msgTypeEnd
 )
 
 var msgNames = [...]string{"", "PreVote", "PreVoteResp", "RequestVote", "RequestVoteResp",
-	"AppendEntries", "AppendEntriesResp", "Heartbeat", "HeartbeatResp", "TimeoutNow"}
+	"AppendEntries", "AppendEntriesResp", "Heartbeat", "HeartbeatResp", "TimeoutNow",
+	"InstallSnapshot", "InstallSnapshotResp"}
 
 func (t MsgType) String() string {
 	if t > 0 && t < msgTypeEnd {
@@ -101,7 +110,8 @@ func (t MsgType) Valid() bool { return t > 0 && t < msgTypeEnd }
 
 // IsResponse reports whether t answers a request.
 func (t MsgType) IsResponse() bool {
-	return t == MsgPreVoteResp || t == MsgVoteResp || t == MsgAppResp || t == MsgHeartbeatResp
+	return t == MsgPreVoteResp || t == MsgVoteResp || t == MsgAppResp || t == MsgHeartbeatResp ||
+		t == MsgSnapResp
 }
 
 // Message is what servers send each other. Fields are shared between types
@@ -112,6 +122,12 @@ func (t MsgType) IsResponse() bool {
 //	AppendEntriesResp:     Index = match index on success; on Reject, Index = the rejected
 //	                       prevLogIndex, Hint/LogTerm = the follower's hint for fast back-off.
 //	Heartbeat:             Commit = min(leader commit, follower match).
+//	InstallSnapshot:       Index, LogTerm = the snapshot's last included index and term;
+//	                       Offset, Data = this chunk; Size = the whole snapshot's size;
+//	                       Done and Config on the last chunk.
+//	InstallSnapshotResp:   Index, LogTerm = the snapshot; Offset = the bytes received so far
+//	                       (on Reject, the offset the follower expects); Done once installed,
+//	                       and then Commit = the index the follower now holds.
 type Message struct {
 	Type    MsgType
 	From    ID
@@ -126,6 +142,12 @@ type Message struct {
 	// Transfer marks a RequestVote sent because the leader handed over: a
 	// voter grants it even while it hears from that leader (thesis §3.10).
 	Transfer bool
+
+	Offset uint64
+	Size   uint64
+	Data   []byte
+	Done   bool
+	Config *Configuration
 }
 
 func (m Message) String() string {
@@ -149,6 +171,20 @@ func (m Message) String() string {
 		}
 	case MsgHeartbeat:
 		s += fmt.Sprintf(" commit=%d", m.Commit)
+	case MsgSnap:
+		s += fmt.Sprintf(" snap=%d/t%d bytes %d-%d of %d", m.Index, m.LogTerm, m.Offset, m.Offset+uint64(len(m.Data)), m.Size)
+		if m.Done {
+			s += " done"
+		}
+	case MsgSnapResp:
+		switch {
+		case m.Reject:
+			s += fmt.Sprintf(" snap=%d reject want=%d", m.Index, m.Offset)
+		case m.Done:
+			s += fmt.Sprintf(" snap=%d installed", m.Index)
+		default:
+			s += fmt.Sprintf(" snap=%d got=%d", m.Index, m.Offset)
+		}
 	}
 	return s
 }
@@ -162,8 +198,27 @@ type HardState struct {
 	Commit uint64
 }
 
-// Durable is what a server finds on its disk when it starts.
+// Durable is what a server finds on its disk when it starts: the hard state,
+// the latest snapshot (Index 0: none) and the log. The log may still hold
+// entries the snapshot covers (a crash came between writing the snapshot and
+// truncating the log); the server drops them as it starts.
 type Durable struct {
 	HardState HardState
+	Snapshot  Snapshot
 	Entries   []Entry
+}
+
+// SnapshotMeta says what a snapshot covers (paper §7): the last included index
+// and term, and the configuration as of that index.
+type SnapshotMeta struct {
+	Index  uint64
+	Term   uint64
+	Config Configuration
+}
+
+// Snapshot is a state machine's state as of Meta.Index. Data is never
+// changed once made.
+type Snapshot struct {
+	Meta SnapshotMeta
+	Data []byte
 }
