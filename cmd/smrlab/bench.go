@@ -21,6 +21,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&spec.Entries, "entries", 200_000, "run until the leader has applied this many entries")
 	fs.IntVar(&spec.SizeBytes, "size", 64, "bytes per proposed value")
 	fs.BoolVar(&spec.Check, "check", false, "run every safety invariant after every event")
+	fs.IntVar(&spec.SnapshotEntries, "snapshot", 0, "every server snapshots and compacts its log every `N` applied entries (0: never)")
 	fs.Uint64Var(&spec.Seed, "seed", 1, "the seed")
 	tracePath := fs.String("trace", "", "stream every event to a msgpack trace at `OUT`")
 	pos, err := parseInterleaved(fs, args)
@@ -53,7 +54,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var before runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	peak := &heapPeak{}
+	peak := &heapPeak{w: w}
 	cpu0, wall0 := cpuTime(), time.Now()
 	events := runSampled(w, spec.Entries, peak)
 	cpu, wall := cpuTime()-cpu0, time.Since(wall0)
@@ -71,24 +72,30 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	entries := float64(spec.Entries)
 	fmt.Fprintf(stdout, "nodes=%d inflight=%d entries=%d size=%d check=%v events=%d sim_time_s=%.3f wall_s=%.3f cpu_s=%.3f "+
 		"events_per_s=%.0f committed_per_cpu_s=%.0f allocs_per_entry=%.1f bytes_per_entry=%.0f heap_peak_mb=%.1f "+
-		"events_hash=%016x\n",
+		"snapshot=%d snapshots=%d retained_max=%d events_hash=%016x\n",
 		spec.Nodes, spec.Inflight, spec.Entries, spec.SizeBytes, spec.Check, events, float64(w.Now())/1e6,
 		wall.Seconds(), cpu.Seconds(), float64(events)/cpu.Seconds(), entries/cpu.Seconds(),
 		float64(after.Mallocs-before.Mallocs)/entries, float64(after.TotalAlloc-before.TotalAlloc)/entries,
-		float64(peak.max)/(1<<20), w.Recorder().Sum())
+		float64(peak.max)/(1<<20), spec.SnapshotEntries, w.Stats().Snapshots, peak.retained, w.Recorder().Sum())
 	if v := w.Violation(); v != nil {
 		return fmt.Errorf("the benchmark cluster broke an invariant: %v", v)
 	}
 	return nil
 }
 
-// heapPeak samples the live heap now and then during a run.
-type heapPeak struct{ max uint64 }
+// heapPeak samples the live heap, and the longest log a server retains past
+// its snapshot, now and then during a run.
+type heapPeak struct {
+	w        *sim.World
+	max      uint64
+	retained uint64
+}
 
 func (h *heapPeak) sample() {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	h.max = max(h.max, m.HeapAlloc)
+	h.retained = max(h.retained, lab.RetainedMax(h.w))
 }
 
 // runSampled is lab.RunUntilApplied with a heap sample at every sixteenth

@@ -169,10 +169,16 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 	}
 	fmt.Fprintf(w, "elections %d elections, %d leaders elected, first leader at %s\n", st.Elections, st.LeaderChanges, first)
 	fmt.Fprintf(w, "faults    %d crashes, %d restarts\n", st.Crashes, st.Restarts)
+	if st.Snapshots+st.SnapshotsInstalled+st.MembershipChanges > 0 {
+		fmt.Fprintf(w, "snapshots %d taken, %d installed from a leader, %d failed transfers (snapshot_install_failures)\n",
+			st.Snapshots, st.SnapshotsInstalled, st.SnapshotInstallFailures)
+		fmt.Fprintf(w, "members   %d membership changes done; configuration now %v\n", st.MembershipChanges,
+			r.World.LatestConfig())
+	}
 	fmt.Fprintf(w, "network   %d sent, %d delivered, %d dropped, %d duplicated\n", st.Sent, st.Delivered, st.Dropped, st.Duplicated)
 	if st.OpsStarted > 0 {
 		fmt.Fprintf(w, "clients   %d operations, %d returned, %d retries, %d proposals; latency p50 %s, p99 %s, max %s\n",
-			st.OpsStarted, st.OpsOK, st.OpsRetried, st.Proposals, pct(st.OpLatencies, 50), pct(st.OpLatencies, 99), pct(st.OpLatencies, 100))
+			st.OpsStarted, st.OpsOK, st.OpsRetried, st.Proposals, pct(st.OpLatencies.Samples, 50), pct(st.OpLatencies.Samples, 99), pct(st.OpLatencies.Samples, 100))
 	}
 	if q := &st.QuorumAcks; len(q.Samples) > 0 {
 		fmt.Fprintf(w, "commits   quorum acknowledgement latency p50 %s, p99 %s (latest %d entries)\n",

@@ -19,6 +19,8 @@ type BenchSpec struct {
 	// Check runs every safety invariant after every event.
 	Check bool
 	Seed  uint64
+	// SnapshotEntries is every server's snapshot threshold (0: never).
+	SnapshotEntries int
 }
 
 // Validate reports a setting out of range.
@@ -32,6 +34,8 @@ func (b BenchSpec) Validate() error {
 		return fmt.Errorf("--entries %d, want 1 to %d", b.Entries, uint64(1)<<34)
 	case b.SizeBytes < 1 || b.SizeBytes > sim.ValueBytesMax:
 		return fmt.Errorf("--size %d, want 1 to %d", b.SizeBytes, sim.ValueBytesMax)
+	case b.SnapshotEntries < 0 || b.SnapshotEntries > sim.SnapshotEntriesMax:
+		return fmt.Errorf("--snapshot %d, want 0 to %d", b.SnapshotEntries, sim.SnapshotEntriesMax)
 	}
 	return nil
 }
@@ -47,6 +51,9 @@ func BenchWorld(b BenchSpec) (*sim.World, error) {
 	cfg.Check = b.Check
 	cfg.KeepEvents = false
 	cfg.WatchdogMicros = 0
+	for i := range cfg.Nodes {
+		cfg.Nodes[i].SnapshotEntries = b.SnapshotEntries
+	}
 	clients := (b.Inflight + sim.ClientInflightMax - 1) / sim.ClientInflightMax
 	cfg.Workload = sim.Workload{Clients: clients, Inflight: b.Inflight / clients, WritePPM: sim.PPM, Keys: 1024,
 		ValueBytes: b.SizeBytes, TimeoutMicros: 10 * sim.Second}
@@ -66,6 +73,18 @@ func RunUntilApplied(w *sim.World, n uint64) uint64 {
 			return w.Recorder().Count()
 		}
 	}
+}
+
+// RetainedMax is the longest log any running server holds past its
+// snapshot now.
+func RetainedMax(w *sim.World) uint64 {
+	most := uint64(0)
+	for _, v := range w.Servers() {
+		if v.Up {
+			most = max(most, v.Status.LastIndex-v.Status.SnapshotIndex)
+		}
+	}
+	return most
 }
 
 func leaderApplied(w *sim.World) uint64 {

@@ -34,12 +34,13 @@ const (
 
 // DefaultScenario is the cluster a session opens when given no scenario:
 // five servers, a calm network slow enough to watch, clients writing.
-const DefaultScenario = `# The lab's default cluster: five servers and a few clients.
+const DefaultScenario = `# The lab's default cluster: five servers, two spare machines to add, and a
+# few clients. Each server snapshots and compacts its log every 32 entries.
 name lab
-description A cluster with PreVote and CheckQuorum on, and two clients writing and reading.
-servers 5
+description A cluster with PreVote and CheckQuorum on, two spare machines, and two clients writing and reading.
+servers 5 spare 2
 duration 60m
-options all prevote=on checkquorum=on election=150ms heartbeat=50ms
+options all prevote=on checkquorum=on election=150ms heartbeat=50ms snapshot=32 chunk=64
 network latency=8ms..12ms
 disk latency=1ms..2ms
 workload clients=2 rate=4/s writes=70% keys=5 timeout=1s
@@ -116,7 +117,11 @@ func DefaultScenarioFor(n int) (string, error) {
 	if n < 1 || n > sim.ServersMax {
 		return "", fmt.Errorf("a cluster of %d servers: want 1 to %d", n, sim.ServersMax)
 	}
-	return strings.Replace(DefaultScenario, "\nservers 5\n", fmt.Sprintf("\nservers %d\n", n), 1), nil
+	line := fmt.Sprintf("\nservers %d\n", n)
+	if spare := min(2, sim.ServersMax-n); spare > 0 {
+		line = fmt.Sprintf("\nservers %d spare %d\n", n, spare)
+	}
+	return strings.Replace(DefaultScenario, "\nservers 5 spare 2\n", line, 1), nil
 }
 
 // OpenRecording starts a session from a recording (a trace header) and runs

@@ -30,7 +30,7 @@ func TestSessionElectsAndDraws(t *testing.T) {
 	s.Advance(2 * sim.Second)
 	v := s.View()
 	require.NotZero(t, leaderOf(v))
-	require.Len(t, v.Servers, 5)
+	require.Len(t, v.Servers, 7, "five members and two spare machines")
 	require.NotEmpty(t, v.Events)
 	require.Equal(t, int64(2*sim.Second), v.Now)
 	require.Empty(t, s.View().Events, "a view hands over each event once")
@@ -160,7 +160,7 @@ func TestActRefusesBadInput(t *testing.T) {
 	s := openDefault(t, 1)
 	for text, want := range map[string]string{
 		"explode S1":        "unknown action \"explode\"",
-		"crash S7":          "action:1:7: no server \"S7\"",
+		"crash S8":          "action:1:7: no server \"S8\"",
 		"partition S1":      "partition needs two or more groups",
 		"net loss=200%":     "bad probability",
 		"":                  "an action reads",

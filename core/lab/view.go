@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"slices"
 	"strconv"
 
 	"smrlab/core/check"
@@ -40,6 +41,26 @@ type View struct {
 	Actions         []Recorded     `json:"actions"`
 	Stopped         bool           `json:"stopped"`
 	Hash            string         `json:"hash"`
+	// Config is the cluster's configuration: the leader's, or the newest a
+	// running server holds. Changes are the membership steps still to do.
+	Config  ConfigView `json:"config"`
+	Changes []string   `json:"changes"`
+	// SingleServer tells that membership changes go one voter at a time.
+	SingleServer bool `json:"singleServer"`
+}
+
+// ConfigView is a configuration (paper §6) with the quorums it needs.
+type ConfigView struct {
+	Version   uint64   `json:"version"`
+	Voters    []uint32 `json:"voters"`
+	OldVoters []uint32 `json:"oldVoters"`
+	Learners  []uint32 `json:"learners"`
+	Joint     bool     `json:"joint"`
+	// Quorum is the majority of Voters; OldQuorum of OldVoters (joint only).
+	Quorum    int `json:"quorum"`
+	OldQuorum int `json:"oldQuorum"`
+	// Committed tells whether the server holding it has committed it.
+	Committed bool `json:"committed"`
 }
 
 // ServerView is one server as drawn.
@@ -72,6 +93,29 @@ type ServerView struct {
 	DriftPPM int64          `json:"driftPPM"`
 	Skew     int64          `json:"skew"`
 	Keys     int            `json:"keys"`
+	// LogKinds marks each entry of the tail: 0 a command, 1 a leader's
+	// no-op, 2 a configuration.
+	LogKinds []uint8 `json:"logKinds"`
+	// SnapIndex and SnapTerm are the snapshot the log starts after;
+	// DurableSnap the snapshot on disk; SnapshotEvery the threshold.
+	SnapIndex     uint64 `json:"snapIndex"`
+	SnapTerm      uint64 `json:"snapTerm"`
+	DurableSnap   uint64 `json:"durableSnap"`
+	SnapshotEvery int    `json:"snapshotEvery"`
+	// Receiving is the snapshot arriving in chunks (nil when none).
+	Receiving *ReceivingView `json:"receiving"`
+	// Member is this server's place in the cluster's configuration: voter,
+	// learner, joining (a voter of C_new only, in a joint configuration),
+	// leaving (of C_old only) or spare (outside it).
+	Member string     `json:"member"`
+	Config ConfigView `json:"config"`
+}
+
+// ReceivingView is a snapshot transfer as the receiver sees it.
+type ReceivingView struct {
+	Index uint64 `json:"index"`
+	Got   uint64 `json:"got"`
+	Size  uint64 `json:"size"`
 }
 
 // ProgressView is a leader's view of one follower.
@@ -82,6 +126,10 @@ type ProgressView struct {
 	State    string `json:"state"`
 	Inflight int    `json:"inflight"`
 	Active   bool   `json:"active"`
+	// A snapshot being sent: its index, bytes confirmed and size.
+	Snapshot  uint64 `json:"snapshot,omitempty"`
+	SnapAcked uint64 `json:"snapAcked,omitempty"`
+	SnapSize  uint64 `json:"snapSize,omitempty"`
 }
 
 // NetView is the network's default link parameters.
@@ -107,6 +155,13 @@ type FlightView struct {
 	Reject  bool   `json:"reject"`
 	Dup     bool   `json:"dup"`
 	Held    bool   `json:"held"`
+	// A snapshot chunk: the snapshot's index and size, the chunk's offset
+	// and bytes, and whether it is the last.
+	Snapshot uint64 `json:"snapshot,omitempty"`
+	Size     uint64 `json:"size,omitempty"`
+	Offset   uint64 `json:"offset,omitempty"`
+	Bytes    uint64 `json:"bytes,omitempty"`
+	Done     bool   `json:"done,omitempty"`
 }
 
 // EventView is one event, with its description.
@@ -140,6 +195,12 @@ type MetricsView struct {
 	Events              uint64  `json:"events"`
 	// Rejected counts requests refused by admission control, by reason.
 	Rejected map[string]uint64 `json:"rejected"`
+	// Snapshots taken, installed from a leader, and failed transfers
+	// (snapshot_install_failures); membership changes completed.
+	Snapshots               uint64 `json:"snapshots"`
+	SnapshotsInstalled      uint64 `json:"snapshotsInstalled"`
+	SnapshotInstallFailures uint64 `json:"snapshotInstallFailures"`
+	MembershipChanges       uint64 `json:"membershipChanges"`
 }
 
 // ViolationView is a broken invariant, for the red light and the jump to it.
@@ -168,8 +229,15 @@ func (s *Session) View() View {
 		Events: s.takeEvents(), Truncated: s.truncated, Reset: s.reset, Actions: s.actions,
 		Stopped: w.Stopped(), Hash: strconv.FormatUint(w.Recorder().Sum(), 16)}
 	s.truncated, s.reset = false, false
+	cluster := w.LatestConfig()
+	v.Config = configView(cluster, false)
+	if lead := w.Node(clusterLeader(w)); lead != nil {
+		v.Config.Committed = cluster.Index <= lead.Commit()
+	}
+	v.Changes = w.Changes()
+	v.SingleServer = w.Config().Nodes[0].SingleServerChanges
 	for _, sv := range w.Servers() {
-		v.Servers = append(v.Servers, serverView(w, sv))
+		v.Servers = append(v.Servers, serverView(w, sv, &cluster))
 	}
 	n := raft.ID(len(v.Servers))
 	for a := raft.ID(1); a <= n; a++ {
@@ -185,7 +253,7 @@ func (s *Session) View() View {
 	for _, f := range w.InFlight() {
 		v.Flights = append(v.Flights, FlightView{ID: f.ID, From: f.From, To: f.To, Type: trace.MsgName(f.Msg),
 			Sent: f.SentAt, Arrive: f.ArriveAt, Term: f.Term, Entries: f.Entries, Reject: f.Reject, Dup: f.Dup,
-			Held: f.Held})
+			Held: f.Held, Snapshot: f.SnapIndex, Size: f.Size, Offset: f.Offset, Bytes: f.Bytes, Done: f.Done})
 	}
 	v.Metrics = metricsView(w, v.Servers)
 	v.Violation = violationView(w.Violation())
@@ -226,47 +294,109 @@ func (s *Session) takeEvents() []EventView {
 	return out
 }
 
-func serverView(w *sim.World, sv sim.ServerView) ServerView {
+func serverView(w *sim.World, sv sim.ServerView, cluster *raft.Configuration) ServerView {
 	st := sv.Status
 	v := ServerView{ID: uint32(sv.ID), Up: sv.Up, Paused: sv.Paused, Role: st.Role.String(), Term: st.Term,
 		Vote: uint32(st.Vote), Lead: uint32(st.Lead), Commit: st.Commit, Applied: st.Applied, Last: st.LastIndex,
 		Durable: sv.DurableLast, DurableTerm: sv.Durable.Term, DurableVote: uint32(sv.Durable.Vote),
 		Pending: sv.PendingWrites, TimerElapsed: st.ElectionElapsed, TimerTimeout: st.ElectionTimeout,
-		Slow: sv.SlowPercent, DriftPPM: sv.DriftPPM, Skew: sv.SkewMicros, Keys: sv.Keys}
+		Slow: sv.SlowPercent, DriftPPM: sv.DriftPPM, Skew: sv.SkewMicros, Keys: sv.Keys,
+		SnapIndex: st.SnapshotIndex, SnapTerm: st.SnapshotTerm, DurableSnap: sv.DurableSnap.Index,
+		SnapshotEvery: sv.SnapshotEvery, Member: memberOf(cluster, sv.ID)}
 	if !sv.Up {
 		v.Role = "crashed"
 	}
 	if st.Role == raft.Leader {
 		v.TimerElapsed, v.TimerTimeout = st.HeartbeatElapsed, st.HeartbeatTimeout
 	}
+	if sv.ReceivingSize > 0 {
+		v.Receiving = &ReceivingView{Index: sv.ReceivingIndex, Got: sv.ReceivingBytes, Size: sv.ReceivingSize}
+	}
 	node := w.Node(sv.ID)
 	if node == nil {
 		// A crashed server shows what its disk kept.
 		v.Last = sv.DurableLast
-		v.LogStart, v.LogTerms = logTail(w.DurableEntries(sv.ID, 1, sv.DurableLast+1), sv.DurableLast)
+		v.SnapIndex, v.SnapTerm = sv.DurableSnap.Index, sv.DurableSnap.Term
+		v.LogStart, v.LogTerms, v.LogKinds = logTail(w.DurableEntries(sv.ID, 1, sv.DurableLast+1), sv.DurableLast)
 		return v
 	}
-	v.LogStart, v.LogTerms = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
+	v.Config = configView(st.Config, false)
+	v.Config.Committed = st.Config.Index <= st.Commit
+	v.LogStart, v.LogTerms, v.LogKinds = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
 	for _, id := range node.Members() {
 		if p := node.Progress(id); p != nil && id != sv.ID {
 			v.Progress = append(v.Progress, ProgressView{ID: uint32(id), Match: p.Match, Next: p.Next,
-				State: p.State.String(), Inflight: p.Inflight(), Active: p.RecentActive})
+				State: p.State.String(), Inflight: p.Inflight(), Active: p.RecentActive,
+				Snapshot: p.SnapshotIndex(), SnapAcked: p.SnapAcked, SnapSize: p.SnapshotSize()})
 		}
 	}
 	return v
 }
 
-// logTail returns the first index and the terms of the last LogTailMax
-// entries of a log that ends at last.
-func logTail(ents []raft.Entry, last uint64) (uint64, []uint64) {
+// memberOf names a server's place in a configuration.
+func memberOf(c *raft.Configuration, id raft.ID) string {
+	inNew, inOld := slices.Contains(c.Voters, id), slices.Contains(c.OldVoters, id)
+	switch {
+	case c.Joint() && inNew && !inOld:
+		return "joining"
+	case c.Joint() && inOld && !inNew:
+		return "leaving"
+	case inNew:
+		return "voter"
+	case c.IsLearner(id):
+		return "learner"
+	}
+	return "spare"
+}
+
+func configView(c raft.Configuration, committed bool) ConfigView {
+	ids := func(set []raft.ID) []uint32 {
+		out := make([]uint32, len(set))
+		for i, id := range set {
+			out[i] = uint32(id)
+		}
+		return out
+	}
+	v := ConfigView{Version: c.Index, Voters: ids(c.Voters), OldVoters: ids(c.OldVoters), Learners: ids(c.Learners),
+		Joint: c.Joint(), Committed: committed}
+	if len(c.Voters) > 0 {
+		v.Quorum = raft.Quorum(c.Voters)
+	}
+	if c.Joint() {
+		v.OldQuorum = raft.Quorum(c.OldVoters)
+	}
+	return v
+}
+
+// clusterLeader is the running leader of the highest term, or None.
+func clusterLeader(w *sim.World) raft.ID {
+	lead, term := raft.None, uint64(0)
+	for _, sv := range w.Servers() {
+		if sv.Up && sv.Status.Role == raft.Leader && sv.Status.Term >= term {
+			lead, term = sv.ID, sv.Status.Term
+		}
+	}
+	return lead
+}
+
+// logTail returns the first index, the terms and the kinds of the last
+// LogTailMax entries of a log that ends at last.
+func logTail(ents []raft.Entry, last uint64) (uint64, []uint64, []uint8) {
 	if len(ents) > LogTailMax {
 		ents = ents[len(ents)-LogTailMax:]
 	}
 	terms := make([]uint64, len(ents))
+	kinds := make([]uint8, len(ents))
 	for i, e := range ents {
 		terms[i] = e.Term
+		switch e.Type {
+		case raft.EntryNoop:
+			kinds[i] = 1
+		case raft.EntryConfig:
+			kinds[i] = 2
+		}
 	}
-	return last - uint64(len(ents)) + 1, terms
+	return last - uint64(len(ents)) + 1, terms, kinds
 }
 
 func metricsView(w *sim.World, servers []ServerView) MetricsView {
@@ -274,7 +404,8 @@ func metricsView(w *sim.World, servers []ServerView) MetricsView {
 	m := MetricsView{LeaderChanges: st.LeaderChanges, Elections: st.Elections,
 		QuorumAckP99: st.QuorumAcks.Percentile(99), OpsStarted: st.OpsStarted, OpsOK: st.OpsOK,
 		OpsRetried: st.OpsRetried, Sent: st.Sent, Dropped: st.Dropped, Events: w.Recorder().Count(),
-		Rejected: map[string]uint64{}}
+		Rejected: map[string]uint64{}, Snapshots: st.Snapshots, SnapshotsInstalled: st.SnapshotsInstalled,
+		SnapshotInstallFailures: st.SnapshotInstallFailures, MembershipChanges: st.MembershipChanges}
 	if now := w.Now(); now > 0 {
 		m.LeaderChangesPerMin = float64(st.LeaderChanges) * 60e6 / float64(now)
 	}

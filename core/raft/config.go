@@ -243,6 +243,10 @@ func (n *Node) ProposeConfig(voters, learners []ID) (uint64, error) {
 			}
 		} else {
 			next.OldVoters = slices.Clone(cur.Voters)
+			if err := next.Validate(); err != nil {
+				// A voter of C_old cannot be a learner of C_new in one change.
+				return 0, fmt.Errorf("raft: %w", err)
+			}
 		}
 	}
 	n.appendEntries(Entry{Type: EntryConfig, Data: encodeConfig(&next)})

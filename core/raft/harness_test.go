@@ -39,6 +39,10 @@ func withBugs(bugs ...Bug) configOption {
 func withMaxEntriesPerMsg(k int) configOption { return func(c *Config) { c.MaxEntriesPerMsg = k } }
 func withMaxInflightMsgs(k int) configOption  { return func(c *Config) { c.MaxInflightMsgs = k } }
 func withSeed(seed uint64) configOption       { return func(c *Config) { c.Seed = seed } }
+func withSnapshotChunkBytes(k int) configOption {
+	return func(c *Config) { c.SnapshotChunkBytes = k }
+}
+func withSingleServerChanges(c *Config) { c.SingleServerChanges = true }
 
 func testConfig(id ID, voters []ID, opts ...configOption) Config {
 	c := Config{
@@ -171,6 +175,9 @@ type network struct {
 	safety []string
 	// leaders records every server that was leader, per term.
 	leaders map[uint64][]ID
+	// observe, when set, sees every Ready a node hands out, before the
+	// network carries it out (its slices are valid only during the call).
+	observe func(id ID, rd Ready)
 }
 
 func newNetwork(t testing.TB, size int, opts ...configOption) *network {
@@ -180,13 +187,30 @@ func newNetwork(t testing.TB, size int, opts ...configOption) *network {
 // newNetworkFrom starts each server from its Durable in durables (empty if absent).
 func newNetworkFrom(t testing.TB, size int, durables map[ID]Durable, opts ...configOption) *network {
 	t.Helper()
+	return newNetworkOf(t, size, peers(size), durables, opts...)
+}
+
+// newNetworkWithVoters connects S1..S<size>: the servers in voters start
+// with that configuration, the others with none, as servers that are yet to
+// join the cluster (they learn their configuration from the leader).
+func newNetworkWithVoters(t testing.TB, size int, voters []ID, opts ...configOption) *network {
+	t.Helper()
+	return newNetworkOf(t, size, voters, nil, opts...)
+}
+
+func newNetworkOf(t testing.TB, size int, voters []ID, durables map[ID]Durable, opts ...configOption) *network {
+	t.Helper()
 	nw := &network{
 		t: t, ids: peers(size),
 		cfgs: map[ID]Config{}, nodes: map[ID]*Node{}, disks: map[ID]*Durable{},
 		cut: map[[2]ID]bool{}, applied: map[uint64]Entry{}, leaders: map[uint64][]ID{},
 	}
 	for _, id := range nw.ids {
-		nw.cfgs[id] = testConfig(id, nw.ids, opts...)
+		if slices.Contains(voters, id) {
+			nw.cfgs[id] = testConfig(id, voters, opts...)
+		} else {
+			nw.cfgs[id] = testConfig(id, nil, opts...)
+		}
 		d := durables[id]
 		d.Entries = slices.Clone(d.Entries)
 		nw.disks[id] = &d
@@ -267,6 +291,9 @@ func (nw *network) flush(id ID) []Message {
 	var out []Message
 	for n.HasReady() {
 		rd := n.Ready()
+		if nw.observe != nil {
+			nw.observe(id, rd)
+		}
 		// Copy the messages now: the node reuses these slices.
 		out = append(out, rd.Messages...)
 		after := slices.Clone(rd.MessagesAfterPersist)
@@ -284,17 +311,49 @@ func (nw *network) flush(id ID) []Message {
 	return out
 }
 
+// persist writes a Ready to id's disk: the snapshot first, then the log
+// entries it covers are dropped (all of them if the log does not hold its
+// last entry, paper §7), then the hard state and the new entries.
 func (nw *network) persist(id ID, rd Ready) {
 	d := nw.disks[id]
+	if rd.Snapshot != nil {
+		d.Snapshot = *rd.Snapshot
+		d.Entries = compactDurable(d.Entries, d.Snapshot.Meta)
+	}
 	if rd.HardStateChanged {
 		d.HardState = rd.HardState
 	}
 	if len(rd.Entries) > 0 {
-		first := rd.Entries[0].Index
-		require.LessOrEqual(nw.t, first, uint64(len(d.Entries))+1, "%v: a write would leave a gap on disk", id)
-		d.Entries = slices.Concat(d.Entries[:first-1], rd.Entries)
+		first, base := rd.Entries[0].Index, diskFirst(d)
+		require.LessOrEqual(nw.t, first, base+uint64(len(d.Entries)), "%v: a write would leave a gap on disk", id)
+		require.GreaterOrEqual(nw.t, first, base, "%v: a write reaches before the durable log", id)
+		d.Entries = slices.Concat(d.Entries[:first-base], rd.Entries)
 	}
 }
+
+// compactDurable returns the durable entries that follow a snapshot: those
+// after its last entry if the log holds that entry, none otherwise.
+func compactDurable(ents []Entry, snap SnapshotMeta) []Entry {
+	if len(ents) == 0 || snap.Index < ents[0].Index {
+		return ents
+	}
+	first := ents[0].Index
+	if k := snap.Index - first; k < uint64(len(ents)) && ents[k].Term == snap.Term {
+		return slices.Clone(ents[k+1:])
+	}
+	return nil
+}
+
+// diskFirst is the index the durable log starts at.
+func diskFirst(d *Durable) uint64 {
+	if len(d.Entries) > 0 {
+		return d.Entries[0].Index
+	}
+	return d.Snapshot.Meta.Index + 1
+}
+
+// diskLast is the index of the last durable entry, or of the snapshot.
+func diskLast(d *Durable) uint64 { return diskFirst(d) + uint64(len(d.Entries)) - 1 }
 
 // checkDurable checks that what a message released after persistence rests
 // on is on the disk.
@@ -313,10 +372,12 @@ func (nw *network) checkDurable(id ID, msgs []Message) {
 			if !forgetsVote {
 				require.Equal(nw.t, m.To, d.HardState.Vote, "%v sent %v before its vote was durable", id, m)
 			}
-		case m.Type == MsgAppResp && !m.Reject && m.Index > 0:
-			require.GreaterOrEqual(nw.t, uint64(len(d.Entries)), m.Index, "%v acknowledged %v before it was durable", id, m)
+		case m.Type == MsgAppResp && !m.Reject && m.Index > d.Snapshot.Meta.Index:
+			require.GreaterOrEqual(nw.t, diskLast(d), m.Index, "%v acknowledged %v before it was durable", id, m)
 			term, _ := nw.nodes[id].log.term(m.Index)
-			require.Equal(nw.t, term, d.Entries[m.Index-1].Term, "%v acknowledged %v, disk differs", id, m)
+			require.Equal(nw.t, term, d.Entries[m.Index-diskFirst(d)].Term, "%v acknowledged %v, disk differs", id, m)
+		case m.Type == MsgSnapResp && m.Done:
+			require.GreaterOrEqual(nw.t, diskLast(d), m.Commit, "%v answered %v before it was durable", id, m)
 		}
 	}
 }

@@ -238,7 +238,8 @@ func validateDurable(d Durable) ([]Entry, error) {
 		switch {
 		case first == 0 || first > snap.Index+1:
 			return nil, fmt.Errorf("raft: durable log starts at %d, after the snapshot at %d", first, snap.Index)
-		case snap.Index == 0:
+		case snap.Index == 0 || first == snap.Index+1:
+			// Nothing the snapshot covers: the log is its suffix.
 		case ents[len(ents)-1].Index < snap.Index || ents[snap.Index-first].Term != snap.Term:
 			ents = nil
 		default:
@@ -968,6 +969,9 @@ func (n *Node) maybeFinishConfigChange() {
 		return
 	}
 	if !n.conf.IsVoter(n.id) {
+		// Tell the others the new commit index first, so that they learn
+		// C_new committed without waiting for the next leader.
+		n.bcastHeartbeat()
 		n.becomeFollower(n.term, None)
 	}
 }

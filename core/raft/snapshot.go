@@ -116,9 +116,10 @@ type incomingSnapshot struct {
 // received; the last one installs the snapshot.
 func (n *Node) handleSnapshotChunk(m Message) {
 	resp := Message{Type: MsgSnapResp, To: m.From, Index: m.Index, LogTerm: m.LogTerm}
-	if m.Index <= n.commit && !n.cfg.Bugs.Has(BugInstallOlderSnapshot) {
+	if m.Index <= n.commit && (!n.cfg.Bugs.Has(BugInstallOlderSnapshot) || m.Index <= n.log.offset()) {
 		// A snapshot of entries we already hold committed (a late or repeated
-		// one) must never roll the state back: say what we hold.
+		// one) must never roll the state back: say what we hold. (The
+		// install-older-snapshot bug takes only one the log can go back to.)
 		resp.Done, resp.Commit = true, n.commit
 		n.incoming = nil
 		n.sendAfterPersist(resp)
@@ -172,10 +173,12 @@ func (n *Node) installSnapshot(s Snapshot) {
 	i := s.Meta.Index
 	if n.log.matchTerm(i, s.Meta.Term) && i > n.log.offset() && !n.cfg.Bugs.Has(BugDropSuffixOnSnapshot) {
 		n.log.compact(i)
+		n.stableIndex = max(n.stableIndex, i)
 	} else {
 		n.log.restart(i, s.Meta.Term)
+		// The discarded entries are no longer ours, durable or not.
+		n.stableIndex = i
 	}
-	n.stableIndex = max(n.stableIndex, i)
 	n.snap = s
 	n.compactConfigs(i, s.Meta.Config)
 	n.commit = max(n.commit, i)

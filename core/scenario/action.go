@@ -28,7 +28,8 @@ func ParseAction(line string, servers int, net sim.LinkParams) (sim.Action, erro
 	return a, err
 }
 
-var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, propose, workload, transfer"
+var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, " +
+	"propose, workload, transfer, snapshot, add, promote, remove, replace, reconfigure"
 
 // parseAction compiles one action; net is the network as the actions before
 // it left it, and is updated by a net action.
@@ -73,10 +74,89 @@ func (p *parser) parseAction(at int64, toks []token, net *sim.LinkParams) (sim.A
 			return a, p.errAt(verb, "transfer names the server to hand leadership to, like: transfer S3")
 		}
 		err = p.targetsOnly(verb, args, &a)
+	case "snapshot":
+		err = p.parseSnapshot(verb, args, &a)
+	case "add", "promote", "remove", "replace":
+		err = p.parseMembership(verb, args, &a)
+	case "reconfigure":
+		err = p.parseReconfigure(verb, args, &a)
 	default:
 		return a, p.errAt(verb, "unknown action %q (known: %s)", verb.text, actionHelp)
 	}
 	return a, err
+}
+
+// parseSnapshot reads "snapshot S1" (snapshot now) or "snapshot every 500
+// [S1 ...]" (set the threshold; every server when none is named).
+func (p *parser) parseSnapshot(verb token, args []token, a *sim.Action) error {
+	if len(args) > 0 && args[0].text == "every" {
+		a.Kind = sim.ActSnapshotEvery
+		if len(args) < 2 {
+			return p.errAt(verb, "write: snapshot every 500 (entries; 0 turns automatic snapshots off)")
+		}
+		n, err := parseInt(args[1].text, 0, sim.SnapshotEntriesMax)
+		if err != nil {
+			return p.errAt(args[1], "snapshot every: %v", err)
+		}
+		a.Entries = int(n)
+		if len(args) == 2 {
+			a.Targets = []sim.Target{{Kind: sim.TargetAll}}
+			return nil
+		}
+		ts, err := p.targets(args[2:])
+		a.Targets = ts
+		return err
+	}
+	a.Kind = sim.ActSnapshot
+	return p.targetsOnly(verb, args, a)
+}
+
+// parseMembership reads the membership changes: add S4 (as a learner, then
+// promoted), add voter S4, add learner S4, promote S4, remove S2, and
+// replace S1 with S4.
+func (p *parser) parseMembership(verb token, args []token, a *sim.Action) error {
+	one := func(rest []token) error {
+		if len(rest) != 1 {
+			return p.errAt(verb, "%s names one server, like: %s S4", verb.text, verb.text)
+		}
+		t, err := p.target(rest[0], rest[0].text)
+		if err != nil {
+			return err
+		}
+		if t.Kind == sim.TargetAll || t.Kind == sim.TargetRandom {
+			return p.errAt(rest[0], "%s names one server (S4, leader or follower), not %q", verb.text, rest[0].text)
+		}
+		a.Targets = []sim.Target{t}
+		return nil
+	}
+	switch verb.text {
+	case "add":
+		a.Kind = sim.ActAddServer
+		if len(args) > 0 && (args[0].text == "voter" || args[0].text == "learner") {
+			a.Kind = map[string]sim.ActionKind{"voter": sim.ActAddVoter, "learner": sim.ActAddLearner}[args[0].text]
+			args = args[1:]
+		}
+		return one(args)
+	case "promote":
+		a.Kind = sim.ActPromote
+		return one(args)
+	case "remove":
+		a.Kind = sim.ActRemove
+		return one(args)
+	}
+	a.Kind = sim.ActReplace
+	if len(args) != 3 || args[1].text != "with" {
+		return p.errAt(verb, "write: replace S1 with S4")
+	}
+	if err := one(args[:1]); err != nil {
+		return err
+	}
+	old := a.Targets[0]
+	if err := one(args[2:]); err != nil {
+		return err
+	}
+	a.Targets = []sim.Target{old, a.Targets[0]}
+	return nil
 }
 
 // target reads one server name: S1, leader, all, random or follower.
@@ -90,10 +170,12 @@ func (p *parser) target(t token, text string) (sim.Target, error) {
 		return sim.Target{Kind: sim.TargetRandom}, nil
 	case "follower":
 		return sim.Target{Kind: sim.TargetFollower}, nil
+	case "spare":
+		return sim.Target{Kind: sim.TargetSpare}, nil
 	}
 	id, err := p.serverID(text)
 	if err != nil {
-		return sim.Target{}, p.errAt(t, "%v (or leader, follower, random, all)", err)
+		return sim.Target{}, p.errAt(t, "%v (or leader, follower, spare, random, all)", err)
 	}
 	return sim.Target{Kind: sim.TargetID, ID: id}, nil
 }
@@ -300,6 +382,30 @@ func (p *parser) parseWorkloadAction(verb token, args []token, a *sim.Action) er
 		a.On, a.Rate = true, n
 	default:
 		return p.errAt(t, "workload takes start, stop or rate=N/s, not %q", t.text)
+	}
+	return nil
+}
+
+// parseReconfigure reads "reconfigure S2 remove S1": S2 proposes that one
+// change at once (voter, learner, promote or remove), with no retry.
+func (p *parser) parseReconfigure(verb token, args []token, a *sim.Action) error {
+	a.Kind = sim.ActReconfigure
+	if len(args) != 3 {
+		return p.errAt(verb, "write: reconfigure S2 remove S1 (or voter, learner, promote)")
+	}
+	if _, ok := sim.ReconfigureSteps[args[1].text]; !ok {
+		return p.errAt(args[1], "reconfigure: want voter, learner, promote or remove, not %q", args[1].text)
+	}
+	a.Step = args[1].text
+	for _, t := range []token{args[0], args[2]} {
+		tg, err := p.target(t, t.text)
+		if err != nil {
+			return err
+		}
+		if tg.Kind == sim.TargetAll || tg.Kind == sim.TargetRandom {
+			return p.errAt(t, "reconfigure names one server, not %q", t.text)
+		}
+		a.Targets = append(a.Targets, tg)
 	}
 	return nil
 }

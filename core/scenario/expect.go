@@ -2,10 +2,12 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"smrlab/core/check"
 	"smrlab/core/raft"
+	"smrlab/core/sim"
 )
 
 // ExpectKind is what an expectation asks of a run.
@@ -31,7 +33,24 @@ const (
 	ExpectCommitDuring
 	// ExpectNoCommitDuring: the named servers commit nothing in a window.
 	ExpectNoCommitDuring
+	// ExpectCountAtLeast: a count (Stat) reaches N by the end.
+	ExpectCountAtLeast
+	// ExpectVoters: at the end, the leader's committed configuration has
+	// exactly Servers as voters (and Learners as learners).
+	ExpectVoters
+	// ExpectRetainedAtMost: every running server's log holds at most N
+	// entries past its snapshot at the end.
+	ExpectRetainedAtMost
 )
+
+// Counts an expectation can name: expect snapshots >= 2.
+var counts = map[string]func(*sim.Stats) uint64{
+	"snapshots":        func(s *sim.Stats) uint64 { return s.Snapshots },
+	"installs":         func(s *sim.Stats) uint64 { return s.SnapshotsInstalled },
+	"install-failures": func(s *sim.Stats) uint64 { return s.SnapshotInstallFailures },
+	"changes":          func(s *sim.Stats) uint64 { return s.MembershipChanges },
+	"leader-changes":   func(s *sim.Stats) uint64 { return s.LeaderChanges },
+}
 
 // Expectation is one "expect" line.
 type Expectation struct {
@@ -44,10 +63,14 @@ type Expectation struct {
 	From, To  int64
 	N         uint64
 	Servers   []raft.ID
+	Learners  []raft.ID
+	Stat      string
 }
 
 var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME], stall, no-stall, " +
-	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2"
+	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2, " +
+	"snapshots|installs|install-failures|changes|leader-changes >= N, voters SERVERS [learners SERVERS], " +
+	"retained <= N"
 
 func (p *parser) parseExpect(kw token, args []token) error {
 	if len(args) == 0 {
@@ -77,6 +100,22 @@ func (p *parser) parseExpect(kw token, args []token) error {
 	case "no-commit":
 		e.Kind = ExpectNoCommitDuring
 		err = p.expectNoCommit(what, args[1:], &e)
+	case "snapshots", "installs", "install-failures", "changes", "leader-changes":
+		e.Kind, e.Stat = ExpectCountAtLeast, what.text
+		err = p.expectCommitted(what, args[1:], &e)
+	case "retained":
+		e.Kind = ExpectRetainedAtMost
+		if len(args) != 3 || args[1].text != "<=" {
+			return p.errAt(what, "write: expect retained <= 2000")
+		}
+		n, perr := parseInt(args[2].text, 0, 1<<40)
+		if perr != nil {
+			return p.errAt(args[2], "%v", perr)
+		}
+		e.N = uint64(n)
+	case "voters":
+		e.Kind = ExpectVoters
+		err = p.expectVoters(what, args[1:], &e)
 	default:
 		err = p.errAt(what, "unknown expectation %q (known: %s)", what.text, expectHelp)
 	}
@@ -124,9 +163,32 @@ func (p *parser) expectLeader(what token, args []token, e *Expectation) error {
 	return nil
 }
 
+func (p *parser) expectVoters(what token, args []token, e *Expectation) error {
+	dst := &e.Servers
+	for _, t := range args {
+		if t.text == "learners" && dst == &e.Servers {
+			dst = &e.Learners
+			continue
+		}
+		for _, part := range strings.Split(t.text, ",") {
+			id, err := p.serverID(part)
+			if err != nil {
+				return p.errAt(t, "%v", err)
+			}
+			*dst = append(*dst, id)
+		}
+	}
+	if len(e.Servers) == 0 {
+		return p.errAt(what, "write: expect voters S1,S2,S4 [learners S5]")
+	}
+	slices.Sort(e.Servers)
+	slices.Sort(e.Learners)
+	return nil
+}
+
 func (p *parser) expectCommitted(what token, args []token, e *Expectation) error {
 	if len(args) != 2 || args[0].text != ">=" {
-		return p.errAt(what, "write: expect committed >= 100")
+		return p.errAt(what, "write: expect %s >= 100", what.text)
 	}
 	n, err := parseInt(args[1].text, 0, 1<<40)
 	if err != nil {

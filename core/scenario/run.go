@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 
 	"smrlab/core/check"
 	"smrlab/core/raft"
@@ -250,6 +251,45 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		return j.maxC[i] > j.startC[i], fmt.Sprintf("commit index %d -> %d", j.startC[i], j.maxC[i])
 	case ExpectNoCommitDuring:
 		return j.maxC[i] <= j.startC[i], fmt.Sprintf("commit index %d -> %d", j.startC[i], j.maxC[i])
+	case ExpectCountAtLeast:
+		n := counts[e.Stat](j.w.Stats())
+		return n >= e.N, fmt.Sprintf("%s: %d", e.Stat, n)
+	case ExpectRetainedAtMost:
+		most, who := uint64(0), raft.None
+		for _, v := range j.w.Servers() {
+			if r := v.Status.LastIndex - v.Status.SnapshotIndex; v.Up && r >= most {
+				most, who = r, v.ID
+			}
+		}
+		return most <= e.N, fmt.Sprintf("%v retains %d entries past its snapshot", who, most)
+	case ExpectVoters:
+		return judgeVoters(j.w, e)
 	}
 	return false, "unknown expectation"
+}
+
+// judgeVoters compares the configuration the leader has committed with the
+// one expected.
+func judgeVoters(w *sim.World, e Expectation) (bool, string) {
+	var lead *sim.ServerView
+	views := w.Servers()
+	for i := range views {
+		v := &views[i]
+		if v.Up && v.Status.Role == raft.Leader && (lead == nil || v.Status.Term > lead.Status.Term) {
+			lead = v
+		}
+	}
+	if lead == nil {
+		return false, "no leader at the end"
+	}
+	c := lead.Status.Config
+	switch {
+	case c.Joint():
+		return false, fmt.Sprintf("%v is still in a joint configuration: %v", lead.ID, c)
+	case c.Index > lead.Status.Commit:
+		return false, fmt.Sprintf("configuration %d (%v) is not yet committed", c.Index, c)
+	case !slices.Equal(c.Voters, e.Servers) || !slices.Equal(c.Learners, e.Learners):
+		return false, fmt.Sprintf("the configuration is %v", c)
+	}
+	return true, fmt.Sprintf("configuration %d is %v", c.Index, c)
 }

@@ -157,8 +157,8 @@ func (p *parser) parseName(kw token, args []token) error {
 }
 
 func (p *parser) parseServers(kw token, args []token) error {
-	if len(args) != 1 {
-		return p.errAt(kw, "servers takes a count, like: servers 5")
+	if len(args) != 1 && (len(args) != 3 || args[1].text != "spare") {
+		return p.errAt(kw, "servers takes a count and optional spare machines, like: servers 5 or servers 3 spare 2")
 	}
 	if p.seenAny {
 		return p.errAt(kw, "servers must come before options, bug and actions")
@@ -167,9 +167,18 @@ func (p *parser) parseServers(kw token, args []token) error {
 	if err != nil {
 		return p.errAt(args[0], "servers: %v", err)
 	}
-	p.servers = int(n)
+	spare := int64(0)
+	if len(args) == 3 {
+		if spare, err = parseInt(args[2].text, 0, sim.ServersMax-n); err != nil {
+			return p.errAt(args[2], "spare: %v (at most %d servers in all)", err, sim.ServersMax)
+		}
+	}
+	p.servers = int(n + spare)
 	keep := p.sc.Config
 	p.sc.Config = sim.DefaultConfig(p.servers)
+	if spare > 0 {
+		p.sc.Config.Members = int(n)
+	}
 	p.sc.Config.Net, p.sc.Config.Disk, p.sc.Config.Workload = keep.Net, keep.Disk, keep.Workload
 	p.sc.Config.TickMicros, p.sc.Config.WatchdogMicros, p.sc.Config.Check = keep.TickMicros, keep.WatchdogMicros, keep.Check
 	p.resetTiming()
@@ -305,6 +314,29 @@ func (p *parser) parseOption(t token, targets []int) error {
 			}
 			p.timing[i].line = p.line
 		}
+	case "snapshot", "chunk":
+		limit := int64(sim.SnapshotEntriesMax)
+		if k == "chunk" {
+			limit = 1 << 20
+		}
+		n, err := parseInt(v, 0, limit)
+		if err != nil || (k == "chunk" && n == 0) {
+			return p.errAt(t, "%s: want a whole number up to %d, not %q", k, limit, v)
+		}
+		for _, i := range targets {
+			if k == "snapshot" {
+				nodes[i].SnapshotEntries = int(n)
+			} else {
+				nodes[i].SnapshotChunkBytes = int(n)
+			}
+		}
+	case "membership":
+		if v != "joint" && v != "single" {
+			return p.errAt(t, "membership: want joint or single, not %q", v)
+		}
+		for _, i := range targets {
+			nodes[i].SingleServerChanges = v == "single"
+		}
 	case "inflight", "batch":
 		n, err := parseInt(v, 0, 4096)
 		if err != nil || (k == "inflight" && n == 0) {
@@ -318,7 +350,8 @@ func (p *parser) parseOption(t token, targets []int) error {
 			}
 		}
 	default:
-		return p.errAt(t, "unknown option %q (known: prevote, checkquorum, election, heartbeat, inflight, batch)", k)
+		return p.errAt(t, "unknown option %q (known: prevote, checkquorum, election, heartbeat, inflight, batch, "+
+			"snapshot, chunk, membership)", k)
 	}
 	return nil
 }

@@ -11,7 +11,10 @@ import (
 	"smrlab/core/raft"
 )
 
-var chaosSeeds = flag.Int("chaos-seeds", 500, "seeds of chaos.scn the randomized test runs")
+var (
+	chaosSeeds           = flag.Int("chaos-seeds", 500, "seeds of chaos.scn the randomized test runs")
+	chaosMembershipSeeds = flag.Int("chaos-membership-seeds", 500, "seeds of chaos-membership.scn the randomized test runs")
+)
 
 // shipped parses every scenario in the repository's scenarios folder.
 func shipped(t *testing.T) map[string]*Scenario {
@@ -50,20 +53,48 @@ func TestShippedScenarios(t *testing.T) {
 // checked after every event; after the faults heal every client operation
 // must complete.
 func TestChaosSeeds(t *testing.T) {
-	sc := shipped(t)["chaos.scn"]
+	t.Parallel()
+	runSeeds(t, "chaos.scn", *chaosSeeds)
+}
+
+// TestChaosMembershipSeeds is the randomized test of snapshots and
+// membership changes: the chaos faults plus a follower replaced by a spare
+// machine every few seconds (learner, catch-up, joint configuration),
+// snapshots every 60 entries and at random moments, and snapshot transfers
+// over the faulty network. No invariant may break, the cluster must elect
+// a leader after the heal, and every client operation must complete.
+func TestChaosMembershipSeeds(t *testing.T) {
+	t.Parallel()
+	r := runSeeds(t, "chaos-membership.scn", *chaosMembershipSeeds)
+	require.Positive(t, r.changes, "membership churn happened")
+	require.Positive(t, r.installs, "snapshots were installed")
+	t.Logf("%d seeds: %d membership changes, %d snapshots, %d installed, %d failed transfers",
+		*chaosMembershipSeeds, r.changes, r.snapshots, r.installs, r.failures)
+}
+
+type seedTotals struct{ changes, snapshots, installs, failures uint64 }
+
+func runSeeds(t *testing.T, file string, seeds int) seedTotals {
+	sc := shipped(t)[file]
 	require.NotNil(t, sc)
-	require.Equal(t, 5, sc.Config.Servers)
-	for seed := uint64(1); seed <= uint64(*chaosSeeds); seed++ {
+	var tot seedTotals
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
 		r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
 		require.NoError(t, err)
+		st := r.World.Stats()
+		tot.changes += st.MembershipChanges
+		tot.snapshots += st.Snapshots
+		tot.installs += st.SnapshotsInstalled
+		tot.failures += st.SnapshotInstallFailures
 		if !r.Passed {
 			for _, o := range r.Outcomes {
 				if !o.Passed {
-					t.Errorf("seed %d: %v (reproduce: smrlab run scenarios/chaos.scn --seed %d)", seed, o, seed)
+					t.Errorf("seed %d: %v (reproduce: smrlab run scenarios/%s --seed %d)", seed, o, file, seed)
 				}
 			}
 		}
 	}
+	return tot
 }
 
 // bugSeeds is how many seeds each bug scenario gets, with and without its toggle.

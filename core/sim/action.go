@@ -27,7 +27,27 @@ const (
 	ActWorkload
 	// ActTransfer asks the leader to hand leadership to the target.
 	ActTransfer
+	// ActSnapshot makes the targets snapshot their state machine now.
+	ActSnapshot
+	// ActSnapshotEvery sets the targets' snapshot threshold to Entries.
+	ActSnapshotEvery
+	// The membership changes: add a server (as a learner, promoted once it
+	// has caught up), add a voter directly, add a learner, promote a
+	// learner, remove a server, replace Targets[0] with Targets[1].
+	ActAddServer
+	ActAddVoter
+	ActAddLearner
+	ActPromote
+	ActRemove
+	ActReplace
+	// ActReconfigure asks server Targets[0] to propose one configuration
+	// change about Targets[1] (Step) at once, as it stands: no queue, no
+	// waiting, no retry. Scripted scenarios use it to show a bug.
+	ActReconfigure
 )
+
+// IsMembership reports whether k is a membership change.
+func (k ActionKind) IsMembership() bool { return k >= ActAddServer && k <= ActReplace }
 
 // TargetKind says how a target picks a server when the action runs.
 type TargetKind uint8
@@ -42,8 +62,12 @@ const (
 	TargetAll
 	// TargetRandom is one running server drawn from the fault stream.
 	TargetRandom
-	// TargetFollower is one running non-leader drawn from the fault stream.
+	// TargetFollower is one running non-leader member of the cluster drawn
+	// from the fault stream.
 	TargetFollower
+	// TargetSpare is one running server outside the configuration (a spare
+	// machine, or one removed) drawn from the fault stream.
+	TargetSpare
 )
 
 // Target names a server, directly or by its role at the time the action runs.
@@ -62,6 +86,8 @@ func (t Target) String() string {
 		return "random"
 	case TargetFollower:
 		return "follower"
+	case TargetSpare:
+		return "spare"
 	}
 	return t.ID.String()
 }
@@ -88,6 +114,11 @@ type Action struct {
 	// DriftPPM changes a server's clock rate; SkewMicros sets its offset.
 	DriftPPM   int64
 	SkewMicros int64
+	// Entries is a snapshot threshold (0: only when told).
+	Entries int
+	// Step is ActReconfigure's change: "add", "voter", "learner",
+	// "promote" or "remove".
+	Step string
 	// Key and Value are a proposal's command.
 	Key, Value string
 	// Workload: On starts or stops new operations; Rate, when not negative,

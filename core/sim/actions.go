@@ -18,6 +18,9 @@ func (w *World) runAction(a *Action) {
 		ActDisk, ActClock:
 		kind = trace.Fault
 	}
+	if a.Kind.IsMembership() || a.Kind == ActReconfigure {
+		kind = trace.Member
+	}
 	text := a.String()
 	if note != "" {
 		text += " (" + note + ")"
@@ -25,6 +28,9 @@ func (w *World) runAction(a *Action) {
 	w.record(trace.Event{Kind: kind, Text: text})
 	for _, s := range w.servers {
 		w.flush(s)
+	}
+	if a.Kind.IsMembership() {
+		w.advanceChanges()
 	}
 }
 
@@ -49,7 +55,13 @@ func (w *World) resolve(ts []Target) []*server {
 		case TargetRandom:
 			add(w.pick(func(s *server) bool { return s.node != nil }))
 		case TargetFollower:
-			add(w.pick(func(s *server) bool { return s.node != nil && s.node.Role() != raft.Leader }))
+			cfg := w.latestConfig()
+			add(w.pick(func(s *server) bool {
+				return s.node != nil && s.node.Role() != raft.Leader && (len(cfg.Voters) == 0 || cfg.IsMember(s.id))
+			}))
+		case TargetSpare:
+			cfg := w.latestConfig()
+			add(w.pick(func(s *server) bool { return s.node != nil && !cfg.IsMember(s.id) }))
 		}
 	}
 	return out
@@ -136,6 +148,33 @@ func (w *World) doAction(a *Action) string {
 		return w.workload(a)
 	case ActTransfer:
 		return w.transfer(a)
+	case ActSnapshot:
+		ss := w.resolve(a.Targets)
+		var notes []string
+		for _, s := range ss {
+			if s.node == nil || s.paused {
+				notes = append(notes, s.id.String()+" is down")
+				continue
+			}
+			notes = append(notes, w.takeSnapshot(s))
+			w.flush(s)
+		}
+		if len(notes) == 0 {
+			return "no such server now"
+		}
+		return strings.Join(notes, "; ")
+	case ActReconfigure:
+		return w.reconfigure(a)
+	case ActSnapshotEvery:
+		ss := w.resolve(a.Targets)
+		for _, s := range ss {
+			s.opts.SnapshotEntries = a.Entries
+		}
+		return names(ss)
+	default:
+		if a.Kind.IsMembership() {
+			return w.requestChange(a)
+		}
 	}
 	return ""
 }
@@ -353,14 +392,20 @@ func (w *World) opsOutstanding() int {
 }
 
 // connectedQuorum returns the largest set of running, unpaused servers that
-// can all reach each other both ways, if it is a majority; else nil.
+// can all reach each other both ways, if it holds a quorum of the latest
+// configuration any running server knows (of both voter sets in a joint
+// one); else nil.
 func (w *World) connectedQuorum() []*server {
+	cfg := w.latestConfig()
+	if len(cfg.Voters) == 0 {
+		return nil
+	}
 	n := len(w.servers)
 	best := 0
 	bestSize := 0
 	for set := 1; set < 1<<n; set++ {
 		size := popcount(set)
-		if size <= bestSize || size < n/2+1 || !w.clique(set) {
+		if size <= bestSize || !holdsQuorum(set, cfg.Voters) || !holdsQuorum(set, cfg.OldVoters) || !w.clique(set) {
 			continue
 		}
 		best, bestSize = set, size
@@ -375,6 +420,21 @@ func (w *World) connectedQuorum() []*server {
 		}
 	}
 	return out
+}
+
+// holdsQuorum reports whether the servers in set (bit i for S(i+1)) hold a
+// majority of voters; an empty voter set needs none.
+func holdsQuorum(set int, voters []raft.ID) bool {
+	if len(voters) == 0 {
+		return true
+	}
+	n := 0
+	for _, id := range voters {
+		if set&(1<<(id-1)) != 0 {
+			n++
+		}
+	}
+	return n >= raft.Quorum(voters)
 }
 
 func popcount(x int) int {
@@ -400,4 +460,25 @@ func (w *World) clique(set int) bool {
 		}
 	}
 	return true
+}
+
+// LatestConfig is the cluster's configuration: the leader's, or the newest
+// a running server holds.
+func (w *World) LatestConfig() raft.Configuration { return w.latestConfig() }
+
+// latestConfig is the configuration of the highest version a running server
+// knows: the leader's, when there is one.
+func (w *World) latestConfig() raft.Configuration {
+	if l := w.leader(); l != nil {
+		return l.node.Config()
+	}
+	var cfg raft.Configuration
+	for _, s := range w.servers {
+		if s.node != nil {
+			if c := s.node.Config(); c.Index >= cfg.Index && len(c.Voters) > 0 {
+				cfg = c
+			}
+		}
+	}
+	return cfg
 }

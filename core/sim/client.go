@@ -51,7 +51,7 @@ type clientOp struct {
 func newClient(w *World, i int) *client {
 	c := &client{w: w, idx: len(w.servers) + i, num: i + 1,
 		rng: newStream(w.cfg.Seed, streamClient, uint64(i+1), 0), timerAt: -1}
-	c.leader = raft.ID(1 + c.rng.IntN(len(w.servers)))
+	c.leader = raft.ID(1 + c.rng.IntN(w.cfg.members()))
 	return c
 }
 
@@ -229,7 +229,7 @@ func (c *client) receive(it *item) {
 	c.ops = append(c.ops[:i], c.ops[i+1:]...)
 	c.leader = from
 	c.w.stats.OpsOK++
-	c.w.stats.OpLatencies = append(c.w.stats.OpLatencies, c.w.now-op.start)
+	c.w.stats.OpLatencies.Add(c.w.now - op.start)
 	found := uint64(0)
 	if m.result.Found {
 		found = 1

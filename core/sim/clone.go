@@ -23,9 +23,14 @@ func (w *World) Clone() *World {
 		c.watchdog = &wd
 	}
 	c.liveness = slices.Clip(w.liveness)
+	c.changes = make([]*memberChange, len(w.changes))
+	for i, ch := range w.changes {
+		cp := *ch
+		c.changes[i] = &cp
+	}
 	c.faultRng = w.faultRng.clone()
 	c.workloadRng = w.workloadRng.clone()
-	c.stats.OpLatencies = slices.Clip(w.stats.OpLatencies)
+	c.stats.OpLatencies.Samples = slices.Clone(w.stats.OpLatencies.Samples)
 	c.stats.QuorumAcks.Samples = slices.Clone(w.stats.QuorumAcks.Samples)
 	c.net = w.net.clone()
 	c.servers = make([]*server, len(w.servers))

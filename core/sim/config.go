@@ -34,15 +34,28 @@ type NodeOptions struct {
 	HeartbeatTicks   int
 	MaxInflightMsgs  int
 	MaxEntriesPerMsg int
-	Bugs             raft.Bugs
+	// SnapshotEntries is the snapshot policy: a server takes a snapshot and
+	// compacts its log once it has applied this many entries since its last
+	// snapshot (0: only when told to).
+	SnapshotEntries int
+	// SnapshotChunkBytes is the size of one InstallSnapshot chunk.
+	SnapshotChunkBytes int
+	// SingleServerChanges makes membership changes one voter at a time
+	// instead of through a joint configuration (a per-cluster choice: set it
+	// on every server).
+	SingleServerChanges bool
+	Bugs                raft.Bugs
 }
 
 // DefaultNodeOptions are the options of a fresh cluster: RaftScope's timing
 // (heartbeat 50ms, election timeout 150-300ms with a 10ms tick).
 func DefaultNodeOptions() NodeOptions {
 	return NodeOptions{PreVote: true, CheckQuorum: true, ElectionTicks: 15, HeartbeatTicks: 5,
-		MaxInflightMsgs: 8, MaxEntriesPerMsg: 256}
+		MaxInflightMsgs: 8, MaxEntriesPerMsg: 256, SnapshotChunkBytes: raft.DefaultSnapshotChunkBytes}
 }
+
+// SnapshotEntriesMax bounds the snapshot threshold.
+const SnapshotEntriesMax = 1 << 24
 
 // LinkParams describe how a network link treats each message.
 type LinkParams struct {
@@ -111,8 +124,13 @@ type Workload struct {
 // Config is everything a world is made of. Together with the actions it
 // fixes every event of a run.
 type Config struct {
-	Seed    uint64
+	Seed uint64
+	// Servers is the number of machines, S1..Sn. The first Members of them
+	// form the cluster at the start (0: all); the others are spare machines
+	// that run but belong to no configuration until a membership change
+	// adds them.
 	Servers int
+	Members int
 	// Nodes holds each server's options; S1's at index 0.
 	Nodes      []NodeOptions
 	TickMicros int64
@@ -146,6 +164,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%d servers, want 1 to %d", c.Servers, ServersMax)
 	case len(c.Nodes) != c.Servers:
 		return fmt.Errorf("options for %d servers, want %d", len(c.Nodes), c.Servers)
+	case c.Members < 0 || c.Members > c.Servers:
+		return fmt.Errorf("%d members of %d servers", c.Members, c.Servers)
 	case c.TickMicros < 100 || c.TickMicros > 10*Second:
 		return fmt.Errorf("tick %dus out of range (100us to 10s)", c.TickMicros)
 	case c.Disk.LatencyMinMicros < 0 || c.Disk.LatencyMaxMicros < c.Disk.LatencyMinMicros ||
@@ -158,9 +178,15 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("network: %w", err)
 	}
 	for i, n := range c.Nodes {
-		rc := raftConfig(raft.ID(i+1), c.Servers, n, 0)
+		rc := raftConfig(raft.ID(i+1), c.members(), n, 0)
 		if err := rc.Validate(); err != nil {
 			return fmt.Errorf("S%d: %w", i+1, err)
+		}
+		if n.SnapshotEntries < 0 || n.SnapshotEntries > SnapshotEntriesMax {
+			return fmt.Errorf("S%d: snapshot every %d entries, want 0 to %d", i+1, n.SnapshotEntries, SnapshotEntriesMax)
+		}
+		if n.SnapshotChunkBytes < 0 {
+			return fmt.Errorf("S%d: snapshot chunk of %d bytes, want a positive size", i+1, n.SnapshotChunkBytes)
 		}
 	}
 	return c.Workload.validate()
@@ -188,12 +214,26 @@ func (w *Workload) validate() error {
 	return nil
 }
 
-func raftConfig(id raft.ID, servers int, n NodeOptions, seed uint64) raft.Config {
-	voters := make([]raft.ID, servers)
-	for i := range voters {
-		voters[i] = raft.ID(i + 1)
+// members is the number of servers in the starting configuration.
+func (c *Config) members() int {
+	if c.Members == 0 {
+		return c.Servers
+	}
+	return c.Members
+}
+
+// raftConfig is server id's protocol configuration. A member starts with
+// the cluster's first configuration; a spare machine starts with none.
+func raftConfig(id raft.ID, members int, n NodeOptions, seed uint64) raft.Config {
+	var voters []raft.ID
+	if int(id) <= members {
+		voters = make([]raft.ID, members)
+		for i := range voters {
+			voters[i] = raft.ID(i + 1)
+		}
 	}
 	return raft.Config{ID: id, Voters: voters, ElectionTicks: n.ElectionTicks, HeartbeatTicks: n.HeartbeatTicks,
 		PreVote: n.PreVote, CheckQuorum: n.CheckQuorum, MaxInflightMsgs: n.MaxInflightMsgs,
-		MaxEntriesPerMsg: n.MaxEntriesPerMsg, Seed: seed, Bugs: n.Bugs}
+		MaxEntriesPerMsg: n.MaxEntriesPerMsg, SingleServerChanges: n.SingleServerChanges,
+		SnapshotChunkBytes: n.SnapshotChunkBytes, Seed: seed, Bugs: n.Bugs}
 }

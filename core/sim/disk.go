@@ -6,11 +6,17 @@ import (
 
 // write is one Ready's worth of stable-storage work, with the messages that
 // may leave only once it is durable.
+//
+// A snapshot is written on its own, as a file would be, and ends a flush; the
+// write after it drops the log entries the snapshot covers (compact). A
+// crash between the two leaves the snapshot and the whole old log.
 type write struct {
-	hs    raft.HardState
-	hsSet bool
-	ents  []raft.Entry
-	msgs  []raft.Message
+	snap    *raft.Snapshot
+	compact bool // drop the entries up to the durable snapshot's index first
+	hs      raft.HardState
+	hsSet   bool
+	ents    []raft.Entry
+	msgs    []raft.Message
 }
 
 // disk is a server's simulated stable storage. It keeps what is durable apart
@@ -70,8 +76,23 @@ func (d *disk) submit(w write) bool {
 }
 
 // startFlush moves the queued writes into a flush and returns its duration.
+// A snapshot write ends a flush.
 func (d *disk) startFlush(now int64) int64 {
-	d.flushing, d.queued = d.queued, d.flushing[:0]
+	n := len(d.queued)
+	for i := range d.queued {
+		if d.queued[i].snap != nil {
+			n = i + 1
+			break
+		}
+	}
+	if n == len(d.queued) {
+		d.flushing, d.queued = d.queued, d.flushing[:0]
+	} else {
+		d.flushing = append(d.flushing[:0], d.queued[:n]...)
+		rest := copy(d.queued, d.queued[n:])
+		clear(d.queued[rest:])
+		d.queued = d.queued[:rest]
+	}
 	lat := d.latency()
 	d.flushDone = now + lat
 	return lat
@@ -84,24 +105,73 @@ func (d *disk) completeFlush() []write {
 	done := d.flushing
 	for i := range done {
 		w := &done[i]
+		if w.snap != nil {
+			d.durable.Snapshot = *w.snap
+		}
+		if w.compact {
+			d.compact()
+		}
 		if w.hsSet {
 			d.durable.HardState = w.hs
 		}
 		if len(w.ents) > 0 {
-			first := w.ents[0].Index
-			if first > uint64(len(d.durable.Entries))+1 {
-				panic("sim: a disk write would leave a gap in the durable log")
-			}
-			if keep := first - 1; keep < uint64(len(d.durable.Entries)) {
-				// Truncate into a fresh array: a cloned world may share this one.
-				d.durable.Entries = append(d.durable.Entries[:keep:keep], w.ents...)
-			} else {
-				d.durable.Entries = raft.AppendEntries(d.durable.Entries, w.ents)
-			}
+			d.appendEntries(w.ents)
 		}
 	}
 	d.flushing = done[:0]
 	return done
+}
+
+// firstIndex is the index the durable log starts at.
+func (d *disk) firstIndex() uint64 {
+	if len(d.durable.Entries) > 0 {
+		return d.durable.Entries[0].Index
+	}
+	return d.durable.Snapshot.Meta.Index + 1
+}
+
+func (d *disk) appendEntries(ents []raft.Entry) {
+	first, base := ents[0].Index, d.firstIndex()
+	last := base + uint64(len(d.durable.Entries)) - 1
+	switch {
+	case first > last+1:
+		panic("sim: a disk write would leave a gap in the durable log")
+	case first < base:
+		panic("sim: a disk write reaches before the durable log")
+	case first <= last:
+		// Truncate into a fresh array: a cloned world may share this one.
+		keep := first - base
+		d.durable.Entries = append(d.durable.Entries[:keep:keep], ents...)
+	default:
+		d.durable.Entries = raft.AppendEntries(d.durable.Entries, ents)
+	}
+}
+
+// compact drops the durable entries the durable snapshot covers: all of
+// them if the log does not hold the snapshot's last entry (paper §7). The
+// kept ones move to a fresh array, so the dropped ones can be freed.
+func (d *disk) compact() {
+	snap := d.durable.Snapshot.Meta
+	ents := d.durable.Entries
+	if len(ents) == 0 || snap.Index == 0 {
+		return
+	}
+	first, last := ents[0].Index, ents[len(ents)-1].Index
+	var keep []raft.Entry
+	switch {
+	case snap.Index < first:
+		return
+	case snap.Index <= last && ents[snap.Index-first].Term == snap.Term:
+		keep = ents[snap.Index+1-first:]
+	}
+	d.durable.Entries = append([]raft.Entry(nil), keep...)
+}
+
+// recover finishes, at start-up, a compaction a crash interrupted.
+func (d *disk) recover() {
+	if d.durable.Snapshot.Meta.Index > 0 {
+		d.compact()
+	}
 }
 
 // crash drops every write that is not durable and reports how many were lost.
@@ -114,7 +184,7 @@ func (d *disk) crash() int {
 func (d *disk) lastDurable() (uint64, uint64) {
 	n := len(d.durable.Entries)
 	if n == 0 {
-		return 0, 0
+		return d.durable.Snapshot.Meta.Index, d.durable.Snapshot.Meta.Term
 	}
 	e := d.durable.Entries[n-1]
 	return e.Index, e.Term

@@ -62,9 +62,9 @@ func (w *World) send(from, to int, m raft.Message) {
 	w.nextMsgID++
 	id := w.nextMsgID
 	w.stats.Sent++
+	count, commit := msgCounts(&m)
 	w.record(trace.Event{Kind: trace.Send, Node: uint32(from + 1), Peer: uint32(to + 1), Msg: uint8(m.Type),
-		ID: id, Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: uint64(len(m.Entries)),
-		Commit: m.Commit, Reject: m.Reject})
+		ID: id, Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: count, Commit: commit, Reject: m.Reject})
 	it := w.q.newItem(0, itemDeliver, to)
 	it.from, it.msgID, it.msg, it.isRPC, it.sentAt = from, id, m, true, w.now
 	w.transmit(it)
@@ -151,9 +151,13 @@ func (w *World) deliver(it *item) {
 		return
 	}
 	m := &it.msg
+	count, commit := msgCounts(m)
 	w.record(trace.Event{Kind: trace.Deliver, Node: uint32(it.who + 1), Peer: uint32(it.from + 1), ID: it.msgID,
-		Msg: uint8(m.Type), Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: uint64(len(m.Entries)),
-		Commit: m.Commit, Reject: m.Reject})
+		Msg: uint8(m.Type), Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: count, Commit: commit,
+		Reject: m.Reject})
+	if m.Type == raft.MsgSnap && m.Offset == 0 {
+		s.snapStart = w.now
+	}
 	if err := s.node.Step(*m); err != nil {
 		// Only the network delivers messages, and only servers send them:
 		// an error here is a bug in the simulator.
@@ -178,4 +182,16 @@ func (w *World) msgCode(it *item) uint8 {
 		return MsgClientReply
 	}
 	return MsgClientRequest
+}
+
+// msgCounts are the Count and Commit fields of a message's trace events:
+// entries and commit index, or for a snapshot chunk its bytes and offset.
+func msgCounts(m *raft.Message) (count, commit uint64) {
+	switch m.Type {
+	case raft.MsgSnap:
+		return uint64(len(m.Data)), m.Offset
+	case raft.MsgSnapResp:
+		return m.Offset, m.Commit
+	}
+	return uint64(len(m.Entries)), m.Commit
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"smrlab/core/check"
 	"smrlab/core/fsm"
 	"smrlab/core/raft"
 	"smrlab/core/trace"
@@ -32,6 +33,10 @@ type server struct {
 	// appendedAt remembers when this server, as leader, appended each entry
 	// not yet committed (for the quorum acknowledgement latency).
 	appendedAt []appended
+	// snapFailures is the node's count of failed snapshot transfers seen so
+	// far; snapStart when the snapshot being received began to arrive.
+	snapFailures uint64
+	snapStart    int64
 }
 
 type appended struct {
@@ -54,13 +59,22 @@ func (s *server) tickInterval() int64 {
 
 func (w *World) start(s *server) error {
 	seed1, _ := streamSeed(w.cfg.Seed, streamTimeouts, uint64(s.id), uint64(s.gen))
-	rc := raftConfig(s.id, len(w.servers), s.opts, seed1)
+	rc := raftConfig(s.id, w.cfg.members(), s.opts, seed1)
+	s.disk.recover()
+	kv := fsm.NewKV()
+	if snap := s.disk.durable.Snapshot; snap.Meta.Index > 0 {
+		var err error
+		if kv, err = fsm.Restore(snap.Data); err != nil {
+			return fmt.Errorf("%v: snapshot at %d: %w", s.id, snap.Meta.Index, err)
+		}
+	}
 	node, err := raft.NewNode(rc, s.disk.durable)
 	if err != nil {
 		return fmt.Errorf("%v: %w", s.id, err)
 	}
 	s.node = node
-	s.kv = fsm.NewKV()
+	s.kv = kv
+	s.snapFailures = 0
 	s.last = node.Status()
 	w.scheduleTick(s)
 	return nil
@@ -85,6 +99,9 @@ func (w *World) tick(s *server) {
 	}
 	w.flush(s)
 	w.scheduleTick(s)
+	if len(w.changes) > 0 && s.node != nil && s.node.Role() == raft.Leader {
+		w.advanceChanges()
+	}
 }
 
 // flush carries out everything the node asks for, until it asks for nothing.
@@ -96,7 +113,10 @@ func (w *World) flush(s *server) {
 }
 
 func (w *World) handleReady(s *server, rd *raft.Ready) {
-	if rd.HardStateChanged || len(rd.Entries) > 0 || len(rd.MessagesAfterPersist) > 0 {
+	if rd.Snapshot != nil && rd.Restore {
+		w.restore(s, rd.Snapshot)
+	}
+	if rd.HardStateChanged || len(rd.Entries) > 0 || len(rd.MessagesAfterPersist) > 0 || rd.Snapshot != nil {
 		w.submitWrite(s, rd)
 	}
 	for i := range rd.Messages {
@@ -106,14 +126,66 @@ func (w *World) handleReady(s *server, rd *raft.Ready) {
 		w.apply(s, rd.Committed)
 	}
 	w.observe(s, rd)
+	if n := s.opts.SnapshotEntries; n > 0 && len(rd.Committed) > 0 && s.node != nil {
+		if st := s.node.Status(); st.Applied-st.SnapshotIndex >= uint64(n) {
+			w.takeSnapshot(s)
+		}
+	}
+}
+
+// takeSnapshot snapshots the state machine at its applied index and lets
+// the node compact its log (paper §7).
+func (w *World) takeSnapshot(s *server) string {
+	st := s.node.Status()
+	if st.Applied <= st.SnapshotIndex {
+		return fmt.Sprintf("%v: nothing applied since the snapshot at %d", s.id, st.SnapshotIndex)
+	}
+	data := s.kv.Snapshot()
+	if err := s.node.CreateSnapshot(s.kv.Applied(), data); err != nil {
+		return fmt.Sprintf("%v: %v", s.id, err)
+	}
+	snap := s.node.Snapshot()
+	w.stats.Snapshots++
+	w.record(trace.Event{Kind: trace.Snapshot, Node: uint32(s.id), Index: snap.Meta.Index, LogTerm: snap.Meta.Term,
+		Count: uint64(len(data))})
+	return fmt.Sprintf("%v at %d", s.id, snap.Meta.Index)
+}
+
+// restore replaces the state machine with a snapshot the leader sent.
+func (w *World) restore(s *server, snap *raft.Snapshot) {
+	kv, err := fsm.Restore(snap.Data)
+	if err != nil {
+		w.fail(&check.Violation{Invariant: "SnapshotConsistency", Nodes: []raft.ID{s.id},
+			Explanation: fmt.Sprintf("%v received a snapshot at %d that does not decode: %v", s.id, snap.Meta.Index, err)})
+		return
+	}
+	s.kv = kv
+	// Operations proposed here at or before the snapshot are settled.
+	for i := range s.pending {
+		if i <= snap.Meta.Index {
+			delete(s.pending, i)
+		}
+	}
+	w.stats.SnapshotsInstalled++
+	took := w.now - s.snapStart
+	w.record(trace.Event{Kind: trace.Install, Node: uint32(s.id), Peer: uint32(s.node.Lead()),
+		Index: snap.Meta.Index, LogTerm: snap.Meta.Term, Count: uint64(len(snap.Data)), Commit: uint64(max(took, 0))})
 }
 
 func (w *World) submitWrite(s *server, rd *raft.Ready) {
 	wr := write{hs: rd.HardState, hsSet: rd.HardStateChanged, ents: rd.Entries}
+	if rd.Snapshot != nil {
+		w.record(trace.Event{Kind: trace.Write, Node: uint32(s.id), Index: rd.Snapshot.Meta.Index,
+			LogTerm: rd.Snapshot.Meta.Term, Text: "snapshot"})
+		if s.disk.submit(write{snap: rd.Snapshot}) {
+			w.startFlush(s)
+		}
+		wr.compact = true
+	}
 	if len(rd.MessagesAfterPersist) > 0 {
 		wr.msgs = append(s.disk.messageBuf(), rd.MessagesAfterPersist...)
 	}
-	if !wr.hsSet && len(wr.ents) == 0 && !s.disk.busy() {
+	if !wr.hsSet && len(wr.ents) == 0 && !wr.compact && !s.disk.busy() {
 		// Nothing to write and nothing pending: what these messages rest
 		// on is already durable.
 		for i := range wr.msgs {
@@ -142,7 +214,13 @@ func (w *World) startFlush(s *server) {
 }
 
 func (w *World) diskDone(s *server) {
+	snapBefore := s.disk.durable.Snapshot.Meta.Index
 	done := s.disk.completeFlush()
+	if snap := s.disk.durable.Snapshot.Meta.Index; snap != snapBefore && w.checker != nil {
+		if sc, ok := any(w.checker).(snapshotChecker); ok {
+			sc.SnapshotDurable(s.id, snap)
+		}
+	}
 	idx, term := s.disk.lastDurable()
 	hs := s.disk.durable.HardState
 	w.record(trace.Event{Kind: trace.Persist, Node: uint32(s.id), Index: idx, LogTerm: term, Term: hs.Term,
@@ -210,8 +288,21 @@ func (w *World) observe(s *server, rd *raft.Ready) {
 	if st.Commit != prev.Commit {
 		w.record(trace.Event{Kind: trace.Commit, Node: uint32(s.id), Index: st.Commit, Term: st.Term})
 	}
+	if st.Config.Index != prev.Config.Index || !st.Config.Equal(&prev.Config) {
+		w.record(trace.Event{Kind: trace.Config, Node: uint32(s.id), Index: st.Config.Index, Term: st.Term,
+			Text: st.Config.String()})
+	}
+	if f := s.node.SnapshotFailures(); f != s.snapFailures {
+		w.stats.SnapshotInstallFailures += f - s.snapFailures
+		s.snapFailures = f
+	}
 	if w.checker != nil {
 		w.fail(w.checker.Observe(s.id, st, rd))
+		if rd.Restore || len(rd.Committed) > 0 {
+			if sc, ok := any(w.checker).(snapshotChecker); ok {
+				w.fail(sc.StateHash(s.id, s.kv.Applied(), s.kv.Hash()))
+			}
+		}
 	}
 }
 
@@ -220,6 +311,14 @@ func (w *World) crash(s *server) {
 		return
 	}
 	lost := s.disk.crash()
+	if s.node.Role() == raft.Leader {
+		// Snapshot transfers under way die with their sender.
+		for _, id := range s.node.Members() {
+			if p := s.node.Progress(id); p != nil && p.State == raft.StateSnapshot {
+				w.stats.SnapshotInstallFailures++
+			}
+		}
+	}
 	s.node = nil
 	s.gen++
 	s.paused = false
@@ -238,9 +337,11 @@ func (w *World) restart(s *server) {
 		return
 	}
 	if err := w.start(s); err != nil {
-		// The disk holds only what the node wrote; a node that cannot start
-		// from it is a bug in the core, not in the input.
-		panic(fmt.Sprintf("sim: %v cannot restart from its disk: %v", s.id, err))
+		// The disk holds only what the node wrote: a node that cannot start
+		// from it shows a bug in the core (a bug toggle's, or a real one).
+		w.fail(&check.Violation{Invariant: check.StateMachineSafety, Nodes: []raft.ID{s.id},
+			Explanation: fmt.Sprintf("%v cannot restart from its disk: %v", s.id, err)})
+		return
 	}
 	w.stats.Restarts++
 	st := s.node.Status()
@@ -269,4 +370,9 @@ func (w *World) measureQuorumAcks(s *server, st raft.Status, rd *raft.Ready) {
 	if n > 0 {
 		s.appendedAt = append(s.appendedAt[:0], s.appendedAt[n:]...)
 	}
+}
+
+type snapshotChecker interface {
+	SnapshotDurable(raft.ID, uint64)
+	StateHash(raft.ID, uint64, uint64) *check.Violation
 }

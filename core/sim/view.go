@@ -15,25 +15,35 @@ type ServerView struct {
 	Up     bool
 	Paused bool
 	Status raft.Status
-	// Durable is what survives a crash.
+	// Durable is what survives a crash: the hard state, the snapshot and
+	// the log up to DurableLast.
 	Durable       raft.HardState
+	DurableSnap   raft.SnapshotMeta
 	DurableLast   uint64
 	PendingWrites int
 	SlowPercent   int64
 	DriftPPM      int64
 	SkewMicros    int64
 	Keys          int
+	// SnapshotEvery is the server's snapshot threshold (0: only when told).
+	SnapshotEvery int
+	// Receiving is the snapshot being received: its index, the bytes so far
+	// and its size (zero when none).
+	ReceivingIndex, ReceivingBytes, ReceivingSize uint64
 }
 
 // Servers returns a view of every server.
 func (w *World) Servers() []ServerView {
 	out := make([]ServerView, len(w.servers))
 	for i, s := range w.servers {
+		last, _ := s.disk.lastDurable()
 		v := ServerView{ID: s.id, Up: s.node != nil, Paused: s.paused, Durable: s.disk.durable.HardState,
-			DurableLast: uint64(len(s.disk.durable.Entries)), PendingWrites: s.disk.pending(),
-			SlowPercent: s.disk.slowPercent, DriftPPM: s.driftPPM, SkewMicros: s.skewMicros, Keys: s.kv.Len()}
+			DurableSnap: s.disk.durable.Snapshot.Meta, DurableLast: last, PendingWrites: s.disk.pending(),
+			SlowPercent: s.disk.slowPercent, DriftPPM: s.driftPPM, SkewMicros: s.skewMicros, Keys: s.kv.Len(),
+			SnapshotEvery: s.opts.SnapshotEntries}
 		if s.node != nil {
 			v.Status = s.node.Status()
+			v.ReceivingIndex, v.ReceivingBytes, v.ReceivingSize = s.node.Receiving()
 		} else {
 			v.Status = raft.Status{ID: s.id, Term: v.Durable.Term, Vote: v.Durable.Vote, Commit: v.Durable.Commit}
 		}
@@ -56,12 +66,13 @@ func (w *World) DurableEntries(id raft.ID, lo, hi uint64) []raft.Entry {
 	if id < 1 || int(id) > len(w.servers) {
 		return nil
 	}
-	d := w.servers[id-1].disk.durable.Entries
-	lo, hi = max(lo, 1), min(hi, uint64(len(d))+1)
+	dk := w.servers[id-1].disk
+	d, base := dk.durable.Entries, dk.firstIndex()
+	lo, hi = max(lo, base), min(hi, base+uint64(len(d)))
 	if lo >= hi {
 		return nil
 	}
-	return d[lo-1 : hi-1 : hi-1]
+	return d[lo-base : hi-base : hi-base]
 }
 
 // StateHash hashes the whole world's state: every server's protocol state,
@@ -76,6 +87,8 @@ func (w *World) StateHash() uint64 {
 		h.Uint64(hs.Term)
 		h.Uint64(uint64(hs.Vote))
 		h.Uint64(hs.Commit)
+		h.Uint64(s.disk.durable.Snapshot.Meta.Index)
+		h.Bytes(s.disk.durable.Snapshot.Data)
 		hashEntries(&h, s.disk.durable.Entries)
 		if s.node == nil {
 			h.Uint64(0)
@@ -88,6 +101,8 @@ func (w *World) StateHash() uint64 {
 		h.Uint64(uint64(st.Lead))
 		h.Uint64(st.Commit)
 		h.Uint64(st.Applied)
+		h.Uint64(st.SnapshotIndex)
+		h.Uint64(st.Config.Index)
 		hashEntries(&h, s.node.Entries(1, st.LastIndex+1))
 		h.Uint64(s.kv.Hash())
 	}
@@ -118,6 +133,9 @@ type Flight struct {
 	Entries  int
 	Reject   bool
 	Dup      bool
+	// A snapshot chunk: its offset and bytes, the snapshot's index and size.
+	Offset, Bytes, Size, SnapIndex uint64
+	Done                           bool
 	// Held is true for a message waiting at a paused server.
 	Held bool
 }
@@ -130,7 +148,14 @@ func (w *World) InFlight() []Flight {
 		f := Flight{ID: it.msgID, From: w.endpointID(it.from), To: w.endpointID(it.who), Msg: w.msgCode(it),
 			SentAt: it.sentAt, ArriveAt: it.at, Dup: it.dup, Held: held}
 		if it.isRPC {
-			f.Term, f.Entries, f.Reject = it.msg.Term, len(it.msg.Entries), it.msg.Reject
+			m := &it.msg
+			f.Term, f.Entries, f.Reject = m.Term, len(m.Entries), m.Reject
+			switch m.Type {
+			case raft.MsgSnap:
+				f.Offset, f.Bytes, f.Size, f.SnapIndex, f.Done = m.Offset, uint64(len(m.Data)), m.Size, m.Index, m.Done
+			case raft.MsgSnapResp:
+				f.Offset, f.SnapIndex, f.Done = m.Offset, m.Index, m.Done
+			}
 		} else {
 			f.Reject = it.cmsg.notLeader
 		}

@@ -40,6 +40,8 @@ type World struct {
 	nextMsgID   uint64
 	stats       Stats
 	lastCommit  uint64
+	// changes are the membership changes asked for and not yet done, in order.
+	changes []*memberChange
 }
 
 // Stats are running counts for summaries and benchmarks.
@@ -49,8 +51,14 @@ type Stats struct {
 	OpsStarted, OpsOK, OpsRetried        uint64
 	Proposals                            uint64
 	Crashes, Restarts                    uint64
-	// OpLatencies are the durations of operations that returned, in order.
-	OpLatencies []int64
+	// Snapshots counts snapshots taken; SnapshotsInstalled those installed
+	// from a leader; SnapshotInstallFailures transfers that lost a chunk,
+	// restarted or were abandoned (the snapshot_install_failures metric).
+	Snapshots, SnapshotsInstalled, SnapshotInstallFailures uint64
+	// MembershipChanges counts membership changes completed.
+	MembershipChanges uint64
+	// OpLatencies holds the durations of the latest operations that returned.
+	OpLatencies Window
 	// FirstLeaderAt is when the first leader was elected (-1: never).
 	FirstLeaderAt int64
 	// QuorumAcks holds the latest times from a leader appending an entry to

@@ -17,7 +17,9 @@ type Kind uint8
 
 // The kinds of events.
 const (
-	// Send: server Node sends message ID of type Msg to Peer.
+	// Send: server Node sends message ID of type Msg to Peer, with its Term,
+	// Index, LogTerm and Commit; Count is its number of entries. For an
+	// InstallSnapshot chunk, Count is the chunk's bytes and Commit its offset.
 	Send Kind = iota + 1
 	// Deliver: message ID from Peer arrives at Node.
 	Deliver
@@ -57,12 +59,24 @@ const (
 	Liveness
 	// Tick: Node's clock ticked (kept for replay; hidden from timelines).
 	Tick
+	// Snapshot: Node took a snapshot of its state machine at Index (of
+	// LogTerm), Count bytes, and compacted its log up to it.
+	Snapshot
+	// Install: Node installed the snapshot at Index (of LogTerm) that Peer
+	// sent: Count bytes, transferred in Commit microseconds.
+	Install
+	// Config: Node's configuration changed to the one set at Index (its
+	// version); Text describes it.
+	Config
+	// Member: a step of a membership change (requested, proposed, done or
+	// refused); Text says which. These are the audit events of changes.
+	Member
 	kindEnd
 )
 
 var kindNames = [...]string{"", "send", "deliver", "drop", "duplicate", "timeout", "role", "term",
 	"write", "persist", "commit", "apply", "crash", "restart", "fault", "action", "call", "return",
-	"violation", "liveness", "tick"}
+	"violation", "liveness", "tick", "snapshot", "install", "config", "member"}
 
 func (k Kind) String() string {
 	if k > 0 && k < kindEnd {

@@ -28,7 +28,7 @@ func (d Detail) Shown(k Kind) bool {
 	switch k {
 	case Tick, Apply:
 		return d >= DetailAll
-	case Send, Deliver, Drop, Duplicate, Write, Persist, Commit, ClientCall, ClientReturn:
+	case Send, Deliver, Drop, Duplicate, Write, Persist, Commit, ClientCall, ClientReturn, Config:
 		return d >= DetailMessages
 	}
 	return true
@@ -111,6 +111,16 @@ func Describe(e *Event) string {
 		return "WATCHDOG " + e.Text
 	case Tick:
 		return n + " tick"
+	case Snapshot:
+		return fmt.Sprintf("%s took a snapshot at index %d (term %d, %d bytes) and compacted its log", n, e.Index,
+			e.LogTerm, e.Count)
+	case Install:
+		return fmt.Sprintf("%s installed the snapshot at index %d (term %d) from %s: %d bytes in %s", n, e.Index,
+			e.LogTerm, p, e.Count, FormatTime(int64(e.Commit)))
+	case Config:
+		return fmt.Sprintf("%s configuration %d: %s", n, e.Index, e.Text)
+	case Member:
+		return "membership: " + e.Text
 	}
 	return e.Kind.String()
 }
@@ -166,6 +176,16 @@ func msgDetail(e *Event) string {
 		return fmt.Sprintf(" t%d commit=%d", e.Term, e.Commit)
 	case raft.MsgHeartbeatResp:
 		return fmt.Sprintf(" t%d", e.Term)
+	case raft.MsgSnap:
+		return fmt.Sprintf(" t%d snapshot=%d/t%d bytes %d+%d", e.Term, e.Index, e.LogTerm, e.Commit, e.Count)
+	case raft.MsgSnapResp:
+		switch {
+		case e.Reject:
+			return fmt.Sprintf(" t%d snapshot=%d REJECT, wants offset %d", e.Term, e.Index, e.Count)
+		case e.Commit > 0:
+			return fmt.Sprintf(" t%d snapshot=%d installed, holds %d", e.Term, e.Index, e.Commit)
+		}
+		return fmt.Sprintf(" t%d snapshot=%d got %d bytes", e.Term, e.Index, e.Count)
 	}
 	if e.Msg == 101 && e.Reject {
 		return " not-leader"
