@@ -68,6 +68,18 @@ var parityScenarios = []paritySpec{
 	{"lossy-reordering.scn", 3},
 	{"majority-partition-heal.scn", 3},
 	{"minority-partition.scn", 3},
+	{"chaos-membership.scn", 4},
+	{"snapshot-lost-chunks.scn", 2},
+	{"snapshot-catch-up.scn", 1},
+	{"compaction-under-load.scn", 1},
+	{"learners-then-promote.scn", 2},
+	{"replace-server.scn", 1},
+	{"remove-leader.scn", 1},
+	{"membership-during-partition.scn", 1},
+	{"single-server-change-bug.scn", 1},
+	{"install-older-snapshot.scn", 1},
+	{"drop-suffix-on-snapshot.scn", 1},
+	{"learner-votes.scn", 1},
 }
 
 const goldenPath = "testdata/parity.golden"

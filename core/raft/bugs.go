@@ -56,7 +56,7 @@ var bugDocs = []BugDoc{
 		"ElectionSafety", "akka-raft issues 45-47"},
 	{BugTruncateWithoutConflict, "truncate-without-conflict",
 		"a follower truncates its log after prevLogIndex on every append, even with no conflicting entry",
-		"LogMatching, StateMachineSafety", "MIT 6.824 students' guide to Raft"},
+		"QuorumOfVoters, LeaderCompleteness", "MIT 6.824 students' guide to Raft"},
 	{BugSingleServerChangeWithoutFix, "single-server-change-without-fix",
 		"a new leader proposes a single-server configuration change before committing an entry of its own term; two overlapping changes can elect two leaders",
 		"ElectionSafety, LeaderCompleteness, StateMachineSafety",

@@ -65,6 +65,10 @@ func (w *World) send(from, to int, m raft.Message) {
 	count, commit := msgCounts(&m)
 	w.record(trace.Event{Kind: trace.Send, Node: uint32(from + 1), Peer: uint32(to + 1), Msg: uint8(m.Type),
 		ID: id, Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: count, Commit: commit, Reject: m.Reject})
+	if m.Type == raft.MsgSnap && m.Offset == 0 && to < len(w.servers) {
+		// A transfer starts (or starts over): the receiver times it from here.
+		w.servers[to].snapStart = w.now
+	}
 	it := w.q.newItem(0, itemDeliver, to)
 	it.from, it.msgID, it.msg, it.isRPC, it.sentAt = from, id, m, true, w.now
 	w.transmit(it)
@@ -155,9 +159,6 @@ func (w *World) deliver(it *item) {
 	w.record(trace.Event{Kind: trace.Deliver, Node: uint32(it.who + 1), Peer: uint32(it.from + 1), ID: it.msgID,
 		Msg: uint8(m.Type), Term: m.Term, Index: m.Index, LogTerm: m.LogTerm, Count: count, Commit: commit,
 		Reject: m.Reject})
-	if m.Type == raft.MsgSnap && m.Offset == 0 {
-		s.snapStart = w.now
-	}
 	if err := s.node.Step(*m); err != nil {
 		// Only the network delivers messages, and only servers send them:
 		// an error here is a bug in the simulator.

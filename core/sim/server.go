@@ -34,7 +34,8 @@ type server struct {
 	// not yet committed (for the quorum acknowledgement latency).
 	appendedAt []appended
 	// snapFailures is the node's count of failed snapshot transfers seen so
-	// far; snapStart when the snapshot being received began to arrive.
+	// far; snapStart when the leader sent the first chunk of the snapshot
+	// this server is receiving.
 	snapFailures uint64
 	snapStart    int64
 }
@@ -155,7 +156,7 @@ func (w *World) takeSnapshot(s *server) string {
 func (w *World) restore(s *server, snap *raft.Snapshot) {
 	kv, err := fsm.Restore(snap.Data)
 	if err != nil {
-		w.fail(&check.Violation{Invariant: "SnapshotConsistency", Nodes: []raft.ID{s.id},
+		w.fail(&check.Violation{Invariant: check.SnapshotConsistency, Nodes: []raft.ID{s.id},
 			Explanation: fmt.Sprintf("%v received a snapshot at %d that does not decode: %v", s.id, snap.Meta.Index, err)})
 		return
 	}
@@ -217,9 +218,7 @@ func (w *World) diskDone(s *server) {
 	snapBefore := s.disk.durable.Snapshot.Meta.Index
 	done := s.disk.completeFlush()
 	if snap := s.disk.durable.Snapshot.Meta.Index; snap != snapBefore && w.checker != nil {
-		if sc, ok := any(w.checker).(snapshotChecker); ok {
-			sc.SnapshotDurable(s.id, snap)
-		}
+		w.checker.SnapshotDurable(s.id, snap)
 	}
 	idx, term := s.disk.lastDurable()
 	hs := s.disk.durable.HardState
@@ -299,9 +298,7 @@ func (w *World) observe(s *server, rd *raft.Ready) {
 	if w.checker != nil {
 		w.fail(w.checker.Observe(s.id, st, rd))
 		if rd.Restore || len(rd.Committed) > 0 {
-			if sc, ok := any(w.checker).(snapshotChecker); ok {
-				w.fail(sc.StateHash(s.id, s.kv.Applied(), s.kv.Hash()))
-			}
+			w.fail(w.checker.StateHash(s.id, s.kv.Applied(), s.kv.Hash()))
 		}
 	}
 }
@@ -370,9 +367,4 @@ func (w *World) measureQuorumAcks(s *server, st raft.Status, rd *raft.Ready) {
 	if n > 0 {
 		s.appendedAt = append(s.appendedAt[:0], s.appendedAt[n:]...)
 	}
-}
-
-type snapshotChecker interface {
-	SnapshotDurable(raft.ID, uint64)
-	StateHash(raft.ID, uint64, uint64) *check.Violation
 }
