@@ -28,7 +28,7 @@ const (
 )
 
 // The page loads without console errors and draws the default cluster of
-// five servers.
+// five servers, with its two spare machines apart from the ring.
 func TestBrowserLoadsAndDrawsTheCluster(t *testing.T) {
 	p := newPage(t)
 	p.open("")
@@ -38,25 +38,30 @@ func TestBrowserLoadsAndDrawsTheCluster(t *testing.T) {
 		t.Errorf("smrlabTest.firstDrawAt = %v after ready, want the time of the first draw", at)
 	}
 	v := p.view()
-	if len(v.Servers) != 5 {
-		t.Fatalf("the view has %d servers, want the default cluster's 5", len(v.Servers))
+	if len(v.Servers) != 7 {
+		t.Fatalf("the view has %d machines, want the default cluster's 5 servers and 2 spares", len(v.Servers))
 	}
 	for i, s := range v.Servers {
-		if s.ID != uint32(i+1) {
-			t.Errorf("server %d has id %d", i, s.ID)
+		want := "voter"
+		if i >= 5 {
+			want = "spare"
+		}
+		if s.ID != uint32(i+1) || s.Member != want {
+			t.Errorf("machine %d is S%d, a %q; want S%d, a %s", i, s.ID, s.Member, i+1, want)
 		}
 	}
 	p.waitFor("the loading note hides", `document.querySelector('[data-testid="loading"]').hidden`, 5*time.Second)
-	p.waitFor("five server chips", `document.querySelectorAll('[data-testid^="select-S"]').length === 5`, 5*time.Second)
-	p.waitFor("the cluster's label counts five servers",
-		`/^The cluster: 5 servers at /.test(document.querySelector('[data-testid="cluster"]').getAttribute('aria-label'))`, 5*time.Second)
+	p.waitFor("seven server chips, two of them spares", `document.querySelectorAll('[data-testid^="select-S"]').length === 7 &&
+		document.querySelectorAll('[data-testid^="select-S"][data-member="spare"]').length === 2`, 5*time.Second)
+	p.waitFor("the cluster's label counts five voters and two spares",
+		`/^The cluster: 5 voters and 2 spare machines at /.test(document.querySelector('[data-testid="cluster"]').getAttribute('aria-label'))`, 5*time.Second)
 
 	// The ring is really drawn: each server's centre is on the canvas, and
-	// the canvas holds many coloured pixels.
-	for id := 1; id <= 5; id++ {
-		xy := eval[map[string]float64](p, fmt.Sprintf(`smrlabTest.serverXY(%d)`, id))
-		if xy["r"] <= 0 {
-			t.Errorf("serverXY(%d) = %v, want a drawn circle", id, xy)
+	// the canvas holds many coloured pixels. The spares are off the ring.
+	for id := 1; id <= 7; id++ {
+		xy := eval[map[string]any](p, fmt.Sprintf(`smrlabTest.serverXY(%d)`, id))
+		if r, _ := xy["r"].(float64); r <= 0 || xy["spare"] != (id > 5) {
+			t.Errorf("serverXY(%d) = %v, want a drawn circle (spare: %v)", id, xy, id > 5)
 		}
 	}
 	inked := eval[float64](p, `(() => { const c = document.querySelector('[data-testid="cluster"]');
@@ -182,8 +187,12 @@ func TestBrowserMinorityPartitionHeals(t *testing.T) {
 			cutFrom[c[1]] = true
 		}
 	}
+	// Majorities are of the voters: the spare machines do not count.
 	var minority, majority []uint32
 	for _, s := range v.Servers {
+		if s.Member != "voter" {
+			continue
+		}
 		if cutFrom[s.ID] {
 			majority = append(majority, s.ID)
 		} else {
@@ -458,7 +467,7 @@ func TestBrowserBadInputKeepsThePageAlive(t *testing.T) {
 		if v.Now < before+second {
 			t.Fatalf("%s: the session does not advance (%d → %d)", step, before, v.Now)
 		}
-		if leaderOf(v) == 0 && len(v.Servers) == 5 {
+		if leaderOf(v) == 0 && len(v.Servers) == 7 {
 			v = p.advance(1 * second)
 		}
 		if leaderOf(v) == 0 {

@@ -45,15 +45,26 @@ var Invariants = []string{ElectionSafety, LeaderAppendOnly, LogMatching, LeaderC
 	StateMachineSafety, CommitMonotonic, AppliedWithinCommit, AppliedIndexMonotonic, SnapshotConsistency,
 	QuorumOfVoters, ConfigurationSafety}
 
-// Known reports whether name is an invariant this package checks (or the
-// liveness watchdog's "Liveness").
+// NoSessionDedup makes the checker's reference state machine apply retried
+// commands again, as servers with the no-session-dedup bug do: that bug is
+// a state machine of its own, and the check that catches it is
+// linearizability, not a mismatch with the reference.
+func (c *Checker) NoSessionDedup() { c.ref.NoDedup = true }
+
+// Linearizability names a client history that no order of its operations
+// explains (checked on the history at the end of a run, or live in the
+// browser, by core/linear).
+const Linearizability = "Linearizability"
+
+// Known reports whether name is an invariant this package checks, the
+// liveness watchdog's "Liveness", or "Linearizability".
 func Known(name string) bool {
 	for _, n := range Invariants {
 		if n == name {
 			return true
 		}
 	}
-	return name == LivenessName
+	return name == LivenessName || name == Linearizability
 }
 
 // Violation says which invariant broke, where and why.
@@ -70,8 +81,12 @@ func (v *Violation) Error() string {
 	for i, id := range v.Nodes {
 		ids[i] = id.String()
 	}
-	return fmt.Sprintf("%s violated at event %d (t=%s) on %s: %s", v.Invariant, v.Event,
-		FormatMicros(v.Time), strings.Join(ids, ","), v.Explanation)
+	on := ""
+	if len(ids) > 0 {
+		on = " on " + strings.Join(ids, ",")
+	}
+	return fmt.Sprintf("%s violated at event %d (t=%s)%s: %s", v.Invariant, v.Event,
+		FormatMicros(v.Time), on, v.Explanation)
 }
 
 // FormatMicros prints virtual time the way scenarios write it: 3s, 150ms,

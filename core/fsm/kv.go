@@ -1,6 +1,13 @@
 // Package fsm is the replicated state machine: a key-value store that every
 // server applies committed log entries to, in log order. Commands travel in
 // log entries in a small binary encoding.
+//
+// Client sessions (Ongaro's thesis §6.3) make retries safe: each client
+// numbers its commands, and the state machine remembers the result of every
+// command a client has not yet acknowledged. A command applied a second time
+// (a retry whose first copy also committed) returns the remembered result and
+// changes nothing. A client acknowledges results with AckBelow: every command
+// numbered below it has been answered, so its result may be forgotten.
 package fsm
 
 import (
@@ -19,6 +26,9 @@ const (
 	OpPut Op = iota + 1
 	// OpGet reads a key through the log, so the read is linearizable.
 	OpGet
+	// OpAppend appends the value to the key's value (a missing key counts
+	// as empty): applied twice, it shows twice.
+	OpAppend
 	opEnd
 )
 
@@ -28,6 +38,8 @@ func (o Op) String() string {
 		return "put"
 	case OpGet:
 		return "get"
+	case OpAppend:
+		return "append"
 	}
 	return fmt.Sprintf("op(%d)", uint8(o))
 }
@@ -38,13 +50,16 @@ const (
 	ValueBytesMax = 1 << 20
 )
 
-// Command is one client operation as it travels in a log entry.
+// Command is one client operation as it travels in a log entry. Client 0
+// has no session (a command typed at a server); Seq numbers the client's
+// commands from 1, and AckBelow says every command below it was answered.
 type Command struct {
-	Client uint32
-	Seq    uint64
-	Op     Op
-	Key    string
-	Value  string
+	Client   uint32
+	Seq      uint64
+	AckBelow uint64
+	Op       Op
+	Key      string
+	Value    string
 }
 
 func (c Command) String() string {
@@ -59,6 +74,7 @@ func (c Command) Encode(buf []byte) []byte {
 	buf = append(buf, byte(c.Op))
 	buf = binary.LittleEndian.AppendUint32(buf, c.Client)
 	buf = binary.AppendUvarint(buf, c.Seq)
+	buf = binary.AppendUvarint(buf, c.AckBelow)
 	buf = binary.AppendUvarint(buf, uint64(len(c.Key)))
 	buf = append(buf, c.Key...)
 	buf = binary.AppendUvarint(buf, uint64(len(c.Value)))
@@ -73,7 +89,8 @@ func Decode(b []byte) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	return Command{Client: v.client, Seq: v.seq, Op: v.op, Key: string(v.key), Value: string(v.value)}, nil
+	return Command{Client: v.client, Seq: v.seq, AckBelow: v.ack, Op: v.op, Key: string(v.key),
+		Value: string(v.value)}, nil
 }
 
 // view is a decoded command whose key and value still point into the
@@ -81,7 +98,7 @@ func Decode(b []byte) (Command, error) {
 type view struct {
 	op         Op
 	client     uint32
-	seq        uint64
+	seq, ack   uint64
 	key, value []byte
 }
 
@@ -98,6 +115,10 @@ func decodeView(b []byte) (view, error) {
 	b = b[5:]
 	var n int
 	if v.seq, n = binary.Uvarint(b); n <= 0 {
+		return v, errShort
+	}
+	b = b[n:]
+	if v.ack, n = binary.Uvarint(b); n <= 0 {
 		return v, errShort
 	}
 	b = b[n:]
@@ -130,25 +151,44 @@ func lengthPrefixed(b []byte, limit uint64) ([]byte, []byte, error) {
 }
 
 // Result is what applying a command returns to its client: the value the
-// key held before. Value points into a log entry and must not be changed.
+// key held before (after, for an append). Value points into a log entry and
+// must not be changed. Duplicate marks a command applied before, whose
+// remembered result this is.
 type Result struct {
-	Value []byte
-	Found bool
+	Value     []byte
+	Found     bool
+	Duplicate bool
 }
 
 // KV is the key-value state machine. Its hash is kept incrementally, so that
 // hashing the state after every run costs nothing. Values point into the log
 // entries that wrote them: entries are never changed once made.
 type KV struct {
-	data    map[string]*cell
-	applied uint64
-	hash    uint64
+	data     map[string]*cell
+	sessions map[uint32]*session
+	applied  uint64
+	hash     uint64
+	// NoDedup is the no-session-dedup bug toggle: a retried command is
+	// applied again instead of answered from the session.
+	NoDedup bool
 }
 
 type cell struct{ value []byte }
 
+// session is what the state machine remembers of one client: the results
+// of its commands numbered AckBelow and up, in Seq order.
+type session struct {
+	ackBelow uint64
+	results  []remembered
+}
+
+type remembered struct {
+	seq uint64
+	res Result
+}
+
 // NewKV returns an empty store.
-func NewKV() *KV { return &KV{data: map[string]*cell{}} }
+func NewKV() *KV { return &KV{data: map[string]*cell{}, sessions: map[uint32]*session{}} }
 
 // Applied is the index of the last entry applied.
 func (kv *KV) Applied() uint64 { return kv.applied }
@@ -179,21 +219,123 @@ func (kv *KV) Apply(index uint64, data []byte) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	var sess *session
+	if v.client != 0 && !kv.NoDedup {
+		sess = kv.session(v.client)
+		kv.acknowledge(v.client, sess, v.ack)
+		if v.seq < sess.ackBelow {
+			// Answered already, and the client said so: nothing to do.
+			return Result{Duplicate: true}, nil
+		}
+		if r, ok := sess.lookup(v.seq); ok {
+			r.Duplicate = true
+			return r, nil
+		}
+	}
+	res := kv.apply(&v)
+	if sess != nil {
+		sess.remember(v.seq, res)
+		kv.hash ^= resultHash(v.client, v.seq, &res)
+	}
+	return res, nil
+}
+
+func (kv *KV) apply(v *view) Result {
 	c, found := kv.data[string(v.key)]
 	var res Result
 	if found {
 		res = Result{Value: c.value, Found: true}
 	}
-	if v.op == OpPut {
+	var value []byte
+	switch v.op {
+	case OpPut:
+		value = v.value
+	case OpAppend:
 		if found {
-			kv.hash ^= pairHash(v.key, c.value)
-			c.value = v.value
+			value = make([]byte, 0, len(c.value)+len(v.value))
+			value = append(append(value, c.value...), v.value...)
 		} else {
-			kv.data[string(v.key)] = &cell{value: v.value}
+			value = v.value
 		}
-		kv.hash ^= pairHash(v.key, v.value)
+		res = Result{Value: value, Found: true}
+	default:
+		return res
 	}
-	return res, nil
+	if found {
+		kv.hash ^= pairHash(v.key, c.value)
+		c.value = value
+	} else {
+		kv.data[string(v.key)] = &cell{value: value}
+	}
+	kv.hash ^= pairHash(v.key, value)
+	return res
+}
+
+func (kv *KV) session(client uint32) *session {
+	s, ok := kv.sessions[client]
+	if !ok {
+		s = &session{ackBelow: 1}
+		kv.sessions[client] = s
+		kv.hash ^= sessionHash(client, s.ackBelow)
+	}
+	return s
+}
+
+// acknowledge forgets the results below ack: the client has them.
+func (kv *KV) acknowledge(client uint32, s *session, ack uint64) {
+	if ack <= s.ackBelow {
+		return
+	}
+	kv.hash ^= sessionHash(client, s.ackBelow) ^ sessionHash(client, ack)
+	s.ackBelow = ack
+	k := 0
+	for k < len(s.results) && s.results[k].seq < ack {
+		kv.hash ^= resultHash(client, s.results[k].seq, &s.results[k].res)
+		k++
+	}
+	if k > 0 {
+		s.results = append(s.results[:0:0], s.results[k:]...)
+	}
+}
+
+func (s *session) lookup(seq uint64) (Result, bool) {
+	for i := range s.results {
+		if s.results[i].seq == seq {
+			return s.results[i].res, true
+		}
+	}
+	return Result{}, false
+}
+
+// remember keeps a result, in Seq order. A clone shares the slice clipped
+// to its length, so appending in place is safe; an insertion copies.
+func (s *session) remember(seq uint64, res Result) {
+	i := len(s.results)
+	for i > 0 && s.results[i-1].seq > seq {
+		i--
+	}
+	if i == len(s.results) {
+		s.results = append(s.results, remembered{seq, res})
+		return
+	}
+	out := make([]remembered, 0, len(s.results)+1)
+	out = append(append(append(out, s.results[:i]...), remembered{seq, res}), s.results[i:]...)
+	s.results = out
+}
+
+// Sessions is the number of client sessions.
+func (kv *KV) Sessions() int { return len(kv.sessions) }
+
+func sessionHash(client uint32, ack uint64) uint64 {
+	return mix(uint64(client)<<40 ^ ack ^ 0x5e55_1000_0000_0000)
+}
+
+func resultHash(client uint32, seq uint64, r *Result) uint64 {
+	h := strHash(uint64(client)*0x9e3779b97f4a7c15^seq, r.Value)
+	if r.Found {
+		h = ^h
+	}
+	return mix(h)
 }
 
 // Hash is an order-independent hash of the contents and the applied index.
@@ -240,9 +382,15 @@ func mix(x uint64) uint64 {
 
 // Clone returns an independent copy of the store.
 func (kv *KV) Clone() *KV {
-	c := &KV{data: make(map[string]*cell, len(kv.data)), applied: kv.applied, hash: kv.hash}
+	c := &KV{data: make(map[string]*cell, len(kv.data)), sessions: make(map[uint32]*session, len(kv.sessions)),
+		applied: kv.applied, hash: kv.hash, NoDedup: kv.NoDedup}
 	for k, v := range kv.data {
 		c.data[k] = &cell{value: v.value}
+	}
+	for id, s := range kv.sessions {
+		cp := *s
+		cp.results = slices.Clip(s.results) // shared: appends past it reallocate
+		c.sessions[id] = &cp
 	}
 	return c
 }
@@ -267,10 +415,34 @@ func (kv *KV) Snapshot() []byte {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
 	}
+	// The sessions, by client: each remembered result goes too, so that a
+	// retry after a snapshot is still answered once (thesis §6.3).
+	clients := make([]uint32, 0, len(kv.sessions))
+	for id := range kv.sessions {
+		clients = append(clients, id)
+	}
+	slices.Sort(clients)
+	b = binary.AppendUvarint(b, uint64(len(clients)))
+	for _, id := range clients {
+		s := kv.sessions[id]
+		b = binary.AppendUvarint(b, uint64(id))
+		b = binary.AppendUvarint(b, s.ackBelow)
+		b = binary.AppendUvarint(b, uint64(len(s.results)))
+		for _, r := range s.results {
+			b = binary.AppendUvarint(b, r.seq)
+			flags := byte(0)
+			if r.res.Found {
+				flags = 1
+			}
+			b = append(b, flags)
+			b = binary.AppendUvarint(b, uint64(len(r.res.Value)))
+			b = append(b, r.res.Value...)
+		}
+	}
 	return b
 }
 
-const snapshotVersion = 1
+const snapshotVersion = 2
 
 // Restore rebuilds a store from a snapshot made by Snapshot. Values point
 // into data, which must not change.
@@ -289,7 +461,7 @@ func Restore(data []byte) (*KV, error) {
 		return nil, errors.New("fsm: snapshot is truncated")
 	}
 	b = b[n:]
-	kv := &KV{data: make(map[string]*cell, count), applied: applied}
+	kv := &KV{data: make(map[string]*cell, count), sessions: map[uint32]*session{}, applied: applied}
 	prev := ""
 	for i := uint64(0); i < count; i++ {
 		k, rest, err := lengthPrefixed(b, KeyBytesMax)
@@ -308,10 +480,76 @@ func Restore(data []byte) (*KV, error) {
 		kv.hash ^= pairHash(k, v)
 		b = rest
 	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("fsm: %d bytes after the snapshot", len(b))
+	if err := kv.restoreSessions(b); err != nil {
+		return nil, err
 	}
 	return kv, nil
+}
+
+func (kv *KV) restoreSessions(b []byte) error {
+	uv := func(what string) (uint64, error) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, fmt.Errorf("fsm: snapshot is truncated in the sessions (%s)", what)
+		}
+		b = b[n:]
+		return v, nil
+	}
+	count, err := uv("count")
+	if err != nil {
+		return err
+	}
+	if count > uint64(len(b)) {
+		return errors.New("fsm: snapshot is truncated in the sessions")
+	}
+	prev := uint64(0)
+	for i := uint64(0); i < count; i++ {
+		id, err := uv("client")
+		if err != nil {
+			return err
+		}
+		if id == 0 || id > 1<<32-1 || (i > 0 && id <= prev) {
+			return fmt.Errorf("fsm: snapshot session %d has a bad client number", i)
+		}
+		prev = id
+		s := &session{}
+		if s.ackBelow, err = uv("acknowledged"); err != nil {
+			return err
+		}
+		n, err := uv("results")
+		if err != nil {
+			return err
+		}
+		if n > uint64(len(b)) {
+			return errors.New("fsm: snapshot is truncated in the sessions")
+		}
+		kv.sessions[uint32(id)] = s
+		kv.hash ^= sessionHash(uint32(id), s.ackBelow)
+		for j := uint64(0); j < n; j++ {
+			var r remembered
+			if r.seq, err = uv("seq"); err != nil {
+				return err
+			}
+			if len(b) < 1 || b[0] > 1 {
+				return errors.New("fsm: snapshot session result is damaged")
+			}
+			r.res.Found = b[0] == 1
+			var rest []byte
+			if r.res.Value, rest, err = lengthPrefixed(b[1:], ValueBytesMax); err != nil {
+				return fmt.Errorf("fsm: snapshot session result: %w", err)
+			}
+			b = rest
+			if len(s.results) > 0 && r.seq <= s.results[len(s.results)-1].seq {
+				return errors.New("fsm: snapshot session results are out of order")
+			}
+			s.results = append(s.results, r)
+			kv.hash ^= resultHash(uint32(id), r.seq, &r.res)
+		}
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("fsm: %d bytes after the snapshot", len(b))
+	}
+	return nil
 }
 
 // SnapshotHash is the Hash of the state a snapshot holds.

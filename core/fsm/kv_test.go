@@ -130,3 +130,68 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		require.Error(t, err, name)
 	}
 }
+
+// TestSessionsApplyARetryOnce checks client sessions (thesis §6.3): a
+// command applied a second time returns the first result and changes
+// nothing; acknowledged results are forgotten; with the no-session-dedup bug
+// the retry applies again.
+func TestSessionsApplyARetryOnce(t *testing.T) {
+	for _, noDedup := range []bool{false, true} {
+		kv := NewKV()
+		kv.NoDedup = noDedup
+		i := uint64(0)
+		apply := func(c Command) Result {
+			i++
+			r, err := kv.Apply(i, c.Encode(nil))
+			require.NoError(t, err)
+			return r
+		}
+		app := Command{Client: 1, Seq: 1, AckBelow: 1, Op: OpAppend, Key: "x", Value: "a"}
+		r := apply(app)
+		require.Equal(t, "a", string(r.Value))
+		require.False(t, r.Duplicate)
+		r = apply(app) // the retry
+		v, _ := kv.Get("x")
+		if noDedup {
+			require.Equal(t, "aa", v, "the bug applies the retry again")
+			continue
+		}
+		require.True(t, r.Duplicate)
+		require.Equal(t, "a", string(r.Value), "the remembered result")
+		require.Equal(t, "a", v)
+		h := kv.Hash()
+		apply(Command{Client: 1, Seq: 2, AckBelow: 2, Op: OpAppend, Key: "x", Value: "b"})
+		require.NotEqual(t, h, kv.Hash())
+		r = apply(app) // acknowledged, then delivered again: ignored
+		require.True(t, r.Duplicate)
+		v, _ = kv.Get("x")
+		require.Equal(t, "ab", v)
+		require.Equal(t, 1, kv.Sessions())
+		// A snapshot keeps the session: the retry of 2 is still answered once.
+		back, err := Restore(kv.Snapshot())
+		require.NoError(t, err)
+		require.Equal(t, kv.Hash(), back.Hash())
+		r, err = back.Apply(i+1, Command{Client: 1, Seq: 2, AckBelow: 2, Op: OpAppend, Key: "x", Value: "b"}.Encode(nil))
+		require.NoError(t, err)
+		require.True(t, r.Duplicate)
+		v, _ = back.Get("x")
+		require.Equal(t, "ab", v)
+	}
+}
+
+// TestCloneSharesNoSessionState checks that a clone and its original apply
+// independently after the clone.
+func TestCloneSharesNoSessionState(t *testing.T) {
+	kv := NewKV()
+	_, err := kv.Apply(1, Command{Client: 1, Seq: 1, AckBelow: 1, Op: OpPut, Key: "k", Value: "1"}.Encode(nil))
+	require.NoError(t, err)
+	c := kv.Clone()
+	_, err = kv.Apply(2, Command{Client: 1, Seq: 2, AckBelow: 1, Op: OpPut, Key: "k", Value: "2"}.Encode(nil))
+	require.NoError(t, err)
+	_, err = c.Apply(2, Command{Client: 1, Seq: 3, AckBelow: 1, Op: OpPut, Key: "k", Value: "3"}.Encode(nil))
+	require.NoError(t, err)
+	r, err := kv.Apply(3, Command{Client: 1, Seq: 2, AckBelow: 1, Op: OpPut, Key: "k", Value: "2"}.Encode(nil))
+	require.NoError(t, err)
+	require.True(t, r.Duplicate, "the original remembers seq 2, not the clone's seq 3")
+	require.Equal(t, "1", string(r.Value))
+}

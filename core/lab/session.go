@@ -40,7 +40,7 @@ name lab
 description A cluster with PreVote and CheckQuorum on, two spare machines, and two clients writing and reading.
 servers 5 spare 2
 duration 60m
-options all prevote=on checkquorum=on election=150ms heartbeat=50ms snapshot=32 chunk=64
+options all prevote=on checkquorum=on election=150ms heartbeat=50ms snapshot=32 chunk=16
 network latency=8ms..12ms
 disk latency=1ms..2ms
 workload clients=2 rate=4/s writes=70% keys=5 timeout=1s

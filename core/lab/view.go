@@ -95,7 +95,7 @@ type ServerView struct {
 	Keys     int            `json:"keys"`
 	// LogKinds marks each entry of the tail: 0 a command, 1 a leader's
 	// no-op, 2 a configuration.
-	LogKinds []uint8 `json:"logKinds"`
+	LogKinds []int8 `json:"logKinds"`
 	// SnapIndex and SnapTerm are the snapshot the log starts after;
 	// DurableSnap the snapshot on disk; SnapshotEvery the threshold.
 	SnapIndex     uint64 `json:"snapIndex"`
@@ -322,6 +322,10 @@ func serverView(w *sim.World, sv sim.ServerView, cluster *raft.Configuration) Se
 	}
 	v.Config = configView(st.Config, false)
 	v.Config.Committed = st.Config.Index <= st.Commit
+	if !st.Config.IsVoter(sv.ID) {
+		// A learner or a machine outside the configuration never campaigns.
+		v.TimerElapsed, v.TimerTimeout = 0, 0
+	}
 	v.LogStart, v.LogTerms, v.LogKinds = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
 	for _, id := range node.Members() {
 		if p := node.Progress(id); p != nil && id != sv.ID {
@@ -381,12 +385,12 @@ func clusterLeader(w *sim.World) raft.ID {
 
 // logTail returns the first index, the terms and the kinds of the last
 // LogTailMax entries of a log that ends at last.
-func logTail(ents []raft.Entry, last uint64) (uint64, []uint64, []uint8) {
+func logTail(ents []raft.Entry, last uint64) (uint64, []uint64, []int8) {
 	if len(ents) > LogTailMax {
 		ents = ents[len(ents)-LogTailMax:]
 	}
 	terms := make([]uint64, len(ents))
-	kinds := make([]uint8, len(ents))
+	kinds := make([]int8, len(ents))
 	for i, e := range ents {
 		terms[i] = e.Term
 		switch e.Type {

@@ -26,6 +26,13 @@ const (
 	BugInstallOlderSnapshot
 	BugDropSuffixOnSnapshot
 	BugLearnerVotes
+	BugLeaderKeepsLeaseAfterRemoval
+	BugReadIndexBeforeNoop
+	BugLeaderLocalRead
+	BugLeaseIgnoresSkew
+	BugCommitWithoutMin
+	BugMatchFromNextIndex
+	BugNoSessionDedup
 	bugEnd
 )
 
@@ -70,6 +77,27 @@ var bugDocs = []BugDoc{
 	{BugLearnerVotes, "learner-votes",
 		"a non-voting learner counts toward an election or commit quorum",
 		"QuorumOfVoters, StateMachineSafety", "etcd-io/raft tracker (learners never count in a quorum)"},
+	{BugLeaderKeepsLeaseAfterRemoval, "leader-keeps-lease-after-removal",
+		"a leader that handed over (TimeoutNow) or was removed keeps serving lease reads",
+		"Linearizability (a stale read)", "etcd issue 12704; etcd-io/raft issue 99; openraft issue 1747"},
+	{BugReadIndexBeforeNoop, "read-index-before-noop",
+		"a new leader serves ReadIndex reads before an entry of its own term commits",
+		"Linearizability (a stale read)", "redisraft issues 18/19, 316/326; etcd-io/raft pending read index"},
+	{BugLeaderLocalRead, "leader-local-read",
+		"a leader serves reads from its local state with no quorum check",
+		"Linearizability (a stale read)", "Jepsen, \"etcd and Consul\" (2014); consul issue 54"},
+	{BugLeaseIgnoresSkew, "lease-ignores-skew",
+		"the lease is timed from the acknowledgement and ignores the clock-drift bound",
+		"Linearizability under clock skew", "Ongaro's thesis §6.4.1; sofa-jraft issue 25"},
+	{BugCommitWithoutMin, "commit-from-leader-commit-without-min",
+		"a follower sets its commit index from leaderCommit past the last entry the append vouched for",
+		"StateMachineSafety", "Raft paper Figure 2 (AppendEntries step 5); atomix/copycat issue 265"},
+	{BugMatchFromNextIndex, "match-index-from-next-index",
+		"a leader takes matchIndex from nextIndex instead of from the acknowledged request",
+		"QuorumOfVoters, StateMachineSafety", "MIT 6.824 students' guide to Raft; etcd Progress.MaybeUpdate"},
+	{BugNoSessionDedup, "no-session-dedup",
+		"the state machine applies a retried command again instead of answering from the client's session",
+		"Linearizability (a duplicated append)", "Ongaro's thesis §6.3"},
 }
 
 // BugDocs lists every bug toggle, in a fixed order.

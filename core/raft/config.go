@@ -389,14 +389,19 @@ func (n *Node) voterSets() [][]ID {
 
 // quorumMatch is the highest index a majority of voters holds.
 func (n *Node) quorumMatch(voters []ID) uint64 {
+	return n.quorumOf(voters, func(p *Progress) uint64 { return p.Match })
+}
+
+// quorumOf is the highest value of f that a majority of voters reach.
+func (n *Node) quorumOf(voters []ID, f func(*Progress) uint64) uint64 {
 	var buf [2 * MaxID]uint64
 	m := buf[:0]
 	for _, id := range voters {
-		m = append(m, n.prs[id].Match)
+		m = append(m, f(&n.prs[id]))
 	}
 	if n.cfg.Bugs.Has(BugLearnerVotes) {
 		for _, id := range n.conf.Learners {
-			m = append(m, n.prs[id].Match)
+			m = append(m, f(&n.prs[id]))
 		}
 	}
 	slices.Sort(m)

@@ -44,6 +44,8 @@ type Progress struct {
 	sentCommit uint64
 	// tracked marks a member of the configuration the leader sends to.
 	tracked bool
+	// readAck is the latest heartbeat round the member answered.
+	readAck uint64
 	// snap is the snapshot being sent (StateSnapshot); SnapAcked the bytes
 	// the follower confirmed; snapIdle the heartbeats since it last answered.
 	snap      *Snapshot

@@ -44,6 +44,10 @@ type Config struct {
 	SingleServerChanges bool
 	// SnapshotChunkBytes is the size of one InstallSnapshot chunk.
 	SnapshotChunkBytes int
+	// LeaseDriftPPM bounds how far apart two servers' clocks may drift, in
+	// parts per million: a leader's lease is shortened by that much of an
+	// election timeout (thesis §6.4.1).
+	LeaseDriftPPM uint32
 	// Seed feeds this server's own random stream (its election timeouts).
 	Seed uint64
 	Bugs Bugs
@@ -65,6 +69,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("raft: server ID %d out of range (S1..S%d)", uint32(c.ID), MaxID)
 	case len(c.Voters) > 0 && !slices.Contains(c.Voters, c.ID):
 		return fmt.Errorf("raft: %v is not among the voters %v", c.ID, c.Voters)
+	case c.LeaseDriftPPM > 1_000_000:
+		return fmt.Errorf("raft: lease drift bound %d ppm is over 100%%", c.LeaseDriftPPM)
 	case c.SnapshotChunkBytes < 0 || c.SnapshotChunkBytes > maxChunkBytes:
 		return fmt.Errorf("raft: snapshot chunk of %d bytes, want 1 to %d", c.SnapshotChunkBytes, maxChunkBytes)
 	case c.HeartbeatTicks <= 0:
@@ -138,9 +144,28 @@ type Node struct {
 	// were abandoned.
 	snapFailures uint64
 
+	// ticks counts this server's clock ticks since it started: the clock a
+	// lease is measured on.
+	ticks uint64
+	// Reads (read.go): heartbeat rounds and when each was sent, the highest
+	// round a quorum confirmed, the lease, and the reads waiting or answered.
+	readRound      uint64
+	roundSentAt    [leaseRounds]uint64
+	confirmedSoFar uint64
+	leaseUntil     uint64
+	leaseRevoked   bool
+	pendingReads   []pendingRead
+	readStates     []ReadState
+	droppedReads   []uint64
+
 	electionElapsed           int
 	heartbeatElapsed          int
 	randomizedElectionTimeout int
+
+	// restartGuard makes a restarted server act, for one election timeout,
+	// as if it had just heard from a leader: a leader's lease counted on its
+	// vote, and it may have forgotten that in the crash.
+	restartGuard bool
 
 	// leadTransferee is the voter a leader is handing over to, or None.
 	leadTransferee ID
@@ -198,6 +223,10 @@ func NewNode(cfg Config, d Durable) (*Node, error) {
 	n.prevSoft = SoftState{Role: Follower}
 	n.stableIndex = n.log.lastIndex()
 	n.becomeFollower(n.term, None)
+	// A server that had a term before may have promised a leader, through
+	// its acknowledgements, not to vote for another for an election timeout
+	// (the lease, thesis §6.4.1): keep that promise across the restart.
+	n.restartGuard = n.term > 0 && cfg.CheckQuorum
 	return n, nil
 }
 
@@ -379,6 +408,11 @@ func (n *Node) reset(term uint64) {
 	}
 	n.lead = None
 	n.leadTransferee = None
+	for _, r := range n.pendingReads {
+		n.droppedReads = append(n.droppedReads, r.ctx)
+	}
+	n.pendingReads = n.pendingReads[:0]
+	n.leaseUntil, n.leaseRevoked, n.confirmedSoFar = 0, false, 0
 	n.electionElapsed = 0
 	n.heartbeatElapsed = 0
 	n.resetRandomizedElectionTimeout()
@@ -442,6 +476,7 @@ func (n *Node) becomeLeader() {
 
 // Tick advances the server's logical clock by one tick.
 func (n *Node) Tick() {
+	n.ticks++
 	if n.role == Leader {
 		n.tickHeartbeat()
 	} else {
@@ -468,6 +503,9 @@ func (n *Node) Clone() *Node {
 		in.buf = slices.Clip(in.buf)
 		c.incoming = &in
 	}
+	c.pendingReads = slices.Clone(n.pendingReads)
+	c.readStates = slices.Clone(n.readStates)
+	c.droppedReads = slices.Clone(n.droppedReads)
 	c.msgs = slices.Clone(n.msgs)
 	c.msgsAfterPersist = slices.Clone(n.msgsAfterPersist)
 	return &c
@@ -475,6 +513,9 @@ func (n *Node) Clone() *Node {
 
 func (n *Node) tickElection() {
 	n.electionElapsed++
+	if n.electionElapsed >= n.cfg.ElectionTicks {
+		n.restartGuard = false
+	}
 	if n.electionElapsed >= n.randomizedElectionTimeout {
 		n.electionElapsed = 0
 		// A learner, or a server outside the configuration, never campaigns.
@@ -626,6 +667,8 @@ func (n *Node) TransferLeadership(to ID) error {
 	}
 	n.leadTransferee = to
 	n.electionElapsed = 0
+	// The transferee will not wait out our lease: give it up now.
+	n.revokeLease()
 	if n.prs[to].Match == n.log.lastIndex() {
 		n.send(Message{Type: MsgTimeoutNow, To: to})
 	} else {
@@ -700,7 +743,8 @@ func (n *Node) Step(m Message) error {
 // exceptions. It reports whether to go on handling the message.
 func (n *Node) stepHigherTerm(m Message) bool {
 	if m.Type == MsgVote || m.Type == MsgPreVote {
-		if n.cfg.CheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks && !m.Transfer {
+		heard := n.lead != None || n.restartGuard
+		if n.cfg.CheckQuorum && heard && n.electionElapsed < n.cfg.ElectionTicks && !m.Transfer {
 			// Thesis §6.2 / §9.6: a server that heard from a leader within the
 			// minimum election timeout does not help depose it.
 			return false
@@ -776,7 +820,7 @@ func stepFollower(n *Node, m Message) {
 		n.electionElapsed = 0
 		n.lead = m.From
 		n.commitTo(min(m.Commit, n.log.lastIndex()))
-		n.send(Message{Type: MsgHeartbeatResp, To: m.From})
+		n.send(Message{Type: MsgHeartbeatResp, To: m.From, Context: m.Context})
 	case MsgSnap:
 		n.electionElapsed = 0
 		n.lead = m.From
@@ -838,7 +882,13 @@ func (n *Node) handleAppendEntries(m Message) {
 		}
 	}
 	// Figure 2, AppendEntries step 5: commit = min(leaderCommit, index of last new entry).
-	n.commitTo(min(m.Commit, lastNew))
+	if n.cfg.Bugs.Has(BugCommitWithoutMin) {
+		// Bug: trust leaderCommit as far as the log goes, even past the
+		// entries this append vouched for (a stale tail may be committed).
+		n.commitTo(min(m.Commit, n.log.lastIndex()))
+	} else {
+		n.commitTo(min(m.Commit, lastNew))
+	}
 	n.sendAfterPersist(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
 }
 
@@ -888,7 +938,13 @@ func stepLeader(n *Node, m Message) {
 			n.handleAppendRejection(p, m)
 			return
 		}
-		if !p.maybeUpdate(m.Index) && !(p.State == StateProbe && m.Index == p.Match) {
+		ack := m.Index
+		if n.cfg.Bugs.Has(BugMatchFromNextIndex) && p.State == StateReplicate {
+			// Bug: take the match index from what was sent (nextIndex), not
+			// from what this answer acknowledges.
+			ack = max(m.Index, p.Next-1)
+		}
+		if !p.maybeUpdate(ack) && !(p.State == StateProbe && m.Index == p.Match) {
 			// A stale acknowledgement; but one that confirms the match of a
 			// probed follower still ends the probing (as etcd does).
 			return
@@ -912,6 +968,7 @@ func stepLeader(n *Node, m Message) {
 	case MsgHeartbeatResp:
 		p.RecentActive = true
 		p.ProbeSent = false
+		n.ackRound(p, m.Context)
 		if p.State == StateSnapshot {
 			return
 		}
@@ -952,6 +1009,7 @@ func (n *Node) maybeCommit() bool {
 		return false
 	}
 	n.commit = mci
+	n.releaseWaitingReads()
 	n.maybeFinishConfigChange()
 	return true
 }
@@ -990,12 +1048,16 @@ func (n *Node) bcastAppend(sendIfEmpty bool) {
 }
 
 func (n *Node) bcastHeartbeat() {
+	round := n.noteRound()
+	if p := &n.prs[n.id]; p.tracked {
+		p.readAck = round
+	}
 	for _, v := range n.members {
 		if v != n.id {
 			p := &n.prs[v]
 			c := min(p.Match, n.commit)
 			p.sentCommit = max(p.sentCommit, c)
-			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c})
+			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c, Context: round})
 		}
 	}
 }
@@ -1088,6 +1150,9 @@ type Ready struct {
 	Restore  bool
 	// Committed entries are to be applied to the state machine, in order.
 	Committed []Entry
+	// ReadStates are reads the leader confirmed: each may be served once
+	// the state machine has applied up to its Index.
+	ReadStates []ReadState
 	// SoftState is set when SoftStateChanged: the role or the known leader
 	// changed (nothing to persist, but worth showing).
 	SoftState        SoftState
@@ -1106,7 +1171,7 @@ func (n *Node) softState() SoftState { return SoftState{Lead: n.lead, Role: n.ro
 // HasReady reports whether Ready would return anything.
 func (n *Node) HasReady() bool {
 	return len(n.msgs) > 0 || len(n.msgsAfterPersist) > 0 || n.log.unstable <= n.log.lastIndex() ||
-		n.readySnap != nil ||
+		n.readySnap != nil || len(n.readStates) > 0 ||
 		n.commit > n.applied || n.persistedHardState() != n.prevHS || n.softState() != n.prevSoft
 }
 
@@ -1129,6 +1194,10 @@ func (n *Node) Ready() Ready {
 		MessagesAfterPersist: n.msgsAfterPersist,
 	}
 	n.readySnap, n.readyRestore = nil, false
+	if len(n.readStates) > 0 {
+		rd.ReadStates = n.readStates
+		n.readStates = nil
+	}
 	if hs := n.persistedHardState(); hs != n.prevHS {
 		rd.HardState, rd.HardStateChanged = hs, true
 		n.prevHS = hs

@@ -143,6 +143,9 @@ type Message struct {
 	// voter grants it even while it hears from that leader (thesis §3.10).
 	Transfer bool
 
+	// Context numbers a heartbeat round; the answer echoes it (reads).
+	Context uint64
+
 	Offset uint64
 	Size   uint64
 	Data   []byte

@@ -29,7 +29,7 @@ func ParseAction(line string, servers int, net sim.LinkParams) (sim.Action, erro
 }
 
 var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, " +
-	"propose, workload, transfer, snapshot, add, promote, remove, replace, reconfigure"
+	"propose, workload, transfer, snapshot, add, promote, remove, replace, reconfigure, options, nemesis"
 
 // parseAction compiles one action; net is the network as the actions before
 // it left it, and is updated by a net action.
@@ -80,6 +80,10 @@ func (p *parser) parseAction(at int64, toks []token, net *sim.LinkParams) (sim.A
 		err = p.parseMembership(verb, args, &a)
 	case "reconfigure":
 		err = p.parseReconfigure(verb, args, &a)
+	case "options":
+		err = p.parseOptionsAction(verb, args, &a)
+	case "nemesis":
+		err = p.parseNemesis(verb, args, &a)
 	default:
 		return a, p.errAt(verb, "unknown action %q (known: %s)", verb.text, actionHelp)
 	}
@@ -406,6 +410,85 @@ func (p *parser) parseReconfigure(verb token, args []token, a *sim.Action) error
 			return p.errAt(t, "reconfigure names one server, not %q", t.text)
 		}
 		a.Targets = append(a.Targets, tg)
+	}
+	return nil
+}
+
+// parseOptionsAction reads "options all reads=lease max-pending=100": the
+// options that may change while the world runs.
+func (p *parser) parseOptionsAction(verb token, args []token, a *sim.Action) error {
+	a.Kind = sim.ActOptions
+	if len(args) < 2 {
+		return p.errAt(verb, "write: options all reads=lease (also lease-drift, max-uncommitted, "+
+			"max-uncommitted-bytes, max-pending)")
+	}
+	ts, err := p.targets(args[:1])
+	if err != nil {
+		return err
+	}
+	a.Targets = ts
+	for _, t := range args[1:] {
+		k, v, err := p.keyValue(t)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "reads", "lease-drift", "max-uncommitted", "max-uncommitted-bytes", "max-pending":
+		default:
+			return p.errAt(t, "option %q cannot change while the cluster runs (these can: reads, lease-drift, "+
+				"max-uncommitted, max-uncommitted-bytes, max-pending)", k)
+		}
+		if err := p.runtimeOption(t, k, v, func(f func(*sim.NodeOptions)) { a.SetOptions = append(a.SetOptions, f) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseNemesis reads "nemesis kill-leader,partition-halves [every
+// 500ms..2s] [for 10s | until 30s]": the named fault schedules run from the
+// action's time, each fault and each quiet spell lasting a time drawn from
+// the range, until the end (all healed then).
+func (p *parser) parseNemesis(verb token, args []token, a *sim.Action) error {
+	a.Kind = sim.ActNemesis
+	if len(args) == 0 {
+		return p.errAt(verb, "nemesis names fault schedules, like: nemesis kill-leader,partition-halves for 10s")
+	}
+	names, err := sim.ParseNemeses(args[0].text)
+	if err != nil {
+		return p.errAt(args[0], "%v", err)
+	}
+	a.Nemeses = names
+	a.MinMicros, a.MaxMicros = 500*sim.Millisecond, 2*sim.Second
+	a.Until = a.At + 10*sim.Second
+	rest := args[1:]
+	for len(rest) > 0 {
+		if len(rest) < 2 {
+			return p.errAt(rest[0], "%q needs a value: every 500ms..2s, for 10s or until 30s", rest[0].text)
+		}
+		switch rest[0].text {
+		case "every":
+			lo, hi, err := parseRange(rest[1].text)
+			if err != nil || lo <= 0 {
+				return p.errAt(rest[1], "every: want a positive range like 500ms..2s, not %q", rest[1].text)
+			}
+			a.MinMicros, a.MaxMicros = lo, hi
+		case "for", "until":
+			d, err := parseDuration(rest[1].text)
+			if err != nil {
+				return p.errAt(rest[1], "%v", err)
+			}
+			a.Until = d
+			if rest[0].text == "for" {
+				a.Until = a.At + d
+			}
+			if a.Until <= a.At {
+				return p.errAt(rest[1], "the nemesis must end after it starts")
+			}
+		default:
+			return p.errAt(rest[0], "unknown nemesis setting %q (known: every, for, until)", rest[0].text)
+		}
+		rest = rest[2:]
 	}
 	return nil
 }

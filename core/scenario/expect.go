@@ -41,6 +41,8 @@ const (
 	// ExpectRetainedAtMost: every running server's log holds at most N
 	// entries past its snapshot at the end.
 	ExpectRetainedAtMost
+	// ExpectLinearizable: the client history is linearizable (Porcupine).
+	ExpectLinearizable
 )
 
 // Counts an expectation can name: expect snapshots >= 2.
@@ -70,7 +72,7 @@ type Expectation struct {
 var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME], stall, no-stall, " +
 	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2, " +
 	"snapshots|installs|install-failures|changes|leader-changes >= N, voters SERVERS [learners SERVERS], " +
-	"retained <= N"
+	"retained <= N, linearizable"
 
 func (p *parser) parseExpect(kw token, args []token) error {
 	if len(args) == 0 {
@@ -79,9 +81,10 @@ func (p *parser) parseExpect(kw token, args []token) error {
 	e := Expectation{Line: p.line, Text: strings.Join(texts(args), " ")}
 	var err error
 	switch what := args[0]; what.text {
-	case "no-violation", "stall", "no-stall", "all-ops-complete":
+	case "no-violation", "stall", "no-stall", "all-ops-complete", "linearizable":
 		e.Kind = map[string]ExpectKind{"no-violation": ExpectNoViolation, "stall": ExpectStall,
-			"no-stall": ExpectNoStall, "all-ops-complete": ExpectAllOpsComplete}[what.text]
+			"no-stall": ExpectNoStall, "all-ops-complete": ExpectAllOpsComplete,
+			"linearizable": ExpectLinearizable}[what.text]
 		if len(args) > 1 {
 			err = p.errAt(args[1], "unexpected %q after %s", args[1].text, what.text)
 		}

@@ -3,8 +3,10 @@ package scenario
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"smrlab/core/check"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
@@ -25,18 +27,27 @@ type RunOptions struct {
 	// KeepEvents keeps every event in memory; Sink streams them.
 	KeepEvents bool
 	Sink       func(*trace.Event) error
+	// NoLinearizability skips the linearizability check of the client
+	// history at the end; LinearTimeout bounds it (linear.DefaultTimeout
+	// when zero).
+	NoLinearizability bool
+	LinearTimeout     time.Duration
 }
 
 // Result is what a run showed.
 type Result struct {
-	Scenario   *Scenario
-	Seed       uint64
-	Bugs       raft.Bugs
-	World      *sim.World
-	Outcomes   []Outcome
-	Passed     bool
-	Violation  *check.Violation
-	Liveness   []*check.Violation
+	Scenario  *Scenario
+	Seed      uint64
+	Bugs      raft.Bugs
+	World     *sim.World
+	Outcomes  []Outcome
+	Passed    bool
+	Violation *check.Violation
+	Liveness  []*check.Violation
+	// Linear is the linearizability check of the client history (nil when
+	// there were no clients, the check was skipped, or an invariant broke
+	// first).
+	Linear     *linear.Result
 	Events     uint64
 	EventsHash uint64
 	StateHash  uint64
@@ -94,7 +105,16 @@ func Run(sc *Scenario, opt RunOptions) (*Result, error) {
 	r := &Result{Scenario: sc, Seed: w.Config().Seed, Bugs: opt.Bugs, World: w, Violation: w.Violation(),
 		Liveness: w.Liveness(), Events: w.Recorder().Count(), EventsHash: w.Recorder().Sum(),
 		StateHash: w.StateHash(), EndTime: w.Now()}
-	r.Outcomes, r.Passed = j.verdict()
+	if h := w.History(); h != nil && h.Len() > 0 && r.Violation == nil && !opt.NoLinearizability {
+		res := linear.Check(h.Ops(), opt.LinearTimeout)
+		r.Linear = &res
+		if res.Verdict == linear.NotLinearizable {
+			r.Violation = &check.Violation{Invariant: check.Linearizability, Time: w.Now(),
+				Event: w.Recorder().Count(), Explanation: res.Violation.Explanation}
+		}
+	}
+	j.linear = r.Linear
+	r.Outcomes, r.Passed = j.verdict(r.Violation)
 	return r, nil
 }
 
@@ -107,6 +127,7 @@ type judge struct {
 	maxC      []uint64 // highest commit seen inside the window
 	started   []bool
 	maxCommit uint64
+	linear    *linear.Result
 }
 
 func newJudge(sc *Scenario, w *sim.World) *judge {
@@ -173,8 +194,7 @@ func servingLeader(views []sim.ServerView, want []raft.ID) bool {
 	return lead != raft.None && (len(want) == 0 || want[0] == lead)
 }
 
-func (j *judge) verdict() ([]Outcome, bool) {
-	v := j.w.Violation()
+func (j *judge) verdict(v *check.Violation) ([]Outcome, bool) {
 	expectedViolation := false
 	for _, e := range j.sc.Expect {
 		if e.Kind == ExpectViolation && v != nil && v.Invariant == e.Invariant {
@@ -245,8 +265,12 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		return j.maxCommit >= e.N, fmt.Sprintf("highest commit index %d", j.maxCommit)
 	case ExpectAllOpsComplete:
 		st := j.w.Stats()
-		open := st.OpsStarted - st.OpsOK
-		return open == 0 && st.OpsStarted > 0, fmt.Sprintf("%d of %d operations returned", st.OpsOK, st.OpsStarted)
+		open := st.OpsStarted - st.OpsOK - st.OpsFailed - st.OpsIndeterminate
+		detail := fmt.Sprintf("%d of %d operations returned", st.OpsOK, st.OpsStarted)
+		if given := st.OpsFailed + st.OpsIndeterminate; given > 0 {
+			detail += fmt.Sprintf(", %d given up (%d failed, %d indeterminate)", given, st.OpsFailed, st.OpsIndeterminate)
+		}
+		return open == 0 && st.OpsStarted > 0, detail
 	case ExpectCommitDuring:
 		return j.maxC[i] > j.startC[i], fmt.Sprintf("commit index %d -> %d", j.startC[i], j.maxC[i])
 	case ExpectNoCommitDuring:
@@ -264,6 +288,14 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		return most <= e.N, fmt.Sprintf("%v retains %d entries past its snapshot", who, most)
 	case ExpectVoters:
 		return judgeVoters(j.w, e)
+	case ExpectLinearizable:
+		switch {
+		case j.linear == nil:
+			return false, "no client history was checked"
+		case j.linear.Verdict == linear.Linearizable:
+			return true, j.linear.String()
+		}
+		return false, j.linear.String()
 	}
 	return false, "unknown expectation"
 }

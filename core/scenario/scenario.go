@@ -135,9 +135,11 @@ func (p *parser) parseLine(toks []token) error {
 		return p.parseEvery(kw, args)
 	case "expect":
 		return p.parseExpect(kw, args)
+	case "nemesis":
+		return p.parseNemesisLine(kw, args)
 	}
 	return p.errAt(kw, "unknown directive %q (known: name, description, servers, seed, duration, tick, "+
-		"options, bug, network, disk, workload, watchdog, check, at, every, expect)", kw.text)
+		"options, bug, network, disk, workload, watchdog, check, at, every, nemesis, expect)", kw.text)
 }
 
 func texts(ts []token) []string {
@@ -330,6 +332,12 @@ func (p *parser) parseOption(t token, targets []int) error {
 				nodes[i].SnapshotChunkBytes = int(n)
 			}
 		}
+	case "reads", "lease-drift", "max-uncommitted", "max-uncommitted-bytes", "max-pending":
+		return p.runtimeOption(t, k, v, func(f func(*sim.NodeOptions)) {
+			for _, i := range targets {
+				f(&nodes[i])
+			}
+		})
 	case "membership":
 		if v != "joint" && v != "single" {
 			return p.errAt(t, "membership: want joint or single, not %q", v)
@@ -351,7 +359,43 @@ func (p *parser) parseOption(t token, targets []int) error {
 		}
 	default:
 		return p.errAt(t, "unknown option %q (known: prevote, checkquorum, election, heartbeat, inflight, batch, "+
-			"snapshot, chunk, membership)", k)
+			"snapshot, chunk, membership, reads, lease-drift, max-uncommitted, max-uncommitted-bytes, max-pending)", k)
+	}
+	return nil
+}
+
+// runtimeOption reads an option that may also change while the world runs
+// (the "options" action): read mode, lease drift bound, admission bounds.
+// It hands apply a function that sets it on one server's options.
+func (p *parser) runtimeOption(t token, k, v string, apply func(func(*sim.NodeOptions))) error {
+	switch k {
+	case "reads":
+		m, err := sim.ParseReadMode(v)
+		if err != nil {
+			return p.errAt(t, "%v", err)
+		}
+		apply(func(o *sim.NodeOptions) { o.ReadMode = m })
+	case "lease-drift":
+		ppm, err := parsePPM(v)
+		if err != nil {
+			return p.errAt(t, "lease-drift: %v", err)
+		}
+		apply(func(o *sim.NodeOptions) { o.LeaseDriftPPM = ppm })
+	default:
+		n, err := parseInt(v, 0, 1<<30)
+		if err != nil {
+			return p.errAt(t, "%s: %v (0 turns the bound off)", k, err)
+		}
+		apply(func(o *sim.NodeOptions) {
+			switch k {
+			case "max-uncommitted":
+				o.MaxUncommitted = int(n)
+			case "max-uncommitted-bytes":
+				o.MaxUncommittedBytes = int(n)
+			default:
+				o.MaxPending = int(n)
+			}
+		})
 	}
 	return nil
 }
@@ -478,6 +522,26 @@ func (p *parser) workloadSetting(t token, wl *sim.Workload, k, v string) error {
 	case "value":
 		n, err = parseInt(strings.TrimSuffix(v, "B"), 0, sim.ValueBytesMax)
 		wl.ValueBytes = int(n)
+	case "appends":
+		var ppm uint32
+		ppm, err = parsePPM(v)
+		wl.AppendPPM = ppm
+	case "keys-dist":
+		if v != "uniform" && v != "zipf" {
+			return p.errAt(t, "keys-dist: want uniform or zipf, not %q", v)
+		}
+		wl.Zipf = v == "zipf"
+	case "reads-from":
+		if v != "leader" && v != "any" {
+			return p.errAt(t, "reads-from: want leader or any, not %q", v)
+		}
+		wl.ReadAnywhere = v == "any"
+	case "attempts":
+		n, err = parseInt(v, 0, sim.AttemptsMax)
+		wl.MaxAttempts = int(n)
+	case "backoff-max":
+		n, err = parseDuration(v)
+		wl.BackoffMaxMicros = n
 	case "timeout", "start", "stop":
 		n, err = parseDuration(v)
 		switch k {
@@ -489,7 +553,8 @@ func (p *parser) workloadSetting(t token, wl *sim.Workload, k, v string) error {
 			wl.StopMicros = n
 		}
 	default:
-		return p.errAt(t, "unknown workload setting %q (known: clients, inflight, rate, writes, keys, value, timeout, start, stop)", k)
+		return p.errAt(t, "unknown workload setting %q (known: clients, inflight, rate, writes, appends, keys, "+
+			"keys-dist, value, reads-from, attempts, backoff-max, timeout, start, stop)", k)
 	}
 	if err != nil {
 		return p.errAt(t, "%s: %v", k, err)
@@ -510,6 +575,31 @@ func (p *parser) parseAt(kw token, args []token) error {
 		return p.errAt(kw, "more than %d actions", ActionsMax)
 	}
 	p.raw = append(p.raw, rawAction{at: at, line: p.line, toks: args[1:]})
+	return nil
+}
+
+// parseNemesisLine reads "nemesis NAMES [every A..B] [from T] [until T]":
+// the action "at T nemesis NAMES ..." (from 0 by default).
+func (p *parser) parseNemesisLine(kw token, args []token) error {
+	p.seenAny = true
+	at := int64(0)
+	var rest []token
+	for i := 0; i < len(args); i++ {
+		if args[i].text == "from" && i+1 < len(args) {
+			d, err := parseDuration(args[i+1].text)
+			if err != nil {
+				return p.errAt(args[i+1], "%v", err)
+			}
+			at = d
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	if len(p.raw) >= ActionsMax {
+		return p.errAt(kw, "more than %d actions", ActionsMax)
+	}
+	p.raw = append(p.raw, rawAction{at: at, line: p.line, toks: append([]token{kw}, rest...)})
 	return nil
 }
 

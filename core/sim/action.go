@@ -44,6 +44,12 @@ const (
 	// change about Targets[1] (Step) at once, as it stands: no queue, no
 	// waiting, no retry. Scripted scenarios use it to show a bug.
 	ActReconfigure
+	// ActOptions changes the targets' run-time options (SetOptions): read
+	// mode, lease drift bound, admission control.
+	ActOptions
+	// ActNemesis starts the named nemeses (Nemeses) until Until, each fault
+	// and each quiet spell lasting MinMicros to MaxMicros.
+	ActNemesis
 )
 
 // IsMembership reports whether k is a membership change.
@@ -119,6 +125,12 @@ type Action struct {
 	// Step is ActReconfigure's change: "add", "voter", "learner",
 	// "promote" or "remove".
 	Step string
+	// SetOptions change a server's options (ActOptions).
+	SetOptions []func(*NodeOptions)
+	// Nemeses, Until, MinMicros, MaxMicros: an ActNemesis schedule.
+	Nemeses              []string
+	Until                int64
+	MinMicros, MaxMicros int64
 	// Key and Value are a proposal's command.
 	Key, Value string
 	// Workload: On starts or stops new operations; Rate, when not negative,

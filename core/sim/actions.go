@@ -165,6 +165,19 @@ func (w *World) doAction(a *Action) string {
 		return strings.Join(notes, "; ")
 	case ActReconfigure:
 		return w.reconfigure(a)
+	case ActNemesis:
+		return w.startNemeses(a)
+	case ActOptions:
+		ss := w.resolve(a.Targets)
+		for _, s := range ss {
+			for _, f := range a.SetOptions {
+				f(&s.opts)
+			}
+			if s.node != nil {
+				s.node.SetLeaseDriftPPM(s.opts.LeaseDriftPPM)
+			}
+		}
+		return names(ss)
 	case ActSnapshotEvery:
 		ss := w.resolve(a.Targets)
 		for _, s := range ss {

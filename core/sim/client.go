@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"slices"
 	"strconv"
 
 	"smrlab/core/fsm"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/trace"
 )
@@ -23,7 +25,10 @@ const (
 const notLeaderBackoffMicros = 20 * Millisecond
 
 // client proposes operations to the cluster: it looks for the leader,
-// follows hints, and retries an operation at another server when it times out.
+// follows hints, backs off exponentially (with jitter from its own stream)
+// after a timeout or a refusal, and retries the same command, with the same
+// session sequence number, so that a retry applies at most once. An
+// operation it gives up on is indeterminate: it may or may not have happened.
 type client struct {
 	w         *World
 	idx       int // endpoint index
@@ -45,7 +50,13 @@ type clientOp struct {
 	start    int64
 	attempt  uint32
 	server   raft.ID
-	deadline int64 // when to try another server
+	deadline int64 // when the timer acts on the operation
+	// backingOff: the deadline is when to send again; otherwise it is when
+	// the current attempt times out.
+	backingOff bool
+	// maybe: some attempt may have reached the log (it timed out, rather
+	// than being refused outright).
+	maybe bool
 }
 
 func newClient(w *World, i int) *client {
@@ -109,20 +120,39 @@ func (c *client) next() {
 	}
 }
 
+// ackBelow is the lowest operation still waiting for its answer: the
+// session may forget every result below it.
+func (c *client) ackBelow() uint64 {
+	low := c.nextOp + 1
+	for _, op := range c.ops {
+		low = min(low, op.id)
+	}
+	return low
+}
+
 func (c *client) startOp() {
 	wl := &c.w.cfg.Workload
 	c.nextOp++
 	op := &clientOp{id: c.nextOp, start: c.w.now, server: c.leader}
-	key := c.rng.IntN(wl.Keys)
+	key := c.w.drawKey(c.rng)
 	op.cmd = fsm.Command{Client: uint32(c.num), Seq: op.id, Op: fsm.OpGet, Key: "k" + strconv.Itoa(key)}
 	if chance(c.rng, wl.WritePPM) {
 		op.cmd.Op = fsm.OpPut
+		if chance(c.rng, wl.AppendPPM) {
+			op.cmd.Op = fsm.OpAppend
+		}
 		op.cmd.Value = c.value(op.id, wl.ValueBytes)
+	} else if wl.ReadAnywhere {
+		op.server = raft.ID(1 + c.rng.IntN(c.w.cfg.members()))
 	}
 	c.ops = append(c.ops, op)
+	op.cmd.AckBelow = c.ackBelow()
 	c.w.stats.OpsStarted++
 	c.w.record(trace.Event{Kind: trace.ClientCall, Node: c.w.endpointID(c.idx), Peer: uint32(op.server),
 		ID: op.id, Msg: uint8(op.cmd.Op), Index: uint64(key), Count: uint64(len(op.cmd.Value))})
+	if h := c.w.history; h != nil {
+		h.Invoke(uint32(c.num), op.id, historyKind(op.cmd.Op), op.cmd.Key, op.cmd.Value, c.w.now)
+	}
 	c.sendOp(op)
 }
 
@@ -134,6 +164,7 @@ func (c *client) value(op uint64, size int) string {
 	b = strconv.AppendInt(b, int64(c.num), 10)
 	b = append(b, '.')
 	b = strconv.AppendUint(b, op, 10)
+	b = append(b, ';')
 	for len(b) < size {
 		b = append(b, '.')
 	}
@@ -141,19 +172,74 @@ func (c *client) value(op uint64, size int) string {
 }
 
 func (c *client) sendOp(op *clientOp) {
+	op.attempt++
+	op.backingOff = false
 	to := int(op.server) - 1
 	c.w.sendClient(c.idx, to, clientMsg{op: op.id, cmd: op.cmd})
-	c.wait(op, c.w.cfg.Workload.TimeoutMicros)
+	c.arm(op, c.w.now+c.w.cfg.Workload.TimeoutMicros)
 }
 
-// wait gives op until d from now before it goes to another server.
-func (c *client) wait(op *clientOp, d int64) {
-	op.deadline = c.w.now + d
-	if c.timerAt >= 0 && c.timerAt <= op.deadline {
+// arm sets op's deadline and makes sure the timer fires by then.
+func (c *client) arm(op *clientOp, at int64) {
+	op.deadline = at
+	if c.timerAt >= 0 && c.timerAt <= at {
 		return
 	}
-	c.timerAt = op.deadline
-	c.w.q.push(c.w.q.newItem(op.deadline, itemClientTimeout, c.idx))
+	c.timerAt = at
+	c.w.q.push(c.w.q.newItem(at, itemClientTimeout, c.idx))
+}
+
+// backoff waits before attempt op.attempt+1: the timeout doubled per
+// attempt, capped, with jitter of ±50% from the client's own stream.
+func (c *client) backoff(op *clientOp, to raft.ID) {
+	wl := &c.w.cfg.Workload
+	if wl.MaxAttempts > 0 && int(op.attempt) >= wl.MaxAttempts {
+		c.giveUp(op)
+		return
+	}
+	limit := wl.BackoffMaxMicros
+	if limit == 0 {
+		limit = 8 * wl.TimeoutMicros
+	}
+	d := wl.TimeoutMicros / 4
+	for i := uint32(1); i < op.attempt && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	d = between(c.rng, d/2, d+d/2)
+	op.server = to
+	op.backingOff = true
+	c.arm(op, c.w.now+max(d, 1))
+}
+
+// giveUp stops retrying op: it is indeterminate if an attempt may have
+// reached the log, and failed if every attempt was refused.
+func (c *client) giveUp(op *clientOp) {
+	c.remove(op.id)
+	if op.maybe {
+		c.w.stats.OpsIndeterminate++
+		if h := c.w.history; h != nil {
+			h.Indeterminate(uint32(c.num), op.id, c.w.now)
+		}
+	} else {
+		c.w.stats.OpsFailed++
+		if h := c.w.history; h != nil {
+			h.Fail(uint32(c.num), op.id, c.w.now)
+		}
+	}
+	c.w.record(trace.Event{Kind: trace.ClientReturn, Node: c.w.endpointID(c.idx), ID: op.id, Msg: uint8(op.cmd.Op),
+		Reject: true, Text: giveUpText(op)})
+	if c.closedLoop() {
+		c.fill(c.w.now)
+	}
+}
+
+func giveUpText(op *clientOp) string {
+	what := "failed: every attempt was refused"
+	if op.maybe {
+		what = "indeterminate: it may or may not have taken effect"
+	}
+	return "gave up after " + strconv.Itoa(int(op.attempt)) + " attempts, " + what
 }
 
 func (c *client) find(id uint64) int {
@@ -165,30 +251,48 @@ func (c *client) find(id uint64) int {
 	return -1
 }
 
-// retry sends op again, to server to.
+func (c *client) remove(id uint64) {
+	if i := c.find(id); i >= 0 {
+		c.ops = append(c.ops[:i], c.ops[i+1:]...)
+	}
+}
+
+// retry sends op again, at once, to server to.
 func (c *client) retry(op *clientOp, to raft.ID) {
-	op.attempt++
+	wl := &c.w.cfg.Workload
+	if wl.MaxAttempts > 0 && int(op.attempt) >= wl.MaxAttempts {
+		c.giveUp(op)
+		return
+	}
 	op.server = to
 	c.w.stats.OpsRetried++
+	op.cmd.AckBelow = c.ackBelow()
 	c.sendOp(op)
 }
 
 func (c *client) nextServer(after raft.ID) raft.ID {
-	return raft.ID(int(after)%len(c.w.servers) + 1)
+	return raft.ID(int(after)%c.w.cfg.members() + 1)
 }
 
-// timeout sends every operation past its deadline to the next server, and
-// re-arms the timer for the earliest deadline left.
+// timeout acts on every operation past its deadline: an attempt that timed
+// out backs off (and will try the next server); a backoff that ended sends
+// again. It re-arms the timer for the earliest deadline left.
 func (c *client) timeout() {
 	now := c.w.now
 	if c.timerAt <= now {
 		c.timerAt = -1
 	}
-	for _, op := range c.ops {
-		if op.deadline <= now {
-			c.leader = c.nextServer(op.server)
-			c.retry(op, c.leader)
+	for _, op := range append([]*clientOp(nil), c.ops...) {
+		if op.deadline > now {
+			continue
 		}
+		if op.backingOff {
+			c.retry(op, op.server)
+			continue
+		}
+		op.maybe = true
+		c.leader = c.nextServer(op.server)
+		c.backoff(op, c.leader)
 	}
 	next := int64(-1)
 	for _, op := range c.ops {
@@ -213,32 +317,76 @@ func (c *client) receive(it *item) {
 	}
 	op := c.ops[i]
 	from := raft.ID(it.from + 1)
-	if m.notLeader {
-		if from != op.server {
+	if !m.ok {
+		if from != op.server || op.backingOff {
 			return // an answer to an earlier attempt
 		}
-		if m.hint != raft.None && m.hint != from {
+		switch {
+		case m.overloaded:
+			// Refused before it reached the log: back off, then the same server.
+			c.backoff(op, from)
+		case m.hint != raft.None && m.hint != from:
 			c.leader = m.hint
 			c.retry(op, m.hint)
-			return
+		default:
+			// No hint: wait a little, then the next server.
+			c.leader = c.nextServer(from)
+			op.server, op.backingOff = c.leader, true
+			c.arm(op, c.w.now+notLeaderBackoffMicros)
 		}
-		// No hint: wait a little, then time out early to the next server.
-		c.wait(op, notLeaderBackoffMicros)
 		return
 	}
 	c.ops = append(c.ops[:i], c.ops[i+1:]...)
-	c.leader = from
+	if op.cmd.Op != fsm.OpGet || !c.w.cfg.Workload.ReadAnywhere {
+		c.leader = from
+	}
 	c.w.stats.OpsOK++
 	c.w.stats.OpLatencies.Add(c.w.now - op.start)
 	found := uint64(0)
 	if m.result.Found {
 		found = 1
 	}
+	if h := c.w.history; h != nil {
+		h.Complete(uint32(c.num), op.id, string(m.result.Value), m.result.Found, c.w.now)
+	}
 	c.w.record(trace.Event{Kind: trace.ClientReturn, Node: c.w.endpointID(c.idx), Peer: uint32(from), ID: op.id,
 		Msg: uint8(op.cmd.Op), Count: found, Index: uint64(len(m.result.Value))})
 	if c.closedLoop() {
 		c.fill(c.w.now)
 	}
+}
+
+// drawKey picks a key: uniformly, or by Zipf's law (key k has weight 1/k),
+// with integer weights so that every platform draws the same.
+func (w *World) drawKey(r *stream) int {
+	wl := &w.cfg.Workload
+	if !wl.Zipf || wl.Keys == 1 {
+		return r.IntN(wl.Keys)
+	}
+	if w.zipf == nil {
+		w.zipf = make([]uint64, wl.Keys)
+		total := uint64(0)
+		for k := range w.zipf {
+			total += zipfScale / uint64(k+1)
+			w.zipf[k] = total
+		}
+	}
+	x := r.Uint64N(w.zipf[len(w.zipf)-1])
+	k, _ := slices.BinarySearch(w.zipf, x+1)
+	return k
+}
+
+// zipfScale is the weight of the hottest key.
+const zipfScale = 1 << 40
+
+func historyKind(op fsm.Op) linear.Kind {
+	switch op {
+	case fsm.OpPut:
+		return linear.Put
+	case fsm.OpAppend:
+		return linear.Append
+	}
+	return linear.Get
 }
 
 // sendClient puts client traffic (a request or a reply) on the wire.
@@ -257,11 +405,21 @@ func (w *World) sendClient(from, to int, m clientMsg) {
 }
 
 // serveClient handles a client's request at a server: the leader proposes
-// it; anyone else points at the leader it knows.
+// a command (or answers a read as its read mode says), unless admission
+// control refuses it; a follower answers a stale read itself and points
+// anything else at the leader it knows.
 func (w *World) serveClient(s *server, it *item) {
 	m := &it.cmsg
+	if m.cmd.Op == fsm.OpGet && s.opts.ReadMode != ReadLog {
+		w.serveRead(s, it)
+		return
+	}
 	if s.node.Role() != raft.Leader {
 		w.sendClient(s.idx, it.from, clientMsg{op: m.op, reply: true, notLeader: true, hint: s.node.Lead()})
+		return
+	}
+	if reason := w.admit(s); reason != "" {
+		w.reject(s, it, reason)
 		return
 	}
 	idx, term, err := s.node.Propose(m.cmd.Encode(nil))

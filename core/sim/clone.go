@@ -23,6 +23,13 @@ func (w *World) Clone() *World {
 		c.watchdog = &wd
 	}
 	c.liveness = slices.Clip(w.liveness)
+	c.nemeses = make([]*nemesis, len(w.nemeses))
+	for i, n := range w.nemeses {
+		cp := *n
+		cp.rng = n.rng.clone()
+		cp.cut = slices.Clone(n.cut)
+		c.nemeses[i] = &cp
+	}
 	c.changes = make([]*memberChange, len(w.changes))
 	for i, ch := range w.changes {
 		cp := *ch
@@ -32,6 +39,10 @@ func (w *World) Clone() *World {
 	c.workloadRng = w.workloadRng.clone()
 	c.stats.OpLatencies.Samples = slices.Clone(w.stats.OpLatencies.Samples)
 	c.stats.QuorumAcks.Samples = slices.Clone(w.stats.QuorumAcks.Samples)
+	c.stats.Rejected = maps.Clone(w.stats.Rejected)
+	if w.history != nil {
+		c.history = w.history.Clone()
+	}
 	c.net = w.net.clone()
 	c.servers = make([]*server, len(w.servers))
 	for i, s := range w.servers {
@@ -84,6 +95,11 @@ func (s *server) clone() *server {
 		c.inbox[i] = &cp
 	}
 	c.pending = maps.Clone(s.pending)
+	c.reads = make([]*pendingRead, len(s.reads))
+	for i, r := range s.reads {
+		cp := *r
+		c.reads[i] = &cp
+	}
 	c.appendedAt = slices.Clone(s.appendedAt)
 	return &c
 }

@@ -22,6 +22,7 @@ const (
 	ClientsMax        = 64
 	ClientInflightMax = 1024
 	KeysMax           = 1 << 20
+	AttemptsMax       = 1 << 16
 	ValueBytesMax     = 1 << 16
 	LatencyMaxMicros  = 60 * Second
 )
@@ -44,7 +45,53 @@ type NodeOptions struct {
 	// instead of through a joint configuration (a per-cluster choice: set it
 	// on every server).
 	SingleServerChanges bool
+	// ReadMode is how the server answers reads (thesis §6.4); LeaseDriftPPM
+	// the clock-drift bound its lease allows for.
+	ReadMode      ReadMode
+	LeaseDriftPPM uint32
+	// Admission control: as leader, the server refuses new client commands
+	// while this many entries (or bytes of entries) are uncommitted, or this
+	// many of its proposals wait for their commit. 0 turns a bound off.
+	MaxUncommitted      int
+	MaxUncommittedBytes int
+	MaxPending          int
 	Bugs                raft.Bugs
+}
+
+// ReadMode is how a server answers a client's read.
+type ReadMode uint8
+
+// The read modes.
+const (
+	// ReadLog puts the read in the log like a write: linearizable, slow.
+	ReadLog ReadMode = iota
+	// ReadIndex confirms leadership with a heartbeat round (thesis §6.4).
+	ReadIndex
+	// ReadLease answers at once within the leader's lease (thesis §6.4.1).
+	ReadLease
+	// ReadStale answers from the local state machine on any server: fast and
+	// possibly stale (not linearizable).
+	ReadStale
+	readModeEnd
+)
+
+var readModeNames = [...]string{"log", "index", "lease", "stale"}
+
+func (m ReadMode) String() string {
+	if m < readModeEnd {
+		return readModeNames[m]
+	}
+	return fmt.Sprintf("read-mode(%d)", uint8(m))
+}
+
+// ParseReadMode reads a read mode's name.
+func ParseReadMode(s string) (ReadMode, error) {
+	for i, n := range readModeNames {
+		if n == s {
+			return ReadMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown read mode %q (known: log, index, lease, stale)", s)
 }
 
 // DefaultNodeOptions are the options of a fresh cluster: RaftScope's timing
@@ -119,6 +166,21 @@ type Workload struct {
 	StartMicros   int64
 	StopMicros    int64
 	TimeoutMicros int64
+	// AppendPPM is the share of writes that append to a key instead of
+	// overwriting it (an append applied twice shows twice).
+	AppendPPM uint32
+	// Zipf draws keys with Zipf's law (key k with weight 1/k: hot keys)
+	// instead of uniformly.
+	Zipf bool
+	// ReadAnywhere sends reads to any server, not only the leader (for
+	// follower reads).
+	ReadAnywhere bool
+	// MaxAttempts is how many times a client sends one operation before it
+	// gives up and records it as indeterminate (0: never gives up).
+	MaxAttempts int
+	// BackoffMaxMicros caps the exponential backoff between attempts
+	// (0: eight times the timeout).
+	BackoffMaxMicros int64
 }
 
 // Config is everything a world is made of. Together with the actions it
@@ -185,6 +247,10 @@ func (c *Config) Validate() error {
 		if n.SnapshotEntries < 0 || n.SnapshotEntries > SnapshotEntriesMax {
 			return fmt.Errorf("S%d: snapshot every %d entries, want 0 to %d", i+1, n.SnapshotEntries, SnapshotEntriesMax)
 		}
+		if n.ReadMode >= readModeEnd || n.LeaseDriftPPM > PPM || n.MaxUncommitted < 0 || n.MaxUncommittedBytes < 0 ||
+			n.MaxPending < 0 {
+			return fmt.Errorf("S%d: a read or admission setting is out of range", i+1)
+		}
 		if n.SnapshotChunkBytes < 0 {
 			return fmt.Errorf("S%d: snapshot chunk of %d bytes, want a positive size", i+1, n.SnapshotChunkBytes)
 		}
@@ -210,6 +276,12 @@ func (w *Workload) validate() error {
 		return fmt.Errorf("workload: value size %d, want 0 to %d", w.ValueBytes, ValueBytesMax)
 	case w.TimeoutMicros < Millisecond:
 		return errors.New("workload: client timeout under 1ms")
+	case w.AppendPPM > PPM:
+		return errors.New("workload: append share over 100%")
+	case w.MaxAttempts < 0 || w.MaxAttempts > AttemptsMax:
+		return fmt.Errorf("workload: %d attempts, want 0 to %d", w.MaxAttempts, AttemptsMax)
+	case w.BackoffMaxMicros < 0 || w.BackoffMaxMicros > LatencyMaxMicros:
+		return errors.New("workload: backoff out of range")
 	}
 	return nil
 }
@@ -235,5 +307,5 @@ func raftConfig(id raft.ID, members int, n NodeOptions, seed uint64) raft.Config
 	return raft.Config{ID: id, Voters: voters, ElectionTicks: n.ElectionTicks, HeartbeatTicks: n.HeartbeatTicks,
 		PreVote: n.PreVote, CheckQuorum: n.CheckQuorum, MaxInflightMsgs: n.MaxInflightMsgs,
 		MaxEntriesPerMsg: n.MaxEntriesPerMsg, SingleServerChanges: n.SingleServerChanges,
-		SnapshotChunkBytes: n.SnapshotChunkBytes, Seed: seed, Bugs: n.Bugs}
+		SnapshotChunkBytes: n.SnapshotChunkBytes, LeaseDriftPPM: n.LeaseDriftPPM, Seed: seed, Bugs: n.Bugs}
 }

@@ -55,6 +55,10 @@ type clientMsg struct {
 	notLeader bool
 	hint      raft.ID
 	result    fsm.Result
+	// overloaded: admission control refused the command (reason says why);
+	// it never reached the log.
+	overloaded bool
+	reason     string
 }
 
 // send puts a message on the wire from endpoint from to endpoint to.

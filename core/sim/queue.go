@@ -16,6 +16,7 @@ const (
 	itemClientTimeout
 	itemAction
 	itemWatchdog
+	itemNemesis
 )
 
 // item is a pending event in the world's queue. Items are ordered by time and
@@ -136,6 +137,7 @@ const (
 	streamFaults
 	streamDisk
 	streamClient
+	streamNemesis
 )
 
 func splitmix(x uint64) uint64 {

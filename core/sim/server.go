@@ -38,6 +38,9 @@ type server struct {
 	// this server is receiving.
 	snapFailures uint64
 	snapStart    int64
+	// reads are the reads this server took on and has not yet answered.
+	reads   []*pendingRead
+	readCtx uint64
 }
 
 type appended struct {
@@ -74,6 +77,7 @@ func (w *World) start(s *server) error {
 		return fmt.Errorf("%v: %w", s.id, err)
 	}
 	s.node = node
+	kv.NoDedup = s.opts.Bugs.Has(raft.BugNoSessionDedup)
 	s.kv = kv
 	s.snapFailures = 0
 	s.last = node.Status()
@@ -126,6 +130,9 @@ func (w *World) handleReady(s *server, rd *raft.Ready) {
 	if len(rd.Committed) > 0 {
 		w.apply(s, rd.Committed)
 	}
+	if len(rd.ReadStates) > 0 || len(s.reads) > 0 {
+		w.readStates(s, rd)
+	}
 	w.observe(s, rd)
 	if n := s.opts.SnapshotEntries; n > 0 && len(rd.Committed) > 0 && s.node != nil {
 		if st := s.node.Status(); st.Applied-st.SnapshotIndex >= uint64(n) {
@@ -160,6 +167,7 @@ func (w *World) restore(s *server, snap *raft.Snapshot) {
 			Explanation: fmt.Sprintf("%v received a snapshot at %d that does not decode: %v", s.id, snap.Meta.Index, err)})
 		return
 	}
+	kv.NoDedup = s.kv.NoDedup
 	s.kv = kv
 	// Operations proposed here at or before the snapshot are settled.
 	for i := range s.pending {
@@ -320,6 +328,7 @@ func (w *World) crash(s *server) {
 	s.gen++
 	s.paused = false
 	s.inbox = nil
+	s.reads = nil
 	clear(s.pending)
 	s.appendedAt = s.appendedAt[:0]
 	w.stats.Crashes++

@@ -13,6 +13,7 @@ import (
 
 	"smrlab/core/check"
 	"smrlab/core/fsm"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/trace"
 )
@@ -42,6 +43,12 @@ type World struct {
 	lastCommit  uint64
 	// changes are the membership changes asked for and not yet done, in order.
 	changes []*memberChange
+	// history records every client operation for the linearizability check.
+	history *linear.History
+	zipf    []uint64 // cumulative key weights for Zipf draws
+	// nemeses are the fault schedules started so far.
+	nemeses    []*nemesis
+	nemesisSeq uint64
 }
 
 // Stats are running counts for summaries and benchmarks.
@@ -57,6 +64,16 @@ type Stats struct {
 	Snapshots, SnapshotsInstalled, SnapshotInstallFailures uint64
 	// MembershipChanges counts membership changes completed.
 	MembershipChanges uint64
+	// OpsFailed and OpsIndeterminate count operations clients gave up on:
+	// refused every time, or with an outcome they never learned.
+	OpsFailed, OpsIndeterminate uint64
+	// Reads answered outside the log: from a server's local state (stale),
+	// within a lease at once, and after a confirmation (ReadIndex or a
+	// lease read that fell back to it).
+	StaleReads, LeaseReads, ReadIndexReads uint64
+	// Rejected counts commands admission control refused, by reason
+	// (rejected_requests_due_to_admission_control).
+	Rejected map[string]uint64
 	// OpLatencies holds the durations of the latest operations that returned.
 	OpLatencies Window
 	// FirstLeaderAt is when the first leader was elected (-1: never).
@@ -108,9 +125,18 @@ func New(cfg Config, actions []Action) (*World, error) {
 	w.rec.Keep = cfg.KeepEvents
 	w.stats.FirstLeaderAt = -1
 	w.faultRng = newStream(cfg.Seed, streamFaults, 0, 0)
+	if cfg.Workload.Clients > 0 {
+		w.history = linear.NewHistory()
+	}
 	w.workloadRng = newStream(cfg.Seed, streamWorkload, 0, 0)
 	if cfg.Check {
 		w.checker = check.New(cfg.Servers)
+		for _, n := range cfg.Nodes {
+			if n.Bugs.Has(raft.BugNoSessionDedup) {
+				w.checker.NoSessionDedup()
+				break
+			}
+		}
 	}
 	if cfg.WatchdogMicros > 0 {
 		w.watchdog = check.NewWatchdog(cfg.WatchdogMicros)
@@ -162,6 +188,9 @@ func (w *World) Violation() *check.Violation { return w.violation }
 
 // Liveness returns the watchdog's reports so far.
 func (w *World) Liveness() []*check.Violation { return w.liveness }
+
+// History returns the client history (nil without clients).
+func (w *World) History() *linear.History { return w.history }
 
 // Stats returns the running counts.
 func (w *World) Stats() *Stats { return &w.stats }
@@ -226,6 +255,8 @@ func (w *World) handle(it *item) {
 		w.clients[it.who-len(w.servers)].timeout()
 	case itemAction:
 		w.runAction(&w.actions[it.action])
+	case itemNemesis:
+		w.nemesisStep(it.action)
 	case itemWatchdog:
 		w.watch()
 		w.q.push(w.q.newItem(w.now+watchdogIntervalMicros, itemWatchdog, 0))

@@ -71,12 +71,15 @@ const (
 	// Member: a step of a membership change (requested, proposed, done or
 	// refused); Text says which. These are the audit events of changes.
 	Member
+	// Reject: leader Node refused client Peer's operation ID under admission
+	// control; Text gives the reason.
+	Reject
 	kindEnd
 )
 
 var kindNames = [...]string{"", "send", "deliver", "drop", "duplicate", "timeout", "role", "term",
 	"write", "persist", "commit", "apply", "crash", "restart", "fault", "action", "call", "return",
-	"violation", "liveness", "tick", "snapshot", "install", "config", "member"}
+	"violation", "liveness", "tick", "snapshot", "install", "config", "member", "reject"}
 
 func (k Kind) String() string {
 	if k > 0 && k < kindEnd {

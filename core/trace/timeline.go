@@ -121,6 +121,8 @@ func Describe(e *Event) string {
 		return fmt.Sprintf("%s configuration %d: %s", n, e.Index, e.Text)
 	case Member:
 		return "membership: " + e.Text
+	case Reject:
+		return fmt.Sprintf("%s refuses %s op#%d: %s", n, p, e.ID, e.Text)
 	}
 	return e.Kind.String()
 }

@@ -52,7 +52,7 @@ func TestRefuseBrokenTraces(t *testing.T) {
 		{"negative minor", func(t *trace.Trace) { t.Header.Minor = -1 }, 0, "minor version -1 is negative"},
 		{"negative until", func(t *trace.Trace) { t.Header.Until = -5 }, 0, "until is -5 µs, a negative time"},
 		{"kind zero", func(t *trace.Trace) { t.Events[1].Kind = 0 }, 2, "unknown event kind 0"},
-		{"kind past end", func(t *trace.Trace) { t.Events[1].Kind = trace.Member + 1 }, 2, "unknown event kind 25"},
+		{"kind past end", func(t *trace.Trace) { t.Events[1].Kind = trace.Reject + 1 }, 2, "unknown event kind 26"},
 		{"seq from 1", func(t *trace.Trace) {
 			for i := range t.Events {
 				t.Events[i].Seq++

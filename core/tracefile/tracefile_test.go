@@ -35,8 +35,8 @@ func TestEveryKindIsCovered(t *testing.T) {
 	for _, e := range fullTrace().Events {
 		kinds = append(kinds, e.Kind)
 	}
-	assert.Len(t, kinds, int(trace.Member))
-	assert.False(t, (trace.Member + 1).Valid(), "a new kind needs a place in fullTrace")
+	assert.Len(t, kinds, int(trace.Reject))
+	assert.False(t, (trace.Reject + 1).Valid(), "a new kind needs a place in fullTrace")
 }
 
 func TestCrossFormat(t *testing.T) {

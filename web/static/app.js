@@ -6,14 +6,23 @@
 //   cluster (ring canvas; its aria-label sums it up), logs, lamport, lamport-window,
 //   legend, loading, time, reached, last-event, speed, speed-label, scrubber,
 //   play, pause, step-event, step-delivery, fork
-//   select-S1..select-S9: server chips (aria-pressed, data-role)
+//   select-S1..select-S9: server chips (aria-pressed, data-role, data-member:
+//     voter, learner, joining, leaving or spare)
 //   server-menu (popover after a click on a server): menu-crash, menu-restart,
-//     menu-pause, menu-resume, menu-isolate, menu-campaign, menu-cut
+//     menu-pause, menu-resume, menu-isolate, menu-campaign, menu-cut, menu-snapshot,
+//     menu-add, menu-promote, menu-remove, menu-transfer (disabled when they make no sense)
 //   server-panel (the selected server): server-crash, server-restart, server-pause,
 //     server-resume, server-isolate, server-campaign, server-transfer, server-cut,
-//     server-cut-oneway, server-status, server-details, progress-table,
+//     server-cut-oneway, server-snapshot, server-add, server-promote, server-remove,
+//     server-status, server-details, server-receiving (a snapshot arriving),
+//     progress-table (progress-snap-SN: a snapshot being sent to SN),
 //     disk-off, disk-10x, disk-100x, clock-drift, clock-skew, clock-apply,
 //     link-A-B (toggles the cut of the link SA -> SB)
+//   config-panel: config-version (data-committed), config-sets (config-voters, or
+//     config-old and config-new in a joint configuration; config-learners,
+//     config-spares), config-quorum, config-changes, config-last (the latest
+//     membership step), add-server, add-learner, replace-old, replace-new, replace,
+//     snapshot-every, snapshot-every-set, snapshot-all, config-status
 //   crash-leader, restart-crashed, partition, heal; action-status (their result)
 //   partition-dialog: partition-group-A|B|C|Bridge, partition-S1.., preset-isolate-leader,
 //     preset-leader-minority, preset-leader-majority, preset-three-way,
@@ -25,8 +34,9 @@
 //   status-panel: invariants-light (data-state wait|ok|violation), violation-text,
 //     jump-violation, liveness (data-state ok|stall), leader-line, partition-info
 //   metrics-panel: metric-leaders, metric-commit, metric-p99, metric-ops,
-//     metric-retries, metric-msgs, metric-dropped, metric-rejected
-//   events, events-filter; act-input, act-submit, act-status, actions-list
+//     metric-retries, metric-msgs, metric-dropped, metric-rejected, metric-snapshots,
+//     metric-installs, metric-snapshot-failures, metric-membership
+//   events (li.ev-KIND), events-filter; act-input, act-submit, act-status, actions-list
 //   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
 //   share, export-recording, export-trace, export-jsonl, import-file,
 //   file-status ("reproduced: same state hash ..."), toast
@@ -43,7 +53,11 @@
 //   frameTimes()    the last 600 frame costs in ms (view parsing + drawing)
 //   playing(), play(), pause(), setSpeed(x)   drive the clock
 //   idle()          Promise resolved when no call is in flight; busy(): ms waited
-//   serverXY(id)    {x, y, r}: a server's centre on the page, to click it
+//   serverXY(id)    {x, y, r, spare}: a server's centre on the page, to click it
+//   logRows()       what the logs panel drew last, per server: {id, snapshot (the
+//                   snapshot block's text, '' if none), first, last} (retained entries)
+//   drawnChunks()   the labels of the last 50 InstallSnapshot messages the ring drew
+//                   ("chunk 0–64 of 360 B", "got 64 of 360 B")
 //   simulatePanic() shows the banner as a panicking call would
 
 import {createLab} from './lab.js';
@@ -51,8 +65,9 @@ import {History} from './history.js';
 import {ClusterDrawer, cutSet, partitionSides} from './draw-cluster.js';
 import {drawLogs} from './draw-logs.js';
 import {drawLamport} from './lamport.js';
-import {buildMetrics, renderActions, renderChips, renderEvents, renderMetrics, renderServer, renderStatus,
+import {buildMetrics, memberActions, renderActions, renderChips, renderEvents, renderMetrics, renderServer, renderStatus,
   resetEvents, resetServerPanel} from './panels.js';
+import {majority, renderConfig, resetConfigPanel, setupMembership} from './membership.js';
 import {setupPartition} from './partition.js';
 import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
@@ -99,6 +114,7 @@ const lab = worker ? createLab(worker, (msg) => showBanner('The simulator failed
 const cluster = new ClusterDrawer($('cluster'));
 let partition;
 
+let logRows = [];
 let resolveReady;
 const ready = new Promise((r) => (resolveReady = r));
 let firstDrawAt = 0;
@@ -131,7 +147,10 @@ function ingestJSON(json, fresh) {
     app.scenarioFile = '';
     hist.clear();
     resetServerPanel();
+    resetConfigPanel();
     resetEvents();
+    // The cluster's size as opened: its members, not the spare machines.
+    app.members = v.servers.filter((s) => s.member !== 'spare').length || v.servers.length;
     if (app.view && app.view.servers.length !== v.servers.length) app.selected = 0;
   }
   hist.ingest(v, performance.now());
@@ -154,6 +173,24 @@ function fail(el, res) {
   showStatus(el, '✖ ' + cleanError(res.error), 'error');
 }
 
+// actionNote is what the simulator said when it carried out an action (the
+// note in parentheses of its event, like "2 step(s): add S6 as a learner,
+// then promote S6 to voter"), from the events after seq.
+function actionNote(seq) {
+  let first = null; // the action's own event comes before what it set off
+  for (let i = hist.events.length - 1; i >= 0; i--) {
+    const e = hist.events[i];
+    if (e.seq != null && e.seq <= seq) break;
+    if (e.kind === 'action' || e.kind === 'member') first = e;
+  }
+  const m = first && /\((.*)\)\s*$/.exec(first.text || '');
+  return m ? m[1] : '';
+}
+
+// A note that says the action found nothing to do (on every server it named).
+const NOTHING_RE = /^no |is down$|is not |cannot|refused|nothing applied/;
+const nothingDone = (note) => !!note && note.split('; ').every((part) => NOTHING_RE.test(part));
+
 function showStatus(el, text, kind) {
   if (!el) return;
   el.textContent = text;
@@ -166,16 +203,21 @@ function showStatus(el, text, kind) {
 async function act(text, statusEl = $('action-status')) {
   if (!app.view) return false;
   const past = app.view.now < app.view.reached;
+  const last = hist.events[hist.events.length - 1];
+  const seq = last && last.seq != null ? last.seq : -1;
   const res = await call('act', text);
   if (!res.ok) {
     fail(statusEl, res);
     return false;
   }
-  showStatus(statusEl, `✓ ${text} at ${seconds(app.view.now, 6)}` +
-    (past ? ' — forked: the recorded future after this moment is gone' : ''), 'ok');
+  const note = actionNote(seq);
+  const nothing = nothingDone(note);
+  showStatus(statusEl, `${nothing ? '⚠' : '✓'} ${text} at ${seconds(app.view.now, 6)}${note ? ': ' + note : ''}` +
+    (past ? ' — forked: the recorded future after this moment is gone' : ''), nothing ? 'warn' : 'ok');
   return true;
 }
 app.act = act;
+app.showStatus = showStatus;
 
 app.onSelected = (fn) => {
   const s = app.view && app.view.servers.find((x) => x.id === app.selected);
@@ -264,7 +306,8 @@ function syncHeader() {
   const hit = app.scenarioFile ? app.index.find((s) => s.file === app.scenarioFile)
     : app.index.find((s) => s.name === v.scenario);
   if (hit || v.scenario === 'lab') {
-    const size = v.servers.length === 5 ? '' : '@' + v.servers.length;
+    const n = app.members || v.servers.length;
+    const size = n === 5 ? '' : '@' + n;
     pick.value = hit ? hit.file : size;
     if (other) other.remove();
   } else {
@@ -283,7 +326,9 @@ function syncHeader() {
   setText($('bugs-count'), String(on.size));
   setAttr($('bugs-picker'), 'data-on', String(on.size > 0));
   const entry = app.index.find((s) => s.name === v.scenario);
-  const desc = v.scenario === 'lab' ? `${v.servers.length} servers, PreVote and CheckQuorum on, two clients writing and reading.`
+  const spares = v.servers.length - (app.members || v.servers.length);
+  const desc = v.scenario === 'lab' ? `${app.members || v.servers.length} servers` +
+    `${spares > 0 ? ` and ${spares} spare machine${spares > 1 ? 's' : ''}` : ''}, PreVote and CheckQuorum on, two clients writing and reading.`
     : entry ? entry.description : '';
   const bugs = [...new Set([...on, ...(entry && entry.bugs ? entry.bugs.split(',') : [])])];
   $('scenario-info').innerHTML = `<b>${escapeHTML(v.scenario === 'lab' ? 'Default cluster' : v.scenario)}</b>` +
@@ -492,7 +537,7 @@ function tick() {
     }
   }
   if (app.dirty) {
-    if ($('logs-panel').open) drawLogs($('logs'), v, app.selected);
+    if ($('logs-panel').open) logRows = drawLogs($('logs'), v, app.selected);
     if ($('lamport-panel').open) drawLamport($('lamport'), v, hist, +$('lamport-window').value, app.selected);
     updateTimebar(v);
     app.dirty = false;
@@ -518,6 +563,7 @@ function tick() {
 function renderPanels(v) {
   renderChips(app, v);
   renderStatus(app, v);
+  if ($('config-panel').open) renderConfig(app, v, hist);
   renderServer(app, v);
   if ($('metrics-panel').open) renderMetrics(app, v, hist);
   if ($('events-panel').open) renderEvents(app, hist);
@@ -525,6 +571,7 @@ function renderPanels(v) {
   syncNet(v);
   syncClients(v);
   renderPartitionInfo(v);
+  renderRingNote(v);
   renderScrubMarks(v);
   const last = hist.events[hist.events.length - 1];
   setText($('last-event'), last ? `latest event · ${(last.t / 1e6).toFixed(6)} s · ${last.text}` : '');
@@ -574,7 +621,18 @@ function setBusy(on) {
 function describeCluster(v) {
   const leaders = v.servers.filter((s) => s.up && s.role === 'leader');
   const down = v.servers.filter((s) => !s.up).map((s) => 'S' + s.id);
-  const parts = [`${v.servers.length} servers at ${seconds(v.now, 3)}`];
+  const count = (m) => v.servers.filter((s) => s.member === m).length;
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const voters = v.servers.length - count('learner') - count('spare');
+  const kinds = [plural(voters, 'voter')];
+  if (count('learner')) kinds.push(plural(count('learner'), 'learner'));
+  if (count('spare')) kinds.push(plural(count('spare'), 'spare machine'));
+  const parts = [`${kinds.length > 1 ? kinds.slice(0, -1).join(', ') + ' and ' + kinds[kinds.length - 1] : kinds[0]}` +
+    ` at ${seconds(v.now, 3)}`];
+  if (v.config && v.config.joint) {
+    parts.push(`joint configuration: C_old ${(v.config.oldVoters || []).map((id) => 'S' + id).join(',')}, ` +
+      `C_new ${(v.config.voters || []).map((id) => 'S' + id).join(',')}`);
+  }
   parts.push(leaders.length ? leaders.map((s) => `leader S${s.id} in term ${s.term}`).join(', ') : 'no leader');
   if (down.length) parts.push(`crashed: ${down.join(', ')}`);
   if ((v.cuts || []).length) parts.push(`${v.cuts.length} links cut`);
@@ -582,17 +640,27 @@ function describeCluster(v) {
   setAttr($('cluster'), 'aria-label', 'The cluster: ' + parts.join('; '));
 }
 
+// renderRingNote explains the arcs of a joint configuration on the ring.
+function renderRingNote(v) {
+  const cfg = v.config || {};
+  const el = $('ring-note');
+  const set = (ids) => `{${(ids || []).map((id) => 'S' + id).join(',')}}`;
+  const html = cfg.joint ? `<b>Joint configuration</b>: left arcs <span class="k-old">C_old</span> ${set(cfg.oldVoters)}, ` +
+    `right arcs <span class="k-new">C_new</span> ${set(cfg.voters)}. A leader needs a majority of each.` : '';
+  if (el.innerHTML !== html) el.innerHTML = html;
+  el.hidden = !html;
+}
+
 function renderPartitionInfo(v) {
   const sides = partitionSides(v, cutSet(v.cuts));
   const el = $('partition-info');
   let text = '';
   if (sides.count > 1) {
-    const n = v.servers.length;
     const up = new Set(v.servers.filter((s) => s.up).map((s) => s.id));
     text = 'Partitioned: ' + sides.groups.map((g, i) => {
-      const live = g.filter((id) => up.has(id)).length;
-      let note = '';
-      if (g.length > n / 2) note = live > n / 2 ? ' majority' : ` majority, but only ${live} up`;
+      // A majority of the voters (of both sets in a joint configuration).
+      const has = majority(v.config, g), live = majority(v.config, g.filter((id) => up.has(id)));
+      const note = has ? (live ? ' majority' : ' majority, but not enough of it up') : '';
       return `${SIDE_NAME[i % SIDE_NAME.length]} {${g.map((id) => 'S' + id).join(' ')}}${note}`;
     }).join(' · ');
   } else if ((v.cuts || []).length) {
@@ -784,13 +852,20 @@ function openMenu(id) {
   const s = app.view.servers.find((q) => q.id === id);
   if (!s) return;
   const m = $('server-menu');
+  const why = memberActions(s);
   const items = [
     ['crash', '✖ Crash', !s.up], ['restart', '↻ Restart', s.up], ['pause', '❚❚ Pause', !s.up || s.paused],
     ['resume', '▶ Resume', !s.paused], ['isolate', 'Isolate', false], ['campaign', 'Campaign (start an election)', !s.up],
-    ['cut', '✂ Cut a link…', false],
+    ['cut', '✂ Cut a link…', false], ['sep'],
+    ['snapshot', '▣ Snapshot now', why.snapshot], ['add', '+ Add to the cluster', why.add],
+    ['promote', '⇧ Promote to voter', why.promote], ['remove', '− Remove from the cluster', why.remove],
+    ['transfer', '★ Make leader', why.transfer],
   ];
-  m.innerHTML = `<div class="menu-title">S${id}</div>` + items.map(([k, label, off]) =>
-    `<button role="menuitem" data-k="${k}" data-testid="menu-${k}" ${off ? 'disabled' : ''} aria-label="${label.replace(/^[^\w]+/, '')} S${id}">${label}</button>`).join('');
+  const member = s.member && s.member !== 'voter' ? ` <span class="muted">${s.member}</span>` : '';
+  m.innerHTML = `<div class="menu-title">S${id}${member}</div>` + items.map(([k, label, off]) => k === 'sep'
+    ? '<hr class="menu-sep">'
+    : `<button role="menuitem" data-k="${k}" data-testid="menu-${k}" ${off ? 'disabled' : ''}${typeof off === 'string' && off
+      ? ` title="${escapeHTML(off)}"` : ''} aria-label="${label.replace(/^[^\w]+/, '')} S${id}">${label}</button>`).join('');
   for (const b of m.querySelectorAll('button')) {
     b.onclick = () => {
       const k = b.dataset.k;
@@ -1025,7 +1100,7 @@ function setupControls() {
   };
   app.openPartition = () => partition.open();
   $('lamport-window').addEventListener('change', () => (app.dirty = true));
-  for (const id of ['logs-panel', 'lamport-panel', 'metrics-panel', 'events-panel', 'command-panel']) {
+  for (const id of ['logs-panel', 'lamport-panel', 'metrics-panel', 'events-panel', 'command-panel', 'config-panel']) {
     $(id).addEventListener('toggle', () => {
       app.dirty = app.panelsDirty = true;
       resetEvents();
@@ -1080,14 +1155,17 @@ window.smrlabTest = {
     const p = cluster.pos.get(id);
     if (!p) return null;
     const r = $('cluster').getBoundingClientRect();
-    return {x: r.left + p.x, y: r.top + p.y, r: p.r};
+    return {x: r.left + p.x, y: r.top + p.y, r: p.r, spare: !!p.spare};
   },
+  logRows: () => logRows.map((r) => ({...r})),
+  drawnChunks: () => cluster.chunks.slice(),
   idle: async () => {
     while (lab && lab.busy) await new Promise((r) => setTimeout(r, 10));
   },
 };
 
 partition = setupPartition(app);
+setupMembership(app);
 buildLegend($('legend-body'));
 buildMetrics();
 setupControls();

@@ -1,24 +1,41 @@
 // The ring: servers as circles (term inside, election-timer arc around),
 // links between them (cut links dashed red, one-way cuts with an arrow),
 // partition sides as tinted halos, clients in the middle, and messages as
-// dots travelling from sender to receiver.
+// dots travelling from sender to receiver. The ring holds the members of the
+// configuration; spare machines wait on a shelf at the right, faded and
+// dashed, until a membership change brings them in (paper §6).
 
-import {CUT, FONT, INK, LINK, MUTED, OI, SIDE, SIDE_NAME, drawGlyph, msgStyle, roleStyle} from './palette.js';
+import {CONFIG_ENTRY, CONFIG_NEW, CONFIG_OLD, CUT, FONT, INK, LEARNER, LINK, MUTED, OI, SIDE, SIDE_NAME, drawGlyph, msgStyle,
+  roleStyle} from './palette.js';
 import {FLASH_DURATION_MS} from './history.js';
 import {fitCanvas} from './fmt.js';
 
 const TAU = Math.PI * 2;
 const LANE = 4; // px between the two directions of a link
+const SHELF_W = 96; // px at the right for the spare machines
+const SHORT_ROLE = {'pre-candidate': 'pre-cand.', candidate: 'cand.', leader: 'leader'};
 
 export class ClusterDrawer {
   constructor(canvas) {
     this.canvas = canvas;
-    this.pos = new Map(); // endpoint id -> {x, y, r, a}
+    this.pos = new Map(); // endpoint id -> {x, y, r, a, spare}
     this.n = 0;
+    this.chunks = []; // the labels of the last InstallSnapshot messages drawn
+    this.chunkSeen = new Set();
   }
 
   layout(v, w, h) {
-    const n = v.servers.length;
+    // Members on the ring, spares on the shelf (all on the ring if the view
+    // has no configuration yet).
+    let ring = v.servers.filter((s) => s.member !== 'spare');
+    let spares = v.servers.filter((s) => s.member === 'spare');
+    if (!ring.length) {
+      ring = v.servers;
+      spares = [];
+    }
+    const shelfW = spares.length ? SHELF_W : 0;
+    w -= shelfW;
+    const n = ring.length;
     const cx = w / 2, cy = h / 2;
     // The largest ring whose circles and labels fit in the canvas.
     let r = 46;
@@ -35,10 +52,21 @@ export class ClusterDrawer {
       r = Math.max(15, Math.min(46, R * Math.sin(Math.PI / Math.max(n, 3)) * 0.55, 20 + R * 0.1));
     }
     this.pos.clear();
-    v.servers.forEach((s, i) => {
+    ring.forEach((s, i) => {
       const a = -Math.PI / 2 + (TAU * i) / n;
       this.pos.set(s.id, {x: cx + R * Math.cos(a), y: cy + R * Math.sin(a), r, a});
     });
+    this.shelf = null;
+    if (spares.length) {
+      // One column, each spare with room for its label under it.
+      const top = 34, bottom = h - 8;
+      const gap = Math.min(2 * Math.min(22, r * 0.7) + 34, (bottom - top - 18) / spares.length);
+      const rs = Math.max(9, Math.min(22, r * 0.7, (gap - 26) / 2));
+      const x = w + shelfW / 2;
+      const y0 = (top + bottom) / 2 - (gap * spares.length) / 2 + 9;
+      spares.forEach((s, j) => this.pos.set(s.id, {x, y: y0 + gap * j + rs + 4, r: rs, a: 0, spare: true}));
+      this.shelf = {x: w + 6, y: y0 - 18, w: shelfW - 12, h: gap * spares.length + 22};
+    }
     const k = (v.workload && v.workload.clients) || 0;
     const cr = k > 1 ? Math.min(R * 0.3, 16 + 9 * k) : 0;
     for (let j = 0; j < k; j++) {
@@ -74,13 +102,39 @@ export class ClusterDrawer {
     const cut = cutSet(v.cuts);
     const sides = partitionSides(v, cut);
     this.sides = sides;
+    this.drawShelf(ctx);
     this.drawLinks(ctx, v, cut);
     if (sides.count > 1) this.drawSides(ctx, v, sides);
     this.drawClients(ctx, v);
-    for (const s of v.servers) this.drawServer(ctx, v, s, ui, sides);
+    for (const s of v.servers) {
+      if (this.pos.get(s.id).spare) this.drawSpare(ctx, v, s, ui, sides);
+      else this.drawServer(ctx, v, s, ui, sides);
+    }
     if (ui.pick) this.drawPick(ctx, ui.pick);
     this.drawFlights(ctx, v);
     this.drawFlashes(ctx, ui.flashes, ui.realNow);
+  }
+
+  // drawShelf frames the spare machines: outside the configuration, they
+  // take no part in elections or commitment until added.
+  drawShelf(ctx) {
+    const b = this.shelf;
+    if (!b) return;
+    ctx.save();
+    ctx.fillStyle = '#f7f8fa';
+    ctx.strokeStyle = '#c3c8d1';
+    ctx.lineWidth = 1;
+    ctx.setLineDash([4, 3]);
+    roundRect(ctx, b.x, b.y, b.w, b.h, 8);
+    ctx.fill();
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = MUTED;
+    ctx.font = `700 9px ${FONT}`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.fillText('SPARE MACHINES', b.x + b.w / 2, b.y + 5);
+    ctx.restore();
   }
 
   drawLinks(ctx, v, cut) {
@@ -91,6 +145,8 @@ export class ClusterDrawer {
         const a = ids[i], b = ids[j];
         const pa = this.pos.get(a), pb = this.pos.get(b);
         const ab = cut.has(a * 16 + b), ba = cut.has(b * 16 + a);
+        // A spare talks to no one: no links (its halo tells its side).
+        if (pa.spare || pb.spare) continue;
         if (!ab && !ba) {
           ctx.strokeStyle = LINK;
           ctx.lineWidth = 1.2;
@@ -231,7 +287,8 @@ export class ClusterDrawer {
     }
     // The timer: election timeout for followers and candidates, the
     // heartbeat interval for a leader (dashed, thinner).
-    if (s.up && s.timerTimeout > 0) {
+    // A learner never campaigns: it has no election timer to show.
+    if (s.up && s.timerTimeout > 0 && s.member !== 'learner') {
       const f = Math.min(1, s.timerElapsed / s.timerTimeout);
       const ar = r + 6;
       ctx.lineWidth = role === 'leader' ? 3 : 4.5;
@@ -263,6 +320,17 @@ export class ClusterDrawer {
     ctx.fill();
     ctx.stroke();
     ctx.restore();
+    if (s.member === 'learner') {
+      // A learner: a hollow ring inside the circle (it gets the log, never votes).
+      ctx.save();
+      ctx.strokeStyle = LEARNER;
+      ctx.lineWidth = 4;
+      ctx.beginPath();
+      ctx.arc(x, y, r - 4.5, 0, TAU);
+      ctx.stroke();
+      ctx.restore();
+    }
+    if (v.config && v.config.joint) this.drawJointArcs(ctx, v.config, s, x, y, r);
     if (!s.up) {
       ctx.strokeStyle = 'rgba(75,85,99,0.45)';
       ctx.lineWidth = 3;
@@ -297,6 +365,77 @@ export class ClusterDrawer {
     this.drawLabel(ctx, v, s, p, role, sides);
   }
 
+  // drawJointArcs marks, in a joint configuration (C_old,new), which of the
+  // two voter sets a server belongs to: the left half for C_old, the right
+  // half for C_new.
+  drawJointArcs(ctx, cfg, s, x, y, r) {
+    const ar = r + 10.5;
+    ctx.save();
+    ctx.lineWidth = 3.5;
+    ctx.lineCap = 'butt';
+    if ((cfg.oldVoters || []).includes(s.id)) {
+      ctx.strokeStyle = CONFIG_OLD;
+      ctx.beginPath();
+      ctx.arc(x, y, ar, Math.PI / 2 + 0.12, Math.PI * 1.5 - 0.12);
+      ctx.stroke();
+    }
+    if ((cfg.voters || []).includes(s.id)) {
+      ctx.strokeStyle = CONFIG_NEW;
+      ctx.beginPath();
+      ctx.arc(x, y, ar, -Math.PI / 2 + 0.12, Math.PI / 2 - 0.12);
+      ctx.stroke();
+    }
+    ctx.restore();
+  }
+
+  // drawSpare draws a machine outside the configuration on the shelf:
+  // faded, dashed, with no timer (it takes no part in elections).
+  drawSpare(ctx, v, s, ui, sides) {
+    const {x, y, r} = this.pos.get(s.id);
+    if (sides.count > 1) {
+      ctx.globalAlpha = 0.22;
+      ctx.fillStyle = SIDE[sides.of.get(s.id) % SIDE.length];
+      ctx.beginPath();
+      ctx.arc(x, y, r + 8, 0, TAU);
+      ctx.fill();
+      ctx.globalAlpha = 1;
+    }
+    if (ui.selected === s.id || ui.hover === s.id) {
+      ctx.save();
+      ctx.strokeStyle = ui.selected === s.id ? INK : '#9ca3af';
+      ctx.lineWidth = ui.selected === s.id ? 2 : 1.5;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.arc(x, y, r + 6, 0, TAU);
+      ctx.stroke();
+      ctx.restore();
+    }
+    ctx.save();
+    ctx.globalAlpha = s.up ? 0.75 : 0.5;
+    ctx.fillStyle = s.up ? '#f3f4f6' : '#d4d6da';
+    ctx.strokeStyle = '#6b7280';
+    ctx.lineWidth = 1.6;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, TAU);
+    ctx.fill();
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = '#4b5563';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.font = `700 ${Math.round(Math.max(10, r * 0.6))}px ${FONT}`;
+    ctx.fillText('S' + s.id, x, y + 0.5);
+    ctx.restore();
+    ctx.fillStyle = MUTED;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    ctx.font = `600 10px ${FONT}`;
+    // A removed server may still campaign (paper §6): say so.
+    const note = s.paused ? ' · paused' : s.role === 'follower' ? '' : ' · ' + (SHORT_ROLE[s.role] || s.role);
+    ctx.fillText(s.up ? 'spare' + note : '✖ spare, down', x, y + r + 3);
+  }
+
   // drawLabel writes the role, the vote and the badges outside the ring.
   drawLabel(ctx, v, s, p, role, sides) {
     const place = labelPlace(Math.cos(p.a), Math.sin(p.a), p.r, this.n);
@@ -304,27 +443,57 @@ export class ClusterDrawer {
     const align = place.align;
     const lines = [];
     const st = roleStyle(role);
-    lines.push({text: (st.glyph ? st.glyph + ' ' : '') + (role === 'leader' ? 'LEADER' : st.label), font: `700 12px ${FONT}`,
-      color: role === 'leader' ? OI.blue : role === 'crashed' ? '#4b5563' : role === 'follower' ? '#374151' : '#8a5a00'});
-    if (s.up) {
-      lines.push({text: s.vote ? `voted for S${s.vote}` : 'no vote yet', font: `11px ${FONT}`, color: MUTED});
-    } else {
+    const learner = s.member === 'learner';
+    lines.push({text: (st.glyph ? st.glyph + ' ' : '') + (role === 'leader' ? 'LEADER' : learner && s.up ? 'LEARNER' : st.label),
+      font: `700 12px ${FONT}`, color: role === 'leader' ? OI.blue : role === 'crashed' ? '#4b5563'
+        : learner ? '#1f6d99' : role === 'follower' ? '#374151' : '#8a5a00'});
+    if (!s.up) {
       lines.push({text: `disk: term ${s.durableTerm}, vote ${s.durableVote ? 'S' + s.durableVote : 'none'}`,
         font: `11px ${FONT}`, color: MUTED});
+    } else if (learner) {
+      lines.push({text: 'non-voting, gets the log', font: `11px ${FONT}`, color: MUTED});
+    } else {
+      lines.push({text: s.vote ? `voted for S${s.vote}` : 'no vote yet', font: `11px ${FONT}`, color: MUTED});
     }
     const pills = [];
-    if (s.paused) pills.push('paused');
-    if (s.slowPercent && s.slowPercent !== 100) pills.push(`disk ×${+(s.slowPercent / 100).toFixed(2)} slower`);
-    if (s.driftPPM) pills.push(`drift ${s.driftPPM > 0 ? '+' : ''}${+(s.driftPPM / 1e4).toFixed(1)}%`);
-    if (s.skew) pills.push(`skew ${s.skew > 0 ? '+' : ''}${+(s.skew / 1000).toFixed(1)}ms`);
-    if (sides.count > 1) pills.unshift(`side ${SIDE_NAME[sides.of.get(s.id) % SIDE_NAME.length]}`);
+    const plain = (text) => ({text, fill: '#fff3d6', stroke: '#b87d00', ink: INK});
+    if (s.paused) pills.push({text: 'paused', fill: INK, stroke: INK, ink: '#fff'});
+    // In a joint configuration the arcs tell both sets; the servers in only
+    // one of them are the ones joining or leaving.
+    if (s.member === 'leaving') pills.push({text: 'C_old only: leaving', fill: '#f6e3ee', stroke: CONFIG_OLD, ink: '#6d2a52'});
+    if (s.member === 'joining') pills.push({text: 'C_new only: joining', fill: '#dcf3ea', stroke: CONFIG_NEW, ink: '#00573f'});
+    // A server that uses another configuration than the cluster's (one it
+    // has not received yet, or one it alone holds): §6's danger zone.
+    const own = s.config, cfg = v.config;
+    if (s.up && own && cfg && own.voters && own.voters.length && own.version !== cfg.version) {
+      pills.push({text: `config ${own.version} ${own.joint ? '(joint)' : setText(own.voters)}`, fill: '#efe9f5',
+        stroke: CONFIG_ENTRY, ink: '#3d1f5c'});
+    }
+    if (s.receiving && s.receiving.size) {
+      const rc = s.receiving;
+      pills.push({text: `snapshot in: ${rc.got}/${rc.size} B`, fill: '#fff', stroke: INK, ink: INK, frac: rc.got / rc.size});
+    }
+    if (role === 'leader') {
+      for (const pr of s.progress || []) {
+        if (pr.state !== 'snapshot' || !pr.snapSize) continue;
+        pills.push({text: `snapshot → S${pr.id}: ${Math.round((100 * (pr.snapAcked || 0)) / pr.snapSize)}%`, fill: '#fff',
+          stroke: INK, ink: INK, frac: (pr.snapAcked || 0) / pr.snapSize});
+      }
+    }
+    if (s.slowPercent && s.slowPercent !== 100) pills.push(plain(`disk ×${+(s.slowPercent / 100).toFixed(2)} slower`));
+    if (s.driftPPM) pills.push(plain(`drift ${s.driftPPM > 0 ? '+' : ''}${+(s.driftPPM / 1e4).toFixed(1)}%`));
+    if (s.skew) pills.push(plain(`skew ${s.skew > 0 ? '+' : ''}${+(s.skew / 1000).toFixed(1)}ms`));
+    if (sides.count > 1) {
+      const side = SIDE[(sides.of.get(s.id) || 0) % SIDE.length];
+      pills.unshift({text: `side ${SIDE_NAME[sides.of.get(s.id) % SIDE_NAME.length]}`, fill: tint(side), stroke: side, ink: INK});
+    }
     const lh = 14, ph = 16;
     // Badges, wrapped into rows no wider than a label.
     ctx.font = `600 10px ${FONT}`;
     const rows = [[]];
     let rowW = 0;
     for (const t of pills) {
-      const pw = ctx.measureText(t).width + 10;
+      const pw = ctx.measureText(t.text).width + 10;
       if (rowW && rowW + pw > LABEL_W) {
         rows.push([]);
         rowW = 0;
@@ -346,21 +515,27 @@ export class ClusterDrawer {
     if (!pills.length) return;
     ctx.textAlign = 'left';
     ctx.textBaseline = 'middle';
-    const side = SIDE[(sides.of.get(s.id) || 0) % SIDE.length];
     for (const row of rows) {
       const total = row.reduce((a, [, pw]) => a + pw + 4, -4);
       let x0 = align === 'left' ? ax : align === 'right' ? ax - total : ax - total / 2;
       yy += 2;
       for (const [t, pw] of row) {
-        const isSide = t.startsWith('side ');
-        ctx.fillStyle = isSide ? tint(side) : t === 'paused' ? INK : '#fff3d6';
-        ctx.strokeStyle = isSide ? side : t === 'paused' ? INK : '#b87d00';
+        ctx.fillStyle = t.fill;
+        ctx.strokeStyle = t.stroke;
         ctx.lineWidth = 1;
         roundRect(ctx, x0, yy, pw, ph - 2, 7);
         ctx.fill();
+        if (t.frac != null) {
+          // A progress bar: the pill fills as the bytes arrive.
+          ctx.save();
+          ctx.clip();
+          ctx.fillStyle = '#c9ced8';
+          ctx.fillRect(x0, yy, pw * Math.max(0, Math.min(1, t.frac)), ph - 2);
+          ctx.restore();
+        }
         ctx.stroke();
-        ctx.fillStyle = t === 'paused' ? '#fff' : INK;
-        ctx.fillText(t, x0 + 5, yy + (ph - 2) / 2 + 0.5);
+        ctx.fillStyle = t.ink;
+        ctx.fillText(t.text, x0 + 5, yy + (ph - 2) / 2 + 0.5);
         x0 += pw + 4;
       }
       yy += ph;
@@ -385,6 +560,7 @@ export class ClusterDrawer {
     const flights = v.flights;
     if (!flights) return;
     const held = new Map();
+    const snaps = [];
     ctx.font = `600 9px ${FONT}`;
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'left';
@@ -404,11 +580,35 @@ export class ClusterDrawer {
       const x = g.x0 + (g.x1 - g.x0) * p, y = g.y0 + (g.y1 - g.y0) * p;
       const st = msgStyle(f.type, f.entries);
       const big = f.type === 'AppendEntries' && f.entries > 0;
+      if (f.type === 'InstallSnapshot' || f.type === 'InstallSnapshotResp') {
+        snaps.push([f, x, y]);
+        continue;
+      }
       drawGlyph(ctx, st, x, y, big ? 6.5 : 5, {reject: f.reject, dup: f.dup});
       if (big && f.entries > 1) {
         ctx.fillStyle = INK;
         ctx.fillText(String(f.entries), x + 8, y);
       }
+    }
+    // Snapshot chunks on top, each with the bytes it carries.
+    ctx.font = `600 10px ${FONT}`;
+    ctx.lineJoin = 'round';
+    for (const [f, x, y] of snaps) {
+      drawGlyph(ctx, msgStyle(f.type), x, y, 6, {reject: f.reject, dup: f.dup});
+      const off = f.offset || 0, size = f.size || sentSize(v, f.to, f.from);
+      const text = f.type === 'InstallSnapshot' ? `chunk ${off}–${off + (f.bytes || 0)} of ${size} B${f.done ? ' (last)' : ''}`
+        : f.reject ? 'snapshot refused' : size ? `got ${off} of ${size} B` : `got ${off} B`;
+      if (!this.chunkSeen.has(f.id)) {
+        this.chunkSeen.add(f.id);
+        this.chunks.push(text);
+        if (this.chunks.length > 50) this.chunks.shift();
+        if (this.chunkSeen.size > 500) this.chunkSeen.clear();
+      }
+      ctx.strokeStyle = 'rgba(255,255,255,0.92)';
+      ctx.lineWidth = 3.5;
+      ctx.strokeText(text, x + 11, y - 8);
+      ctx.fillStyle = INK;
+      ctx.fillText(text, x + 11, y - 8);
     }
   }
 
@@ -449,13 +649,26 @@ export class ClusterDrawer {
   }
 }
 
+// setText writes a set of servers: {S1,S2,S3}.
+function setText(ids) {
+  return `{${ids.map((id) => 'S' + id).join(',')}}`;
+}
+
+// sentSize is the size of the snapshot the leader lead sends to peer, as its
+// progress says (a response carries only the bytes received so far).
+function sentSize(v, lead, peer) {
+  const s = v.servers.find((x) => x.id === lead);
+  const p = s && (s.progress || []).find((x) => x.id === peer);
+  return (p && p.snapSize) || 0;
+}
+
 // LABEL_W and LABEL_H are a label block's size as layout reserves it.
 const LABEL_W = 132, LABEL_H = 48;
 
 // labelPlace says where the text block of a server at angle (ca, sa) goes:
 // outward from the ring; the top server's to its right.
 function labelPlace(ca, sa, r, n) {
-  if (sa < -0.9 && n <= 6) return {dx: r + 16, dy: 0, align: 'left', valign: 'middle'};
+  if (sa < -0.9 && n <= 5) return {dx: r + 16, dy: 0, align: 'left', valign: 'middle'};
   const d = r + 24;
   return {dx: ca * d, dy: sa * d, align: Math.abs(ca) < 0.35 ? 'center' : ca > 0 ? 'left' : 'right',
     valign: sa < -0.35 ? 'bottom' : sa > 0.35 ? 'top' : 'middle'};

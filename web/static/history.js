@@ -137,7 +137,7 @@ export class History {
     if (last && v.now <= last.t) return;
     this.samples.push({t: v.now, commit: m.commit || 0, opsOK: m.opsOK || 0, opsStarted: m.opsStarted || 0,
       leaderChanges: m.leaderChanges || 0, flights: (v.flights || []).length, p99: m.quorumAckP99 || 0,
-      dropped: m.dropped || 0, retried: m.opsRetried || 0});
+      dropped: m.dropped || 0, retried: m.opsRetried || 0, snapshots: m.snapshots || 0, installs: m.snapshotsInstalled || 0});
     if (this.samples.length > SAMPLES_MAX) this.samples.splice(0, this.samples.length - SAMPLES_MAX);
   }
 

@@ -36,6 +36,8 @@ export function installKeys(app) {
       app.onSelected((id) => `restart S${id}`);
     } else if (k === 'p') {
       app.onSelected((id, s) => `${s.paused ? 'resume' : 'pause'} S${id}`);
+    } else if (k === 's') {
+      app.onSelected((id) => `snapshot S${id}`);
     } else if (k === 'h') {
       app.act('heal');
     } else if (k === 'x') {

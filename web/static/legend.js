@@ -1,6 +1,6 @@
 // The legend, drawn with the same code as the ring so that they agree.
 
-import {CUT, MSG_LEGEND, OI, ROLE, drawGlyph, msgLabel, msgStyle} from './palette.js';
+import {CONFIG_NEW, CONFIG_OLD, CUT, LEARNER, MSG_LEGEND, OI, ROLE, drawGlyph, msgLabel, msgStyle} from './palette.js';
 
 function icon(draw, w = 26, h = 18) {
   const c = document.createElement('canvas');
@@ -50,6 +50,30 @@ export function buildLegend(el) {
     ctx.setLineDash([2, 2]);
     ctx.beginPath(); ctx.arc(w / 2, h / 2, 6, -Math.PI / 2, Math.PI * 0.8); ctx.stroke();
   }), 'heartbeat timer (leader)'));
+  roles.append(item(icon((ctx, w, h) => {
+    ctx.fillStyle = '#fff';
+    ctx.strokeStyle = '#4b5563';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.arc(w / 2, h / 2, 7.5, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+    ctx.strokeStyle = LEARNER;
+    ctx.lineWidth = 2.5;
+    ctx.beginPath(); ctx.arc(w / 2, h / 2, 5, 0, Math.PI * 2); ctx.stroke();
+  }), 'learner (non-voting member)'));
+  roles.append(item(icon((ctx, w, h) => {
+    ctx.globalAlpha = 0.75;
+    ctx.fillStyle = '#f3f4f6';
+    ctx.strokeStyle = '#6b7280';
+    ctx.lineWidth = 1.5;
+    ctx.setLineDash([3, 2]);
+    ctx.beginPath(); ctx.arc(w / 2, h / 2, 7, 0, Math.PI * 2); ctx.fill(); ctx.stroke();
+  }), 'spare machine (not in the configuration)'));
+  roles.append(item(icon((ctx, w, h) => {
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = CONFIG_OLD;
+    ctx.beginPath(); ctx.arc(w / 2, h / 2, 6.5, Math.PI / 2 + 0.15, Math.PI * 1.5 - 0.15); ctx.stroke();
+    ctx.strokeStyle = CONFIG_NEW;
+    ctx.beginPath(); ctx.arc(w / 2, h / 2, 6.5, -Math.PI / 2 + 0.15, Math.PI / 2 - 0.15); ctx.stroke();
+  }), 'joint configuration: C_old left, C_new right'));
 
   const msgs = document.createElement('ul');
   msgs.className = 'legend-list';

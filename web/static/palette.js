@@ -41,11 +41,14 @@ const MSG = {
   ClientRequest: {color: OI.purple, shape: 'square', resp: false, label: 'Client request'},
   ClientReply: {color: OI.purple, shape: 'square', resp: true, label: 'Client reply'},
   TimeoutNow: {color: OI.vermillion, shape: 'diamond', resp: false, label: 'TimeoutNow (leadership transfer)'},
+  InstallSnapshot: {color: OI.black, shape: 'box', resp: false, label: 'InstallSnapshot chunk'},
+  InstallSnapshotResp: {color: OI.black, shape: 'box', resp: true, label: 'InstallSnapshot response'},
 };
 const MSG_UNKNOWN = {color: OI.grey, shape: 'circle', resp: false, label: 'other'};
 
 export const MSG_LEGEND = ['PreVote', 'PreVoteResp', 'RequestVote', 'RequestVoteResp', 'AppendEntries',
-  'AppendEmpty', 'AppendEntriesResp', 'Heartbeat', 'HeartbeatResp', 'ClientRequest', 'ClientReply', 'TimeoutNow'];
+  'AppendEmpty', 'AppendEntriesResp', 'Heartbeat', 'HeartbeatResp', 'ClientRequest', 'ClientReply', 'TimeoutNow',
+  'InstallSnapshot', 'InstallSnapshotResp'];
 
 export function msgStyle(type, entries) {
   if (type === 'AppendEntries' && !entries) return MSG.AppendEmpty;
@@ -84,7 +87,11 @@ export function drawGlyph(ctx, st, x, y, r, opts) {
 }
 
 function shapePath(ctx, shape, x, y, r) {
-  if (shape === 'diamond') {
+  if (shape === 'box') {
+    // A parcel: wider than tall, like a block of the snapshot's bytes.
+    const dx = r * 1.35, dy = r * 0.9;
+    ctx.rect(x - dx, y - dy, 2 * dx, 2 * dy);
+  } else if (shape === 'diamond') {
     const d = r * 1.25;
     ctx.moveTo(x, y - d); ctx.lineTo(x + d, y); ctx.lineTo(x, y + d); ctx.lineTo(x - d, y); ctx.closePath();
   } else if (shape === 'square') {
@@ -94,6 +101,30 @@ function shapePath(ctx, shape, x, y, r) {
     ctx.arc(x, y, r, 0, Math.PI * 2);
   }
 }
+
+// Membership (paper §6): how a server stands in the configuration. Every
+// kind has a word on the ring and in the panels; colour only repeats it.
+export const CONFIG_OLD = '#a3487f'; // C_old: the configuration being left
+export const CONFIG_NEW = OI.green; // C_new: the configuration being entered
+export const LEARNER = OI.sky;
+export const MEMBER = {
+  voter: {label: 'voter', text: 'voter'},
+  learner: {label: 'learner', text: 'learner: non-voting, gets the log'},
+  joining: {label: 'joining', text: 'voter of C_new only'},
+  leaving: {label: 'leaving', text: 'voter of C_old only'},
+  spare: {label: 'spare', text: 'spare machine: outside the configuration'},
+};
+
+export function memberStyle(member) {
+  return MEMBER[member] || MEMBER.voter;
+}
+
+// Log entries that are not client commands.
+export const KIND_NOOP = 1;
+export const KIND_CONFIG = 2;
+export const CONFIG_ENTRY = '#6a3d9a';
+export const SNAPSHOT_FILL = '#d9dde4';
+export const SNAPSHOT_STROKE = '#4b5563';
 
 // Terms: light tints so that the term number written in each cell stays
 // readable; the number, not the colour, is the truth.

@@ -3,7 +3,7 @@
 // updated a few times a second, and only where the text changed.
 
 import {escapeHTML, fitCanvas, name, seconds, setAttr, setText, span} from './fmt.js';
-import {OI, roleStyle} from './palette.js';
+import {OI, memberStyle, roleStyle} from './palette.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -21,10 +21,13 @@ export function renderChips(app, v) {
     const b = box.querySelector(`[data-id="${s.id}"]`);
     const role = s.up ? s.role : 'crashed';
     const st = roleStyle(role);
+    const member = s.member || 'voter';
     setText(b, `S${s.id}${st.glyph ? ' ' + st.glyph : ''}${s.paused ? ' ❚❚' : ''}`);
     setAttr(b, 'data-role', role);
+    setAttr(b, 'data-member', member);
     setAttr(b, 'aria-pressed', String(app.selected === s.id));
-    setAttr(b, 'aria-label', `S${s.id}: ${st.label}${s.paused ? ', paused' : ''}, term ${s.term}. Select to inspect`);
+    setAttr(b, 'aria-label', `S${s.id}: ${member === 'voter' ? '' : memberStyle(member).label + ', '}${st.label}` +
+      `${s.paused ? ', paused' : ''}, term ${s.term}. Select to inspect`);
   }
 }
 
@@ -86,13 +89,19 @@ export function renderServer(app, v) {
   }
   if (builtFor !== id) buildServer(app, v, s);
   const role = s.up ? s.role : 'crashed';
-  setText($('server-title'), `Server S${s.id} · ${roleStyle(role).label}`);
+  const member = s.member || 'voter';
+  setText($('server-title'), `Server S${s.id} · ${roleStyle(role).label}${member === 'voter' ? '' : ' · ' + memberStyle(member).label}`);
   $('srv-crash').disabled = !s.up;
   $('srv-restart').disabled = s.up;
   $('srv-pause').disabled = !s.up || s.paused;
   $('srv-resume').disabled = !s.paused;
   $('srv-campaign').disabled = !s.up;
-  $('srv-transfer').disabled = !s.up || s.role === 'leader';
+  const can = memberActions(s);
+  for (const [k, why] of Object.entries(can)) {
+    const b = $('srv-' + k);
+    b.disabled = why !== '';
+    setAttr(b, 'title', why || b.dataset.tip);
+  }
   const slow = s.slowPercent || 100;
   for (const b of body.querySelectorAll('[data-disk]')) setAttr(b, 'aria-pressed', String(+b.dataset.disk === slow));
 
@@ -110,10 +119,20 @@ export function renderServer(app, v) {
     ['pending writes', up ? `${s.pendingWrites}` : gone, up ? '' : 'memory was lost in the crash'],
     [role === 'leader' ? 'heartbeat timer' : 'election timer', s.up ? `${s.timerElapsed} / ${s.timerTimeout} ticks` : '—',
       s.up ? span(s.timerElapsed * v.tick) + ' of ' + span(s.timerTimeout * v.tick) : ''],
+    ['membership', memberStyle(member).text, s.config && s.config.voters && s.config.voters.length
+      ? `uses configuration ${s.config.version}${s.config.committed ? '' : ' (not yet committed)'}` : ''],
+    ['snapshot', s.snapIndex ? `≤ ${s.snapIndex}, term ${s.snapTerm}` : 'none yet',
+      `${s.durableSnap ? `on disk ≤ ${s.durableSnap}` : 'none on disk'}; ` +
+      `${s.snapshotEvery ? `a new one every ${s.snapshotEvery} entries` : 'automatic snapshots off'}`],
     ['slow disk', slow === 100 ? 'no' : `${+(slow / 100).toFixed(2)}× slower`, ''],
     ['clock', `drift ${s.driftPPM > 0 ? '+' : ''}${+(s.driftPPM / 1e4).toFixed(2)}%`, `skew ${s.skew > 0 ? '+' : ''}${span(s.skew)}`],
   ];
-  const kv = rows.map(([k, a, b]) => `<dt>${k}</dt><dd><b>${escapeHTML(a)}</b>${b ? ` <span class="muted">${escapeHTML(b)}</span>` : ''}</dd>`).join('');
+  let kv = rows.map(([k, a, b]) => `<dt>${k}</dt><dd><b>${escapeHTML(a)}</b>${b ? ` <span class="muted">${escapeHTML(b)}</span>` : ''}</dd>`).join('');
+  if (s.receiving && s.receiving.size) {
+    const rc = s.receiving;
+    kv += `<dt>receiving</dt><dd data-testid="server-receiving"><b>snapshot ≤ ${rc.index}</b> ${bar(rc.got, rc.size)}` +
+      ` <span class="muted">${rc.got} of ${rc.size} bytes</span></dd>`;
+  }
   const kvEl = $('srv-kv');
   if (kvEl.innerHTML !== kv) kvEl.innerHTML = kv;
 
@@ -121,9 +140,12 @@ export function renderServer(app, v) {
   if (role === 'leader' && s.progress && s.progress.length) {
     prog = '<table class="progress" data-testid="progress-table"><caption>Leader’s view of each follower</caption>' +
       '<thead><tr><th scope="col">peer</th><th scope="col">match</th><th scope="col">next</th><th scope="col">state</th>' +
-      '<th scope="col">inflight</th><th scope="col">active</th></tr></thead><tbody>' +
+      '<th scope="col">inflight</th><th scope="col">active</th><th scope="col">snapshot sent</th></tr></thead><tbody>' +
       s.progress.map((p) => `<tr><th scope="row">S${p.id}</th><td>${p.match}</td><td>${p.next}</td><td>${p.state}</td>` +
-        `<td>${p.inflight}</td><td>${p.active ? '✓ yes' : '✗ no'}</td></tr>`).join('') + '</tbody></table>';
+        `<td>${p.inflight}</td><td>${p.active ? '✓ yes' : '✗ no'}</td><td class="snap-cell">${p.snapshot
+          ? `<span data-testid="progress-snap-S${p.id}" title="InstallSnapshot of the snapshot ≤ ${p.snapshot}: ` +
+            `${p.snapAcked || 0} of ${p.snapSize || 0} bytes acknowledged">≤${p.snapshot} ${bar(p.snapAcked || 0, p.snapSize || 0)}</span>`
+          : '—'}</td></tr>`).join('') + '</tbody></table>';
   }
   const pe = $('srv-progress');
   if (pe.innerHTML !== prog) pe.innerHTML = prog;
@@ -152,9 +174,15 @@ function buildServer(app, v, s) {
       <button id="srv-resume" data-testid="server-resume" aria-label="Resume S${id}" title="p">▶ Resume</button>
       <button id="srv-isolate" data-testid="server-isolate" aria-label="Isolate S${id} from every other server">Isolate</button>
       <button id="srv-campaign" data-testid="server-campaign" aria-label="Make S${id} start an election now">Campaign</button>
-      <button id="srv-transfer" data-testid="server-transfer" aria-label="Ask the leader to hand leadership to S${id} (TimeoutNow)" title="The leader brings S${id} up to date, then tells it to start an election at once">Make leader</button>
+      <button id="srv-transfer" data-testid="server-transfer" aria-label="Ask the leader to hand leadership to S${id} (TimeoutNow)" data-tip="The leader brings S${id} up to date, then tells it to start an election at once">Make leader</button>
       <button id="srv-cut" data-testid="server-cut" aria-label="Cut a link from S${id}: then click the other server">✂ Cut a link…</button>
       <label class="inline small"><input type="checkbox" id="srv-oneway" data-testid="server-cut-oneway"> one way</label>
+    </div>
+    <div class="btn-grid member-grid" role="group" aria-label="Snapshots and membership for S${id}">
+      <button id="srv-snapshot" data-testid="server-snapshot" aria-label="S${id} takes a snapshot now and compacts its log" data-tip="Snapshot the state machine now and drop the log entries it covers (§7)">▣ Snapshot now</button>
+      <button id="srv-add" data-testid="server-add" aria-label="Add S${id} to the cluster: as a learner, then a voter once caught up" data-tip="Joins as a learner (non-voting), promoted to voter once it has caught up">+ Add to cluster</button>
+      <button id="srv-promote" data-testid="server-promote" aria-label="Promote the learner S${id} to voter" data-tip="The learner becomes a voter: the quorum grows">⇧ Promote to voter</button>
+      <button id="srv-remove" data-testid="server-remove" aria-label="Remove S${id} from the configuration" data-tip="S${id} leaves the configuration and becomes a spare machine">− Remove</button>
     </div>
     <p class="inline-status" id="srv-status" data-testid="server-status" role="status" aria-live="polite"></p>
     <dl class="kv" id="srv-kv" data-testid="server-details"></dl>
@@ -183,6 +211,10 @@ function buildServer(app, v, s) {
   $('srv-isolate').onclick = () => act(`isolate S${id}`);
   $('srv-campaign').onclick = () => act(`campaign S${id}`);
   $('srv-transfer').onclick = () => act(`transfer S${id}`);
+  $('srv-snapshot').onclick = () => act(`snapshot S${id}`);
+  $('srv-add').onclick = () => act(`add S${id}`);
+  $('srv-promote').onclick = () => act(`promote S${id}`);
+  $('srv-remove').onclick = () => act(`remove S${id}`);
   $('srv-cut').onclick = () => app.startPick(id, $('srv-oneway').checked);
   for (const b of document.querySelectorAll('#server-body [data-disk]')) {
     b.onclick = () => act(`slow-disk S${id} ${b.dataset.disk === '100' ? 'off' : +b.dataset.disk / 100 + 'x'}`);
@@ -208,6 +240,29 @@ function buildServer(app, v, s) {
   }
 }
 
+// bar is a small progress bar of got out of size.
+function bar(got, size) {
+  const f = size ? Math.max(0, Math.min(1, got / size)) : 0;
+  return `<span class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="${size}" aria-valuenow="${got}">` +
+    `<span style="width:${(100 * f).toFixed(1)}%"></span></span> ${Math.round(100 * f)}%`;
+}
+
+// memberActions says, for each membership control of a server, why it is
+// off ('' when it makes sense now).
+export function memberActions(s) {
+  const m = s.member || 'voter';
+  const voting = m === 'voter' || m === 'joining' || m === 'leaving';
+  return {
+    snapshot: s.up ? '' : `S${s.id} is down: a crashed server takes no snapshot`,
+    add: m !== 'spare' ? `S${s.id} is in the configuration already (${memberStyle(m).label})`
+      : !s.up ? `S${s.id} is down: restart it first, or it can never catch up` : '',
+    promote: m !== 'learner' ? 'Only a learner can be promoted to voter' : '',
+    remove: m === 'spare' ? `S${s.id} is not in the configuration` : '',
+    transfer: !voting ? `Only a voter can lead: S${s.id} is a ${memberStyle(m).label}`
+      : !s.up ? `S${s.id} is down` : s.role === 'leader' ? `S${s.id} leads already` : '',
+  };
+}
+
 export function resetServerPanel() {
   builtFor = -1;
 }
@@ -223,6 +278,10 @@ const METRICS = [
   {key: 'msgs', label: 'Messages in flight', spark: (s) => s.flights},
   {key: 'dropped', label: 'Messages dropped', spark: 'rate:dropped', unit: '/s'},
   {key: 'rejected', label: 'Rejected (admission)', spark: null},
+  {key: 'snapshots', label: 'Snapshots taken', spark: (s) => s.snapshots, step: true},
+  {key: 'installs', label: 'Snapshots installed from a leader', spark: (s) => s.installs, step: true},
+  {key: 'snapshot-failures', label: 'snapshot_install_failures', spark: null},
+  {key: 'membership', label: 'Membership changes done', spark: null},
 ];
 
 export function buildMetrics() {
@@ -243,6 +302,10 @@ export function renderMetrics(app, v, hist) {
   setText($('m-dropped'), `${m.dropped ?? 0}`);
   const rej = Object.entries(m.rejected || {}).sort();
   setText($('m-rejected'), rej.length ? rej.map(([k, n]) => `${k}: ${n}`).join(', ') : 'none');
+  setText($('m-snapshots'), `${m.snapshots ?? 0}`);
+  setText($('m-installs'), `${m.snapshotsInstalled ?? 0}`);
+  setText($('m-snapshot-failures'), `${m.snapshotInstallFailures ?? 0}`);
+  setText($('m-membership'), `${m.membershipChanges ?? 0}` + ((v.changes || []).length ? `  (${v.changes.length} step${v.changes.length > 1 ? 's' : ''} to do)` : ''));
   const samples = hist.samples;
   for (const def of METRICS) {
     if (!def.spark) continue;
@@ -309,6 +372,7 @@ function drawSpark(canvas, vals, step) {
 // ---- Events
 
 const MSG_KINDS = new Set(['send', 'deliver', 'drop', 'duplicate']);
+const CHANGE_KINDS = new Set(['snapshot', 'install', 'config', 'member']);
 const QUIET_KINDS = new Set(['send', 'deliver', 'drop', 'duplicate', 'write', 'persist', 'commit', 'apply', 'call', 'return']);
 const EVENTS_SHOWN = 150;
 
@@ -324,6 +388,7 @@ export function renderEvents(app, hist) {
     const e = hist.events[i];
     if (filter === 'protocol' && QUIET_KINDS.has(e.kind)) continue;
     if (filter === 'messages' && !MSG_KINDS.has(e.kind)) continue;
+    if (filter === 'changes' && !CHANGE_KINDS.has(e.kind)) continue;
     out.push(`<li class="ev-${e.kind}"><span class="ev-t">${(e.t / 1e6).toFixed(6)}</span> ${escapeHTML(e.text)}</li>`);
   }
   $('events').innerHTML = out.join('') || '<li class="muted">No events yet.</li>';

@@ -2,6 +2,7 @@
 // to the next side), or pick a preset; Apply sends "partition S1 S2 | S3 ...".
 
 import {cutSet, partitionSides} from './draw-cluster.js';
+import {majority} from './membership.js';
 import {roleStyle} from './palette.js';
 
 const $ = (id) => document.getElementById(id);
@@ -38,17 +39,29 @@ export function setupPartition(app) {
     return l ? l.id : 0;
   }
 
+  // voters are the servers whose votes count: a majority is of them, not
+  // of the learners and spare machines.
+  function voters() {
+    const cfg = (app.view && app.view.config) || {};
+    const set = new Set([...(cfg.voters || []), ...(cfg.oldVoters || [])]);
+    const ids = servers().map((s) => s.id);
+    return set.size ? ids.filter((id) => set.has(id)) : ids;
+  }
+
   function preset(kind) {
     const ids = servers().map((s) => s.id);
-    const n = ids.length;
-    const lead = leaderId() || ids[0];
-    const rest = ids.filter((id) => id !== lead);
+    const vs = voters();
+    const n = vs.length;
+    const lead = leaderId() || vs[0];
+    const rest = vs.filter((id) => id !== lead);
     assign = new Map();
     const minority = Math.floor((n - 1) / 2);
+    // Learners and spares go with the majority's side (side B, or A when
+    // the leader keeps the majority).
     if (kind === 'leader-alone') {
       for (const id of ids) assign.set(id, id === lead ? 0 : 1);
     } else if (kind === 'leader-minority') {
-      // The leader and enough others to stay short of a majority.
+      // The leader and enough other voters to stay short of a majority.
       ids.forEach((id) => assign.set(id, 1));
       assign.set(lead, 0);
       rest.slice(0, Math.max(0, minority - 1)).forEach((id) => assign.set(id, 0));
@@ -57,7 +70,8 @@ export function setupPartition(app) {
       rest.slice(rest.length - minority).forEach((id) => assign.set(id, 1));
     } else if (kind === 'three-way') {
       const size = Math.ceil(n / 3);
-      ids.forEach((id, i) => assign.set(id, Math.min(2, Math.floor(i / size))));
+      ids.forEach((id) => assign.set(id, 0));
+      vs.forEach((id, i) => assign.set(id, Math.min(2, Math.floor(i / size))));
     }
   }
 
@@ -76,11 +90,14 @@ export function setupPartition(app) {
         }).join('')}
       </div>`;
     }).join('');
-    const n = sv.length;
-    const counts = [0, 1, 2].map((k) => sv.filter((s) => assign.get(s.id) === k).length);
-    const maj = counts.findIndex((c) => c > n / 2);
-    status.textContent = maj >= 0 ? `Side ${GROUPS[maj]} holds a majority (${counts[maj]} of ${n}): it can elect a leader and commit.`
-      : `No side holds a majority (${Math.floor(n / 2) + 1} of ${n}): nothing can commit until you heal.`;
+    const vs = voters();
+    const n = vs.length;
+    const cfg = app.view && app.view.config;
+    const sides = [0, 1, 2].map((k) => vs.filter((id) => assign.get(id) === k));
+    const maj = sides.findIndex((g) => cfg && cfg.voters && cfg.voters.length ? majority(cfg, g) : g.length > n / 2);
+    const need = cfg && cfg.joint ? 'a majority of C_old and of C_new' : `${Math.floor(n / 2) + 1} of the ${n} voters`;
+    status.textContent = maj >= 0 ? `Side ${GROUPS[maj]} holds a majority of the voters (${sides[maj].length} of ${n}): ` +
+      'it can elect a leader and commit.' : `No side holds ${need}: nothing can commit until you heal.`;
   }
 
   box.addEventListener('click', (ev) => {

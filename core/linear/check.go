@@ -1,0 +1,485 @@
+package linear
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// DefaultTimeout bounds a check whose caller gives no timeout: without one,
+// porcupine searches a pathological history for ever.
+const DefaultTimeout = 10 * time.Second
+
+// Verdict is what a check concluded.
+type Verdict uint8
+
+const (
+	// Unknown: the check timed out before it could decide.
+	Unknown Verdict = iota
+	// Linearizable: some order of the operations, each placed between its
+	// call and its return, agrees with the key-value store.
+	Linearizable
+	// NotLinearizable: no such order exists.
+	NotLinearizable
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Unknown:
+		return "unknown"
+	case Linearizable:
+		return "linearizable"
+	case NotLinearizable:
+		return "not linearizable"
+	}
+	return fmt.Sprintf("verdict(%d)", uint8(v))
+}
+
+// Result is the verdict on a history and what it is based on.
+type Result struct {
+	Verdict Verdict
+	// Ops is the number of operations checked and Keys the number of keys
+	// they touch. LeftOut counts the operations that constrain nothing and
+	// were left out: failed ones, which did not happen, and reads without
+	// a result.
+	Ops, Keys, LeftOut int
+	// UnknownKeys are the keys whose check did not finish, in order, when
+	// the verdict is Unknown.
+	UnknownKeys []string
+	// Elapsed is the wall-clock time the check took, when Options.Now was
+	// given; zero otherwise.
+	Elapsed time.Duration
+	// Violation explains a NotLinearizable verdict.
+	Violation *Violation
+
+	vis *visual
+}
+
+func (r Result) String() string {
+	var b strings.Builder
+	b.WriteString(r.Verdict.String())
+	switch {
+	case r.Verdict == NotLinearizable && r.Violation != nil:
+		fmt.Fprintf(&b, " on key %s", quote(r.Violation.Key))
+	case r.Verdict == Unknown && len(r.UnknownKeys) > 0:
+		fmt.Fprintf(&b, ": the check timed out on %d of %d keys", len(r.UnknownKeys), r.Keys)
+	}
+	fmt.Fprintf(&b, " (%d operations on %d keys", r.Ops, r.Keys)
+	if r.LeftOut > 0 {
+		fmt.Fprintf(&b, ", %d left out", r.LeftOut)
+	}
+	if r.Elapsed > 0 {
+		fmt.Fprintf(&b, ", checked in %v", r.Elapsed.Round(time.Microsecond))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Violation says why one key's operations are not linearizable, from the
+// longest partial linearization that porcupine found.
+type Violation struct {
+	Key string
+	// Linearized is the longest order found in which the key's operations
+	// agree with the store, in that order.
+	Linearized []Op
+	// Stuck are the operations that could come next after Linearized (each
+	// was invoked before every other remaining one returned). None fits.
+	Stuck []Op
+	// State is the key's value after Linearized: a quoted string, or
+	// "missing".
+	State string
+	// Explanation says all this in sentences, naming every operation with
+	// its client, ID, arguments, result, call and return times.
+	Explanation string
+}
+
+// Options tune a check.
+type Options struct {
+	// Timeout bounds porcupine's search; DefaultTimeout if zero. When the
+	// search finds a violation but another key times out, pinning the
+	// violation to its key takes at most one more Timeout.
+	Timeout time.Duration
+	// Now, when set, reads the wall clock to fill Result.Elapsed. Pass
+	// time.Now from outside core/, which may not read the clock itself.
+	Now func() time.Time
+}
+
+// Check checks a history, such as History.Ops returns, for linearizability
+// within a timeout (DefaultTimeout if zero). Failed operations and reads
+// without a result are left out; an indeterminate write may take effect at
+// any time after its call, or never.
+func Check(ops []Op, timeout time.Duration) Result {
+	return CheckWith(ops, Options{Timeout: timeout})
+}
+
+// CheckWith is Check with options.
+func CheckWith(ops []Op, opt Options) Result {
+	var start time.Time
+	if opt.Now != nil {
+		start = opt.Now()
+	}
+	timeout := opt.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	res := check(ops, timeout)
+	if opt.Now != nil {
+		res.Elapsed = opt.Now().Sub(start)
+	}
+	return res
+}
+
+func check(ops []Op, timeout time.Duration) Result {
+	p := prepare(ops)
+	res := Result{Ops: p.ops, Keys: len(p.parts), LeftOut: p.leftOut}
+	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), timeout)
+	res.vis = &visual{info: info}
+	undecided := p.undecided(info.PartialLinearizations())
+	switch verdict {
+	case porcupine.Ok:
+		res.Verdict = Linearizable
+	case porcupine.Unknown:
+		res.Verdict = Unknown
+		for _, i := range undecided {
+			res.UnknownKeys = append(res.UnknownKeys, p.parts[i].key)
+		}
+	case porcupine.Illegal:
+		res.Verdict = NotLinearizable
+		res.Violation = p.blame(undecided, info.PartialLinearizations(), timeout)
+	}
+	return res
+}
+
+// partition is one key's operations.
+type partition struct {
+	key string
+	ops []*Op
+	// steps counts the model's steps on this key, to yield now and then.
+	// Only the goroutine that checks the key touches it.
+	steps uint32
+}
+
+// call is the porcupine input of an operation.
+type call struct {
+	op   *Op
+	part *partition
+}
+
+// prepared is a history ready for porcupine.
+type prepared struct {
+	parts        []*partition // in key order
+	ops, leftOut int
+	// never is later than every call and return: an indeterminate write
+	// "returns" then, which lets it take effect at any time after its call,
+	// or never, since nothing that follows it could see it.
+	never int64
+	// clients are the clients in order; porcupine wants zero-based IDs.
+	clients []uint32
+}
+
+func prepare(ops []Op) *prepared {
+	p := &prepared{}
+	byKey := map[string]*partition{}
+	for i := range ops {
+		op := &ops[i]
+		if !constrains(op) {
+			p.leftOut++
+			continue
+		}
+		part := byKey[op.Key]
+		if part == nil {
+			part = &partition{key: op.Key}
+			byKey[op.Key] = part
+			p.parts = append(p.parts, part)
+		}
+		part.ops = append(part.ops, op)
+		p.ops++
+		p.never = max(p.never, op.Call+1, op.Return+1)
+		p.clients = append(p.clients, op.Client)
+	}
+	slices.SortFunc(p.parts, func(a, b *partition) int { return strings.Compare(a.key, b.key) })
+	slices.Sort(p.clients)
+	p.clients = slices.Compact(p.clients)
+	return p
+}
+
+// constrains says whether an operation is checked: a failed one did not
+// happen, and a read without a result constrains nothing.
+func constrains(op *Op) bool {
+	switch op.Kind {
+	case Get:
+		return op.Outcome == OK
+	case Put, Append:
+		return op.Outcome != Failed
+	}
+	return false
+}
+
+// ret is when porcupine takes an operation to return.
+func (p *prepared) ret(op *Op) int64 {
+	if op.Outcome != OK {
+		return p.never
+	}
+	return max(op.Return, op.Call)
+}
+
+func (p *prepared) operations() []porcupine.Operation {
+	hist := make([]porcupine.Operation, 0, p.ops)
+	for _, part := range p.parts {
+		for _, op := range part.ops {
+			client, _ := slices.BinarySearch(p.clients, op.Client)
+			hist = append(hist, porcupine.Operation{ClientId: client, Input: &call{op: op, part: part},
+				Call: op.Call, Return: p.ret(op), Metadata: op})
+		}
+	}
+	return hist
+}
+
+// undecided returns the indices of the partitions that porcupine did not
+// linearize completely: each is either not linearizable or timed out.
+func (p *prepared) undecided(partials [][][]int) []int {
+	var out []int
+	for i, part := range p.parts {
+		complete := false
+		if i < len(partials) {
+			for _, l := range partials[i] {
+				complete = complete || len(l) == len(part.ops)
+			}
+		}
+		if !complete {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// blame finds the key that is not linearizable among the undecided ones and
+// explains why. With one, it is that one. With several, some may only have
+// timed out, which porcupine does not tell apart, so each is checked again
+// alone with a share of the timeout, in key order, until one is confirmed.
+func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Duration) *Violation {
+	switch len(undecided) {
+	case 0: // porcupine linearized every key yet said Illegal: never seen
+		return &Violation{Explanation: "Porcupine reported a violation but linearized every key."}
+	case 1:
+		i := undecided[0]
+		return p.explain(p.parts[i], partials[i])
+	}
+	share := max(timeout/time.Duration(len(undecided)), time.Millisecond)
+	var keys []string
+	for _, i := range undecided {
+		part := p.parts[i]
+		alone := &prepared{parts: []*partition{part}, ops: len(part.ops), never: p.never, clients: p.clients}
+		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), share)
+		if verdict == porcupine.Illegal {
+			return p.explain(part, info.PartialLinearizations()[0])
+		}
+		keys = append(keys, quote(part.key))
+	}
+	return &Violation{Key: p.parts[undecided[0]].key, Explanation: fmt.Sprintf(
+		"One of the keys %s is not linearizable, but checking each of them alone again timed out.",
+		strings.Join(keys, ", "))}
+}
+
+// explainLinearizedMax is how many operations of the longest partial
+// linearization an explanation lists: the last ones, next to the trouble.
+const explainLinearizedMax = 8
+
+// explain builds the violation on one key from its partial linearizations.
+// Porcupine's partial linearizations come out of a map, so the longest one
+// is chosen with ties broken by operation order, to explain the same
+// history the same way every time.
+func (p *prepared) explain(part *partition, partials [][]int) *Violation {
+	var best []int
+	for _, l := range partials {
+		if len(l) > len(best) || len(l) == len(best) && slices.Compare(l, best) < 0 {
+			best = l
+		}
+	}
+	v := &Violation{Key: part.key}
+	state := kvState{}
+	placed := make([]bool, len(part.ops))
+	for _, id := range best {
+		op := part.ops[id]
+		placed[id] = true
+		v.Linearized = append(v.Linearized, *op)
+		_, state = apply(state, op)
+	}
+	// What could come next: everything invoked before the first remaining
+	// return. Porcupine tried each of them after the longest prefix.
+	firstReturn := int64(math.MaxInt64)
+	for id, op := range part.ops {
+		if !placed[id] {
+			firstReturn = min(firstReturn, p.ret(op))
+		}
+	}
+	for id, op := range part.ops {
+		if !placed[id] && op.Call <= firstReturn {
+			v.Stuck = append(v.Stuck, *op)
+		}
+	}
+	v.State = describeState(state)
+	v.Explanation = p.explanation(part, v, state)
+	return v
+}
+
+func (p *prepared) explanation(part *partition, v *Violation, state kvState) string {
+	var b strings.Builder
+	key := quote(part.key)
+	fmt.Fprintf(&b, "Key %s is not linearizable: no order of its %d operations, each placed between its call "+
+		"and its return, agrees with the results the clients saw.\n", key, len(part.ops))
+	holds := key + " does not exist"
+	if state.exists {
+		holds = key + " holds " + quote(state.value)
+	}
+	if len(v.Linearized) == 0 {
+		fmt.Fprintf(&b, "No operation can come first, while %s:\n", holds)
+	} else {
+		fmt.Fprintf(&b, "The longest order that does agree has %d of them:\n", len(v.Linearized))
+		skip := max(len(v.Linearized)-explainLinearizedMax, 0)
+		if skip > 0 {
+			fmt.Fprintf(&b, "  ... %d earlier operations\n", skip)
+		}
+		for i := skip; i < len(v.Linearized); i++ {
+			fmt.Fprintf(&b, "  %d. %v\n", i+1, v.Linearized[i])
+		}
+		fmt.Fprintf(&b, "After them %s, and none of the operations that could come next fits:\n", holds)
+	}
+	for _, op := range v.Stuck {
+		fmt.Fprintf(&b, "  %v: %s\n", op, why(op, holds))
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// why says how op contradicts the state described by holds.
+func why(op Op, holds string) string {
+	switch {
+	case op.Kind != Get:
+		return "every order that places it next fails later"
+	case !op.Found:
+		return "it found no value, but " + holds
+	}
+	return "it returned " + quote(op.Output) + ", but " + holds
+}
+
+// kvState is one key's value in the model.
+type kvState struct {
+	value  string
+	exists bool
+}
+
+// apply is the sequential specification of the store for one key: whether
+// op can happen in state s with the result it recorded, and the state after.
+func apply(s kvState, op *Op) (bool, kvState) {
+	switch op.Kind {
+	case Put:
+		return true, kvState{value: op.Value, exists: true}
+	case Append:
+		return true, kvState{value: s.value + op.Value, exists: true}
+	}
+	return op.Found == s.exists && (!s.exists || op.Output == s.value), s
+}
+
+// stepsPerYield is how often the model yields to the Go scheduler. Under
+// WebAssembly there is one thread and no preemption, so without it a search
+// never lets porcupine's timeout fire: a pathological history would hang the
+// page. Natively it costs nothing measurable.
+const stepsPerYield = 1 << 10
+
+// kvModel is the store for porcupine, partitioned by key: the checker only
+// ever sees one key's state.
+var kvModel = porcupine.Model{
+	Partition: partitionByKey,
+	Init:      func() any { return kvState{} },
+	Step: func(state, input, _ any) (bool, any) {
+		c := input.(*call)
+		if c.part.steps++; c.part.steps%stepsPerYield == 0 {
+			runtime.Gosched()
+		}
+		ok, next := apply(state.(kvState), c.op)
+		if c.op.Kind == Get {
+			return ok, state // the same state, without boxing it again
+		}
+		return ok, next
+	},
+	Equal: func(a, b any) bool { return a.(kvState) == b.(kvState) },
+	Hash:  hashState,
+	DescribeOperation: func(input, _ any) string {
+		op := input.(*call).op
+		if op.Outcome != OK {
+			return op.describe() + "?"
+		}
+		return op.describe()
+	},
+	DescribeState: func(state any) string { return describeState(state.(kvState)) },
+	DescribeOperationMetadata: func(m any) string {
+		op, ok := m.(*Op)
+		if !ok {
+			return ""
+		}
+		s := fmt.Sprintf("client %d, op %d", op.Client, op.ID)
+		if op.Outcome != OK {
+			s += ", " + op.Outcome.String() + ": it may or may not have taken effect"
+		}
+		return s
+	},
+}
+
+func describeState(s kvState) string {
+	if !s.exists {
+		return "missing"
+	}
+	return quote(s.value)
+}
+
+// partitionByKey splits a history built by prepared.operations, where each
+// key's operations are together, into its keys.
+func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
+	var parts [][]porcupine.Operation
+	start := 0
+	for i := 1; i <= len(history); i++ {
+		if i == len(history) || history[i].Input.(*call).part != history[start].Input.(*call).part {
+			parts = append(parts, history[start:i])
+			start = i
+		}
+	}
+	return parts
+}
+
+// hashState hashes a state by its length and its first and last bytes:
+// appends differ at the end, and generated values often at the start, and
+// this keeps hashing a long value cheap.
+func hashState(state any) uint64 {
+	const prime = 1099511628211 // FNV-1a
+	s := state.(kvState)
+	h := uint64(14695981039346656037) ^ uint64(len(s.value))
+	if s.exists {
+		h ^= 1 << 63
+	}
+	mix := func(part string) {
+		for i := 0; i < len(part); i++ {
+			h = (h ^ uint64(part[i])) * prime
+		}
+	}
+	const edge = 16
+	if len(s.value) <= 2*edge {
+		mix(s.value)
+	} else {
+		mix(s.value[:edge])
+		mix(s.value[len(s.value)-edge:])
+	}
+	return h
+}
+
+// visual is what Visualize needs of a check. Visualize sorts the partial
+// linearizations in place, hence the lock.
+type visual struct {
+	mu   sync.Mutex
+	info porcupine.LinearizationInfo
+}
