@@ -87,7 +87,7 @@ bench: deps build
 # Longer explorations than the tests run: many seeds of every scenario.
 explore: build
 	@for f in scenarios/*.scn; do \
-		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) | tail -3; \
+		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) --html $(BIN)/explore-html | tail -3; \
 	done
 
 # Every fuzz target for a minute; `make test` runs their corpora.

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"smrlab/core/check"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
+	"smrlab/core/sim"
 )
 
 // seedsMax bounds one exploration.
@@ -24,7 +27,13 @@ type exploreResult struct {
 	events   uint64
 	err      error
 	violated bool
+	// run is kept for a seed whose history is not linearizable, to write
+	// Porcupine's visualization of it.
+	run *scenario.Result
 }
+
+// htmlMax bounds how many visualizations one exploration writes.
+const htmlMax = 5
 
 func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", stdout)
@@ -33,6 +42,8 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.Uint64("seeds", 100, "how many seeds to run")
 	from := fs.Uint64("from", 1, "the first seed")
 	workers := fs.Int("workers", runtime.NumCPU(), "how many seeds to run at once")
+	htmlDir := fs.String("html", ".", "write Porcupine's visualization of each non-linearizable history "+
+		"(the first five) into `DIR`")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -52,9 +63,13 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	extra, _, err := rf.actions(sc)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	results := exploreSeeds(sc, bugs, *from, *seeds, *workers)
-	printed, caught, violations, events := 0, 0, 0, uint64(0)
+	results := exploreSeeds(sc, bugs, extra, *from, *seeds, *workers)
+	printed, caught, violations, events, written := 0, 0, 0, uint64(0), 0
 	for r := range results {
 		if r.err != nil {
 			return fmt.Errorf("seed %d: %w", r.seed, r.err)
@@ -68,6 +83,18 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 		}
 		for _, line := range r.report {
 			fmt.Fprintln(stdout, line)
+		}
+		if r.run != nil && written < htmlMax {
+			name := strings.TrimSuffix(filepath.Base(sc.File), ".scn")
+			path := filepath.Join(*htmlDir, fmt.Sprintf("%s-seed%d-history.html", name, r.seed))
+			if err := os.MkdirAll(*htmlDir, 0o755); err != nil {
+				return err
+			}
+			if err := writeHistoryHTML(path, r.run); err != nil {
+				return err
+			}
+			written++
+			fmt.Fprintf(stdout, "seed %d: Porcupine's visualization of the history written to %s\n", r.seed, path)
 		}
 		if len(r.report) > 0 {
 			printed++
@@ -96,7 +123,7 @@ func expectedViolation(sc *scenario.Scenario) string {
 }
 
 // exploreSeeds runs the seeds on workers and yields the results in seed order.
-func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, from, n uint64, workers int) <-chan exploreResult {
+func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, from, n uint64, workers int) <-chan exploreResult {
 	jobs := make(chan uint64)
 	done := make(chan exploreResult, workers)
 	var wg sync.WaitGroup
@@ -105,7 +132,7 @@ func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, from, n uint64, workers
 		go func() {
 			defer wg.Done()
 			for seed := range jobs {
-				done <- exploreOne(sc, bugs, seed)
+				done <- exploreOne(sc, bugs, extra, seed)
 			}
 		}()
 	}
@@ -138,8 +165,8 @@ func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, from, n uint64, workers
 	return ordered
 }
 
-func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, seed uint64) exploreResult {
-	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs}
+func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, seed uint64) exploreResult {
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs, Actions: extra}
 	r, err := scenario.Run(sc, opt)
 	if err != nil {
 		return exploreResult{seed: seed, err: err}
@@ -152,8 +179,11 @@ func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, seed uint64) exploreResul
 		if v.Invariant == inv {
 			tag, res.caught = "expected", true
 		}
-		res.report = append(res.report, fmt.Sprintf("seed %d: violation %s (%s) at event %d, t=%s, on %s: %s",
+		res.report = append(res.report, fmt.Sprintf("seed %d: violation %s (%s) at event %d, t=%s%s: %s",
 			seed, v.Invariant, tag, v.Event, check.FormatMicros(v.Time), nodeList(v), v.Explanation))
+		if v.Invariant == check.Linearizability {
+			res.run = r
+		}
 	}
 	for _, o := range r.Outcomes {
 		if o.Passed || o.Kind == scenario.ExpectViolation || o.Kind == scenario.ExpectNoViolation {
@@ -168,12 +198,12 @@ func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, seed uint64) exploreResul
 }
 
 func nodeList(v *check.Violation) string {
+	if len(v.Nodes) == 0 {
+		return ""
+	}
 	parts := make([]string, len(v.Nodes))
 	for i, id := range v.Nodes {
 		parts[i] = id.String()
 	}
-	if len(parts) == 0 {
-		return "-"
-	}
-	return strings.Join(parts, ",")
+	return ", on " + strings.Join(parts, ",")
 }

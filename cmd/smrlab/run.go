@@ -6,12 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-
 	"strings"
 	"time"
 
 	"smrlab/core/check"
 	"smrlab/core/lab"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/sim"
@@ -35,14 +35,55 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 
 // runFlags are the flags run and explore share.
 type runFlags struct {
-	bugs multiFlag
+	bugs    multiFlag
+	nemesis string
 }
 
 func (rf *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&rf.bugs, "bug", "switch a bug toggle on in every server (repeatable; 'smrlab bugs' lists them)")
+	fs.StringVar(&rf.nemesis, "nemesis", "", "run these nemeses (comma-separated, or all; 'smrlab nemeses' lists them) "+
+		"from 1s to 70% of the scenario's duration")
 }
 
 func (rf *runFlags) parsedBugs() (raft.Bugs, error) { return lab.ParseBugs(rf.bugs) }
+
+// actions are the extra actions the flags ask for, with their text for a
+// trace's header.
+func (rf *runFlags) actions(sc *scenario.Scenario) ([]sim.Action, []string, error) {
+	if rf.nemesis == "" {
+		return nil, nil, nil
+	}
+	until := max(sc.Duration*7/10, 2*sim.Second)
+	text := fmt.Sprintf("at 1s nemesis %s every 300ms..1500ms until %s", rf.nemesis, check.FormatMicros(until))
+	a, err := scenario.ParseAction(text, sc.Config.Servers, sc.Config.Net)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--nemesis: %w", err)
+	}
+	return []sim.Action{a}, []string{text}, nil
+}
+
+// writeHistoryHTML writes Porcupine's visualization of a run's client
+// history to path.
+func writeHistoryHTML(path string, r *scenario.Result) error {
+	h := r.World.History()
+	if h == nil {
+		return fmt.Errorf("--html: %s has no clients, so no client history", r.Scenario.File)
+	}
+	ops := h.Ops()
+	res := linear.Check(ops, 0)
+	if r.Linear != nil {
+		res = *r.Linear
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := linear.WriteHTML(f, ops, res); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
@@ -70,6 +111,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	tracePath := fs.String("trace", "", "write the trace to `OUT` (JSON Lines if it ends in .jsonl, else msgpack)")
 	detail := fs.String("detail", "protocol", "timeline detail: protocol, messages or all")
 	quiet := fs.Bool("quiet", false, "print the summary only, not the timeline")
+	html := fs.String("html", "", "write Porcupine's visualization of the client history to `FILE`")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -90,9 +132,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := scenario.RunOptions{Seed: *seed, SeedSet: flagSet(fs, "seed"), Bugs: bugs, KeepEvents: !*quiet}
+	extra, texts, err := rf.actions(sc)
+	if err != nil {
+		return err
+	}
+	opt := scenario.RunOptions{Seed: *seed, SeedSet: flagSet(fs, "seed"), Bugs: bugs, KeepEvents: !*quiet,
+		Actions: extra}
 	start := time.Now()
-	r, err := runWithTrace(sc, opt, *tracePath)
+	r, err := runWithTrace(sc, opt, *tracePath, texts)
 	if err != nil {
 		return err
 	}
@@ -107,6 +154,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if *tracePath != "" {
 		fmt.Fprintf(stdout, "trace     written to %s\n", *tracePath)
 	}
+	if *html != "" {
+		if err := writeHistoryHTML(*html, r); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "history   Porcupine's visualization written to %s\n", *html)
+	} else if r.Violation != nil && r.Violation.Invariant == check.Linearizability {
+		fmt.Fprintln(stdout, "history   rerun with --html FILE to see the history in Porcupine's visualization")
+	}
 	if !r.Passed {
 		return exitError{1}
 	}
@@ -114,7 +169,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 }
 
 // runWithTrace runs a scenario, streaming its trace to path if one is given.
-func runWithTrace(sc *scenario.Scenario, opt scenario.RunOptions, path string) (*scenario.Result, error) {
+func runWithTrace(sc *scenario.Scenario, opt scenario.RunOptions, path string, actions []string) (*scenario.Result, error) {
 	if path == "" {
 		return scenario.Run(sc, opt)
 	}
@@ -126,7 +181,7 @@ func runWithTrace(sc *scenario.Scenario, opt scenario.RunOptions, path string) (
 	if opt.SeedSet {
 		seed = opt.Seed
 	}
-	h := lab.Header(sc, seed, opt.Bugs, nil, 0)
+	h := lab.Header(sc, seed, opt.Bugs, actions, 0)
 	newWriter := tracefile.NewMsgpackWriter
 	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
 		newWriter = tracefile.NewJSONLWriter

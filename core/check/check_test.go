@@ -145,7 +145,7 @@ func TestFormatMicros(t *testing.T) {
 
 // put is the data of a client write at index i: one of eight keys.
 func put(i uint64) []byte {
-	return fsm.Command{Client: 1, Seq: i, Op: fsm.OpPut, Key: fmt.Sprintf("k%d", i%8),
+	return fsm.Command{Client: 1, Seq: i, AckBelow: i, Op: fsm.OpPut, Key: fmt.Sprintf("k%d", i%8),
 		Value: fmt.Sprintf("v%d", i)}.Encode(nil)
 }
 

@@ -11,6 +11,7 @@
 package fsm
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -294,17 +295,20 @@ func (kv *KV) acknowledge(client uint32, s *session, ack uint64) {
 		k++
 	}
 	if k > 0 {
-		s.results = append(s.results[:0:0], s.results[k:]...)
+		// Reslice, never write: a clone may share the array (appends past
+		// its end reallocate, since a clone's copy is clipped).
+		s.results = s.results[k:]
 	}
 }
 
 func (s *session) lookup(seq uint64) (Result, bool) {
-	for i := range s.results {
-		if s.results[i].seq == seq {
-			return s.results[i].res, true
-		}
+	i, ok := slices.BinarySearchFunc(s.results, seq, func(r remembered, seq uint64) int {
+		return cmp.Compare(r.seq, seq)
+	})
+	if !ok {
+		return Result{}, false
 	}
-	return Result{}, false
+	return s.results[i].res, true
 }
 
 // remember keeps a result, in Seq order. A clone shares the slice clipped

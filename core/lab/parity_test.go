@@ -80,6 +80,12 @@ var parityScenarios = []paritySpec{
 	{"install-older-snapshot.scn", 1},
 	{"drop-suffix-on-snapshot.scn", 1},
 	{"learner-votes.scn", 1},
+	{"chaos-clients.scn", 2},
+	{"retries-with-sessions.scn", 1},
+	{"lease-reads.scn", 1},
+	{"overload-admission.scn", 1},
+	{"read-index-before-noop.scn", 1},
+	{"hot-keys.scn", 1},
 }
 
 const goldenPath = "testdata/parity.golden"

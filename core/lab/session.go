@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"smrlab/core/check"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/sim"
@@ -90,6 +91,9 @@ type Session struct {
 	// ahead is the violation this branch reaches, kept when the session goes
 	// back before it, until a fork discards that future.
 	ahead *check.Violation
+	// lin checks the client history while the session runs, a few keys per
+	// view (the light in the browser).
+	lin linear.Checker
 }
 
 // Open starts a session on a scenario's source.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"smrlab/core/check"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
@@ -47,6 +48,25 @@ type View struct {
 	Changes []string   `json:"changes"`
 	// SingleServer tells that membership changes go one voter at a time.
 	SingleServer bool `json:"singleServer"`
+	// Linear is the live linearizability check of the client history.
+	Linear LinearView `json:"linear"`
+	// Nemeses are the fault schedules whose fault is in effect now.
+	Nemeses []string `json:"nemeses"`
+	// ReadModes is each server's read mode (log, index, lease, stale).
+	ReadModes []string `json:"readModes"`
+}
+
+// LinearView is the verdict of the linearizability check so far: "ok"
+// (every key checked is linearizable), "unknown" (a check timed out),
+// "violation", or "none" (no client history).
+type LinearView struct {
+	Verdict     string `json:"verdict"`
+	Ops         int    `json:"ops"`
+	Keys        int    `json:"keys"`
+	Key         string `json:"key,omitempty"`
+	Explanation string `json:"explanation,omitempty"`
+	// Time is the call time of the first operation that no order explains.
+	Time int64 `json:"time,omitempty"`
 }
 
 // ConfigView is a configuration (paper §6) with the quorums it needs.
@@ -201,6 +221,40 @@ type MetricsView struct {
 	SnapshotsInstalled      uint64 `json:"snapshotsInstalled"`
 	SnapshotInstallFailures uint64 `json:"snapshotInstallFailures"`
 	MembershipChanges       uint64 `json:"membershipChanges"`
+	// Operations given up on (failed: refused every time; indeterminate:
+	// outcome unknown) and reads answered outside the log, by way.
+	OpsFailed        uint64 `json:"opsFailed"`
+	OpsIndeterminate uint64 `json:"opsIndeterminate"`
+	StaleReads       uint64 `json:"staleReads"`
+	LeaseReads       uint64 `json:"leaseReads"`
+	ReadIndexReads   uint64 `json:"readIndexReads"`
+}
+
+// linearView moves the live linearizability check on by a few keys and
+// reports where it stands.
+func (s *Session) linearView() LinearView {
+	h := s.w.History()
+	if h == nil || h.Len() == 0 {
+		return LinearView{Verdict: "none"}
+	}
+	s.lin.Update(h)
+	r := s.lin.Result()
+	v := LinearView{Verdict: "ok", Ops: r.Ops, Keys: r.Keys}
+	switch r.Verdict {
+	case linear.NotLinearizable:
+		v.Verdict = "violation"
+		if r.Violation != nil {
+			v.Key, v.Explanation = r.Violation.Key, r.Violation.Explanation
+			if len(r.Violation.Stuck) > 0 {
+				v.Time = r.Violation.Stuck[0].Call
+			}
+		}
+	case linear.Unknown:
+		if len(r.UnknownKeys) > 0 {
+			v.Verdict = "unknown"
+		}
+	}
+	return v
 }
 
 // ViolationView is a broken invariant, for the red light and the jump to it.
@@ -235,9 +289,13 @@ func (s *Session) View() View {
 		v.Config.Committed = cluster.Index <= lead.Commit()
 	}
 	v.Changes = w.Changes()
+	v.Linear = s.linearView()
+	v.Nemeses = w.ActiveNemeses()
 	v.SingleServer = w.Config().Nodes[0].SingleServerChanges
 	for _, sv := range w.Servers() {
 		v.Servers = append(v.Servers, serverView(w, sv, &cluster))
+		// The live read mode, which the "options" action changes.
+		v.ReadModes = append(v.ReadModes, sv.ReadMode.String())
 	}
 	n := raft.ID(len(v.Servers))
 	for a := raft.ID(1); a <= n; a++ {
@@ -409,7 +467,12 @@ func metricsView(w *sim.World, servers []ServerView) MetricsView {
 		QuorumAckP99: st.QuorumAcks.Percentile(99), OpsStarted: st.OpsStarted, OpsOK: st.OpsOK,
 		OpsRetried: st.OpsRetried, Sent: st.Sent, Dropped: st.Dropped, Events: w.Recorder().Count(),
 		Rejected: map[string]uint64{}, Snapshots: st.Snapshots, SnapshotsInstalled: st.SnapshotsInstalled,
-		SnapshotInstallFailures: st.SnapshotInstallFailures, MembershipChanges: st.MembershipChanges}
+		SnapshotInstallFailures: st.SnapshotInstallFailures, MembershipChanges: st.MembershipChanges,
+		OpsFailed: st.OpsFailed, OpsIndeterminate: st.OpsIndeterminate, StaleReads: st.StaleReads,
+		LeaseReads: st.LeaseReads, ReadIndexReads: st.ReadIndexReads}
+	for k, n := range st.Rejected {
+		m.Rejected[k] = n
+	}
 	if now := w.Now(); now > 0 {
 		m.LeaderChangesPerMin = float64(st.LeaderChanges) * 60e6 / float64(now)
 	}

@@ -138,9 +138,23 @@ func CheckWith(ops []Op, opt Options) Result {
 func check(ops []Op, timeout time.Duration) Result {
 	p := prepare(ops)
 	res := Result{Ops: p.ops, Keys: len(p.parts), LeftOut: p.leftOut}
-	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), timeout)
+	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), p.bound(timeout))
 	res.vis = &visual{info: info}
 	undecided := p.undecided(info.PartialLinearizations())
+	if aborted := p.aborted(); len(aborted) > 0 && verdict != porcupine.Ok {
+		// The step budget ran out on some keys (WebAssembly): a violation
+		// counts only if a key checked to the end shows it.
+		var v *Violation
+		if verdict == porcupine.Illegal {
+			v = p.blame(undecided, info.PartialLinearizations(), timeout)
+		}
+		if v != nil && !slices.Contains(aborted, v.Key) {
+			res.Verdict, res.Violation = NotLinearizable, v
+			return res
+		}
+		res.Verdict, res.UnknownKeys = Unknown, aborted
+		return res
+	}
 	switch verdict {
 	case porcupine.Ok:
 		res.Verdict = Linearizable
@@ -161,8 +175,35 @@ type partition struct {
 	key string
 	ops []*Op
 	// steps counts the model's steps on this key, to yield now and then.
-	// Only the goroutine that checks the key touches it.
-	steps uint32
+	// Only the goroutine that checks the key touches it. budget, when not
+	// zero, is how many steps it may take before it gives up (stopped).
+	steps   uint64
+	budget  uint64
+	stopped bool
+}
+
+// bound prepares the search's limit: natively the timeout, under
+// WebAssembly a step budget per key (see budget_js.go).
+func (p *prepared) bound(timeout time.Duration) time.Duration {
+	if stepsPerMillisecond == 0 {
+		return timeout
+	}
+	for _, part := range p.parts {
+		part.budget = uint64(max(timeout.Milliseconds(), 1)) * stepsPerMillisecond
+		part.steps, part.stopped = 0, false
+	}
+	return 0
+}
+
+// aborted lists the keys whose step budget ran out, in order.
+func (p *prepared) aborted() []string {
+	var out []string
+	for _, part := range p.parts {
+		if part.stopped {
+			out = append(out, part.key)
+		}
+	}
+	return out
 }
 
 // call is the porcupine input of an operation.
@@ -276,7 +317,10 @@ func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Durat
 	for _, i := range undecided {
 		part := p.parts[i]
 		alone := &prepared{parts: []*partition{part}, ops: len(part.ops), never: p.never, clients: p.clients}
-		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), share)
+		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), alone.bound(share))
+		if len(alone.aborted()) > 0 {
+			continue
+		}
 		if verdict == porcupine.Illegal {
 			return p.explain(part, info.PartialLinearizations()[0])
 		}
@@ -401,6 +445,12 @@ var kvModel = porcupine.Model{
 		c := input.(*call)
 		if c.part.steps++; c.part.steps%stepsPerYield == 0 {
 			runtime.Gosched()
+		}
+		if c.part.budget > 0 && c.part.steps > c.part.budget {
+			// Out of budget: refuse every step, so the search backs out at
+			// once; the caller reports the key as unknown.
+			c.part.stopped = true
+			return false, state
 		}
 		ok, next := apply(state.(kvState), c.op)
 		if c.op.Kind == Get {

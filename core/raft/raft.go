@@ -1056,6 +1056,11 @@ func (n *Node) bcastHeartbeat() {
 		if v != n.id {
 			p := &n.prs[v]
 			c := min(p.Match, n.commit)
+			if n.cfg.Bugs.Has(BugCommitWithoutMin) {
+				// Bug: the heartbeat carries the whole leaderCommit, which a
+				// follower trusts as far as its own log goes.
+				c = n.commit
+			}
 			p.sentCommit = max(p.sentCommit, c)
 			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c, Context: round})
 		}

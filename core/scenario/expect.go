@@ -52,6 +52,16 @@ var counts = map[string]func(*sim.Stats) uint64{
 	"install-failures": func(s *sim.Stats) uint64 { return s.SnapshotInstallFailures },
 	"changes":          func(s *sim.Stats) uint64 { return s.MembershipChanges },
 	"leader-changes":   func(s *sim.Stats) uint64 { return s.LeaderChanges },
+	"rejected": func(s *sim.Stats) uint64 {
+		n := uint64(0)
+		for _, v := range s.Rejected {
+			n += v
+		}
+		return n
+	},
+	"indeterminate": func(s *sim.Stats) uint64 { return s.OpsIndeterminate },
+	"completed":     func(s *sim.Stats) uint64 { return s.OpsOK },
+	"retries":       func(s *sim.Stats) uint64 { return s.OpsRetried },
 }
 
 // Expectation is one "expect" line.
@@ -71,7 +81,7 @@ type Expectation struct {
 
 var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME], stall, no-stall, " +
 	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2, " +
-	"snapshots|installs|install-failures|changes|leader-changes >= N, voters SERVERS [learners SERVERS], " +
+	"snapshots|installs|install-failures|changes|leader-changes|rejected|indeterminate|completed|retries >= N, voters SERVERS [learners SERVERS], " +
 	"retained <= N, linearizable"
 
 func (p *parser) parseExpect(kw token, args []token) error {
@@ -103,7 +113,8 @@ func (p *parser) parseExpect(kw token, args []token) error {
 	case "no-commit":
 		e.Kind = ExpectNoCommitDuring
 		err = p.expectNoCommit(what, args[1:], &e)
-	case "snapshots", "installs", "install-failures", "changes", "leader-changes":
+	case "snapshots", "installs", "install-failures", "changes", "leader-changes", "rejected", "indeterminate",
+		"completed", "retries":
 		e.Kind, e.Stat = ExpectCountAtLeast, what.text
 		err = p.expectCommitted(what, args[1:], &e)
 	case "retained":

@@ -474,15 +474,54 @@ func (p *parser) parseLinkParam(t token, lp *sim.LinkParams) error {
 }
 
 func (p *parser) parseDisk(kw token, args []token) error {
-	if len(args) != 1 || !strings.HasPrefix(args[0].text, "latency=") {
-		return p.errAt(kw, "disk takes latency=RANGE, like: disk latency=200us..1ms")
+	if len(args) == 0 {
+		return p.errAt(kw, "disk takes latency=RANGE [bandwidth=RATE], like: disk latency=200us..1ms bandwidth=2MB/s")
 	}
-	lo, hi, err := parseRange(strings.TrimPrefix(args[0].text, "latency="))
-	if err != nil {
-		return p.errAt(args[0], "%v", err)
+	d := p.sc.Config.Disk
+	for _, t := range args {
+		k, v, err := p.keyValue(t)
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "latency":
+			lo, hi, err := parseRange(v)
+			if err != nil {
+				return p.errAt(t, "%v", err)
+			}
+			d.LatencyMinMicros, d.LatencyMaxMicros = lo, hi
+		case "bandwidth":
+			n, err := parseRate(v)
+			if err != nil {
+				return p.errAt(t, "bandwidth: %v", err)
+			}
+			d.BytesPerSec = n
+		default:
+			return p.errAt(t, "unknown disk setting %q (known: latency, bandwidth)", k)
+		}
 	}
-	p.sc.Config.Disk = sim.DiskParams{LatencyMinMicros: lo, LatencyMaxMicros: hi}
+	p.sc.Config.Disk = d
 	return nil
+}
+
+// parseRate reads a byte rate: 500KB/s, 2MB/s, 1000B/s, or 0 for unlimited.
+func parseRate(s string) (int64, error) {
+	if s == "0" || s == "unlimited" {
+		return 0, nil
+	}
+	for _, u := range []struct {
+		suffix string
+		mul    int64
+	}{{"MB/s", 1 << 20}, {"KB/s", 1 << 10}, {"B/s", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			n, err := parseInt(strings.TrimSuffix(s, u.suffix), 1, 1<<40/u.mul)
+			if err != nil {
+				return 0, err
+			}
+			return n * u.mul, nil
+		}
+	}
+	return 0, fmt.Errorf("want a rate like 2MB/s, 500KB/s or 0 (unlimited), not %q", s)
 }
 
 func (p *parser) parseWorkload(kw token, args []token) error {

@@ -8,12 +8,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 )
 
 var (
 	chaosSeeds           = flag.Int("chaos-seeds", 500, "seeds of chaos.scn the randomized test runs")
 	chaosMembershipSeeds = flag.Int("chaos-membership-seeds", 500, "seeds of chaos-membership.scn the randomized test runs")
+	chaosClientsSeeds    = flag.Int("chaos-clients-seeds", 300, "seeds of chaos-clients.scn the randomized test runs")
 )
 
 // shipped parses every scenario in the repository's scenarios folder.
@@ -72,7 +74,19 @@ func TestChaosMembershipSeeds(t *testing.T) {
 		*chaosMembershipSeeds, r.changes, r.snapshots, r.installs, r.failures)
 }
 
-type seedTotals struct{ changes, snapshots, installs, failures uint64 }
+// TestChaosClientsSeeds is the randomized test of clients and reads: five
+// servers, every nemesis at once, clients with sessions that append,
+// overwrite and read through ReadIndex, give up on operations (which become
+// indeterminate), and a linearizability check (Porcupine) of every seed's
+// whole history.
+func TestChaosClientsSeeds(t *testing.T) {
+	t.Parallel()
+	r := runSeeds(t, "chaos-clients.scn", *chaosClientsSeeds)
+	require.Positive(t, r.linearizable, "histories were checked")
+	t.Logf("%d seeds: %d histories linearizable", *chaosClientsSeeds, r.linearizable)
+}
+
+type seedTotals struct{ changes, snapshots, installs, failures, linearizable uint64 }
 
 func runSeeds(t *testing.T, file string, seeds int) seedTotals {
 	sc := shipped(t)[file]
@@ -86,6 +100,9 @@ func runSeeds(t *testing.T, file string, seeds int) seedTotals {
 		tot.snapshots += st.Snapshots
 		tot.installs += st.SnapshotsInstalled
 		tot.failures += st.SnapshotInstallFailures
+		if r.Linear != nil && r.Linear.Verdict == linear.Linearizable {
+			tot.linearizable++
+		}
 		if !r.Passed {
 			for _, o := range r.Outcomes {
 				if !o.Passed {

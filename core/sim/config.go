@@ -142,6 +142,9 @@ func (p LinkParams) Validate() error {
 type DiskParams struct {
 	LatencyMinMicros int64
 	LatencyMaxMicros int64
+	// BytesPerSec is the disk's bandwidth: a flush takes longer by the bytes
+	// of entries it writes over it (0: unlimited).
+	BytesPerSec int64
 }
 
 // DefaultDiskParams is a fast local SSD.
@@ -233,6 +236,8 @@ func (c *Config) Validate() error {
 	case c.Disk.LatencyMinMicros < 0 || c.Disk.LatencyMaxMicros < c.Disk.LatencyMinMicros ||
 		c.Disk.LatencyMaxMicros > LatencyMaxMicros:
 		return fmt.Errorf("disk latency %d..%dus out of range", c.Disk.LatencyMinMicros, c.Disk.LatencyMaxMicros)
+	case c.Disk.BytesPerSec < 0:
+		return errors.New("disk bandwidth must not be negative")
 	case c.WatchdogMicros < 0:
 		return errors.New("watchdog window must not be negative")
 	}

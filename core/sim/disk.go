@@ -94,6 +94,18 @@ func (d *disk) startFlush(now int64) int64 {
 		d.queued = d.queued[:rest]
 	}
 	lat := d.latency()
+	if bw := d.params.BytesPerSec; bw > 0 {
+		bytes := int64(0)
+		for i := range d.flushing {
+			for j := range d.flushing[i].ents {
+				bytes += int64(len(d.flushing[i].ents[j].Data)) + 16
+			}
+			if s := d.flushing[i].snap; s != nil {
+				bytes += int64(len(s.Data))
+			}
+		}
+		lat += bytes * Second / bw * d.slowPercent / 100
+	}
 	d.flushDone = now + lat
 	return lat
 }

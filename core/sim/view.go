@@ -27,6 +27,9 @@ type ServerView struct {
 	Keys          int
 	// SnapshotEvery is the server's snapshot threshold (0: only when told).
 	SnapshotEvery int
+	// ReadMode is how the server answers reads now (the "options" action
+	// changes it while the world runs).
+	ReadMode ReadMode
 	// Receiving is the snapshot being received: its index, the bytes so far
 	// and its size (zero when none).
 	ReceivingIndex, ReceivingBytes, ReceivingSize uint64
@@ -40,7 +43,7 @@ func (w *World) Servers() []ServerView {
 		v := ServerView{ID: s.id, Up: s.node != nil, Paused: s.paused, Durable: s.disk.durable.HardState,
 			DurableSnap: s.disk.durable.Snapshot.Meta, DurableLast: last, PendingWrites: s.disk.pending(),
 			SlowPercent: s.disk.slowPercent, DriftPPM: s.driftPPM, SkewMicros: s.skewMicros, Keys: s.kv.Len(),
-			SnapshotEvery: s.opts.SnapshotEntries}
+			SnapshotEvery: s.opts.SnapshotEntries, ReadMode: s.opts.ReadMode}
 		if s.node != nil {
 			v.Status = s.node.Status()
 			v.ReceivingIndex, v.ReceivingBytes, v.ReceivingSize = s.node.Receiving()

@@ -30,13 +30,22 @@
 //   network-panel: net-loss, net-dup, net-reorder, net-latency-min, net-latency-max,
 //     partition-open, heal-all, net-calm, net-status
 //   client-panel: workload-state, workload-start, workload-stop, workload-rate,
-//     workload-rate-set, write-key, write-value, write, client-status
+//     workload-rate-set, write-key, write-value, write, client-status,
+//     read-mode (select: log, index, lease, stale; sets every server), read-modes
+//     (data-modes: each server's mode, comma-separated), read-mode-help,
+//     max-uncommitted, max-pending, admission-set, reads-status
+//   nemesis-panel: nemesis-NAME (checkboxes), nemesis-duration (seconds),
+//     nemesis-every (like 300ms..1500ms), nemesis-start, nemesis-none, nemesis-status
 //   status-panel: invariants-light (data-state wait|ok|violation), violation-text,
-//     jump-violation, liveness (data-state ok|stall), leader-line, partition-info
+//     jump-violation, linear-light (data-state none|ok|unknown|violation),
+//     linear-detail, linear-text, jump-linear, liveness (data-state ok|stall),
+//     leader-line, partition-info, nemesis-badges (nemesis-badge-NAME per active one)
 //   metrics-panel: metric-leaders, metric-commit, metric-p99, metric-ops,
-//     metric-retries, metric-msgs, metric-dropped, metric-rejected, metric-snapshots,
-//     metric-installs, metric-snapshot-failures, metric-membership
-//   events (li.ev-KIND), events-filter; act-input, act-submit, act-status, actions-list
+//     metric-ops-lost, metric-reads, metric-retries, metric-msgs, metric-dropped,
+//     metric-rejected, metric-snapshots, metric-installs, metric-snapshot-failures,
+//     metric-membership (each with its exported name, like leader_changes_per_minute,
+//     in a .m-name caption)
+//   events (li.ev-KIND; nemesis faults also .ev-nemesis), events-filter; act-input, act-submit, act-status, actions-list
 //   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
 //   share, export-recording, export-trace, export-jsonl, import-file,
 //   file-status ("reproduced: same state hash ..."), toast
@@ -69,6 +78,7 @@ import {buildMetrics, memberActions, renderActions, renderChips, renderEvents, r
   resetEvents, resetServerPanel} from './panels.js';
 import {majority, renderConfig, resetConfigPanel, setupMembership} from './membership.js';
 import {setupPartition} from './partition.js';
+import {renderLinear, resetClientsPanel, setupClientControls, syncClientControls} from './clients.js';
 import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
 import {SIDE_NAME} from './palette.js';
@@ -149,6 +159,7 @@ function ingestJSON(json, fresh) {
     resetServerPanel();
     resetConfigPanel();
     resetEvents();
+    resetClientsPanel();
     // The cluster's size as opened: its members, not the spare machines.
     app.members = v.servers.filter((s) => s.member !== 'spare').length || v.servers.length;
     if (app.view && app.view.servers.length !== v.servers.length) app.selected = 0;
@@ -217,6 +228,8 @@ async function act(text, statusEl = $('action-status')) {
   return true;
 }
 app.act = act;
+app.goto = (t) => gotoThrottled(t);
+app.setPlaying = (on) => setPlaying(on);
 app.showStatus = showStatus;
 
 app.onSelected = (fn) => {
@@ -563,6 +576,7 @@ function tick() {
 function renderPanels(v) {
   renderChips(app, v);
   renderStatus(app, v);
+  renderLinear(app, v);
   if ($('config-panel').open) renderConfig(app, v, hist);
   renderServer(app, v);
   if ($('metrics-panel').open) renderMetrics(app, v, hist);
@@ -570,6 +584,7 @@ function renderPanels(v) {
   if ($('command-panel').open) renderActions(v);
   syncNet(v);
   syncClients(v);
+  syncClientControls(v);
   renderPartitionInfo(v);
   renderRingNote(v);
   renderScrubMarks(v);
@@ -1100,7 +1115,7 @@ function setupControls() {
   };
   app.openPartition = () => partition.open();
   $('lamport-window').addEventListener('change', () => (app.dirty = true));
-  for (const id of ['logs-panel', 'lamport-panel', 'metrics-panel', 'events-panel', 'command-panel', 'config-panel']) {
+  for (const id of ['logs-panel', 'lamport-panel', 'metrics-panel', 'events-panel', 'command-panel', 'config-panel', 'nemesis-panel']) {
     $(id).addEventListener('toggle', () => {
       app.dirty = app.panelsDirty = true;
       resetEvents();
@@ -1171,6 +1186,7 @@ buildMetrics();
 setupControls();
 setupNet();
 setupClients();
+setupClientControls(app);
 setupCanvas();
 setupFiles();
 installKeys(app);

@@ -269,24 +269,29 @@ export function resetServerPanel() {
 
 // ---- Metrics
 
+// name is the metric's exported name, shown as a caption.
 const METRICS = [
-  {key: 'leaders', label: 'Leader changes', spark: (s) => s.leaderChanges, step: true},
+  {key: 'leaders', label: 'Leader changes', name: 'leader_changes_per_minute', spark: (s) => s.leaderChanges, step: true},
   {key: 'commit', label: 'Commit index', spark: 'rate:commit', unit: '/s'},
-  {key: 'p99', label: 'Quorum ack p99', spark: (s) => s.p99 / 1000, unit: 'ms'},
+  {key: 'p99', label: 'Quorum ack p99', name: 'quorum_acks_latency_p99', spark: (s) => s.p99 / 1000, unit: 'ms'},
   {key: 'ops', label: 'Client ops ok / started', spark: 'rate:opsOK', unit: '/s'},
+  {key: 'ops-lost', label: 'Client ops failed / indeterminate', name: 'ops_failed, ops_indeterminate', spark: null,
+    tip: 'failed: refused every time, surely not applied; indeterminate: given up on with the outcome unknown (it may have been applied)'},
+  {key: 'reads', label: 'Reads outside the log: stale / lease / ReadIndex', name: 'stale_reads, lease_reads, read_index_reads', spark: null},
   {key: 'retries', label: 'Client retries', spark: 'rate:retried', unit: '/s'},
   {key: 'msgs', label: 'Messages in flight', spark: (s) => s.flights},
   {key: 'dropped', label: 'Messages dropped', spark: 'rate:dropped', unit: '/s'},
-  {key: 'rejected', label: 'Rejected (admission)', spark: null},
+  {key: 'rejected', label: 'Rejected requests (admission control), by reason', name: 'rejected_requests_due_to_admission_control', spark: null},
   {key: 'snapshots', label: 'Snapshots taken', spark: (s) => s.snapshots, step: true},
   {key: 'installs', label: 'Snapshots installed from a leader', spark: (s) => s.installs, step: true},
-  {key: 'snapshot-failures', label: 'snapshot_install_failures', spark: null},
+  {key: 'snapshot-failures', label: 'Snapshot transfers failed', name: 'snapshot_install_failures', spark: null},
   {key: 'membership', label: 'Membership changes done', spark: null},
 ];
 
 export function buildMetrics() {
-  $('metrics').innerHTML = METRICS.map((m) => `<div class="metric" data-testid="metric-${m.key}">
-    <div class="m-label">${m.label}</div><div class="m-value" id="m-${m.key}">—</div>
+  $('metrics').innerHTML = METRICS.map((m) => `<div class="metric" data-testid="metric-${m.key}"${m.name || m.tip
+    ? ` title="${escapeHTML([m.name, m.tip].filter(Boolean).join(': '))}"` : ''}>
+    <div class="m-label">${m.label}${m.name ? `<div class="m-name">${m.name}</div>` : ''}</div><div class="m-value" id="m-${m.key}">—</div>
     ${m.spark ? `<canvas class="spark" id="spark-${m.key}" aria-hidden="true"></canvas><div class="m-spark-label" id="sl-${m.key}"></div>` : '<div></div><div></div>'}
   </div>`).join('');
 }
@@ -297,6 +302,8 @@ export function renderMetrics(app, v, hist) {
   setText($('m-commit'), `${m.commit ?? 0}`);
   setText($('m-p99'), m.quorumAckP99 ? `${(m.quorumAckP99 / 1000).toFixed(2)} ms` : '—');
   setText($('m-ops'), `${m.opsOK ?? 0} / ${m.opsStarted ?? 0}` + (v.workload ? `  (${v.workload.pending} pending)` : ''));
+  setText($('m-ops-lost'), `${m.opsFailed ?? 0} / ${m.opsIndeterminate ?? 0}`);
+  setText($('m-reads'), `${m.staleReads ?? 0} / ${m.leaseReads ?? 0} / ${m.readIndexReads ?? 0}`);
   setText($('m-retries'), `${m.opsRetried ?? 0}`);
   setText($('m-msgs'), `${(v.flights || []).length}  (${m.sent ?? 0} sent)`);
   setText($('m-dropped'), `${m.dropped ?? 0}`);
@@ -375,6 +382,7 @@ const MSG_KINDS = new Set(['send', 'deliver', 'drop', 'duplicate']);
 const CHANGE_KINDS = new Set(['snapshot', 'install', 'config', 'member']);
 const QUIET_KINDS = new Set(['send', 'deliver', 'drop', 'duplicate', 'write', 'persist', 'commit', 'apply', 'call', 'return']);
 const EVENTS_SHOWN = 150;
+const isNemesis = (e) => e.kind === 'fault' && /^(fault: )?nemesis /.test(e.text || '');
 
 let eventsKey = '';
 
@@ -389,7 +397,8 @@ export function renderEvents(app, hist) {
     if (filter === 'protocol' && QUIET_KINDS.has(e.kind)) continue;
     if (filter === 'messages' && !MSG_KINDS.has(e.kind)) continue;
     if (filter === 'changes' && !CHANGE_KINDS.has(e.kind)) continue;
-    out.push(`<li class="ev-${e.kind}"><span class="ev-t">${(e.t / 1e6).toFixed(6)}</span> ${escapeHTML(e.text)}</li>`);
+    if (filter === 'clients' && e.kind !== 'reject' && !isNemesis(e)) continue;
+    out.push(`<li class="ev-${e.kind}${isNemesis(e) ? ' ev-nemesis' : ''}"><span class="ev-t">${(e.t / 1e6).toFixed(6)}</span> ${escapeHTML(e.text)}</li>`);
   }
   $('events').innerHTML = out.join('') || '<li class="muted">No events yet.</li>';
 }
