@@ -1,11 +1,12 @@
 // Command smrlab runs, explores, replays and measures Raft scenarios in the
 // deterministic simulator.
 //
-//	smrlab run FILE [--seed N] [--bug NAME] [--trace OUT] [--detail LEVEL]
-//	smrlab explore FILE --seeds N [--bug NAME] [--workers K]
+//	smrlab run FILE [--seed N] [--bug NAME] [--nemesis NAMES] [--trace OUT] [--html OUT] [--detail LEVEL]
+//	smrlab explore FILE --seeds N [--bug NAME] [--nemesis NAMES] [--workers K] [--html DIR]
 //	smrlab replay TRACE
-//	smrlab bench --nodes N --inflight K --entries E --size B
+//	smrlab bench --nodes N --inflight K --entries E --size B [--snapshot N]
 //	smrlab bugs
+//	smrlab nemeses
 //	smrlab help [COMMAND]
 package main
 
@@ -42,6 +43,7 @@ func init() {
 		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",
 			"measure throughput of a fault-free cluster", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
+		{"nemeses", "nemeses", "list the named fault schedules (--nemesis NAMES, or all)", cmdNemeses},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}
