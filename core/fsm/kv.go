@@ -72,6 +72,9 @@ func (c Command) String() string {
 
 // Encode appends the command's encoding to buf.
 func (c Command) Encode(buf []byte) []byte {
+	if buf == nil {
+		buf = make([]byte, 0, 32+len(c.Key)+len(c.Value))
+	}
 	buf = append(buf, byte(c.Op))
 	buf = binary.LittleEndian.AppendUint32(buf, c.Client)
 	buf = binary.AppendUvarint(buf, c.Seq)

@@ -135,7 +135,7 @@ func (c *client) startOp() {
 	c.nextOp++
 	op := &clientOp{id: c.nextOp, start: c.w.now, server: c.leader}
 	key := c.w.drawKey(c.rng)
-	op.cmd = fsm.Command{Client: uint32(c.num), Seq: op.id, Op: fsm.OpGet, Key: "k" + strconv.Itoa(key)}
+	op.cmd = fsm.Command{Client: uint32(c.num), Seq: op.id, Op: fsm.OpGet, Key: c.w.keyName(key)}
 	if chance(c.rng, wl.WritePPM) {
 		op.cmd.Op = fsm.OpPut
 		if chance(c.rng, wl.AppendPPM) {
@@ -347,7 +347,11 @@ func (c *client) receive(it *item) {
 		found = 1
 	}
 	if h := c.w.history; h != nil {
-		h.Complete(uint32(c.num), op.id, string(m.result.Value), m.result.Found, c.w.now)
+		output := ""
+		if op.cmd.Op == fsm.OpGet {
+			output = string(m.result.Value) // a write's output tells the check nothing
+		}
+		h.Complete(uint32(c.num), op.id, output, m.result.Found, c.w.now)
 	}
 	c.w.record(trace.Event{Kind: trace.ClientReturn, Node: c.w.endpointID(c.idx), Peer: uint32(from), ID: op.id,
 		Msg: uint8(op.cmd.Op), Count: found, Index: uint64(len(m.result.Value))})
@@ -374,6 +378,17 @@ func (w *World) drawKey(r *stream) int {
 	x := r.Uint64N(w.zipf[len(w.zipf)-1])
 	k, _ := slices.BinarySearch(w.zipf, x+1)
 	return k
+}
+
+// keyName is key k's name, "k" and its number, made once.
+func (w *World) keyName(k int) string {
+	if k >= len(w.keyNames) {
+		w.keyNames = slices.Grow(w.keyNames, k+1-len(w.keyNames))
+		for i := len(w.keyNames); i <= k; i++ {
+			w.keyNames = append(w.keyNames, "k"+strconv.Itoa(i))
+		}
+	}
+	return w.keyNames[k]
 }
 
 // zipfScale is the weight of the hottest key.

@@ -23,6 +23,7 @@ func (w *World) Clone() *World {
 		c.watchdog = &wd
 	}
 	c.liveness = slices.Clip(w.liveness)
+	c.keyNames = slices.Clip(w.keyNames)
 	c.nemeses = make([]*nemesis, len(w.nemeses))
 	for i, n := range w.nemeses {
 		cp := *n

@@ -44,8 +44,9 @@ type World struct {
 	// changes are the membership changes asked for and not yet done, in order.
 	changes []*memberChange
 	// history records every client operation for the linearizability check.
-	history *linear.History
-	zipf    []uint64 // cumulative key weights for Zipf draws
+	history  *linear.History
+	zipf     []uint64 // cumulative key weights for Zipf draws
+	keyNames []string
 	// nemeses are the fault schedules started so far.
 	nemeses    []*nemesis
 	nemesisSeq uint64
