@@ -7,6 +7,7 @@
 //	smrlab bench --nodes N --inflight K --entries E --size B [--snapshot N]
 //	smrlab bugs
 //	smrlab nemeses
+//	smrlab metrics TRACE
 //	smrlab help [COMMAND]
 package main
 
@@ -44,6 +45,7 @@ func init() {
 			"measure throughput of a fault-free cluster", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
 		{"nemeses", "nemeses", "list the named fault schedules (--nemesis NAMES, or all)", cmdNemeses},
+		{"metrics", "metrics TRACE", "compute the protocol metrics of a trace from its events", cmdMetrics},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
+	"smrlab/core/check"
 	"smrlab/core/lab"
 	"smrlab/core/trace"
 	"smrlab/core/tracefile"
@@ -41,5 +43,45 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "replayed  identical: %d events, events hash %016x, state hash %016x\n",
 		rep.Result.Events, rep.Result.EventsHash, rep.Result.StateHash)
+	return nil
+}
+
+func cmdMetrics(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("metrics", stdout)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return exitError{2}
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	tr, err := tracefile.Read(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", pos[0], err)
+	}
+	m := lab.MetricsOf(tr.Events)
+	fmt.Fprintf(stdout, "leader_changes_per_minute  %.2f (%d leaders took office)\n", m.LeaderChangesPerMinute, m.LeaderChanges)
+	fmt.Fprintf(stdout, "commit_index_monotonic     %v\n", m.CommitIndexMonotonic)
+	fmt.Fprintf(stdout, "snapshot_install_failures  %d (%d snapshots installed)\n", m.SnapshotInstallFailures, m.SnapshotInstalls)
+	fmt.Fprintf(stdout, "quorum_acks_latency_p99    %s\n", check.FormatMicros(m.QuorumAcksLatencyP99))
+	reasons := make([]string, 0, len(m.RejectedByReason))
+	for r := range m.RejectedByReason {
+		reasons = append(reasons, r)
+	}
+	slices.Sort(reasons)
+	total := uint64(0)
+	for _, r := range reasons {
+		total += m.RejectedByReason[r]
+	}
+	fmt.Fprintf(stdout, "rejected_requests_due_to_admission_control  %d\n", total)
+	for _, r := range reasons {
+		fmt.Fprintf(stdout, "    %-24s %d\n", r, m.RejectedByReason[r])
+	}
 	return nil
 }

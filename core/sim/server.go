@@ -300,7 +300,7 @@ func (w *World) observe(s *server, rd *raft.Ready) {
 			Text: st.Config.String()})
 	}
 	if f := s.node.SnapshotFailures(); f != s.snapFailures {
-		w.stats.SnapshotInstallFailures += f - s.snapFailures
+		w.snapshotFailed(s, f-s.snapFailures, "a chunk went unanswered, or the transfer started over")
 		s.snapFailures = f
 	}
 	if w.checker != nil {
@@ -309,6 +309,13 @@ func (w *World) observe(s *server, rd *raft.Ready) {
 			w.fail(w.checker.StateHash(s.id, s.kv.Applied(), s.kv.Hash()))
 		}
 	}
+}
+
+// snapshotFailed counts failed snapshot transfers (snapshot_install_failures)
+// and records them: an install event marked as a rejection.
+func (w *World) snapshotFailed(s *server, n uint64, why string) {
+	w.stats.SnapshotInstallFailures += n
+	w.record(trace.Event{Kind: trace.Install, Node: uint32(s.id), Reject: true, Count: n, Text: why})
 }
 
 func (w *World) crash(s *server) {
@@ -320,7 +327,7 @@ func (w *World) crash(s *server) {
 		// Snapshot transfers under way die with their sender.
 		for _, id := range s.node.Members() {
 			if p := s.node.Progress(id); p != nil && p.State == raft.StateSnapshot {
-				w.stats.SnapshotInstallFailures++
+				w.snapshotFailed(s, 1, fmt.Sprintf("the transfer to %v dies with its sender", id))
 			}
 		}
 	}

@@ -63,7 +63,8 @@ const (
 	// LogTerm), Count bytes, and compacted its log up to it.
 	Snapshot
 	// Install: Node installed the snapshot at Index (of LogTerm) that Peer
-	// sent: Count bytes, transferred in Commit microseconds.
+	// sent: Count bytes, transferred in Commit microseconds. With Reject,
+	// Count snapshot transfers from or to Node failed instead; Text says why.
 	Install
 	// Config: Node's configuration changed to the one set at Index (its
 	// version); Text describes it.

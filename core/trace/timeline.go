@@ -115,6 +115,9 @@ func Describe(e *Event) string {
 		return fmt.Sprintf("%s took a snapshot at index %d (term %d, %d bytes) and compacted its log", n, e.Index,
 			e.LogTerm, e.Count)
 	case Install:
+		if e.Reject {
+			return fmt.Sprintf("%s: %d snapshot transfer(s) failed: %s", n, e.Count, e.Text)
+		}
 		return fmt.Sprintf("%s installed the snapshot at index %d (term %d) from %s: %d bytes in %s", n, e.Index,
 			e.LogTerm, p, e.Count, FormatTime(int64(e.Commit)))
 	case Config:
