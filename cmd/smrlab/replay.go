@@ -22,14 +22,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return exitError{2}
 	}
-	f, err := os.Open(pos[0])
+	tr, err := readTrace(pos[0])
 	if err != nil {
 		return err
-	}
-	tr, err := tracefile.Read(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	rep, err := lab.Replay(tr)
 	if err != nil {
@@ -56,14 +51,9 @@ func cmdMetrics(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return exitError{2}
 	}
-	f, err := os.Open(pos[0])
+	tr, err := readTrace(pos[0])
 	if err != nil {
 		return err
-	}
-	tr, err := tracefile.Read(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	m := lab.MetricsOf(tr.Events)
 	fmt.Fprintf(stdout, "leader_changes_per_minute  %.2f (%d leaders took office)\n", m.LeaderChangesPerMinute, m.LeaderChanges)
@@ -84,4 +74,18 @@ func cmdMetrics(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "    %-24s %d\n", r, m.RejectedByReason[r])
 	}
 	return nil
+}
+
+// readTrace reads a trace file, msgpack or JSON Lines.
+func readTrace(path string) (*trace.Trace, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tr, err := tracefile.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return tr, nil
 }
