@@ -285,7 +285,7 @@ func (s *Session) View() View {
 	s.truncated, s.reset = false, false
 	cluster := w.LatestConfig()
 	v.Config = configView(cluster, false)
-	if lead := w.Node(clusterLeader(w)); lead != nil {
+	if lead := w.Node(w.Leader()); lead != nil {
 		v.Config.Committed = cluster.Index <= lead.Commit()
 	}
 	v.Changes = w.Changes()
@@ -428,17 +428,6 @@ func configView(c raft.Configuration, committed bool) ConfigView {
 		v.OldQuorum = raft.Quorum(c.OldVoters)
 	}
 	return v
-}
-
-// clusterLeader is the running leader of the highest term, or None.
-func clusterLeader(w *sim.World) raft.ID {
-	lead, term := raft.None, uint64(0)
-	for _, sv := range w.Servers() {
-		if sv.Up && sv.Status.Role == raft.Leader && sv.Status.Term >= term {
-			lead, term = sv.ID, sv.Status.Term
-		}
-	}
-	return lead
 }
 
 // logTail returns the first index, the terms and the kinds of the last

@@ -303,22 +303,16 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 // judgeVoters compares the configuration the leader has committed with the
 // one expected.
 func judgeVoters(w *sim.World, e Expectation) (bool, string) {
-	var lead *sim.ServerView
-	views := w.Servers()
-	for i := range views {
-		v := &views[i]
-		if v.Up && v.Status.Role == raft.Leader && (lead == nil || v.Status.Term > lead.Status.Term) {
-			lead = v
-		}
-	}
-	if lead == nil {
+	id := w.Leader()
+	if id == raft.None {
 		return false, "no leader at the end"
 	}
-	c := lead.Status.Config
+	st := w.Node(id).Status()
+	c := st.Config
 	switch {
 	case c.Joint():
-		return false, fmt.Sprintf("%v is still in a joint configuration: %v", lead.ID, c)
-	case c.Index > lead.Status.Commit:
+		return false, fmt.Sprintf("%v is still in a joint configuration: %v", id, c)
+	case c.Index > st.Commit:
 		return false, fmt.Sprintf("configuration %d (%v) is not yet committed", c.Index, c)
 	case !slices.Equal(c.Voters, e.Servers) || !slices.Equal(c.Learners, e.Learners):
 		return false, fmt.Sprintf("the configuration is %v", c)

@@ -76,6 +76,14 @@ func containsServer(list []*server, s *server) bool {
 	return false
 }
 
+// Leader returns the running leader of the highest term, or None.
+func (w *World) Leader() raft.ID {
+	if s := w.leader(); s != nil {
+		return s.id
+	}
+	return raft.None
+}
+
 // leader returns the running leader of the highest term, or nil.
 func (w *World) leader() *server {
 	var best *server

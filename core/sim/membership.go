@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"smrlab/core/raft"
 	"smrlab/core/trace"
@@ -141,18 +142,7 @@ func (w *World) requestChange(a *Action) string {
 	for i, c := range steps {
 		parts[i] = c.String()
 	}
-	return fmt.Sprintf("%d step(s): %s", len(steps), joinSteps(parts))
-}
-
-func joinSteps(parts []string) string {
-	s := ""
-	for i, p := range parts {
-		if i > 0 {
-			s += ", then "
-		}
-		s += p
-	}
-	return s
+	return fmt.Sprintf("%d step(s): %s", len(steps), strings.Join(parts, ", then "))
 }
 
 // advanceChanges moves the membership changes on as far as they can go now.

@@ -275,16 +275,7 @@ export class ClusterDrawer {
       ctx.arc(x, y, r + 15, 0, TAU);
       ctx.fill();
     }
-    if (ui.selected === s.id || ui.hover === s.id) {
-      ctx.save();
-      ctx.strokeStyle = ui.selected === s.id ? INK : '#9ca3af';
-      ctx.lineWidth = ui.selected === s.id ? 2 : 1.5;
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.arc(x, y, r + 13, 0, TAU);
-      ctx.stroke();
-      ctx.restore();
-    }
+    drawSelectionRing(ctx, ui, s, x, y, r + 13);
     // The timer: election timeout for followers and candidates, the
     // heartbeat interval for a leader (dashed, thinner).
     // A learner never campaigns: it has no election timer to show.
@@ -400,16 +391,7 @@ export class ClusterDrawer {
       ctx.fill();
       ctx.globalAlpha = 1;
     }
-    if (ui.selected === s.id || ui.hover === s.id) {
-      ctx.save();
-      ctx.strokeStyle = ui.selected === s.id ? INK : '#9ca3af';
-      ctx.lineWidth = ui.selected === s.id ? 2 : 1.5;
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      ctx.arc(x, y, r + 6, 0, TAU);
-      ctx.stroke();
-      ctx.restore();
-    }
+    drawSelectionRing(ctx, ui, s, x, y, r + 6);
     ctx.save();
     ctx.globalAlpha = s.up ? 0.75 : 0.5;
     ctx.fillStyle = s.up ? '#f3f4f6' : '#d4d6da';
@@ -761,4 +743,17 @@ export function partitionSides(v, cut) {
     count++;
   }
   return {of, count, groups};
+}
+
+// drawSelectionRing marks the selected or hovered server with a dashed ring.
+function drawSelectionRing(ctx, ui, s, x, y, radius) {
+  if (ui.selected !== s.id && ui.hover !== s.id) return;
+  ctx.save();
+  ctx.strokeStyle = ui.selected === s.id ? INK : '#9ca3af';
+  ctx.lineWidth = ui.selected === s.id ? 2 : 1.5;
+  ctx.setLineDash([3, 3]);
+  ctx.beginPath();
+  ctx.arc(x, y, radius, 0, TAU);
+  ctx.stroke();
+  ctx.restore();
 }
