@@ -8,6 +8,7 @@
 //	smrlab bugs
 //	smrlab nemeses
 //	smrlab metrics TRACE
+//	smrlab save-scenario RECORDING [-o FILE]
 //	smrlab help [COMMAND]
 package main
 
@@ -45,6 +46,8 @@ func init() {
 			"measure throughput of a fault-free cluster", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
 		{"nemeses", "nemeses", "list the named fault schedules (--nemesis NAMES, or all)", cmdNemeses},
+		{"save-scenario", "save-scenario RECORDING [-o FILE]",
+			"turn a session's recording (or a trace file) into a scenario file that runs to the same state", cmdSaveScenario},
 		{"metrics", "metrics TRACE", "compute the protocol metrics of a trace from its events", cmdMetrics},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},

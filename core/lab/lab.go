@@ -65,7 +65,7 @@ func InputsOf(h *trace.Header) (*Inputs, error) {
 	}
 	opt := scenario.RunOptions{Seed: h.Seed, SeedSet: true, Bugs: bugs, Until: h.Until}
 	for i, text := range h.Actions {
-		a, err := scenario.ParseAction(text, sc.Config.Servers, sc.Config.Net)
+		a, err := parseUserAction(sc, opt.Actions, text)
 		if err != nil {
 			return nil, fmt.Errorf("the trace's action %d: %w", i+1, err)
 		}

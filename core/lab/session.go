@@ -288,7 +288,7 @@ func (s *Session) Act(text string) error {
 	now := s.w.Now()
 	prefix := "at " + strconv.FormatInt(now, 10) + "us "
 	line := prefix + text
-	a, err := scenario.ParseAction(line, s.sc.Config.Servers, s.w.Network())
+	a, err := parseUserAction(s.sc, s.parsed, line)
 	if err != nil {
 		// Point at the column of the user's own text, not of the time we added.
 		var se *scenario.Error

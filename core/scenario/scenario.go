@@ -2,7 +2,8 @@
 // a workload, a timed list of faults and actions, and what the run must show.
 // A scenario compiles into a simulator configuration and actions; Run drives
 // the simulator and judges the expectations. The language is documented in
-// README.md ("Scenario files").
+// README.md ("Scenario files"). A "recorded at" line is a click saved from an
+// interactive session (recorded.go).
 package scenario
 
 import (
@@ -58,6 +59,7 @@ type rawAction struct {
 	at   int64
 	line int
 	toks []token
+	user bool // a recorded click: runs after the other events of its time
 }
 
 // Parse reads a scenario. Errors carry file:line:column.
@@ -131,6 +133,8 @@ func (p *parser) parseLine(toks []token) error {
 		return p.parseWorkload(kw, args)
 	case "at":
 		return p.parseAt(kw, args)
+	case "recorded":
+		return p.parseRecorded(kw, args)
 	case "every":
 		return p.parseEvery(kw, args)
 	case "expect":
@@ -139,7 +143,7 @@ func (p *parser) parseLine(toks []token) error {
 		return p.parseNemesisLine(kw, args)
 	}
 	return p.errAt(kw, "unknown directive %q (known: name, description, servers, seed, duration, tick, "+
-		"options, bug, network, disk, workload, watchdog, check, at, every, nemesis, expect)", kw.text)
+		"options, bug, network, disk, workload, watchdog, check, at, recorded, every, nemesis, expect)", kw.text)
 }
 
 func texts(ts []token) []string {
@@ -191,7 +195,7 @@ func (p *parser) parseSeed(kw token, args []token) error {
 	if len(args) != 1 {
 		return p.errAt(kw, "seed takes a number")
 	}
-	v, err := parseInt(args[0].text, 0, 1<<62)
+	v, err := parseInt(args[0].text, 0, SeedMax)
 	if err != nil {
 		return p.errAt(args[0], "seed: %v", err)
 	}
@@ -716,8 +720,15 @@ func (p *parser) finish() error {
 	if err := p.expandEvery(); err != nil {
 		return err
 	}
-	slices.SortStableFunc(p.raw, func(a, b rawAction) int { return cmp.Compare(a.at, b.at) })
+	// Recorded clicks come after the scenario's own actions of their time,
+	// as they run after them (and see the network those leave).
+	slices.SortStableFunc(p.raw, func(a, b rawAction) int {
+		return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(boolInt(a.user), boolInt(b.user)))
+	})
+	// A recorded click changes the network as the world had it (userNet);
+	// the scenario's own actions never see a click's change.
 	net := sc.Config.Net
+	userNet := net
 	for _, r := range p.raw {
 		if r.at > sc.Duration {
 			p.line = r.line
@@ -725,9 +736,17 @@ func (p *parser) finish() error {
 				fmtDuration(r.at), fmtDuration(sc.Duration))
 		}
 		p.line = r.line
-		a, err := p.parseAction(r.at, r.toks, &net)
+		lp := &net
+		if r.user {
+			lp = &userNet
+		}
+		a, err := p.parseAction(r.at, r.toks, lp)
 		if err != nil {
 			return err
+		}
+		a.User = r.user
+		if a.Kind == sim.ActNet && !a.Link {
+			userNet = a.Net
 		}
 		sc.Actions = append(sc.Actions, a)
 	}
