@@ -8,6 +8,7 @@
 //	smrlab bugs
 //	smrlab nemeses
 //	smrlab metrics TRACE
+//	smrlab export TRACE --format perfetto|edn|shiviz|porcupine|timeline|jsonl|msgpack [-o FILE]
 //	smrlab save-scenario RECORDING [-o FILE]
 //	smrlab help [COMMAND]
 package main
@@ -49,6 +50,8 @@ func init() {
 		{"save-scenario", "save-scenario RECORDING [-o FILE]",
 			"turn a session's recording (or a trace file) into a scenario file that runs to the same state", cmdSaveScenario},
 		{"metrics", "metrics TRACE", "compute the protocol metrics of a trace from its events", cmdMetrics},
+		{"export", "export TRACE --format F [-o FILE]",
+			"write a trace for other tools: Perfetto, Jepsen EDN, ShiViz, Porcupine, timeline, jsonl, msgpack", cmdExport},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}
