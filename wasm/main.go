@@ -21,7 +21,9 @@ import (
 	"strings"
 	"syscall/js"
 
+	"smrlab/core/export"
 	"smrlab/core/lab"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
@@ -46,19 +48,21 @@ func main() {
 	debug.SetGCPercent(400)
 	api := js.Global().Get("Object").New()
 	for name, fn := range map[string]func([]js.Value) (any, error){
-		"open":        open,
-		"frame":       frame,
-		"view":        func([]js.Value) (any, error) { return viewJSON() },
-		"step":        step,
-		"act":         act,
-		"goto":        goTo,
-		"fork":        fork,
-		"recording":   recording,
-		"share":       share,
-		"exportTrace": exportTrace,
-		"importTrace": importTrace,
-		"stateHash":   stateHash,
-		"bugs":        bugs,
+		"open":          open,
+		"frame":         frame,
+		"view":          func([]js.Value) (any, error) { return viewJSON() },
+		"step":          step,
+		"act":           act,
+		"goto":          goTo,
+		"fork":          fork,
+		"recording":     recording,
+		"share":         share,
+		"exportTrace":   exportTrace,
+		"exportFormats": exportFormats,
+		"saveScenario":  saveScenario,
+		"importTrace":   importTrace,
+		"stateHash":     stateHash,
+		"bugs":          bugs,
 	} {
 		api.Set(name, js.FuncOf(wrap(name, fn)))
 	}
@@ -279,7 +283,10 @@ func share([]js.Value) (any, error) {
 	return lab.EncodeShare(&h)
 }
 
-// exportTrace re-runs the session and returns its whole trace as bytes.
+// exportTrace re-runs the session and returns its whole trace as bytes, in
+// one of core/export's formats (default msgpack). The trace files stream;
+// the other formats hold the events in memory, and the history formats take
+// the session's own client history rather than re-running a second time.
 func exportTrace(args []js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
@@ -288,31 +295,78 @@ func exportTrace(args []js.Value) (any, error) {
 	if len(args) > 0 {
 		format = args[0].String()
 	}
+	if _, err := export.Lookup(format); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	var tw *tracefile.Writer
 	var err error
-	h := session.Recording()
 	switch format {
-	case "msgpack":
-		tw, err = tracefile.NewMsgpackWriter(&buf, h)
-	case "jsonl":
-		tw, err = tracefile.NewJSONLWriter(&buf, h)
+	case "msgpack", "jsonl":
+		err = streamTrace(&buf, format)
 	default:
-		return nil, fmt.Errorf("export: unknown format %q (msgpack or jsonl)", format)
+		var events []trace.Event
+		tr := &trace.Trace{}
+		tr.Header, tr.Footer, err = session.Trace(func(e *trace.Event) error {
+			events = append(events, *e)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		tr.Events = events
+		history := func() (*linear.History, error) { return session.World().History(), nil }
+		err = export.WriteWith(&buf, format, tr, export.Options{History: history})
 	}
 	if err != nil {
-		return nil, err
-	}
-	_, footer, err := session.Trace(tw.WriteEvent)
-	if err != nil {
-		return nil, err
-	}
-	if err := tw.Close(footer); err != nil {
 		return nil, err
 	}
 	out := js.Global().Get("Uint8Array").New(buf.Len())
 	js.CopyBytesToJS(out, buf.Bytes())
 	return out, nil
+}
+
+// streamTrace writes the session's trace file without holding its events.
+func streamTrace(buf *bytes.Buffer, format string) error {
+	newWriter := tracefile.NewMsgpackWriter
+	if format == "jsonl" {
+		newWriter = tracefile.NewJSONLWriter
+	}
+	tw, err := newWriter(buf, session.Recording())
+	if err != nil {
+		return err
+	}
+	_, footer, err := session.Trace(tw.WriteEvent)
+	if err != nil {
+		return err
+	}
+	return tw.Close(footer)
+}
+
+// exportFormats lists the export formats as JSON: name, ext, mime and a
+// one-line description each.
+func exportFormats([]js.Value) (any, error) {
+	type format struct {
+		Name        string `json:"name"`
+		Ext         string `json:"ext"`
+		MIME        string `json:"mime"`
+		Description string `json:"description"`
+	}
+	var out []format
+	for _, f := range export.Formats() {
+		out = append(out, format{f.Name, f.Ext, f.MIME, f.Description})
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// saveScenario returns the session as scenario text that `smrlab run` runs
+// to the same state.
+func saveScenario([]js.Value) (any, error) {
+	if session == nil {
+		return nil, errNoSession
+	}
+	h := session.Recording()
+	return lab.ScenarioOf(&h)
 }
 
 // importTrace opens a session from a trace file's bytes and reports whether

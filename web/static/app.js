@@ -47,7 +47,8 @@
 //     in a .m-name caption)
 //   events (li.ev-KIND; nemesis faults also .ev-nemesis), events-filter; act-input, act-submit, act-status, actions-list
 //   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
-//   share, export-recording, export-trace, export-jsonl, import-file,
+//   share, export-recording, export-scenario, export-trace, export-jsonl, export-perfetto,
+//     export-edn, export-shiviz, export-porcupine, export-timeline, import-file,
 //   file-status ("reproduced: same state hash ..."), toast
 //   error-banner, banner-download (the recording of a panicked run), banner-close
 //   help, help-dialog, help-close
@@ -989,16 +990,41 @@ function setupFiles() {
     download(res.value, baseName() + '.json', 'application/json');
     fileStatus('✓ Recording saved (scenario, seed and your actions).', 'ok');
   });
-  const exportTrace = async (format, ext, type) => {
+  // Every format of core/export: its extension and type come from Go.
+  let formats = null;
+  const exportAs = async (format) => {
     closeDropdowns();
-    fileStatus('Writing the trace…', 'ok');
+    if (!formats) {
+      const res = await call('exportFormats');
+      if (!res.ok) return fail($('file-status'), res);
+      formats = new Map(JSON.parse(res.value).map(f => [f.name, f]));
+    }
+    const f = formats.get(format);
+    if (!f) return fileStatus(`✖ Unknown export format ${format}.`, 'error');
+    fileStatus(`Writing the ${format} export…`, 'ok');
     const res = await call('exportTrace', format);
-    if (!res.ok) return fail($('file-status'), res);
-    download(res.value, baseName() + ext, type);
-    fileStatus(`✓ Trace saved (${(res.value.length / 1024).toFixed(0)} KB).`, 'ok');
+    if (!res.ok) {
+      fail($('file-status'), res);
+      showBanner(`Could not export as ${format}.`, cleanError(res.error));
+      return;
+    }
+    download(res.value, baseName() + f.ext, f.mime);
+    fileStatus(`✓ ${format} export saved (${(res.value.length / 1024).toFixed(0)} KB): ${f.description}.`, 'ok');
   };
-  $('export-trace').addEventListener('click', () => exportTrace('msgpack', '.trace', 'application/octet-stream'));
-  $('export-jsonl').addEventListener('click', () => exportTrace('jsonl', '.jsonl', 'application/x-ndjson'));
+  for (const b of document.querySelectorAll('#export-menu [data-format]')) {
+    b.addEventListener('click', () => exportAs(b.dataset.format));
+  }
+  $('export-scenario').addEventListener('click', async () => {
+    closeDropdowns();
+    const res = await call('saveScenario');
+    if (!res.ok) {
+      fail($('file-status'), res);
+      showBanner('Could not save this session as a scenario.', cleanError(res.error));
+      return;
+    }
+    download(res.value, baseName() + '.scn', 'text/plain');
+    fileStatus('✓ Scenario saved: smrlab run replays it to this state.', 'ok');
+  });
   $('import-file').addEventListener('change', async (ev) => {
     const f = ev.target.files && ev.target.files[0];
     ev.target.value = '';
