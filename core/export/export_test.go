@@ -245,3 +245,29 @@ func BenchmarkExport(b *testing.B) {
 		})
 	}
 }
+
+// TestOddTraces: traces no run makes (a hand-edited file) export without
+// a panic, and the JSON stays JSON.
+func TestOddTraces(t *testing.T) {
+	tr := &trace.Trace{Header: trace.NewHeader(), Events: []trace.Event{
+		{Seq: 0, Time: -5, Kind: trace.Role, Node: 1, Count: 200, Term: 3},
+		{Seq: 1, Time: 7, Kind: trace.Deliver, Node: 2, Peer: 1, ID: 99},
+		{Seq: 2, Time: 8, Kind: trace.ClientReturn, Node: 101, ID: 4},
+		{Seq: 3, Time: 9, Kind: trace.ClientCall, Node: 101, ID: 5, Msg: 9},
+		{Seq: 4, Time: 9, Kind: trace.ClientCall, Node: 101, ID: 5, Msg: 9},
+		{Seq: 5, Time: 10, Kind: trace.Crash, Node: 3},
+		{Seq: 6, Time: 10, Kind: trace.Term, Node: 3, Term: 4},
+		{Seq: 7, Time: 11, Kind: trace.Send, Node: 1, Peer: 2, ID: 1, Text: "a\nb"},
+	}, Footer: trace.Footer{Events: 8, EndTime: 20}}
+	for _, f := range []string{"perfetto", "shiviz", "timeline"} {
+		out := export1(t, f, tr)
+		if f == "perfetto" {
+			require.NoError(t, validatePerfetto(out))
+		}
+	}
+	var buf bytes.Buffer
+	history := func() (*linear.History, error) { return nil, nil }
+	require.NoError(t, export.WriteWith(&buf, "edn", tr, export.Options{History: history}))
+	require.NoError(t, validateEDN(buf.Bytes()))
+	require.ErrorContains(t, export.WriteWith(&buf, "porcupine", tr, export.Options{History: history}), "no client operations")
+}

@@ -37,7 +37,11 @@ const perfettoPid = 1
 type nsTime int64
 
 func (t nsTime) MarshalJSON() ([]byte, error) {
-	b := strconv.AppendInt(nil, int64(t)/1000, 10)
+	var b []byte
+	if t < 0 { // not from a simulator, but a file may say so
+		b, t = append(b, '-'), -t
+	}
+	b = strconv.AppendInt(b, int64(t)/1000, 10)
 	if frac := int64(t) % 1000; frac != 0 {
 		b = append(b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 	}
