@@ -720,6 +720,9 @@ func (n *Node) Step(m Message) error {
 	if m.From == None || m.From > MaxID || m.From == n.id {
 		return fmt.Errorf("raft: %v got a message from %v, not a peer", n.id, m.From)
 	}
+	if err := checkShape(&m); err != nil {
+		return fmt.Errorf("raft: %v got a malformed %v from %v: %w", n.id, m.Type, m.From, err)
+	}
 	switch {
 	case m.Term > n.term:
 		if !n.stepHigherTerm(m) {
