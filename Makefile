@@ -85,10 +85,25 @@ bench: deps build
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
 
 # Longer explorations than the tests run: many seeds of every scenario.
+# Then the exhaustive explorer: each bug of the election and commit core
+# (a violation is the expected outcome), and the correct core with the
+# default bounds and with Figure 8's (no violation).
+MODELCHECK_BUGS ?= forget-vote-on-restart commit-previous-term count-stale-votes truncate-without-conflict \
+	commit-from-leader-commit-without-min match-index-from-next-index skip-log-consistency-check
 explore: build
 	@for f in scenarios/*.scn; do \
 		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) --html $(BIN)/explore-html | tail -3; \
 	done
+	@for b in $(MODELCHECK_BUGS); do \
+		echo "== modelcheck --bug $$b"; $(BIN)/smrlab modelcheck --bug $$b --quiet --out $(BIN)/modelcheck | head -6; \
+	done
+	@echo "== modelcheck --bug ack-before-durable --disk-steps"
+	@$(BIN)/smrlab modelcheck --bug ack-before-durable --disk-steps --quiet --out $(BIN)/modelcheck | head -6 || true
+	@echo "== modelcheck (the correct core, default bounds)"
+	$(BIN)/smrlab modelcheck --quiet
+	@echo "== modelcheck (the correct core, Figure 8's bounds)"
+	$(BIN)/smrlab modelcheck --quiet --max-term 4 --max-log 0 --max-inflight 6 --crashes 0 --timeouts 4 \
+		--drops 0 --duplicates 0 --depth 14
 
 # Every fuzz target for a minute; `make test` runs their corpora.
 FUZZTIME ?= 60s

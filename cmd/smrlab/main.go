@@ -4,6 +4,7 @@
 //	smrlab run FILE [--seed N] [--bug NAME] [--nemesis NAMES] [--trace OUT] [--html OUT] [--detail LEVEL]
 //	smrlab explore FILE --seeds N [--bug NAME] [--nemesis NAMES] [--workers K] [--html DIR]
 //	smrlab replay TRACE
+//	smrlab modelcheck [--bug NAME] [bounds] [--out DIR]
 //	smrlab bench --nodes N --inflight K --entries E --size B [--snapshot N]
 //	smrlab bugs
 //	smrlab nemeses
@@ -43,6 +44,9 @@ func init() {
 		{"explore", "explore FILE --seeds N [--from S] [--bug NAME]... [--workers K]",
 			"run a scenario over many seeds on all cores; print every failing seed", cmdExplore},
 		{"replay", "replay TRACE", "re-run a trace and confirm the same events and hashes", cmdReplay},
+		{"modelcheck", "modelcheck [--bug NAME]... [--servers N] [--max-term T] [--max-log L] [--max-inflight M] " +
+			"[--crashes C] [--timeouts K] [--drops D] [--duplicates U] [--depth S] [--disk-steps] [--out DIR]",
+			"explore every behaviour of a small cluster within bounds; write the shortest counterexample", cmdModelcheck},
 		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",
 			"measure throughput of a fault-free cluster", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},

@@ -29,7 +29,8 @@ func ParseAction(line string, servers int, net sim.LinkParams) (sim.Action, erro
 }
 
 var actionHelp = "crash, restart, pause, resume, isolate, partition, cut, heal, net, slow-disk, clock, campaign, " +
-	"propose, workload, transfer, snapshot, add, promote, remove, replace, reconfigure, options, nemesis"
+	"propose, workload, transfer, snapshot, add, promote, remove, replace, reconfigure, options, nemesis, " +
+	"and under the manual scheduler deliver, drop, duplicate, persist, heartbeat"
 
 // parseAction compiles one action; net is the network as the actions before
 // it left it, and is updated by a net action.
@@ -84,6 +85,8 @@ func (p *parser) parseAction(at int64, toks []token, net *sim.LinkParams) (sim.A
 		err = p.parseOptionsAction(verb, args, &a)
 	case "nemesis":
 		err = p.parseNemesis(verb, args, &a)
+	case "deliver", "drop", "duplicate", "persist", "heartbeat":
+		err = p.parseManual(verb, args, &a)
 	default:
 		return a, p.errAt(verb, "unknown action %q (known: %s)", verb.text, actionHelp)
 	}

@@ -137,13 +137,15 @@ func (p *parser) parseLine(toks []token) error {
 		return p.parseRecorded(kw, args)
 	case "every":
 		return p.parseEvery(kw, args)
+	case "schedule":
+		return p.parseSchedule(kw, args)
 	case "expect":
 		return p.parseExpect(kw, args)
 	case "nemesis":
 		return p.parseNemesisLine(kw, args)
 	}
 	return p.errAt(kw, "unknown directive %q (known: name, description, servers, seed, duration, tick, "+
-		"options, bug, network, disk, workload, watchdog, check, at, recorded, every, nemesis, expect)", kw.text)
+		"options, bug, network, disk, workload, watchdog, check, schedule, at, recorded, every, nemesis, expect)", kw.text)
 }
 
 func texts(ts []token) []string {
@@ -187,6 +189,7 @@ func (p *parser) parseServers(kw token, args []token) error {
 	}
 	p.sc.Config.Net, p.sc.Config.Disk, p.sc.Config.Workload = keep.Net, keep.Disk, keep.Workload
 	p.sc.Config.TickMicros, p.sc.Config.WatchdogMicros, p.sc.Config.Check = keep.TickMicros, keep.WatchdogMicros, keep.Check
+	p.sc.Config.Manual, p.sc.Config.ManualDisk = keep.Manual, keep.ManualDisk
 	p.resetTiming()
 	return nil
 }

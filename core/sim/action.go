@@ -50,7 +50,18 @@ const (
 	// ActNemesis starts the named nemeses (Nemeses) until Until, each fault
 	// and each quiet spell lasting MinMicros to MaxMicros.
 	ActNemesis
+	// Under the manual scheduler (schedule.go): deliver, drop or duplicate
+	// message MsgID now; make the targets' pending disk writes durable;
+	// make the targets (leaders) send their heartbeats.
+	ActDeliver
+	ActDrop
+	ActDuplicate
+	ActPersist
+	ActHeartbeat
 )
+
+// IsManual reports whether k is an action only the manual scheduler takes.
+func (k ActionKind) IsManual() bool { return k >= ActDeliver && k <= ActHeartbeat }
 
 // IsMembership reports whether k is a membership change.
 func (k ActionKind) IsMembership() bool { return k >= ActAddServer && k <= ActReplace }
@@ -131,6 +142,8 @@ type Action struct {
 	Nemeses              []string
 	Until                int64
 	MinMicros, MaxMicros int64
+	// MsgID names the message a deliver, drop or duplicate action chooses.
+	MsgID uint64
 	// Key and Value are a proposal's command.
 	Key, Value string
 	// Workload: On starts or stops new operations; Rate, when not negative,

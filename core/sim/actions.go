@@ -15,7 +15,7 @@ func (w *World) runAction(a *Action) {
 	kind := trace.Action
 	switch a.Kind {
 	case ActCrash, ActRestart, ActPause, ActResume, ActIsolate, ActPartition, ActCut, ActHeal, ActNet,
-		ActDisk, ActClock:
+		ActDisk, ActClock, ActDrop, ActDuplicate:
 		kind = trace.Fault
 	}
 	if a.Kind.IsMembership() || a.Kind == ActReconfigure {
@@ -28,6 +28,11 @@ func (w *World) runAction(a *Action) {
 	w.record(trace.Event{Kind: kind, Text: text})
 	for _, s := range w.servers {
 		w.flush(s)
+	}
+	if w.cfg.Manual && w.checker != nil && w.cfg.members() == w.cfg.Servers {
+		// Under the manual scheduler every step is checked one election
+		// ahead too (check.CheckElectable).
+		w.fail(w.checker.CheckElectable(w.cfg.Servers))
 	}
 	if a.Kind.IsMembership() {
 		w.advanceChanges()
@@ -120,7 +125,10 @@ func names(ss []*server) string {
 // doAction changes the world and returns a note on what it resolved to.
 func (w *World) doAction(a *Action) string {
 	switch a.Kind {
-	case ActCrash, ActRestart, ActPause, ActResume, ActIsolate, ActDisk, ActClock, ActCampaign, ActPropose:
+	case ActDeliver, ActDrop, ActDuplicate:
+		return w.chooseMessage(a)
+	case ActCrash, ActRestart, ActPause, ActResume, ActIsolate, ActDisk, ActClock, ActCampaign, ActPropose,
+		ActPersist, ActHeartbeat:
 		ss := w.resolve(a.Targets)
 		if len(ss) == 0 {
 			return "no such server now"
@@ -244,6 +252,12 @@ func (w *World) doServerAction(a *Action, s *server) {
 		if s.node != nil && !s.paused {
 			s.node.Campaign()
 		}
+	case ActHeartbeat:
+		if s.node != nil && !s.paused {
+			s.node.Heartbeat()
+		}
+	case ActPersist:
+		w.persist(s)
 	case ActPropose:
 		if s.node != nil && !s.paused {
 			cmd := fsm.Command{Op: fsm.OpPut, Key: a.Key, Value: a.Value}

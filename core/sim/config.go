@@ -209,6 +209,12 @@ type Config struct {
 	WatchdogMicros int64
 	// KeepEvents keeps every event in memory (for timelines and traces).
 	KeepEvents bool
+	// Manual hands every scheduling choice to actions (schedule.go):
+	// messages wait on the wire for deliver, drop or duplicate actions,
+	// clocks never tick, and disk writes are durable at once or, with
+	// ManualDisk, when a persist action says so.
+	Manual     bool
+	ManualDisk bool
 }
 
 // DefaultConfig returns a five-server cluster on a quiet network.
@@ -240,6 +246,10 @@ func (c *Config) Validate() error {
 		return errors.New("disk bandwidth must not be negative")
 	case c.WatchdogMicros < 0:
 		return errors.New("watchdog window must not be negative")
+	case c.ManualDisk && !c.Manual:
+		return errors.New("manual disk writes need the manual scheduler")
+	case c.Manual && c.Workload.Clients > 0:
+		return errors.New("the manual scheduler runs no clients (their timers never fire): propose with actions instead")
 	}
 	if err := c.Net.Validate(); err != nil {
 		return fmt.Errorf("network: %w", err)

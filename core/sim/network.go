@@ -82,31 +82,11 @@ func (w *World) send(from, to int, m raft.Message) {
 // duplicated or held back. It consumes it.
 func (w *World) transmit(it *item) {
 	l := w.net.link(it.from, it.who)
-	p := w.net.paramsOf(l)
-	r := w.net.rng(l)
 	if !w.net.connected(it.from, it.who) {
 		w.drop(it, "partition")
 		return
 	}
-	if chance(r, p.LossPPM) {
-		w.drop(it, "loss")
-		return
-	}
-	var dup *item
-	if chance(r, p.DuplicatePPM) {
-		dup = w.q.newItem(0, itemDeliver, it.who)
-		*dup = *it
-		dup.dup = true
-		dup.at = w.now + between(r, p.LatencyMinMicros, p.LatencyMaxMicros)
-		w.stats.Duplicated++
-		w.record(trace.Event{Kind: trace.Duplicate, Node: w.endpointID(it.from), Peer: w.endpointID(it.who),
-			ID: it.msgID, Msg: w.msgCode(it)})
-	}
-	it.at = w.arrival(l, r, p)
-	w.q.push(it)
-	if dup != nil {
-		w.q.push(dup)
-	}
+	w.arrivalOf(it, l)
 }
 
 // arrival draws when a message on link l arrives: after its latency, and

@@ -86,6 +86,9 @@ func (w *World) start(s *server) error {
 }
 
 func (w *World) scheduleTick(s *server) {
+	if !w.ticks() {
+		return
+	}
 	it := w.q.newItem(w.now+s.tickInterval(), itemTick, s.idx)
 	it.gen = s.gen
 	w.q.push(it)
@@ -217,7 +220,7 @@ func (w *World) submitWrite(s *server, rd *raft.Ready) {
 
 func (w *World) startFlush(s *server) {
 	lat := s.disk.startFlush(w.now)
-	it := w.q.newItem(w.now+lat, itemDiskDone, s.idx)
+	it := w.q.newItem(w.flushTime(lat), itemDiskDone, s.idx)
 	it.gen = s.gen
 	w.q.push(it)
 }

@@ -139,7 +139,8 @@ type Flight struct {
 	// A snapshot chunk: its offset and bytes, the snapshot's index and size.
 	Offset, Bytes, Size, SnapIndex uint64
 	Done                           bool
-	// Held is true for a message waiting at a paused server.
+	// Held is true for a message waiting at a paused server, or on the
+	// wire for an action to deliver it (the manual scheduler).
 	Held bool
 }
 
@@ -150,6 +151,9 @@ func (w *World) InFlight() []Flight {
 	add := func(it *item, held bool) {
 		f := Flight{ID: it.msgID, From: w.endpointID(it.from), To: w.endpointID(it.who), Msg: w.msgCode(it),
 			SentAt: it.sentAt, ArriveAt: it.at, Dup: it.dup, Held: held}
+		if it.at == waiting {
+			f.ArriveAt = w.now
+		}
 		if it.isRPC {
 			m := &it.msg
 			f.Term, f.Entries, f.Reject = m.Term, len(m.Entries), m.Reject
@@ -166,7 +170,9 @@ func (w *World) InFlight() []Flight {
 	}
 	for _, it := range w.q.h {
 		if it.kind == itemDeliver {
-			add(it, false)
+			// Under the manual scheduler a message waits on the wire until
+			// an action delivers it: drawn as held, with no arrival time.
+			add(it, it.at == waiting)
 		}
 	}
 	for _, s := range w.servers {

@@ -139,7 +139,7 @@ func New(cfg Config, actions []Action) (*World, error) {
 			}
 		}
 	}
-	if cfg.WatchdogMicros > 0 {
+	if cfg.WatchdogMicros > 0 && !cfg.Manual {
 		w.watchdog = check.NewWatchdog(cfg.WatchdogMicros)
 	}
 	w.net = newNetwork(cfg.Seed, cfg.Servers+cfg.Workload.Clients, cfg.Net)
@@ -170,7 +170,7 @@ func New(cfg Config, actions []Action) (*World, error) {
 	for _, c := range w.clients {
 		c.scheduleFirst(cfg.Workload.StartMicros)
 	}
-	if w.watchdog != nil {
+	if w.watchdog != nil && !cfg.Manual {
 		w.q.push(w.q.newItem(watchdogIntervalMicros, itemWatchdog, 0))
 	}
 	return w, nil
@@ -319,6 +319,12 @@ func (w *World) validateAction(a Action) error {
 	}
 	if a.Kind == ActNet {
 		return a.Net.Validate()
+	}
+	if a.Kind.IsManual() && !w.cfg.Manual {
+		return errors.New("this action needs the manual scheduler (the scenario directive: schedule manual)")
+	}
+	if a.Kind == ActPersist && !w.cfg.ManualDisk {
+		return errors.New("persist needs manual disk writes (the scenario directive: schedule manual disk=steps)")
 	}
 	if a.At < 0 {
 		return errors.New("negative time")

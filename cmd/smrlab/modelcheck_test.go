@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestModelcheckWritesTheCounterexample: a bug's shortest path is printed
+// and written as a trace that replays and a scenario that runs to it.
+func TestModelcheckWritesTheCounterexample(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := smrlab(t, "modelcheck", "--bug", "forget-vote-on-restart", "--depth", "8", "--quiet", "--out", dir)
+	require.Equal(t, 1, code, "a violation exits 1\n%s%s", out, errOut)
+	require.Contains(t, out, "states per second")
+	require.Contains(t, out, "VIOLATION after 8 steps")
+	require.Contains(t, out, "ElectionSafety")
+	require.Contains(t, out, "#r=")
+	trace := filepath.Join(dir, "modelcheck-forget-vote-on-restart.trace")
+	scn := filepath.Join(dir, "modelcheck-forget-vote-on-restart.scn")
+	code, out, _ = smrlab(t, "replay", trace)
+	require.Equal(t, 0, code, out)
+	code, out, _ = smrlab(t, "run", scn, "--quiet")
+	require.Equal(t, 0, code, "the scenario expects the violation it reaches\n%s", out)
+	require.Contains(t, out, "ok   expect violation ElectionSafety")
+}
+
+// TestModelcheckCorrectCore: no violation within the bounds, exit 0, no file.
+func TestModelcheckCorrectCore(t *testing.T) {
+	dir := t.TempDir()
+	code, out, _ := smrlab(t, "modelcheck", "--depth", "6", "--out", dir)
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "depth   6")
+	require.Contains(t, out, "no violation")
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, files)
+}
+
+func TestModelcheckRefusesBadBounds(t *testing.T) {
+	for _, args := range [][]string{
+		{"modelcheck", "--servers", "0"},
+		{"modelcheck", "--depth", "100000"},
+		{"modelcheck", "--bug", "no-such-bug"},
+		{"modelcheck", "scenarios/chaos.scn"},
+		{"modelcheck", "--max-term", "x"},
+	} {
+		code, out, errOut := smrlab(t, args...)
+		require.Equal(t, 2, code, "%v\n%s%s", args, out, errOut)
+	}
+}

@@ -1,0 +1,372 @@
+// Package modelcheck explores every behaviour of a small Raft cluster within
+// bounds, breadth first: every order of message delivery, loss and
+// duplication, every election timeout, heartbeat, proposal, crash and
+// restart. It drives the same simulator the seeded runs use, under its manual
+// scheduler (core/sim/schedule.go), so the explorer and the seeded scheduler
+// share every line of protocol, disk, network and checking code; only who
+// picks the next event differs.
+//
+// Each state is checked by every invariant of core/check as it is reached.
+// States are merged by a hash of everything that decides the future (the
+// servers' protocol states, disks, the messages on the wire, what the
+// checker remembers and the budgets left), with the servers' names
+// factored out, since the servers of a fresh cluster are interchangeable.
+// Breadth first, the first violation found is one of the shortest: its
+// steps become a recording (a scenario plus timed actions) that opens in the
+// browser at the violating step.
+package modelcheck
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"smrlab/core/check"
+	"smrlab/core/raft"
+	"smrlab/core/scenario"
+	"smrlab/core/sim"
+)
+
+// StepMicros is the virtual time between two steps of a path: step k
+// happens at k milliseconds, so a recording's timeline reads as a list.
+const StepMicros = sim.Millisecond
+
+// Limits on the bounds, so that no input asks for an endless run.
+const (
+	ServersMax = 5
+	TermMax    = 16
+	LogMax     = 16
+	InFlightMx = 32
+	DepthMax   = 200
+)
+
+// Bounds limit the space explored.
+type Bounds struct {
+	// Servers in the cluster (3 by default).
+	Servers int
+	// Term: a server campaigns only while its term is below it.
+	Term uint64
+	// Log: a leader takes a proposal only while its log is shorter.
+	Log uint64
+	// InFlight: nothing new is sent (no campaign, heartbeat, proposal or
+	// duplicate) while this many messages are on the wire.
+	InFlight int
+	// Crashes, Timeouts (campaigns and heartbeats), Drops and Duplicates
+	// bound how many of each a path may hold.
+	Crashes, Timeouts, Drops, Duplicates int
+	// Depth bounds the steps of a path; States the distinct states kept
+	// (0: no bound).
+	Depth  int
+	States int
+	// DiskSteps makes a disk write durable only at a persist step, so that
+	// a crash can fall between a write and its flush; without it writes are
+	// durable at once.
+	DiskSteps bool
+}
+
+// DefaultBounds are the bounds `smrlab modelcheck` uses when given none:
+// three servers, terms below 3, one client entry per log, one crash, one
+// lost and one duplicated message, ten steps. The correct core's space
+// within them is explored completely in well under a minute.
+func DefaultBounds() Bounds {
+	return Bounds{Servers: 3, Term: 3, Log: 1, InFlight: 4, Crashes: 1, Timeouts: 3, Drops: 1, Duplicates: 1, Depth: 10}
+}
+
+// BoundsFor are the bounds a search for the given bug toggles starts from.
+// Figure 8 (commit-previous-term) needs four elections and nothing else, so
+// its bounds leave out crashes, loss, duplication, heartbeats and client
+// proposals (the leaders' no-op entries are enough), which keeps its
+// fourteen steps within reach of a breadth-first search. Every other set of
+// toggles gets DefaultBounds. The correct core is explored with the same
+// bounds to show it passes them.
+func BoundsFor(bugs raft.Bugs) Bounds {
+	b := DefaultBounds()
+	if bugs.Has(raft.BugCommitPreviousTerm) {
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 4, 0, 6, 0, 4, 0, 0, 14
+	}
+	return b
+}
+
+// Validate reports a bound out of range.
+func (b *Bounds) Validate() error {
+	switch {
+	case b.Servers < 1 || b.Servers > ServersMax:
+		return fmt.Errorf("servers %d: want 1 to %d", b.Servers, ServersMax)
+	case b.Term < 1 || b.Term > TermMax:
+		return fmt.Errorf("max term %d: want 1 to %d", b.Term, TermMax)
+	case b.Log > LogMax:
+		return fmt.Errorf("max log %d: want 0 to %d", b.Log, LogMax)
+	case b.InFlight < 1 || b.InFlight > InFlightMx:
+		return fmt.Errorf("max messages in flight %d: want 1 to %d", b.InFlight, InFlightMx)
+	case b.Crashes < 0 || b.Timeouts < 0 || b.Drops < 0 || b.Duplicates < 0 || b.States < 0:
+		return errors.New("a bound is negative")
+	case b.Depth < 1 || b.Depth > DepthMax:
+		return fmt.Errorf("depth %d: want 1 to %d", b.Depth, DepthMax)
+	}
+	return nil
+}
+
+// Scenario is the scenario an exploration starts from: the cluster under
+// the manual scheduler, PreVote and CheckQuorum off (their timers are
+// outside the model), one entry per AppendEntries (so that a leader can
+// replicate an old entry without its own no-op, as in Figure 8), and the bug
+// toggles on every server.
+func Scenario(b Bounds, bugs raft.Bugs) string {
+	var sb strings.Builder
+	name := "modelcheck"
+	if bugs != 0 {
+		name += "-" + strings.Join(bugs.Names(), "-")
+	}
+	fmt.Fprintf(&sb, "# Written by smrlab modelcheck: %d servers under the manual scheduler.\n", b.Servers)
+	sb.WriteString("# The explorer chose every step below (recorded actions, one per millisecond).\n")
+	fmt.Fprintf(&sb, "name %s\n", name)
+	fmt.Fprintf(&sb, "description An exhaustive exploration's shortest path to a violation (bounds: %s).\n", b)
+	fmt.Fprintf(&sb, "servers %d\n", b.Servers)
+	disk := ""
+	if b.DiskSteps {
+		disk = " disk=steps"
+	}
+	fmt.Fprintf(&sb, "schedule manual%s\n", disk)
+	sb.WriteString("options all prevote=off checkquorum=off batch=1\n")
+	fmt.Fprintf(&sb, "duration %dms\n", b.Depth+1)
+	for _, n := range bugs.Names() {
+		fmt.Fprintf(&sb, "bug all %s\n", n)
+	}
+	return sb.String()
+}
+
+func (b Bounds) String() string {
+	s := fmt.Sprintf("term<=%d log<=%d inflight<=%d crashes<=%d timeouts<=%d drops<=%d duplicates<=%d depth<=%d",
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth)
+	if b.DiskSteps {
+		s += " disk=steps"
+	}
+	return s
+}
+
+// Result is what an exploration found.
+type Result struct {
+	Bounds Bounds
+	Bugs   raft.Bugs
+	// States counts the distinct states reached (the initial one included);
+	// Transitions the steps taken from them; Depth the longest path walked.
+	States, Transitions uint64
+	Depth               int
+	// Complete is true when every state within the bounds was explored:
+	// no state bound cut it short and no violation stopped it.
+	Complete bool
+	Elapsed  time.Duration
+	// Violation is the first violation found (nil: none), reached by Path:
+	// the recorded actions ("at 3000us deliver m2"), the last of which broke
+	// the invariant.
+	Violation *check.Violation
+	Path      []string
+	// Scenario is the scenario text the path runs on.
+	Scenario string
+}
+
+// StatesPerSecond is the exploration's speed.
+func (r *Result) StatesPerSecond() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.States) / r.Elapsed.Seconds()
+}
+
+// Until is the virtual time of the path's last step.
+func (r *Result) Until() int64 { return int64(len(r.Path)) * StepMicros }
+
+// budget is what a path has used of the bounds.
+type budget struct {
+	crashes, timeouts, drops, dups uint8
+}
+
+type node struct {
+	w    *sim.World
+	used budget
+	path *step
+}
+
+// step is one action of a path, linked to the one before.
+type step struct {
+	prev *step
+	text string
+}
+
+func (s *step) list() []string {
+	var out []string
+	for ; s != nil; s = s.prev {
+		out = append(out, s.text)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// Options tune an exploration beyond its bounds.
+type Options struct {
+	// Elapsed, when set, reads the wall-clock time since the exploration
+	// began (the core reads no clock itself), for Result.Elapsed and
+	// Progress.
+	Elapsed func() time.Duration
+	// Progress, when set, hears after each level of the search.
+	Progress func(depth int, states, frontier uint64, elapsed time.Duration)
+}
+
+// Explore searches every behaviour within the bounds, breadth first, and
+// stops at the first violation.
+func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	src := Scenario(b, bugs)
+	sc, err := scenario.Parse("modelcheck.scn", []byte(src))
+	if err != nil {
+		return nil, fmt.Errorf("modelcheck: the exploration's scenario: %w", err)
+	}
+	sc.Config.KeepEvents = false
+	w, err := scenario.World(sc, scenario.RunOptions{})
+	if err != nil {
+		return nil, err
+	}
+	elapsed := o.Elapsed
+	if elapsed == nil {
+		elapsed = func() time.Duration { return 0 }
+	}
+	res := &Result{Bounds: b, Bugs: bugs, Scenario: src}
+	seen := newVisited(b)
+	frontier := []*node{{w: w}}
+	seen.add(frontier[0])
+	res.States = 1
+	for depth := 0; depth < b.Depth && len(frontier) > 0; depth++ {
+		var next []*node
+		at := int64(depth+1) * StepMicros
+		prefix := "at " + strconv.FormatInt(at, 10) + "us "
+		for _, n := range frontier {
+			for _, choice := range n.w.Choices() {
+				used, ok := allowed(n, choice, &b)
+				if !ok {
+					continue
+				}
+				line := prefix + choice
+				a, err := scenario.ParseAction(line, b.Servers, sim.LinkParams{})
+				if err != nil {
+					return nil, fmt.Errorf("modelcheck: the simulator offered %q: %w", choice, err)
+				}
+				c := n.w.Clone()
+				if err := c.Schedule(a); err != nil {
+					return nil, fmt.Errorf("modelcheck: %q: %w", line, err)
+				}
+				c.RunUntil(at)
+				res.Transitions++
+				child := &node{w: c, used: used, path: &step{prev: n.path, text: line}}
+				if v := c.Violation(); v != nil {
+					res.Violation, res.Path, res.Depth = v, child.path.list(), depth+1
+					res.Elapsed = elapsed()
+					return res, nil
+				}
+				if !seen.add(child) {
+					continue
+				}
+				res.States++
+				next = append(next, child)
+				if b.States > 0 && res.States >= uint64(b.States) {
+					res.Depth = depth + 1
+					res.Elapsed = elapsed()
+					return res, nil
+				}
+			}
+		}
+		res.Depth = depth + 1
+		frontier = next
+		if o.Progress != nil {
+			o.Progress(depth+1, res.States, uint64(len(frontier)), elapsed())
+		}
+	}
+	res.Complete = len(frontier) == 0
+	res.Elapsed = elapsed()
+	return res, nil
+}
+
+// allowed checks a choice against the bounds and returns the budget used
+// after it.
+func allowed(n *node, choice string, b *Bounds) (budget, bool) {
+	used := n.used
+	verb, arg, _ := strings.Cut(choice, " ")
+	w := n.w
+	full := w.InFlightCount() >= b.InFlight
+	switch verb {
+	case "campaign":
+		id := serverID(arg)
+		nd := w.Node(id)
+		if full || nd == nil || nd.Term() >= b.Term || int(used.timeouts) >= b.Timeouts {
+			return used, false
+		}
+		used.timeouts++
+	case "heartbeat":
+		if full || int(used.timeouts) >= b.Timeouts {
+			return used, false
+		}
+		used.timeouts++
+	case "propose":
+		id := serverID(strings.Fields(arg)[0])
+		nd := w.Node(id)
+		if full || nd == nil || nd.LastIndex() >= b.Log {
+			return used, false
+		}
+	case "crash":
+		if int(used.crashes) >= b.Crashes {
+			return used, false
+		}
+		used.crashes++
+	case "drop":
+		if int(used.drops) >= b.Drops {
+			return used, false
+		}
+		used.drops++
+	case "duplicate":
+		if full || int(used.dups) >= b.Duplicates {
+			return used, false
+		}
+		used.dups++
+	}
+	return used, true
+}
+
+func serverID(s string) raft.ID {
+	n, err := strconv.Atoi(strings.TrimPrefix(s, "S"))
+	if err != nil || n < 1 || n > raft.MaxID {
+		return raft.None
+	}
+	return raft.ID(n)
+}
+
+// permutations lists every renaming of servers S1..Sn.
+func permutations(n int) []raft.Renaming {
+	ids := make([]raft.ID, n)
+	for i := range ids {
+		ids[i] = raft.ID(i + 1)
+	}
+	var out []raft.Renaming
+	var walk func(k int)
+	walk = func(k int) {
+		if k == n {
+			var r raft.Renaming
+			for i, id := range ids {
+				r[i+1] = id
+			}
+			out = append(out, r)
+			return
+		}
+		for i := k; i < n; i++ {
+			ids[k], ids[i] = ids[i], ids[k]
+			walk(k + 1)
+			ids[k], ids[i] = ids[i], ids[k]
+		}
+	}
+	walk(0)
+	return out
+}

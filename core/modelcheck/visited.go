@@ -1,0 +1,98 @@
+package modelcheck
+
+import (
+	"smrlab/core/raft"
+)
+
+// visited remembers the states explored, by their servers' part (the
+// servers' states, disks and what the checker remembers, under the renaming
+// of servers that gives the least hash) and, for each, the wires and budgets
+// it was reached with.
+//
+// A state is new unless a remembered one subsumes it: the same servers, a
+// wire holding every message it holds (as a multiset) and budgets used no
+// more. The remembered state can take every step the new one can (it may
+// leave its extra messages on the wire for ever), and reach states that
+// subsume the new one's successors in as many steps; so no violation, and no
+// shortest path to one, is lost. The bound on messages in flight is the one
+// exception: a full wire forbids sending, so a full state subsumes only
+// full ones.
+type visited struct {
+	b         *Bounds
+	renamings []raft.Renaming
+	byServers map[uint64][]reached
+	keys      []uint64
+	wire      []uint64
+}
+
+// subsumeScanMax bounds the remembered wires a new state is compared with.
+const subsumeScanMax = 64
+
+type reached struct {
+	wire []uint64
+	used budget
+	full bool
+}
+
+func newVisited(b Bounds) *visited {
+	return &visited{b: &b, renamings: permutations(b.Servers), byServers: map[uint64][]reached{}}
+}
+
+// add records n's state and reports whether it is new.
+func (v *visited) add(n *node) bool {
+	v.keys = v.keys[:0]
+	best := ^uint64(0)
+	for i := range v.renamings {
+		k := n.w.ModelKey(&v.renamings[i])
+		v.keys = append(v.keys, k)
+		best = min(best, k)
+	}
+	full := n.w.InFlightCount() >= v.b.InFlight
+	list := v.byServers[best]
+	var first []uint64
+	for i, k := range v.keys {
+		if k != best {
+			continue
+		}
+		v.wire = n.w.Wire(v.wire[:0], &v.renamings[i])
+		if len(list) > subsumeScanMax {
+			// Past this many, compare with the latest ones only: a miss
+			// costs a state explored twice, never a state lost.
+			list = list[len(list)-subsumeScanMax:]
+		}
+		for _, r := range list {
+			if r.used.within(n.used) && (!r.full || full) && superset(r.wire, v.wire) {
+				return false
+			}
+		}
+		if first == nil {
+			first = append([]uint64(nil), v.wire...)
+		}
+	}
+	v.byServers[best] = append(v.byServers[best], reached{wire: first, used: n.used, full: full})
+	return true
+}
+
+// within reports whether b used no more of any budget than o.
+func (b budget) within(o budget) bool {
+	return b.crashes <= o.crashes && b.timeouts <= o.timeouts && b.drops <= o.drops && b.dups <= o.dups
+}
+
+// superset reports whether sorted multiset a holds every element of sorted
+// multiset b, as often.
+func superset(a, b []uint64) bool {
+	if len(b) > len(a) {
+		return false
+	}
+	i := 0
+	for _, x := range b {
+		for i < len(a) && a[i] < x {
+			i++
+		}
+		if i == len(a) || a[i] != x {
+			return false
+		}
+		i++
+	}
+	return true
+}

@@ -1,0 +1,155 @@
+package raft
+
+// KeySink takes the words of a state key (a hasher, in practice).
+type KeySink interface{ Uint64(v uint64) }
+
+// Renaming maps server IDs to other IDs, so that two states that differ only
+// in the names of their servers give the same key (symmetry reduction in an
+// exhaustive explorer). Renaming[id] is id's new name; a zero Renaming keeps
+// every name.
+type Renaming [MaxID + 1]ID
+
+func (r *Renaming) of(id ID) ID {
+	if id > MaxID || r[id] == None {
+		return id
+	}
+	return r[id]
+}
+
+// StateKey feeds sink every part of the server's state that decides what it
+// does next when it is driven by messages, Campaign and Heartbeat alone (no
+// Tick): the paper's persistent and volatile state, the log, the
+// configuration, each follower's Progress, the votes of an election and a
+// transfer under way. It leaves out what only clock ticks and reads use (the
+// election timer, the lease, heartbeat round numbers, pending reads), so
+// that an exhaustive explorer that never ticks the clock merges states that
+// differ only there. Servers are named through r.
+func (n *Node) StateKey(sink KeySink, r *Renaming) {
+	sink.Uint64(n.term)
+	sink.Uint64(uint64(r.of(n.vote)))
+	sink.Uint64(uint64(r.of(n.lead)))
+	sink.Uint64(uint64(n.role))
+	sink.Uint64(n.commit)
+	sink.Uint64(n.applied)
+	sink.Uint64(n.stableIndex)
+	sink.Uint64(n.log.unstable)
+	EntriesKey(sink, n.log.entries)
+	configKey(sink, &n.conf, r)
+	sink.Uint64(uint64(len(n.confs)))
+	for i := range n.confs {
+		configKey(sink, &n.confs[i], r)
+	}
+	// Per server, in the renamed order: votes, then (on a leader) progress.
+	var order [MaxID + 1]ID
+	for id := ID(1); id <= MaxID; id++ {
+		order[r.of(id)] = id
+	}
+	for to := ID(1); to <= MaxID; to++ {
+		id := order[to]
+		if id == None {
+			continue
+		}
+		sink.Uint64(uint64(int64(n.votes[id])))
+		if n.role != Leader {
+			continue
+		}
+		p := &n.prs[id]
+		if !p.tracked {
+			sink.Uint64(0)
+			continue
+		}
+		sink.Uint64(1 | uint64(p.State)<<1 | b2u(p.ProbeSent)<<4 | b2u(p.RecentActive)<<5)
+		sink.Uint64(p.Match)
+		sink.Uint64(p.Next)
+		sink.Uint64(p.sentCommit)
+		sink.Uint64(p.matchAtHeartbeat)
+		sink.Uint64(p.SnapAcked)
+		sink.Uint64(uint64(p.inflights.count))
+		for i := 0; i < p.inflights.count; i++ {
+			sink.Uint64(p.inflights.buf[(p.inflights.start+i)%len(p.inflights.buf)])
+		}
+	}
+	sink.Uint64(uint64(r.of(n.leadTransferee)) | b2u(n.transferCampaign)<<8 | b2u(n.pendingHardStateSync)<<9)
+	sink.Uint64(n.prevHS.Term)
+	sink.Uint64(uint64(r.of(n.prevHS.Vote)))
+	sink.Uint64(n.prevHS.Commit)
+	sink.Uint64(n.snap.Meta.Index)
+	sink.Uint64(n.snap.Meta.Term)
+	if n.incoming != nil {
+		sink.Uint64(n.incoming.meta.Index)
+		sink.Uint64(uint64(r.of(n.incoming.from)))
+		sink.Uint64(n.incoming.term)
+		sink.Uint64(uint64(len(n.incoming.buf)))
+	}
+}
+
+// MessageKey feeds sink a message's content, its servers named through r.
+// It leaves out Context, the heartbeat round only reads use (see StateKey).
+func MessageKey(sink KeySink, m *Message, r *Renaming) {
+	sink.Uint64(uint64(m.Type) | uint64(r.of(m.From))<<8 | uint64(r.of(m.To))<<16 | b2u(m.Reject)<<24 |
+		b2u(m.Transfer)<<25 | b2u(m.Done)<<26)
+	sink.Uint64(m.Term)
+	sink.Uint64(m.LogTerm)
+	sink.Uint64(m.Index)
+	sink.Uint64(m.Commit)
+	sink.Uint64(m.Hint)
+	sink.Uint64(m.Offset)
+	sink.Uint64(m.Size)
+	EntriesKey(sink, m.Entries)
+	bytesKey(sink, m.Data)
+	if m.Config != nil {
+		configKey(sink, m.Config, r)
+	}
+}
+
+// EntriesKey feeds sink each entry's index, term, type and data.
+func EntriesKey(sink KeySink, ents []Entry) {
+	sink.Uint64(uint64(len(ents)))
+	for i := range ents {
+		sink.Uint64(ents[i].Index)
+		sink.Uint64(ents[i].Term<<8 | uint64(ents[i].Type))
+		bytesKey(sink, ents[i].Data)
+	}
+}
+
+func bytesKey(sink KeySink, b []byte) {
+	sink.Uint64(uint64(len(b)))
+	var w uint64
+	for i, c := range b {
+		w = w<<8 | uint64(c)
+		if i%8 == 7 {
+			sink.Uint64(w)
+			w = 0
+		}
+	}
+	sink.Uint64(w)
+}
+
+func configKey(sink KeySink, c *Configuration, r *Renaming) {
+	sink.Uint64(c.Index)
+	for _, set := range [][]ID{c.Voters, c.OldVoters, c.Learners} {
+		var renamed idSet
+		for _, id := range set {
+			renamed |= 1 << r.of(id)
+		}
+		sink.Uint64(uint64(renamed))
+	}
+}
+
+// Heartbeat makes a leader send its heartbeats now, as its heartbeat timer
+// does when it fires, without advancing its clock. Others ignore it. An
+// explorer that never ticks the clock uses it as the heartbeat timeout.
+func (n *Node) Heartbeat() {
+	if n.role != Leader {
+		return
+	}
+	n.bcastHeartbeat()
+	n.retrySnapshots()
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
