@@ -143,6 +143,8 @@ func opName(op uint8) string {
 		return "put"
 	case 2:
 		return "get"
+	case 3:
+		return "append"
 	}
 	return fmt.Sprintf("op%d", op)
 }
