@@ -183,10 +183,37 @@ type budget struct {
 	crashes, timeouts, drops, dups uint8
 }
 
+// node is a state of the search. Its world is made only when it is
+// expanded: a new state keeps its parent and the action that led to it, and
+// the parent keeps its world until the last of its new children has been
+// made from it. So the search holds one level's worlds, not two.
 type node struct {
-	w    *sim.World
-	used budget
-	path *step
+	w      *sim.World
+	used   budget
+	path   *step
+	parent *node
+	action sim.Action
+	// children counts the new states still to be made from w.
+	children int
+}
+
+// world makes n's world from its parent's (again, as when it was found)
+// and lets the parent's go once its last child has it.
+func (n *node) world() *sim.World {
+	if n.w != nil || n.parent == nil {
+		return n.w
+	}
+	p := n.parent
+	n.w = p.w.Clone()
+	// The action was scheduled and run once already, from a clone of the
+	// same world: it cannot fail now.
+	_ = n.w.Schedule(n.action)
+	n.w.RunUntil(n.action.At)
+	n.parent = nil
+	if p.children--; p.children == 0 {
+		p.w = nil
+	}
+	return n.w
 }
 
 // step is one action of a path, linked to the one before.
@@ -245,9 +272,11 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 		var next []*node
 		at := int64(depth+1) * StepMicros
 		prefix := "at " + strconv.FormatInt(at, 10) + "us "
-		for _, n := range frontier {
-			for _, choice := range n.w.Choices() {
-				used, ok := allowed(n, choice, &b)
+		for i, n := range frontier {
+			frontier[i] = nil
+			w := n.world()
+			for _, choice := range w.Choices() {
+				used, ok := allowed(w, n.used, choice, &b)
 				if !ok {
 					continue
 				}
@@ -256,7 +285,7 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 				if err != nil {
 					return nil, fmt.Errorf("modelcheck: the simulator offered %q: %w", choice, err)
 				}
-				c := n.w.Clone()
+				c := w.Clone()
 				if err := c.Schedule(a); err != nil {
 					return nil, fmt.Errorf("modelcheck: %q: %w", line, err)
 				}
@@ -271,6 +300,10 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 				if !seen.add(child) {
 					continue
 				}
+				// Keep the way to the state, not the state: it is made
+				// again when its turn comes (node.world).
+				child.w, child.parent, child.action = nil, n, a
+				n.children++
 				res.States++
 				next = append(next, child)
 				if b.States > 0 && res.States >= uint64(b.States) {
@@ -278,6 +311,9 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 					res.Elapsed = elapsed()
 					return res, nil
 				}
+			}
+			if n.children == 0 {
+				n.w = nil
 			}
 		}
 		res.Depth = depth + 1
@@ -293,10 +329,8 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 
 // allowed checks a choice against the bounds and returns the budget used
 // after it.
-func allowed(n *node, choice string, b *Bounds) (budget, bool) {
-	used := n.used
+func allowed(w *sim.World, used budget, choice string, b *Bounds) (budget, bool) {
 	verb, arg, _ := strings.Cut(choice, " ")
-	w := n.w
 	full := w.InFlightCount() >= b.InFlight
 	switch verb {
 	case "campaign":

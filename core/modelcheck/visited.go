@@ -20,6 +20,10 @@ import (
 type visited struct {
 	b         *Bounds
 	renamings []raft.Renaming
+	// sig holds each server's signature (sim.World.Signature) in the state
+	// being added; only renamings that list servers in signature order
+	// are tried, as the others cannot give the least key of the orbit.
+	sig       []uint64
 	byServers map[uint64][]reached
 	keys      []uint64
 	wire      []uint64
@@ -35,17 +39,41 @@ type reached struct {
 }
 
 func newVisited(b Bounds) *visited {
-	return &visited{b: &b, renamings: permutations(b.Servers), byServers: map[uint64][]reached{}}
+	return &visited{b: &b, renamings: permutations(b.Servers), sig: make([]uint64, b.Servers),
+		byServers: map[uint64][]reached{}}
+}
+
+// ordered reports whether r lists the servers in the order of their
+// signatures: the server it names 1 has the least signature, and so on.
+// Among renamings, only these are compared; the set is the same for every
+// state of an orbit, so the least key among them still names the orbit.
+func (v *visited) ordered(r *raft.Renaming) bool {
+	var byName [raft.MaxID + 1]uint64
+	for id := range v.sig {
+		byName[r[id+1]] = v.sig[id]
+	}
+	for name := 2; name <= len(v.sig); name++ {
+		if byName[name] < byName[name-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // add records n's state and reports whether it is new.
 func (v *visited) add(n *node) bool {
 	v.keys = v.keys[:0]
+	for id := range v.sig {
+		v.sig[id] = n.w.Signature(raft.ID(id + 1))
+	}
 	best := ^uint64(0)
 	for i := range v.renamings {
-		k := n.w.ModelKey(&v.renamings[i])
+		k := ^uint64(0)
+		if v.ordered(&v.renamings[i]) {
+			k = n.w.ModelKey(&v.renamings[i])
+			best = min(best, k)
+		}
 		v.keys = append(v.keys, k)
-		best = min(best, k)
 	}
 	full := n.w.InFlightCount() >= v.b.InFlight
 	list := v.byServers[best]

@@ -360,3 +360,32 @@ func b2u(b bool) uint64 {
 	}
 	return 0
 }
+
+// Signature hashes what can be told of server id without naming any server:
+// whether it runs, its term, role, commit index and log terms, its disk,
+// and whether it voted for itself. Servers of different signatures are told
+// apart under every renaming, so an explorer need only try the renamings
+// that list servers in the order of their signatures.
+func (w *World) Signature(id raft.ID) uint64 {
+	s := w.servers[id-1]
+	h := trace.NewHasher()
+	hs := s.disk.durable.HardState
+	h.Uint64(hs.Term)
+	h.Uint64(b2u(hs.Vote == s.id))
+	h.Uint64(uint64(len(s.disk.durable.Entries)))
+	for i := range s.disk.durable.Entries {
+		h.Uint64(s.disk.durable.Entries[i].Term)
+	}
+	h.Uint64(uint64(s.disk.pending()))
+	if s.node == nil {
+		return h.Sum()
+	}
+	st := s.node.Status()
+	h.Uint64(1 + uint64(st.Role))
+	h.Uint64(st.Term)
+	h.Uint64(b2u(st.Vote == s.id))
+	h.Uint64(st.Commit)
+	h.Uint64(st.LastIndex)
+	h.Uint64(st.LastTerm)
+	return h.Sum()
+}
