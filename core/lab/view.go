@@ -54,6 +54,11 @@ type View struct {
 	Nemeses []string `json:"nemeses"`
 	// ReadModes is each server's read mode (log, index, lease, stale).
 	ReadModes []string `json:"readModes"`
+	// Manual tells a world under the manual scheduler (`schedule manual`):
+	// nothing happens by itself, and Choices are the steps that can come
+	// next, as actions ("deliver m7", "campaign S2").
+	Manual  bool     `json:"manual"`
+	Choices []string `json:"choices"`
 }
 
 // LinearView is the verdict of the linearizability check so far: "ok"
@@ -292,6 +297,9 @@ func (s *Session) View() View {
 	v.Linear = s.linearView()
 	v.Nemeses = w.ActiveNemeses()
 	v.SingleServer = w.Config().Nodes[0].SingleServerChanges
+	if v.Manual = w.Manual(); v.Manual && w.Violation() == nil {
+		v.Choices = w.Choices()
+	}
 	for _, sv := range w.Servers() {
 		v.Servers = append(v.Servers, serverView(w, sv, &cluster))
 		// The live read mode, which the "options" action changes.

@@ -268,8 +268,10 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 	frontier := []*node{{w: w}}
 	seen.add(frontier[0])
 	res.States = 1
+	cut := false
 	for depth := 0; depth < b.Depth && len(frontier) > 0; depth++ {
 		var next []*node
+		before := res.States
 		at := int64(depth+1) * StepMicros
 		prefix := "at " + strconv.FormatInt(at, 10) + "us "
 		for i, n := range frontier {
@@ -302,10 +304,12 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 				}
 				// Keep the way to the state, not the state: it is made
 				// again when its turn comes (node.world).
-				child.w, child.parent, child.action = nil, n, a
-				n.children++
 				res.States++
-				next = append(next, child)
+				if depth+1 < b.Depth {
+					child.w, child.parent, child.action = nil, n, a
+					n.children++
+					next = append(next, child)
+				}
 				if b.States > 0 && res.States >= uint64(b.States) {
 					res.Depth = depth + 1
 					res.Elapsed = elapsed()
@@ -317,12 +321,16 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 			}
 		}
 		res.Depth = depth + 1
+		cut = depth+1 == b.Depth && res.States > before
 		frontier = next
 		if o.Progress != nil {
 			o.Progress(depth+1, res.States, uint64(len(frontier)), elapsed())
 		}
 	}
-	res.Complete = len(frontier) == 0
+	// Complete: every state was expanded. The states of the last level
+	// allowed are counted and checked but not expanded: when there are
+	// some, the bound on depth cut the search.
+	res.Complete = len(frontier) == 0 && !cut
 	res.Elapsed = elapsed()
 	return res, nil
 }

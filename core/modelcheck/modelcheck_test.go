@@ -106,3 +106,17 @@ func TestStateBoundStops(t *testing.T) {
 	require.False(t, r.Complete)
 	require.Equal(t, uint64(500), r.States)
 }
+
+// TestWholeSpaceWithinSmallBounds: with one term allowed, the space is
+// finite well within the depth bound; the search explores all of it and
+// says so.
+func TestWholeSpaceWithinSmallBounds(t *testing.T) {
+	b := modelcheck.DefaultBounds()
+	b.Term, b.Crashes, b.Drops, b.Duplicates, b.Depth = 1, 0, 0, 0, 60
+	r, err := modelcheck.Explore(b, 0, modelcheck.Options{})
+	require.NoError(t, err)
+	require.Nil(t, r.Violation)
+	require.True(t, r.Complete, "explored %d states to depth %d", r.States, r.Depth)
+	require.Less(t, r.Depth, 60)
+	t.Logf("the whole space: %d states, %d steps, longest path %d", r.States, r.Transitions, r.Depth)
+}

@@ -46,6 +46,8 @@
 //     metric-membership (each with its exported name, like leader_changes_per_minute,
 //     in a .m-name caption)
 //   events (li.ev-KIND; nemesis faults also .ev-nemesis), events-filter; act-input, act-submit, act-status, actions-list
+//   steps-panel (shown under the manual scheduler): steps, steps-note, steps-status,
+//     step-VERB-ARG per next step (step-deliver-m7, step-campaign-S2, step-propose-S1-x-1)
 //   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
 //   share, export-recording, export-scenario, export-trace, export-jsonl, export-perfetto,
 //     export-edn, export-shiviz, export-porcupine, export-timeline, import-file,
@@ -82,6 +84,7 @@ import {setupPartition} from './partition.js';
 import {renderLinear, resetClientsPanel, setupClientControls, syncClientControls} from './clients.js';
 import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
+import {renderSteps, setupSteps} from './steps.js';
 import {SIDE_NAME} from './palette.js';
 import {escapeHTML, pct, seconds, setAttr, setText} from './fmt.js';
 
@@ -583,6 +586,7 @@ function renderPanels(v) {
   if ($('metrics-panel').open) renderMetrics(app, v, hist);
   if ($('events-panel').open) renderEvents(app, hist);
   if ($('command-panel').open) renderActions(v);
+  renderSteps(app, v);
   syncNet(v);
   syncClients(v);
   syncClientControls(v);
@@ -1207,6 +1211,7 @@ window.smrlabTest = {
 
 partition = setupPartition(app);
 setupMembership(app);
+setupSteps(app);
 buildLegend($('legend-body'));
 buildMetrics();
 setupControls();
