@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"smrlab/core/lab"
+	"smrlab/core/modelcheck"
+	"smrlab/core/raft"
+	"smrlab/core/scenario"
 )
 
 // A scenario under the manual scheduler waits for the student: the next-step
@@ -34,4 +40,35 @@ func TestBrowserManualSchedulerSteps(t *testing.T) {
 			document.querySelector('[data-testid="steps-note"]').textContent.includes('violation'); })()`, 10*time.Second)
 	p.shot("manual-violation")
 	p.noBanner()
+}
+
+// A counterexample of `smrlab modelcheck` opens in the lab at its violating
+// step, through the link the command prints.
+func TestBrowserOpensAModelcheckCounterexample(t *testing.T) {
+	bug, err := raft.ParseBug("forget-vote-on-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := modelcheck.BoundsFor(raft.Bugs(0).With(bug))
+	b.Depth = 8
+	r, err := modelcheck.Explore(b, raft.Bugs(0).With(bug), modelcheck.Options{})
+	if err != nil || r.Violation == nil {
+		t.Fatalf("the explorer found no counterexample (%v)", err)
+	}
+	sc, err := scenario.Parse("modelcheck.scn", []byte(r.Scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := lab.Header(sc, sc.Seed, 0, r.Path, r.Until())
+	frag, err := lab.EncodeShare(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newPage(t)
+	p.open("#" + frag)
+	p.waitFor("the lab stands at the violating step", fmt.Sprintf(`(() => { const v = smrlabTest.view();
+		return v.now === %d && v.violation && v.violation.invariant === 'ElectionSafety' && v.manual &&
+			(v.actions || []).length === %d; })()`, r.Until(), len(r.Path)), 20*time.Second)
+	p.waitFor("the status panel shows the violation", `document.querySelector('[data-testid="invariants-light"]').dataset.state === 'violation'`, 10*time.Second)
+	p.shot("counterexample")
 }
