@@ -44,6 +44,10 @@ func TestManualSchedulerWaitsForActions(t *testing.T) {
 	require.Contains(t, w.Choices(), "duplicate m2")
 	w.RunUntil(w.Now() + 10*Second)
 	require.Equal(t, 2, w.InFlightCount(), "and they wait for ever")
+	now := w.Now()
+	require.False(t, w.Step(), "a step takes nothing that waits for an action")
+	require.Equal(t, now, w.Now())
+	require.Equal(t, 2, w.InFlightCount())
 
 	act(t, w, Action{Kind: ActDuplicate, MsgID: 1})
 	require.Equal(t, 3, w.InFlightCount())

@@ -208,7 +208,8 @@ func (w *World) Stopped() bool { return w.violation != nil || w.q.len() == 0 }
 
 // Step runs the next event. It returns false when the world is stopped.
 func (w *World) Step() bool {
-	if w.Stopped() {
+	if w.Stopped() || w.q.peekTime() == waiting {
+		// Under the manual scheduler what is left waits for an action.
 		return false
 	}
 	it := w.q.pop()
