@@ -44,7 +44,7 @@ func init() {
 		{"explore", "explore FILE --seeds N [--from S] [--bug NAME]... [--workers K]",
 			"run a scenario over many seeds on all cores; print every failing seed", cmdExplore},
 		{"replay", "replay TRACE", "re-run a trace and confirm the same events and hashes", cmdReplay},
-		{"modelcheck", "modelcheck [--bug NAME]... [--servers N] [--max-term T] [--max-log L] [--max-inflight M] " +
+		{"modelcheck", "modelcheck [--bug NAME]... [--bounds-of NAME] [--servers N] [--max-term T] [--max-log L] [--max-inflight M] " +
 			"[--crashes C] [--timeouts K] [--drops D] [--duplicates U] [--depth S] [--disk-steps] [--out DIR]",
 			"explore every behaviour of a small cluster within bounds; write the shortest counterexample", cmdModelcheck},
 		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",

@@ -24,6 +24,8 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("modelcheck", stdout)
 	var bugNames multiFlag
 	fs.Var(&bugNames, "bug", "switch on bug toggle `NAME` on every server (repeatable; see smrlab bugs)")
+	var boundsOf multiFlag
+	fs.Var(&boundsOf, "bounds-of", "start from the bounds of bug toggle `NAME` without switching it on (the correct core, same bounds)")
 	servers := fs.Int("servers", 0, "servers in the cluster (default 3)")
 	term := fs.Uint64("max-term", 0, "a server campaigns only below this `term`")
 	logLen := fs.Uint64("max-log", 0, "a leader takes proposals only while its log is shorter than this")
@@ -54,7 +56,16 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 		}
 		bugs = bugs.With(b)
 	}
-	b := modelcheck.BoundsFor(bugs)
+	boundsBugs := bugs
+	for _, n := range boundsOf {
+		bb, err := raft.ParseBug(n)
+		if err != nil {
+			fmt.Fprintf(stderr, "--bounds-of: %v\n", err)
+			return exitError{2}
+		}
+		boundsBugs = boundsBugs.With(bb)
+	}
+	b := modelcheck.BoundsFor(boundsBugs)
 	set := func(name string, apply func()) {
 		if flagSet(fs, name) {
 			apply()

@@ -30,9 +30,11 @@ func TestModelcheckWritesTheCounterexample(t *testing.T) {
 // TestModelcheckCorrectCore: no violation within the bounds, exit 0, no file.
 func TestModelcheckCorrectCore(t *testing.T) {
 	dir := t.TempDir()
-	code, out, _ := smrlab(t, "modelcheck", "--depth", "6", "--out", dir)
+	code, out, _ := smrlab(t, "modelcheck", "--bounds-of", "truncate-without-conflict", "--depth", "6", "--out", dir)
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "depth   6")
+	require.Contains(t, out, "term<=2 log<=3", "the bounds of truncate-without-conflict")
+	require.Contains(t, out, "bug toggles: none")
 	require.Contains(t, out, "no violation")
 	files, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -46,6 +48,7 @@ func TestModelcheckRefusesBadBounds(t *testing.T) {
 		{"modelcheck", "--bug", "no-such-bug"},
 		{"modelcheck", "scenarios/chaos.scn"},
 		{"modelcheck", "--max-term", "x"},
+		{"modelcheck", "--bounds-of", "no-such-bug"},
 	} {
 		code, out, errOut := smrlab(t, args...)
 		require.Equal(t, 2, code, "%v\n%s%s", args, out, errOut)

@@ -74,17 +74,37 @@ func DefaultBounds() Bounds {
 	return Bounds{Servers: 3, Term: 3, Log: 1, InFlight: 4, Crashes: 1, Timeouts: 3, Drops: 1, Duplicates: 1, Depth: 10}
 }
 
-// BoundsFor are the bounds a search for the given bug toggles starts from.
-// Figure 8 (commit-previous-term) needs four elections and nothing else, so
-// its bounds leave out crashes, loss, duplication, heartbeats and client
-// proposals (the leaders' no-op entries are enough), which keeps its
-// fourteen steps within reach of a breadth-first search. Every other set of
-// toggles gets DefaultBounds. The correct core is explored with the same
-// bounds to show it passes them.
+// BoundsFor are the bounds a search for the given bug toggles starts from,
+// each chosen so that the bug's shortest counterexample is within reach of a
+// breadth-first search in about a minute at most:
+//
+//   - commit-previous-term (Figure 8) needs four elections and nothing else:
+//     terms below 4, no crash, loss, duplication, heartbeat or client entry
+//     (the leaders' no-op entries are enough), 14 steps.
+//   - the bugs of log replication (skip-log-consistency-check,
+//     commit-from-leader-commit-without-min, match-index-from-next-index)
+//     need client entries and a duplicated (that is, reordered) append, but
+//     no crash or loss; truncate-without-conflict needs one leader only,
+//     with three entries, two of them pipelined.
+//   - ack-before-durable needs a crash between a write and its flush: disk
+//     writes are steps of their own.
+//   - every other set (forget-vote-on-restart, count-stale-votes, none) gets
+//     DefaultBounds.
+//
+// The correct core is explored with the same bounds to show it passes them.
 func BoundsFor(bugs raft.Bugs) Bounds {
 	b := DefaultBounds()
-	if bugs.Has(raft.BugCommitPreviousTerm) {
+	replication := raft.Bugs(0).With(raft.BugSkipLogConsistencyCheck).With(raft.BugCommitWithoutMin).
+		With(raft.BugMatchFromNextIndex)
+	switch {
+	case bugs.Has(raft.BugCommitPreviousTerm):
 		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 4, 0, 6, 0, 4, 0, 0, 14
+	case bugs.Has(raft.BugTruncateWithoutConflict):
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 2, 3, 6, 0, 1, 0, 1, 12
+	case bugs&replication != 0:
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 3, 2, 5, 0, 3, 0, 1, 13
+	case bugs.Has(raft.BugAckBeforeDurable):
+		b.DiskSteps = true
 	}
 	return b
 }
