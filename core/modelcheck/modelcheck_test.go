@@ -120,3 +120,17 @@ func TestWholeSpaceWithinSmallBounds(t *testing.T) {
 	require.Less(t, r.Depth, 60)
 	t.Logf("the whole space: %d states, %d steps, longest path %d", r.States, r.Transitions, r.Depth)
 }
+
+// TestCorrectCorePassesTheBugsBounds: the correct core within the whole
+// bounds two bugs are found in (the others' take a minute or more each:
+// make explore runs them all).
+func TestCorrectCorePassesTheBugsBounds(t *testing.T) {
+	for _, name := range []string{"truncate-without-conflict", "ack-before-durable"} {
+		b := modelcheck.BoundsFor(bugs(t, name))
+		r, err := modelcheck.Explore(b, 0, modelcheck.Options{})
+		require.NoError(t, err)
+		require.Nil(t, r.Violation, "%s's bounds: %v after %q", name, r.Violation, r.Path)
+		require.Equal(t, b.Depth, r.Depth)
+		require.Greater(t, r.States, uint64(5000))
+	}
+}
