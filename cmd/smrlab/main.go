@@ -99,8 +99,12 @@ func help(topic string, stdout, stderr io.Writer) int {
 	if topic == "" {
 		fmt.Fprintln(stdout, "smrlab: a teaching lab for state machine replication (Raft in a deterministic simulator)")
 		fmt.Fprintln(stdout, "\nUsage:")
+		width := 0
 		for _, c := range commands {
-			fmt.Fprintf(stdout, "  smrlab %-10s %s\n", c.name, c.summary)
+			width = max(width, len(c.name))
+		}
+		for _, c := range commands {
+			fmt.Fprintf(stdout, "  smrlab %-*s  %s\n", width, c.name, c.summary)
 		}
 		fmt.Fprintln(stdout, "\nRun 'smrlab help COMMAND' or 'smrlab COMMAND -h' for a command's flags.")
 		return 0
