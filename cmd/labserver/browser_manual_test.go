@@ -13,11 +13,12 @@ import (
 )
 
 // A scenario under the manual scheduler waits for the student: the next-step
-// panel lists every step that can come next, and clicking them one by one
-// replays figure8-manual.scn's path to the violation it shows.
+// panel lists every step that can come next, and clicking them one by one,
+// with the forget-vote-on-restart bug on, walks forget-vote-manual.scn's
+// path to the violation, a millisecond per step.
 func TestBrowserManualSchedulerSteps(t *testing.T) {
 	p := newPage(t)
-	p.openPaused("?scenario=forget-vote-manual.scn")
+	p.openPaused("?scenario=manual-sandbox.scn&bugs=forget-vote-on-restart")
 	p.waitFor("the next-step panel shows the first choices", `(() => {
 		const panel = document.querySelector('[data-testid="steps-panel"]');
 		return !panel.hidden && !!document.querySelector('[data-testid="step-campaign-S1"]') &&
@@ -38,6 +39,18 @@ func TestBrowserManualSchedulerSteps(t *testing.T) {
 		const v = smrlabTest.view();
 		return v.violation && v.violation.invariant === 'ElectionSafety' &&
 			document.querySelector('[data-testid="steps-note"]').textContent.includes('violation'); })()`, 10*time.Second)
+	// One millisecond per step, as in the explorer's counterexamples (the
+	// first step acts at once: the page had run ahead while loading, so it
+	// forks there).
+	v := p.view()
+	for i := 2; i < len(v.Actions); i++ {
+		if d := v.Actions[i].At - v.Actions[i-1].At; d != 1000 {
+			t.Fatalf("steps %d and %d are %d us apart, want 1000: %+v", i, i+1, d, v.Actions)
+		}
+	}
+	if last := v.Actions[len(v.Actions)-1].At; v.Now != last || v.Violation.Time != last {
+		t.Fatalf("now %d, violation at %d, last step at %d", v.Now, v.Violation.Time, last)
+	}
 	p.shot("manual-violation")
 	p.noBanner()
 }

@@ -232,6 +232,8 @@ async function act(text, statusEl = $('action-status')) {
   return true;
 }
 app.act = act;
+// advance runs the session forward by us virtual microseconds (drawn when it answers).
+app.advance = (us) => call('frame', us);
 app.goto = (t) => gotoThrottled(t);
 app.setPlaying = (on) => setPlaying(on);
 app.showStatus = showStatus;

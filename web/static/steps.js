@@ -21,10 +21,19 @@ const VERBS = {
   persist: 'Finish the server\'s pending disk writes',
 };
 
+// Each step takes one millisecond of virtual time, as in the explorer's
+// counterexamples: at the front of the run the clock moves 1 ms first, so
+// the timeline and the space-time diagram show the steps apart. In the past
+// (after going back) a step acts at once, forking there.
+export const STEP_US = 1000;
+
 export function setupSteps(app) {
-  $('steps').addEventListener('click', (ev) => {
+  $('steps').addEventListener('click', async (ev) => {
     const b = ev.target.closest('button[data-step]');
-    if (b) app.act(b.dataset.step, $('steps-status'));
+    if (!b) return;
+    const v = app.view;
+    if (v && v.now >= v.reached && !v.violation && v.now + STEP_US <= v.end) await app.advance(STEP_US);
+    app.act(b.dataset.step, $('steps-status'));
   });
 }
 
