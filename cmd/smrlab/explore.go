@@ -44,18 +44,14 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", runtime.NumCPU(), "how many seeds to run at once")
 	htmlDir := fs.String("html", ".", "write Porcupine's visualization of each non-linearizable history "+
 		"(the first five) into `DIR`")
-	pos, err := parseInterleaved(fs, args)
+	file, err := oneFile(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitError{2}
 	}
 	if *seeds < 1 || *seeds > seedsMax || *workers < 1 || *workers > 1024 {
 		return fmt.Errorf("--seeds must be 1 to %d and --workers 1 to 1024", seedsMax)
 	}
-	sc, err := loadScenario(pos[0])
+	sc, err := loadScenario(file)
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,20 @@ func newFlags(name string, stdout io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// oneFile parses a command line of flags around exactly one file, and
+// prints the usage (exit status 2) for anything else.
+func oneFile(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return "", exitError{2}
+	}
+	return pos[0], nil
+}
+
 // parseInterleaved parses flags that may come before or after positional
 // arguments (smrlab run FILE --seed 3 and smrlab run --seed 3 FILE alike).
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {

@@ -14,23 +14,19 @@ import (
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("replay", stdout)
-	pos, err := parseInterleaved(fs, args)
+	file, err := oneFile(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitError{2}
-	}
-	tr, err := readTrace(pos[0])
+	tr, err := readTrace(file)
 	if err != nil {
 		return err
 	}
 	rep, err := lab.Replay(tr)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
-	fmt.Fprintf(stdout, "trace     %s: scenario %s, seed %d, %d events to %s\n", pos[0], tr.Header.ScenarioName,
+	fmt.Fprintf(stdout, "trace     %s: scenario %s, seed %d, %d events to %s\n", file, tr.Header.ScenarioName,
 		tr.Header.Seed, len(tr.Events), trace.FormatTime(tr.Footer.EndTime))
 	if !rep.Same {
 		fmt.Fprintf(stdout, "DIVERGED  %s\n", rep.Divergence)
@@ -43,15 +39,11 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 
 func cmdMetrics(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("metrics", stdout)
-	pos, err := parseInterleaved(fs, args)
+	file, err := oneFile(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitError{2}
-	}
-	tr, err := readTrace(pos[0])
+	tr, err := readTrace(file)
 	if err != nil {
 		return err
 	}

@@ -112,19 +112,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	detail := fs.String("detail", "protocol", "timeline detail: protocol, messages or all")
 	quiet := fs.Bool("quiet", false, "print the summary only, not the timeline")
 	html := fs.String("html", "", "write Porcupine's visualization of the client history to `FILE`")
-	pos, err := parseInterleaved(fs, args)
+	file, err := oneFile(fs, args)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitError{2}
 	}
 	d, err := parseDetail(*detail)
 	if err != nil {
 		return err
 	}
-	sc, err := loadScenario(pos[0])
+	sc, err := loadScenario(file)
 	if err != nil {
 		return err
 	}

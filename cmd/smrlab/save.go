@@ -18,21 +18,17 @@ const recordingBytesMax = 256 << 20
 func cmdSaveScenario(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("save-scenario", stdout)
 	out := fs.String("o", "", "write the scenario to this file (default: standard output)")
-	pos, err := parseInterleaved(fs, args)
+	file, err := oneFile(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return exitError{2}
-	}
-	h, err := readRecording(pos[0])
+	h, err := readRecording(file)
 	if err != nil {
 		return err
 	}
 	text, err := lab.ScenarioOf(h)
 	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
+		return fmt.Errorf("%s: %w", file, err)
 	}
 	if *out == "" {
 		_, err = io.WriteString(stdout, text)

@@ -82,7 +82,26 @@ func (q *queue) push(it *item) {
 	it.seq = q.seq
 	q.seq++
 	q.h = append(q.h, it)
-	i := len(q.h) - 1
+	q.fix(len(q.h) - 1)
+}
+
+func (q *queue) pop() *item { return q.remove(0) }
+
+// remove takes item i out of the queue.
+func (q *queue) remove(i int) *item {
+	it := q.h[i]
+	n := len(q.h) - 1
+	q.h[i] = q.h[n]
+	q.h[n] = nil
+	q.h = q.h[:n]
+	if i < n {
+		q.fix(i)
+	}
+	return it
+}
+
+// fix restores the heap order around place i after its item changed.
+func (q *queue) fix(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if !q.less(i, p) {
@@ -91,31 +110,22 @@ func (q *queue) push(it *item) {
 		q.h[i], q.h[p] = q.h[p], q.h[i]
 		i = p
 	}
-}
-
-func (q *queue) pop() *item {
-	n := len(q.h) - 1
-	top := q.h[0]
-	q.h[0] = q.h[n]
-	q.h[n] = nil
-	q.h = q.h[:n]
-	i := 0
+	n := len(q.h)
 	for {
 		l := 2*i + 1
 		if l >= n {
-			break
+			return
 		}
 		m := l
 		if r := l + 1; r < n && q.less(r, l) {
 			m = r
 		}
 		if !q.less(m, i) {
-			break
+			return
 		}
 		q.h[i], q.h[m] = q.h[m], q.h[i]
 		i = m
 	}
-	return top
 }
 
 func (q *queue) release(it *item) {

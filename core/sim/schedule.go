@@ -200,47 +200,6 @@ func (w *World) persist(s *server) string {
 	return ""
 }
 
-// remove takes item i out of the queue.
-func (q *queue) remove(i int) *item {
-	it := q.h[i]
-	n := len(q.h) - 1
-	q.h[i] = q.h[n]
-	q.h[n] = nil
-	q.h = q.h[:n]
-	if i < n {
-		q.fix(i)
-	}
-	return it
-}
-
-// fix restores the heap order around place i after its item changed.
-func (q *queue) fix(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !q.less(i, p) {
-			break
-		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
-		i = p
-	}
-	n := len(q.h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
-		}
-		if !q.less(m, i) {
-			return
-		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
-		i = m
-	}
-}
-
 // ModelKey hashes the state an exhaustive explorer tells apart, apart from
 // the messages on the wire (Wire lists those): each server's protocol state
 // (raft.Node.StateKey), disk and state machine, the links cut, and what the
