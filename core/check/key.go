@@ -21,7 +21,7 @@ func (c *Checker) StateKey(sink raft.KeySink, r *raft.Renaming) {
 	sink.Uint64(uint64(len(terms)))
 	for _, t := range terms {
 		sink.Uint64(t)
-		sink.Uint64(uint64(rename(r, c.leaders[t])))
+		sink.Uint64(uint64(r.Of(c.leaders[t])))
 	}
 	sink.Uint64(c.base)
 	sink.Uint64(uint64(len(c.committed)))
@@ -31,7 +31,7 @@ func (c *Checker) StateKey(sink raft.KeySink, r *raft.Renaming) {
 	}
 	mirrors := make([]*nodeLog, len(c.nodes))
 	for i := range c.nodes {
-		at := int(rename(r, raft.ID(i+1))) - 1
+		at := int(r.Of(raft.ID(i+1))) - 1
 		if at < 0 || at >= len(mirrors) {
 			at = i
 		}
@@ -53,13 +53,6 @@ func (c *Checker) StateKey(sink raft.KeySink, r *raft.Renaming) {
 		sink.Uint64(l.applied)
 		sink.Uint64(l.durable)
 	}
-}
-
-func rename(r *raft.Renaming, id raft.ID) raft.ID {
-	if id == raft.None || id > raft.MaxID || r[id] == raft.None {
-		return id
-	}
-	return r[id]
 }
 
 func b2u(b bool) uint64 {

@@ -9,7 +9,8 @@ type KeySink interface{ Uint64(v uint64) }
 // every name.
 type Renaming [MaxID + 1]ID
 
-func (r *Renaming) of(id ID) ID {
+// Of is id's name under r (None stays None).
+func (r *Renaming) Of(id ID) ID {
 	if id > MaxID || r[id] == None {
 		return id
 	}
@@ -26,8 +27,8 @@ func (r *Renaming) of(id ID) ID {
 // differ only there. Servers are named through r.
 func (n *Node) StateKey(sink KeySink, r *Renaming) {
 	sink.Uint64(n.term)
-	sink.Uint64(uint64(r.of(n.vote)))
-	sink.Uint64(uint64(r.of(n.lead)))
+	sink.Uint64(uint64(r.Of(n.vote)))
+	sink.Uint64(uint64(r.Of(n.lead)))
 	sink.Uint64(uint64(n.role))
 	sink.Uint64(n.commit)
 	sink.Uint64(n.applied)
@@ -42,7 +43,7 @@ func (n *Node) StateKey(sink KeySink, r *Renaming) {
 	// Per server, in the renamed order: votes, then (on a leader) progress.
 	var order [MaxID + 1]ID
 	for id := ID(1); id <= MaxID; id++ {
-		order[r.of(id)] = id
+		order[r.Of(id)] = id
 	}
 	for to := ID(1); to <= MaxID; to++ {
 		id := order[to]
@@ -69,15 +70,15 @@ func (n *Node) StateKey(sink KeySink, r *Renaming) {
 			sink.Uint64(p.inflights.buf[(p.inflights.start+i)%len(p.inflights.buf)])
 		}
 	}
-	sink.Uint64(uint64(r.of(n.leadTransferee)) | b2u(n.transferCampaign)<<8 | b2u(n.pendingHardStateSync)<<9)
+	sink.Uint64(uint64(r.Of(n.leadTransferee)) | b2u(n.transferCampaign)<<8 | b2u(n.pendingHardStateSync)<<9)
 	sink.Uint64(n.prevHS.Term)
-	sink.Uint64(uint64(r.of(n.prevHS.Vote)))
+	sink.Uint64(uint64(r.Of(n.prevHS.Vote)))
 	sink.Uint64(n.prevHS.Commit)
 	sink.Uint64(n.snap.Meta.Index)
 	sink.Uint64(n.snap.Meta.Term)
 	if n.incoming != nil {
 		sink.Uint64(n.incoming.meta.Index)
-		sink.Uint64(uint64(r.of(n.incoming.from)))
+		sink.Uint64(uint64(r.Of(n.incoming.from)))
 		sink.Uint64(n.incoming.term)
 		sink.Uint64(uint64(len(n.incoming.buf)))
 	}
@@ -86,7 +87,7 @@ func (n *Node) StateKey(sink KeySink, r *Renaming) {
 // MessageKey feeds sink a message's content, its servers named through r.
 // It leaves out Context, the heartbeat round only reads use (see StateKey).
 func MessageKey(sink KeySink, m *Message, r *Renaming) {
-	sink.Uint64(uint64(m.Type) | uint64(r.of(m.From))<<8 | uint64(r.of(m.To))<<16 | b2u(m.Reject)<<24 |
+	sink.Uint64(uint64(m.Type) | uint64(r.Of(m.From))<<8 | uint64(r.Of(m.To))<<16 | b2u(m.Reject)<<24 |
 		b2u(m.Transfer)<<25 | b2u(m.Done)<<26)
 	sink.Uint64(m.Term)
 	sink.Uint64(m.LogTerm)
@@ -130,7 +131,7 @@ func configKey(sink KeySink, c *Configuration, r *Renaming) {
 	for _, set := range [][]ID{c.Voters, c.OldVoters, c.Learners} {
 		var renamed idSet
 		for _, id := range set {
-			renamed |= 1 << r.of(id)
+			renamed |= 1 << r.Of(id)
 		}
 		sink.Uint64(uint64(renamed))
 	}

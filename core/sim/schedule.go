@@ -210,24 +210,20 @@ func (w *World) ModelKey(r *raft.Renaming) uint64 {
 	n := len(w.servers)
 	byName := make([]*server, n)
 	for _, s := range w.servers {
-		at := int(r[s.id]) - 1
-		if r[s.id] == raft.None {
-			at = s.idx
-		}
-		byName[at] = s
+		byName[r.Of(s.id)-1] = s
 	}
 	h := trace.NewHasher()
 	for _, s := range byName {
 		hs := s.disk.durable.HardState
 		h.Uint64(hs.Term)
-		h.Uint64(uint64(renamed(r, hs.Vote)))
+		h.Uint64(uint64(r.Of(hs.Vote)))
 		h.Uint64(hs.Commit)
 		h.Uint64(s.disk.durable.Snapshot.Meta.Index)
 		raft.EntriesKey(&h, s.disk.durable.Entries)
 		h.Uint64(uint64(s.disk.pending()))
 		for _, wr := range append(slices.Clip(s.disk.flushing), s.disk.queued...) {
 			h.Uint64(wr.hs.Term)
-			h.Uint64(uint64(renamed(r, wr.hs.Vote)))
+			h.Uint64(uint64(r.Of(wr.hs.Vote)))
 			h.Uint64(wr.hs.Commit)
 			raft.EntriesKey(&h, wr.ents)
 			h.Uint64(uint64(len(wr.msgs)))
@@ -266,7 +262,7 @@ func (w *World) Wire(dst []uint64, r *raft.Renaming) []uint64 {
 			continue
 		}
 		mh := trace.NewHasher()
-		mh.Uint64(uint64(renamed(r, raft.ID(it.from+1)))<<8 | uint64(renamed(r, raft.ID(it.who+1))))
+		mh.Uint64(uint64(r.Of(raft.ID(it.from+1)))<<8 | uint64(r.Of(raft.ID(it.who+1))))
 		raft.MessageKey(&mh, &it.msg, r)
 		dst = append(dst, mh.Sum())
 	}
@@ -304,13 +300,6 @@ func termOf(s *server) uint64 {
 		return max(s.node.Term(), s.disk.durable.HardState.Term)
 	}
 	return s.disk.durable.HardState.Term
-}
-
-func renamed(r *raft.Renaming, id raft.ID) raft.ID {
-	if id == raft.None || id > raft.MaxID || r[id] == raft.None {
-		return id
-	}
-	return r[id]
 }
 
 func b2u(b bool) uint64 {
