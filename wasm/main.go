@@ -381,23 +381,9 @@ func importTrace(args []js.Value) (any, error) {
 	}
 	data := make([]byte, n)
 	js.CopyBytesToGo(data, args[0])
-	var h trace.Header
-	var footer trace.Footer
-	if json.Valid(bytes.TrimSpace(data)) && bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) &&
-		!bytes.Contains(data, []byte(`"type":"header"`)) {
-		// A recording saved on its own (the header as JSON).
-		if err := json.Unmarshal(data, &h); err != nil {
-			return nil, fmt.Errorf("import: %w", err)
-		}
-		if err := lab.CheckHeader(&h); err != nil {
-			return nil, fmt.Errorf("import: %w", err)
-		}
-	} else {
-		tr, err := tracefile.Read(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("import: %w", err)
-		}
-		h, footer = tr.Header, tr.Footer
+	h, footer, err := lab.DecodeRecording(data)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
 	}
 	s, err := lab.OpenRecording(&h)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 
 	"smrlab/core/lab"
 	"smrlab/core/modelcheck"
-	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/trace"
 	"smrlab/core/tracefile"
@@ -49,24 +48,17 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "modelcheck takes no file (got %q): it builds its own cluster\n", pos[0])
 		return exitError{2}
 	}
-	var bugs raft.Bugs
-	for _, n := range bugNames {
-		b, err := raft.ParseBug(n)
-		if err != nil {
-			fmt.Fprintf(stderr, "--bug: %v\n", err)
-			return exitError{2}
-		}
-		bugs = bugs.With(b)
+	bugs, err := lab.ParseBugs(bugNames)
+	if err != nil {
+		fmt.Fprintf(stderr, "--bug: %v\n", err)
+		return exitError{2}
 	}
-	boundsBugs := bugs
-	for _, n := range boundsOf {
-		bb, err := raft.ParseBug(n)
-		if err != nil {
-			fmt.Fprintf(stderr, "--bounds-of: %v\n", err)
-			return exitError{2}
-		}
-		boundsBugs = boundsBugs.With(bb)
+	boundsBugs, err := lab.ParseBugs(boundsOf)
+	if err != nil {
+		fmt.Fprintf(stderr, "--bounds-of: %v\n", err)
+		return exitError{2}
 	}
+	boundsBugs |= bugs
 	b := modelcheck.BoundsFor(boundsBugs)
 	set := func(name string, apply func()) {
 		if flagSet(fs, name) {

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"smrlab/core/lab"
 	"smrlab/core/trace"
-	"smrlab/core/tracefile"
 )
 
 // recordingBytesMax bounds a recording or trace file save-scenario reads.
@@ -57,20 +54,9 @@ func readRecording(path string) (*trace.Header, error) {
 	if len(data) > recordingBytesMax {
 		return nil, fmt.Errorf("%s: over the limit of %d bytes", path, recordingBytesMax)
 	}
-	trimmed := bytes.TrimSpace(data)
-	if bytes.HasPrefix(trimmed, []byte("{")) && json.Valid(trimmed) && !bytes.Contains(data, []byte(`"type":"header"`)) {
-		var h trace.Header
-		if err := json.Unmarshal(trimmed, &h); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if err := lab.CheckHeader(&h); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return &h, nil
-	}
-	tr, err := tracefile.Read(bytes.NewReader(data))
+	h, _, err := lab.DecodeRecording(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &tr.Header, nil
+	return &h, nil
 }
