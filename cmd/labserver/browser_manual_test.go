@@ -26,8 +26,11 @@ func TestBrowserManualSchedulerSteps(t *testing.T) {
 	if v := p.view(); v.Now != 0 || len(v.Flights) != 0 {
 		t.Fatalf("at the start: now %d, %d messages in flight; want nothing yet", v.Now, len(v.Flights))
 	}
-	for _, step := range []string{"campaign-S1", "campaign-S2", "deliver-m2", "crash-S3", "restart-S3", "deliver-m4", "deliver-m5", "deliver-m6"} {
-		p.waitFor("step "+step+" is offered", `!!document.querySelector('[data-testid="step-`+step+`"]')`, 10*time.Second)
+	for i, step := range []string{"campaign-S1", "campaign-S2", "deliver-m2", "crash-S3", "restart-S3", "deliver-m4", "deliver-m5", "deliver-m6"} {
+		// Click only once the panel shows the steps after the last action:
+		// a click on a panel being redrawn could land on another button.
+		p.waitFor("step "+step+" is offered", fmt.Sprintf(`document.querySelector('[data-testid="steps"]').dataset.actions === '%d' &&
+			!!document.querySelector('[data-testid="step-%s"]')`, i, step), 10*time.Second)
 		p.click("step-" + step)
 		p.waitFor("step "+step+" is taken", `(() => { const a = smrlabTest.view().actions || [];
 			return a.length && a[a.length - 1].text.endsWith(`+"`"+strings.ReplaceAll(step, "-", " ")+"`"+`); })()`, 10*time.Second)

@@ -46,7 +46,8 @@
 //     metric-membership (each with its exported name, like leader_changes_per_minute,
 //     in a .m-name caption)
 //   events (li.ev-KIND; nemesis faults also .ev-nemesis), events-filter; act-input, act-submit, act-status, actions-list
-//   steps-panel (shown under the manual scheduler): steps, steps-note, steps-status,
+//   steps-panel (shown under the manual scheduler): steps (data-actions: the number of
+//     actions taken when its steps were drawn), steps-note, steps-status,
 //     step-VERB-ARG per next step (step-deliver-m7, step-campaign-S2, step-propose-S1-x-1)
 //   scenario-picker, seed, bugs-picker (checkboxes bug-NAME), open, new-seed
 //   share, export-recording, export-scenario, export-trace, export-jsonl, export-perfetto,

@@ -52,9 +52,12 @@ export function renderSteps(app, v) {
   panel.hidden = !v.manual;
   if (!v.manual) return;
   const choices = v.choices || [];
-  const key = `${v.now}|${choices.join(',')}|${v.violation ? 1 : 0}`;
+  const taken = (v.actions || []).length;
+  const key = `${taken}|${choices.join(',')}|${v.violation ? 1 : 0}`;
   if (key === stepsKey) return;
   stepsKey = key;
+  // The steps drawn are those after this many actions (tests wait for it).
+  $('steps').dataset.actions = String(taken);
   const msgs = new Map(), servers = [];
   for (const c of choices) {
     const [verb, arg] = c.split(' ');
