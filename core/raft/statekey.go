@@ -1,7 +1,11 @@
 package raft
 
-// KeySink takes the words of a state key (a hasher, in practice).
-type KeySink interface{ Uint64(v uint64) }
+// KeySink takes the words and byte strings of a state key (trace.Hasher,
+// in practice).
+type KeySink interface {
+	Uint64(v uint64)
+	Bytes(b []byte)
+}
 
 // Renaming maps server IDs to other IDs, so that two states that differ only
 // in the names of their servers give the same key (symmetry reduction in an
@@ -97,7 +101,7 @@ func MessageKey(sink KeySink, m *Message, r *Renaming) {
 	sink.Uint64(m.Offset)
 	sink.Uint64(m.Size)
 	EntriesKey(sink, m.Entries)
-	bytesKey(sink, m.Data)
+	sink.Bytes(m.Data)
 	if m.Config != nil {
 		configKey(sink, m.Config, r)
 	}
@@ -109,22 +113,10 @@ func EntriesKey(sink KeySink, ents []Entry) {
 	for i := range ents {
 		sink.Uint64(ents[i].Index)
 		sink.Uint64(ents[i].Term<<8 | uint64(ents[i].Type))
-		bytesKey(sink, ents[i].Data)
+		sink.Bytes(ents[i].Data)
 	}
 }
 
-func bytesKey(sink KeySink, b []byte) {
-	sink.Uint64(uint64(len(b)))
-	var w uint64
-	for i, c := range b {
-		w = w<<8 | uint64(c)
-		if i%8 == 7 {
-			sink.Uint64(w)
-			w = 0
-		}
-	}
-	sink.Uint64(w)
-}
 
 func configKey(sink KeySink, c *Configuration, r *Renaming) {
 	sink.Uint64(c.Index)
