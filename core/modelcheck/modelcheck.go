@@ -297,8 +297,9 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 		for i, n := range frontier {
 			frontier[i] = nil
 			w := n.world()
+			full := w.InFlightCount() >= b.InFlight
 			for _, choice := range w.Choices() {
-				used, ok := allowed(w, n.used, choice, &b)
+				used, ok := allowed(w, n.used, full, choice, &b)
 				if !ok {
 					continue
 				}
@@ -356,10 +357,9 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 }
 
 // allowed checks a choice against the bounds and returns the budget used
-// after it.
-func allowed(w *sim.World, used budget, choice string, b *Bounds) (budget, bool) {
+// after it; full tells that the wire holds as many messages as allowed.
+func allowed(w *sim.World, used budget, full bool, choice string, b *Bounds) (budget, bool) {
 	verb, arg, _ := strings.Cut(choice, " ")
-	full := w.InFlightCount() >= b.InFlight
 	switch verb {
 	case "campaign":
 		id := serverID(arg)
