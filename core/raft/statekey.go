@@ -117,7 +117,6 @@ func EntriesKey(sink KeySink, ents []Entry) {
 	}
 }
 
-
 func configKey(sink KeySink, c *Configuration, r *Renaming) {
 	sink.Uint64(c.Index)
 	for _, set := range [][]ID{c.Voters, c.OldVoters, c.Learners} {
