@@ -33,6 +33,9 @@ const (
 	BugCommitWithoutMin
 	BugMatchFromNextIndex
 	BugNoSessionDedup
+	BugVoteWithoutLogCheck
+	BugLeaseIgnoresDrift
+	BugLeaseFromAckArrival
 	bugEnd
 )
 
@@ -98,6 +101,15 @@ var bugDocs = []BugDoc{
 	{BugNoSessionDedup, "no-session-dedup",
 		"the state machine applies a retried command again instead of answering from the client's session",
 		"Linearizability (a duplicated append)", "Ongaro's thesis §6.3"},
+	{BugVoteWithoutLogCheck, "vote-without-log-check",
+		"a server grants its vote without checking that the candidate's log is at least as up to date as its own",
+		"LeaderCompleteness, StateMachineSafety", "Raft paper §5.4.1 (election restriction)"},
+	{BugLeaseIgnoresDrift, "lease-ignores-drift",
+		"the lease lasts a whole election timeout less a tick, with no allowance for clocks that drift apart",
+		"Linearizability under clock drift", "Ongaro's thesis §6.4.1 (the lease bound and clock drift)"},
+	{BugLeaseFromAckArrival, "lease-from-ack-arrival",
+		"the lease is timed from when a quorum's acknowledgement arrived, not from when the heartbeat was sent",
+		"Linearizability with slow acknowledgements", "Ongaro's thesis §6.4.1 (start the lease when the heartbeat is sent)"},
 }
 
 // BugDocs lists every bug toggle, in a fixed order.

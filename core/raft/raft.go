@@ -786,7 +786,8 @@ func (n *Node) stepLowerTerm(m Message) {
 func (n *Node) handleVoteRequest(m Message) {
 	pre := m.Type == MsgPreVote
 	canVote := n.vote == m.From || (n.vote == None && n.lead == None) || (pre && m.Term > n.term)
-	grant := canVote && n.log.isUpToDate(m.Index, m.LogTerm)
+	// §5.4.1: vote only for a candidate whose log is at least as up to date.
+	grant := canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || n.cfg.Bugs.Has(BugVoteWithoutLogCheck))
 	respType := MsgVoteResp
 	if pre {
 		respType = MsgPreVoteResp
@@ -1059,11 +1060,6 @@ func (n *Node) bcastHeartbeat() {
 		if v != n.id {
 			p := &n.prs[v]
 			c := min(p.Match, n.commit)
-			if n.cfg.Bugs.Has(BugCommitWithoutMin) {
-				// Bug: the heartbeat carries the whole leaderCommit, which a
-				// follower trusts as far as its own log goes.
-				c = n.commit
-			}
 			p.sentCommit = max(p.sentCommit, c)
 			n.send(Message{Type: MsgHeartbeat, To: v, Commit: c, Context: round})
 		}

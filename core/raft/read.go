@@ -128,6 +128,11 @@ func (n *Node) ackRound(p *Progress, r uint64) {
 			// trusts the clock to be exact.
 			start = n.ticks
 		} else {
+			if n.cfg.Bugs.Has(BugLeaseFromAckArrival) {
+				// Bug: the lease runs from when the acknowledgement arrived,
+				// as if the heartbeat had taken no time to go and come back.
+				start = n.ticks
+			}
 			// A follower's clock may tick just after the heartbeat arrived:
 			// its election timeout can end ElectionTicks-1 of our ticks (and
 			// a moment) after we sent it. Stop a tick short of that.
@@ -154,7 +159,7 @@ func (n *Node) ackRound(p *Progress, r uint64) {
 // leaseDriftTicks is the part of an election timeout that clocks drifting
 // apart by up to Config.LeaseDriftPPM could eat (rounded up).
 func (n *Node) leaseDriftTicks() uint64 {
-	if n.cfg.Bugs.Has(BugLeaseIgnoresSkew) {
+	if n.cfg.Bugs.Has(BugLeaseIgnoresSkew) || n.cfg.Bugs.Has(BugLeaseIgnoresDrift) {
 		return 0
 	}
 	e := uint64(n.cfg.ElectionTicks)
