@@ -64,6 +64,9 @@
 //   stateHash()     Promise of the state hash (hex)
 //   leader()        the leader's id (the highest term's if several), or 0
 //   frameTimes()    the last 600 frame costs in ms (view parsing + drawing)
+//   frameParts()    the same frames' parts in ms: {parse, ingest (history), ring, logs,
+//                   lamport, panels, total, bytes (of the views parsed)}, and per
+//                   answered frame call: waits() {ms from post to answer, bytes}
 //   playing(), play(), pause(), setSpeed(x)   drive the clock
 //   idle()          Promise resolved when no call is in flight; busy(): ms waited
 //   serverXY(id)    {x, y, r, spare}: a server's centre on the page, to click it
@@ -87,7 +90,7 @@ import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
 import {renderSteps, setupSteps} from './steps.js';
 import {SIDE_NAME} from './palette.js';
-import {escapeHTML, pct, seconds, setAttr, setText} from './fmt.js';
+import {escapeHTML, onCanvasResize, pct, seconds, setAttr, setText} from './fmt.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -135,12 +138,22 @@ const ready = new Promise((r) => (resolveReady = r));
 let firstDrawAt = 0;
 const frameTimes = [];
 let ingestMs = 0;
+// What each drawn frame spent where (smrlabTest.frameParts), and how long
+// each frame call waited for the worker (smrlabTest.waits).
+const frameParts = [];
+const waits = [];
+let parseMs = 0, ingestBytes = 0;
 
 // ---- Calls
 
 async function call(fn, ...args) {
   if (!lab) return {ok: false, error: 'Web Workers are not available in this browser'};
+  const sent = performance.now();
   const res = await lab.call(fn, ...args);
+  if (fn === 'frame' && typeof res.value === 'string') {
+    waits.push({ms: performance.now() - sent, bytes: res.value.length});
+    if (waits.length > FRAME_TIMES_MAX) waits.splice(0, waits.length - FRAME_TIMES_MAX);
+  }
   if (res.panic) showPanic(res);
   if (res.ok) {
     if (VIEW_FNS.has(fn) && typeof res.value === 'string') ingestJSON(res.value, fn === 'open');
@@ -158,6 +171,8 @@ function ingestJSON(json, fresh) {
     showBanner('The simulator sent a view the page cannot read.', String(e));
     return;
   }
+  parseMs += performance.now() - t0;
+  ingestBytes += json.length;
   if (fresh) {
     app.scenarioFile = '';
     hist.clear();
@@ -543,6 +558,7 @@ function tick() {
   if (!v) return;
 
   const t0 = performance.now();
+  const part = {ring: 0, logs: 0, lamport: 0, panels: 0};
   const flashes = hist.liveFlashes(now);
   let drew = false;
   if (app.dirty || flashes.length || app.pick || app.hoverDirty) {
@@ -550,6 +566,7 @@ function tick() {
     cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators});
     app.hoverDirty = false;
     drew = true;
+    part.ring = performance.now() - t0;
     if (!firstDrawAt) {
       firstDrawAt = performance.now();
       window.smrlabTest.firstDrawAt = firstDrawAt;
@@ -557,22 +574,32 @@ function tick() {
     }
   }
   if (app.dirty) {
+    let t1 = performance.now();
     if ($('logs-panel').open) logRows = drawLogs($('logs'), v, app.selected);
+    let t2 = performance.now();
+    part.logs = t2 - t1;
     if ($('lamport-panel').open) drawLamport($('lamport'), v, hist, +$('lamport-window').value, app.selected);
+    t1 = performance.now();
+    part.lamport = t1 - t2;
     updateTimebar(v);
     app.dirty = false;
   }
   if (app.panelsDirty && now - lastPanels >= PANELS_EVERY_MS) {
     lastPanels = now;
     app.panelsDirty = false;
+    const t1 = performance.now();
     renderPanels(v);
+    part.panels = performance.now() - t1;
     drew = true;
   }
   setBusy(lab && lab.busyFor() > 300);
   if (drew) {
-    frameTimes.push(performance.now() - t0 + ingestMs);
-    ingestMs = 0;
+    const total = performance.now() - t0 + ingestMs;
+    frameTimes.push(total);
+    frameParts.push({...part, parse: parseMs, ingest: ingestMs - parseMs, total, bytes: ingestBytes});
+    ingestMs = parseMs = ingestBytes = 0;
     if (frameTimes.length > FRAME_TIMES_MAX) frameTimes.splice(0, frameTimes.length - FRAME_TIMES_MAX);
+    if (frameParts.length > FRAME_TIMES_MAX) frameParts.splice(0, frameParts.length - FRAME_TIMES_MAX);
   }
   if (now - lastAria > 1000) {
     lastAria = now;
@@ -1160,6 +1187,7 @@ function setupControls() {
     for (const d of document.querySelectorAll('details.dropdown[open]')) if (!d.contains(ev.target)) d.open = false;
   });
   new ResizeObserver(() => (app.dirty = true)).observe($('cluster-wrap'));
+  onCanvasResize(() => (app.dirty = app.panelsDirty = true));
   window.addEventListener('resize', () => (app.dirty = app.panelsDirty = true));
 }
 
@@ -1184,6 +1212,8 @@ window.smrlabTest = {
     return l ? l.id : 0;
   },
   frameTimes: () => frameTimes.slice(),
+  frameParts: () => frameParts.slice(),
+  waits: () => waits.slice(),
   playing: () => app.playing,
   play: () => setPlaying(true),
   pause: () => setPlaying(false),

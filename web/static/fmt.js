@@ -42,17 +42,57 @@ export function setAttr(el, k, v) {
 
 // fitCanvas sizes a canvas's backing store to its CSS box and device pixel
 // ratio; it returns the context with CSS-pixel coordinates, and the size.
+// The box comes from a ResizeObserver, not from clientWidth: reading the
+// layout after the panels changed the page would force a layout in the
+// middle of a frame, once per canvas.
 export function fitCanvas(canvas) {
   const dpr = Math.min(window.devicePixelRatio || 1, 2);
-  const w = Math.max(1, canvas.clientWidth), h = Math.max(1, canvas.clientHeight);
+  const box = canvasBox(canvas);
+  const w = Math.max(1, box.w), h = Math.max(1, box.h);
   const bw = Math.round(w * dpr), bh = Math.round(h * dpr);
   if (canvas.width !== bw || canvas.height !== bh) {
     canvas.width = bw;
     canvas.height = bh;
   }
-  const ctx = canvas.getContext('2d');
+  let ctx = contexts.get(canvas);
+  if (!ctx) contexts.set(canvas, (ctx = canvas.getContext('2d')));
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return {ctx, w, h};
+}
+
+const boxes = new WeakMap(); // canvas -> {w, h}, its CSS box as last laid out
+const contexts = new WeakMap();
+let resized = () => {};
+let observer = null;
+
+// onCanvasResize sets what to do when a canvas's box changes (redraw it).
+export function onCanvasResize(fn) {
+  resized = fn;
+}
+
+function canvasBox(canvas) {
+  let box = boxes.get(canvas);
+  if (box) return box;
+  // The first time: one read of the layout, then the observer keeps it.
+  box = {w: canvas.clientWidth, h: canvas.clientHeight};
+  if (typeof ResizeObserver !== 'function') return box;
+  boxes.set(canvas, box);
+  observer ||= new ResizeObserver((entries) => {
+    let changed = false;
+    for (const e of entries) {
+      const b = boxes.get(e.target);
+      // The layout is fresh in the observer's callback: these reads are free.
+      const w = e.target.clientWidth, h = e.target.clientHeight;
+      if (b && (b.w !== w || b.h !== h)) {
+        b.w = w;
+        b.h = h;
+        changed = true;
+      }
+    }
+    if (changed) resized();
+  });
+  observer.observe(canvas);
+  return box;
 }
 
 // niceStep picks a round axis step near span/target.
