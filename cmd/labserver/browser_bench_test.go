@@ -132,7 +132,9 @@ func BenchmarkBrowserFirstDraw(b *testing.B) {
 // frame call, smrlabTest.waits) is not in it: the page never waits for the
 // worker, it draws the newest view it has. The animation frames per second
 // (requestAnimationFrame callbacks) also count what the browser does after
-// the page's JavaScript (canvas rasterization, layout).
+// the page's JavaScript (canvas rasterization, layout). A Chromium trace of
+// each stretch gives the same costs in thread CPU time, which the machine's
+// other work does not inflate (browser_trace_test.go).
 func BenchmarkBrowserFrameTimes(b *testing.B) {
 	p := newBenchPage(b)
 	p.openPaused("")
@@ -162,6 +164,7 @@ type framePage struct {
 	waits, bytes    []float64 // per frame call: post to answer, and the view's size
 	flights, fps    []float64
 	virtual, real   float64 // seconds
+	cpu             cpuTrace
 }
 
 // framePartNames are the parts of smrlabTest.frameParts, in the order a
@@ -179,24 +182,28 @@ func (fp *framePage) play(b *testing.B, p *page) {
 	p.waitFor("a frame drawn after the warm-up", `smrlabTest.frameTimes().length > 0`, 5*time.Second)
 	start := v.Now
 	// Count frames from here: the page keeps the last 600.
-	p.exec(`window.__bench = {skip: smrlabTest.frameTimes().length, skipWaits: smrlabTest.waits().length,
-			flights: [], raf: 0, t0: performance.now()};
-		(function count() { __bench.raf++; if (!__bench.done) requestAnimationFrame(count); })();
-		window.__benchTimer = setInterval(() => __bench.flights.push((smrlabTest.view().flights || []).length), 100);
-		smrlabTest.setSpeed(1); smrlabTest.play()`)
 	const playFor = 5 * time.Second
-	time.Sleep(playFor)
-	res := eval[struct {
+	type result struct {
 		Frames  []float64            `json:"frames"`
 		Parts   []map[string]float64 `json:"parts"`
 		Waits   []map[string]float64 `json:"waits"`
 		Flights []float64            `json:"flights"`
 		FPS     float64              `json:"fps"`
-	}](p, `(() => { smrlabTest.pause(); clearInterval(window.__benchTimer); __bench.done = true;
-		const all = smrlabTest.frameTimes(), parts = smrlabTest.frameParts(), waits = smrlabTest.waits();
-		return {frames: all.slice(Math.min(__bench.skip, all.length)), parts: parts.slice(Math.min(__bench.skip, parts.length)),
-			waits: waits.slice(Math.min(__bench.skipWaits, waits.length)), flights: __bench.flights,
-			fps: __bench.raf / ((performance.now() - __bench.t0) / 1000)}; })()`)
+	}
+	var res result
+	fp.cpu.add(traceCPU(b, p, func() {
+		p.exec(`window.__bench = {skip: smrlabTest.frameTimes().length, skipWaits: smrlabTest.waits().length,
+				flights: [], raf: 0, t0: performance.now()};
+			(function count() { __bench.raf++; if (!__bench.done) requestAnimationFrame(count); })();
+			window.__benchTimer = setInterval(() => __bench.flights.push((smrlabTest.view().flights || []).length), 100);
+			smrlabTest.setSpeed(1); smrlabTest.play()`)
+		time.Sleep(playFor)
+		res = eval[result](p, `(() => { smrlabTest.pause(); clearInterval(window.__benchTimer); __bench.done = true;
+			const all = smrlabTest.frameTimes(), parts = smrlabTest.frameParts(), waits = smrlabTest.waits();
+			return {frames: all.slice(Math.min(__bench.skip, all.length)), parts: parts.slice(Math.min(__bench.skip, parts.length)),
+				waits: waits.slice(Math.min(__bench.skipWaits, waits.length)), flights: __bench.flights,
+				fps: __bench.raf / ((performance.now() - __bench.t0) / 1000)}; })()`)
+	}))
 	p.idle()
 	if len(res.Frames) < 50 {
 		b.Logf("%s: only %d frames drawn in %v (a busy machine): the figures below rest on few samples", fp.name, len(res.Frames), playFor)
@@ -234,9 +241,9 @@ func (fp *framePage) report(b *testing.B) {
 	b.Logf("%s at 1×: %.0f frames, frame cost p50 %.2f ms, p95 %.2f ms, max %.2f ms; %.1f animation frames/s\n"+
 		"  parts p50/p95 ms: %s\n"+
 		"  worker answer (post to answer) p50 %.0f ms, p95 %.0f ms (%.0f calls); view %.0f KB mean; "+
-		"messages in flight mean %.0f (max %.0f); %.2f s of virtual time in %.0f s of real time",
+		"messages in flight mean %.0f (max %.0f); %.2f s of virtual time in %.0f s of real time\n  %s",
 		fp.name, f.n, f.p50, f.p95, f.max, summarize(fp.fps).mean, strings.Join(parts, ", "),
-		w.p50, w.p95, w.n, by.mean/1024, fl.mean, fl.max, fp.virtual, fp.real)
+		w.p50, w.p95, w.n, by.mean/1024, fl.mean, fl.max, fp.virtual, fp.real, fp.cpu)
 }
 
 // (c) The compressed bytes a first visit downloads: every request's

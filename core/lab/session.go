@@ -23,6 +23,12 @@ const (
 	CheckpointsMax = 512
 	// RecentEventsMax bounds the events a view hands over at once.
 	RecentEventsMax = 2000
+	// MessageTextsMax bounds the sends and deliveries a view describes in
+	// words: the newest ones. A busy ring sends thousands of messages a
+	// second; the page's event log shows a few hundred of the newest events
+	// and the space-time diagram needs no words, so describing the others
+	// only cost time, in the worker and in the page.
+	MessageTextsMax = 600
 	// RecentAfterJumpMicros and RecentAfterJumpMax bound the events the view
 	// after a jump in time hands over: the last moments before it.
 	RecentAfterJumpMicros = 1 * sim.Second

@@ -214,3 +214,34 @@ func TestLongSessionKeepsFewCheckpointsAndGoesBackExactly(t *testing.T) {
 		require.Equal(t, fresh.StateHash(), s.StateHash(), "at %d", at)
 	}
 }
+
+// TestViewDescribesTheNewestMessages: a view describes every event in words
+// but the older sends and deliveries of a busy stretch, past the newest
+// MessageTextsMax events; those keep what the space-time diagram draws.
+func TestViewDescribesTheNewestMessages(t *testing.T) {
+	s := openDefault(t, 5)
+	s.Advance(3 * sim.Second)
+	v := s.View()
+	require.Greater(t, len(v.Events), MessageTextsMax+100, "a busy stretch")
+	wordless := 0
+	for i, e := range v.Events {
+		newest := i >= len(v.Events)-MessageTextsMax
+		if newest || (e.Kind != "send" && e.Kind != "deliver") {
+			require.NotEmpty(t, e.Text, "event %d of %d (%s)", i, len(v.Events), e.Kind)
+			continue
+		}
+		require.Empty(t, e.Text, "event %d of %d (%s)", i, len(v.Events), e.Kind)
+		require.NotEmpty(t, e.Msg, "event %d: a send or delivery names its message", i)
+		require.NotZero(t, e.ID, "event %d: a send or delivery names its message", i)
+		wordless++
+	}
+	require.NotZero(t, wordless)
+
+	// A quiet stretch is described in full.
+	s.Advance(5 * sim.Millisecond)
+	v = s.View()
+	require.Less(t, len(v.Events), MessageTextsMax)
+	for _, e := range v.Events {
+		require.NotEmpty(t, e.Text, "%s at %d", e.Kind, e.T)
+	}
+}

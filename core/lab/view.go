@@ -177,9 +177,9 @@ type FlightView struct {
 	Arrive  int64  `json:"arrive"`
 	Term    uint64 `json:"term"`
 	Entries int    `json:"entries"`
-	Reject  bool   `json:"reject"`
-	Dup     bool   `json:"dup"`
-	Held    bool   `json:"held"`
+	Reject  bool   `json:"reject,omitempty"`
+	Dup     bool   `json:"dup,omitempty"`
+	Held    bool   `json:"held,omitempty"`
 	// A snapshot chunk: the snapshot's index and size, the chunk's offset
 	// and bytes, and whether it is the last.
 	Snapshot uint64 `json:"snapshot,omitempty"`
@@ -189,7 +189,8 @@ type FlightView struct {
 	Done     bool   `json:"done,omitempty"`
 }
 
-// EventView is one event, with its description.
+// EventView is one event, with its description (left out of the sends and
+// deliveries before a view's newest MessageTextsMax events).
 type EventView struct {
 	Seq  uint64 `json:"seq"`
 	T    int64  `json:"t"`
@@ -202,7 +203,7 @@ type EventView struct {
 	// rejection (so the page need not read them out of Text).
 	Count  uint64 `json:"count,omitempty"`
 	Reject bool   `json:"reject,omitempty"`
-	Text   string `json:"text"`
+	Text   string `json:"text,omitempty"`
 }
 
 // MetricsView holds the protocol metrics of the run so far.
@@ -345,10 +346,13 @@ func violationView(vi *check.Violation) *ViolationView {
 
 func (s *Session) takeEvents() []EventView {
 	out := make([]EventView, len(s.recent))
+	wordless := len(s.recent) - MessageTextsMax
 	for i := range s.recent {
 		e := &s.recent[i]
-		ev := EventView{Seq: e.Seq, T: e.Time, Kind: e.Kind.String(), Node: e.Node, Peer: e.Peer, ID: e.ID,
-			Text: trace.Describe(e)}
+		ev := EventView{Seq: e.Seq, T: e.Time, Kind: e.Kind.String(), Node: e.Node, Peer: e.Peer, ID: e.ID}
+		if i >= wordless || (e.Kind != trace.Send && e.Kind != trace.Deliver) {
+			ev.Text = trace.Describe(e)
+		}
 		switch e.Kind {
 		case trace.Send, trace.Deliver, trace.Drop, trace.Duplicate:
 			ev.Msg = trace.MsgName(e.Msg)

@@ -529,6 +529,7 @@ let carryUs = 0;
 let lastPanels = 0;
 let scrubbing = false;
 let lastAria = 0;
+let lastTurn = ''; // what the last frame drew: 'canvases', 'panels' or ''
 
 function loop() {
   requestAnimationFrame(loop);
@@ -561,7 +562,16 @@ function tick() {
   const part = {ring: 0, logs: 0, lamport: 0, panels: 0};
   const flashes = hist.liveFlashes(now);
   let drew = false;
-  if (app.dirty || flashes.length || app.pick || app.hoverDirty) {
+  // The canvases and the panels take turns: when both are due, a frame does
+  // the one the frame before did not, so that no frame pays for both.
+  let canvasesDue = app.dirty || flashes.length > 0 || !!app.pick || app.hoverDirty;
+  let panelsDue = app.panelsDirty && now - lastPanels >= PANELS_EVERY_MS;
+  if (canvasesDue && panelsDue && firstDrawAt) {
+    if (lastTurn === 'canvases') canvasesDue = false;
+    else panelsDue = false;
+  }
+  lastTurn = canvasesDue ? 'canvases' : panelsDue ? 'panels' : '';
+  if (canvasesDue) {
     const violators = v.violation ? new Set(v.violation.nodes || []) : null;
     cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators});
     app.hoverDirty = false;
@@ -573,7 +583,7 @@ function tick() {
       resolveReady();
     }
   }
-  if (app.dirty) {
+  if (canvasesDue && app.dirty) {
     let t1 = performance.now();
     if ($('logs-panel').open) logRows = drawLogs($('logs'), v, app.selected);
     let t2 = performance.now();
@@ -584,7 +594,7 @@ function tick() {
     updateTimebar(v);
     app.dirty = false;
   }
-  if (app.panelsDirty && now - lastPanels >= PANELS_EVERY_MS) {
+  if (panelsDue) {
     lastPanels = now;
     app.panelsDirty = false;
     const t1 = performance.now();

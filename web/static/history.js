@@ -17,7 +17,9 @@ export class History {
   }
 
   clear() {
-    this.msgs = new Map(); // id -> {from, to, type, entries, sent, del, drop, dup}
+    // id -> {from, to, type, entries, sent, del, drop, dup}, and the colour and
+    // line the space-time diagram works out once
+    this.msgs = new Map();
     this.roles = new Map(); // server -> [{t, role}]
     this.marks = []; // {t, node, kind}
     this.events = []; // oldest first
@@ -60,12 +62,14 @@ export class History {
   }
 
   event(e, realNow) {
-    this.events.push(e);
+    // The log keeps the events described in words: a view leaves out the
+    // words of its older sends and deliveries, which only the diagram uses.
+    if (e.text != null) this.events.push(e);
     switch (e.kind) {
       case 'send': {
         const entries = e.msg === 'AppendEntries' ? e.count || 0 : 0;
         this.msgs.set(e.id, {from: e.node, to: e.peer, type: e.msg, entries, sent: e.t, del: null, drop: null, dup: false,
-          reject: !!e.reject});
+          reject: !!e.reject, color: null, line: null});
         break;
       }
       case 'deliver': {
@@ -74,14 +78,15 @@ export class History {
           if (m.del == null) m.del = e.t;
           else m.del2 = e.t;
         } else {
-          this.msgs.set(e.id, {from: e.peer, to: e.node, type: e.msg, entries: 0, sent: null, del: e.t, drop: null});
+          this.msgs.set(e.id, {from: e.peer, to: e.node, type: e.msg, entries: 0, sent: null, del: e.t, drop: null,
+            color: null, line: null});
         }
         break;
       }
       case 'drop': {
         let m = this.msgs.get(e.id);
         if (!m) {
-          m = {from: e.node, to: e.peer, type: e.msg, entries: 0, sent: null, del: null, drop: null};
+          m = {from: e.node, to: e.peer, type: e.msg, entries: 0, sent: null, del: null, drop: null, color: null, line: null};
           this.msgs.set(e.id, m);
         }
         m.drop = e.t;

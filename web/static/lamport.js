@@ -101,38 +101,46 @@ export function drawLamport(canvas, v, hist, windowUs, selected) {
   const solid = new Map(); // colour|thin -> [x0, y0, x1, y1, ...]
   const dashed = new Map(); // colour -> same, for duplicates and messages in flight
   const heads = new Map(); // colour -> [x, y, ...]
-  const push = (map, key, ...xs) => {
+  const list = (map, key) => {
     let a = map.get(key);
     if (!a) map.set(key, (a = []));
-    a.push(...xs);
+    return a;
   };
   const drops = [];
   for (const [id, m] of hist.msgs) {
-    if (m.sent == null) continue;
+    if (m.sent == null || m.sent > now) continue;
     const end = m.del2 ?? m.del ?? m.drop ?? now;
-    if (end < t0 || m.sent > now) continue;
-    const st = msgStyle(m.type, m.entries);
-    const color = st.color === OI.yellow ? '#b9a800' : st.color;
+    if (end < t0) continue;
+    if (m.color == null) {
+      // A message's look never changes: work it out once.
+      const st = msgStyle(m.type, m.entries);
+      m.color = st.color === OI.yellow ? '#b9a800' : st.color;
+      m.line = m.color + '|' + (st.resp ? 1 : 0);
+    }
+    const color = m.color;
     const y0 = yOf(m.from), y1 = yOf(m.to);
     const x0 = xOf(m.sent);
     if (m.del != null) {
-      push(solid, color + '|' + (st.resp ? 1 : 0), x0, y0, xOf(m.del), y1);
-      push(heads, color, xOf(m.del), y1);
+      const x1 = xOf(m.del);
+      list(solid, m.line).push(x0, y0, x1, y1);
+      const hs = list(heads, color);
+      hs.push(x1, y1);
       if (m.del2 != null) {
-        push(dashed, color, x0, y0, xOf(m.del2), y1);
-        push(heads, color, xOf(m.del2), y1);
+        const x2 = xOf(m.del2);
+        list(dashed, color).push(x0, y0, x2, y1);
+        hs.push(x2, y1);
       }
     } else if (m.drop != null) {
       const f = m.drop > m.sent ? 0.85 : 0.25;
       const xd = m.drop > m.sent ? xOf(m.drop) : x0 + 6;
       const yd = y0 + (y1 - y0) * f;
-      push(solid, color + '|' + (st.resp ? 1 : 0), x0, y0, xd, yd);
+      list(solid, m.line).push(x0, y0, xd, yd);
       drops.push(xd, yd);
     } else {
       const fl = hist.flights.get(id);
       let p = 0.5;
       if (fl && fl.arrive > fl.sent) p = Math.min(1, Math.max(0, (now - fl.sent) / (fl.arrive - fl.sent)));
-      push(dashed, color, x0, y0, xOf(now), y0 + (y1 - y0) * p);
+      list(dashed, color).push(x0, y0, xOf(now), y0 + (y1 - y0) * p);
     }
   }
   for (const [key, xs] of solid) {
