@@ -20,6 +20,7 @@ export class History {
     // id -> {from, to, type, entries, sent, del, drop, dup}, and the colour and
     // line the space-time diagram works out once
     this.msgs = new Map();
+    this.open = new Set(); // the ids of messages sent and not yet delivered or dropped
     this.roles = new Map(); // server -> [{t, role}]
     this.marks = []; // {t, node, kind}
     this.events = []; // oldest first
@@ -68,8 +69,9 @@ export class History {
     switch (e.kind) {
       case 'send': {
         const entries = e.msg === 'AppendEntries' ? e.count || 0 : 0;
-        this.msgs.set(e.id, {from: e.node, to: e.peer, type: e.msg, entries, sent: e.t, del: null, drop: null, dup: false,
-          reject: !!e.reject, color: null, line: null});
+        this.msgs.set(e.id, {from: e.node, to: e.peer, type: e.msg, entries, at: e.t, sent: e.t, del: null, drop: null,
+          dup: false, reject: !!e.reject, color: null, line: null});
+        this.open.add(e.id);
         break;
       }
       case 'deliver': {
@@ -77,8 +79,9 @@ export class History {
         if (m) {
           if (m.del == null) m.del = e.t;
           else m.del2 = e.t;
+          this.open.delete(e.id);
         } else {
-          this.msgs.set(e.id, {from: e.peer, to: e.node, type: e.msg, entries: 0, sent: null, del: e.t, drop: null,
+          this.msgs.set(e.id, {from: e.peer, to: e.node, type: e.msg, entries: 0, at: e.t, sent: null, del: e.t, drop: null,
             color: null, line: null});
         }
         break;
@@ -86,10 +89,12 @@ export class History {
       case 'drop': {
         let m = this.msgs.get(e.id);
         if (!m) {
-          m = {from: e.node, to: e.peer, type: e.msg, entries: 0, sent: null, del: null, drop: null, color: null, line: null};
+          m = {from: e.node, to: e.peer, type: e.msg, entries: 0, at: e.t, sent: null, del: null, drop: null, color: null,
+            line: null};
           this.msgs.set(e.id, m);
         }
         m.drop = e.t;
+        this.open.delete(e.id);
         // Where was it lost? A message seen in flight is lost where it was;
         // one lost as it was sent never left its sender.
         const f = this.flights.get(e.id);
@@ -148,14 +153,20 @@ export class History {
 
   prune(now) {
     const horizon = now - KEEP_US;
-    for (const [id, m] of this.msgs) {
+    for (const id of this.open) {
       // A message that is no longer in flight but whose delivery or drop
       // this page never saw (a view carries at most so many events): forget
       // it rather than draw it in flight for ever.
-      if (m.del == null && m.drop == null && !this.flights.has(id)) this.msgs.delete(id);
+      if (this.flights.has(id)) continue;
+      this.open.delete(id);
+      this.msgs.delete(id);
     }
     if (this.msgs.size > 200) {
+      // The map is in the order the page heard of each message (m.at), and
+      // a message ends after that: past the first one heard of after the
+      // horizon, none ended before it.
       for (const [id, m] of this.msgs) {
+        if (m.at >= horizon) break;
         const end = m.del2 ?? m.del ?? m.drop;
         if (end != null && end < horizon) this.msgs.delete(id);
       }
@@ -165,6 +176,7 @@ export class History {
         for (const id of this.msgs.keys()) {
           if (n-- <= 0) break;
           this.msgs.delete(id);
+          this.open.delete(id);
         }
       }
     }
