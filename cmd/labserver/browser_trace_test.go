@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +143,13 @@ func sumTrace(raw [][]byte) cpuTrace {
 	return t
 }
 
+// costliest returns the n largest of xs.
+func costliest(xs []float64, n int) []float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[max(0, len(s)-n):]
+}
+
 // add merges another stretch into t.
 func (t *cpuTrace) add(o cpuTrace) {
 	t.frames = append(t.frames, o.frames...)
@@ -164,7 +172,7 @@ func (t cpuTrace) String() string {
 	for _, ph := range tracePhases {
 		phases = append(phases, fmt.Sprintf("%s %.0f", ph.name, per(t.phases[ph.name])))
 	}
-	return fmt.Sprintf("thread CPU (trace): animation frame JS p50 %.2f ms, p95 %.2f ms, max %.2f ms (%.0f frames); "+
+	return fmt.Sprintf("thread CPU (trace): drawn frame JS p50 %.2f ms, p95 %.2f ms, max %.2f ms (%.0f frames); "+
 		"main thread %.0f ms per s (%s); worker %.1f ms per call p50, %.1f p95 (%.0f calls)",
 		f.p50, f.p95, f.max, f.n, per(t.main), strings.Join(phases, ", "), w.p50, w.p95, w.n)
 }
