@@ -385,22 +385,54 @@ const EVENTS_SHOWN = 150;
 const isNemesis = (e) => e.kind === 'fault' && /^(fault: )?nemesis /.test(e.text || '');
 
 let eventsKey = '';
+let eventRows = null; // the list's lines, reused: [{li, time, text, e}]
 
 export function renderEvents(app, hist) {
   const filter = $('events-filter').value;
   const key = `${hist.eventsVersion}|${filter}|${hist.events.length}`;
   if (key === eventsKey) return;
   eventsKey = key;
-  const out = [];
-  for (let i = hist.events.length - 1; i >= 0 && out.length < EVENTS_SHOWN; i--) {
+  const shown = [];
+  for (let i = hist.events.length - 1; i >= 0 && shown.length < EVENTS_SHOWN; i--) {
     const e = hist.events[i];
     if (filter === 'protocol' && QUIET_KINDS.has(e.kind)) continue;
     if (filter === 'messages' && !MSG_KINDS.has(e.kind)) continue;
     if (filter === 'changes' && !CHANGE_KINDS.has(e.kind)) continue;
     if (filter === 'clients' && e.kind !== 'reject' && !isNemesis(e)) continue;
-    out.push(`<li class="ev-${e.kind}${isNemesis(e) ? ' ev-nemesis' : ''}"><span class="ev-t">${(e.t / 1e6).toFixed(6)}</span> ${escapeHTML(e.text)}</li>`);
+    shown.push(e);
   }
-  $('events').innerHTML = out.join('') || '<li class="muted">No events yet.</li>';
+  const list = $('events');
+  if (!shown.length) {
+    list.innerHTML = '<li class="muted">No events yet.</li>';
+    eventRows = null;
+    return;
+  }
+  // A busy run replaces every line several times a second: rewriting the
+  // text of the lines there are costs far less than parsing new ones.
+  if (!eventRows) {
+    list.textContent = '';
+    eventRows = [];
+  }
+  while (eventRows.length < shown.length) {
+    const li = document.createElement('li');
+    const time = document.createElement('span');
+    time.className = 'ev-t';
+    const stamp = document.createTextNode('');
+    time.append(stamp);
+    const text = document.createTextNode('');
+    li.append(time, text);
+    list.append(li);
+    eventRows.push({li, time: stamp, text, e: null});
+  }
+  while (eventRows.length > shown.length) eventRows.pop().li.remove();
+  shown.forEach((e, i) => {
+    const row = eventRows[i];
+    if (row.e === e) return;
+    row.e = e;
+    row.li.className = `ev-${e.kind}${isNemesis(e) ? ' ev-nemesis' : ''}`;
+    row.time.data = (e.t / 1e6).toFixed(6);
+    row.text.data = ' ' + e.text;
+  });
 }
 
 export function resetEvents() {
