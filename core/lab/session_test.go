@@ -214,3 +214,22 @@ func TestLongSessionKeepsFewCheckpointsAndGoesBackExactly(t *testing.T) {
 		require.Equal(t, fresh.StateHash(), s.StateHash(), "at %d", at)
 	}
 }
+
+// TestViewSaysWhyLinearizabilityIsUnknown checks that a live check that runs
+// out of steps shows "unknown" on the page's light with the keys and why.
+func TestViewSaysWhyLinearizabilityIsUnknown(t *testing.T) {
+	s := openDefault(t, 1)
+	s.lin.Steps = 1
+	s.Advance(3 * sim.Second)
+	lin := s.View().Linear
+	require.Equal(t, "unknown", lin.Verdict, "%+v", lin)
+	require.NotEmpty(t, lin.UnknownKeys)
+	require.Equal(t, "the search ran out of its budget of 1 step per key", lin.Reason)
+
+	s = openDefault(t, 1)
+	s.Advance(3 * sim.Second)
+	lin = s.View().Linear
+	require.Equal(t, "ok", lin.Verdict, "%+v", lin)
+	require.Empty(t, lin.UnknownKeys)
+	require.Empty(t, lin.Reason)
+}

@@ -72,6 +72,10 @@ type LinearView struct {
 	Explanation string `json:"explanation,omitempty"`
 	// Time is the call time of the first operation that no order explains.
 	Time int64 `json:"time,omitempty"`
+	// UnknownKeys are the keys whose check could not decide (verdict
+	// "unknown"), and Reason says why: its time or step budget ran out.
+	UnknownKeys []string `json:"unknownKeys,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
 }
 
 // ConfigView is a configuration (paper §6) with the quorums it needs.
@@ -256,7 +260,7 @@ func (s *Session) linearView() LinearView {
 		}
 	case linear.Unknown:
 		if len(r.UnknownKeys) > 0 {
-			v.Verdict = "unknown"
+			v.Verdict, v.UnknownKeys, v.Reason = "unknown", r.UnknownKeys, r.Reason
 		}
 	}
 	return v

@@ -207,8 +207,31 @@ func TestTimeoutGivesUnknown(t *testing.T) {
 	require.Equal(t, Unknown, res.Verdict)
 	require.Equal(t, []string{"x"}, res.UnknownKeys, "the easy key was decided")
 	require.Nil(t, res.Violation)
-	require.Contains(t, res.String(), "timed out on 1 of 2 keys")
+	require.Contains(t, res.String(), `undecided on 1 of 2 keys ("x")`)
+	require.Contains(t, res.Reason, "the search")
 	t.Logf("%v", res) // Elapsed is logged, never asserted: no timed tests
+}
+
+// TestStepBudgetGivesUnknown checks that a small step budget leaves a hard
+// key undecided, the same way on every machine, and says so: which key, and
+// that the budget ran out. A key checked to the end is still decided.
+func TestStepBudgetGivesUnknown(t *testing.T) {
+	ops := append(pathological(8), put(99, 1, "easy", "a", 0, 1))
+	for range 3 {
+		res := CheckWith(ops, Options{Timeout: time.Minute, Steps: 1000})
+		require.Equal(t, Unknown, res.Verdict)
+		require.Equal(t, []string{"x"}, res.UnknownKeys)
+		require.Equal(t, "the search ran out of its budget of 1000 steps per key", res.Reason)
+		require.Equal(t, `unknown: undecided on 1 of 2 keys ("x"): the search ran out of its budget of 1000 steps per key `+
+			`(10 operations on 2 keys)`, res.String())
+	}
+	// The same budget is enough for a violation on an easy key.
+	bad := append(ops, put(98, 1, "stale", "1", 0, 1), put(98, 2, "stale", "2", 2, 3), get(97, 1, "stale", "1", 4, 5))
+	res := CheckWith(bad, Options{Timeout: time.Minute, Steps: 1000})
+	require.Equal(t, NotLinearizable, res.Verdict)
+	require.Equal(t, "stale", res.Violation.Key)
+	// And a budget large enough decides the hard key too.
+	require.Equal(t, NotLinearizable, CheckWith(ops, Options{Timeout: time.Minute, Steps: 1 << 30}).Verdict)
 }
 
 // TestViolationNextToATimeout checks that a violation found while another
