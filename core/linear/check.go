@@ -301,7 +301,7 @@ func constrains(op *Op) bool {
 	switch op.Kind {
 	case Get:
 		return op.Outcome == OK
-	case Put, Append:
+	case Put, Append, Cas:
 		return op.Outcome != Failed
 	}
 	return false
@@ -441,14 +441,16 @@ func (p *prepared) explanation(part *partition, v *Violation, state kvState) str
 		fmt.Fprintf(&b, "After them %s, and none of the operations that could come next fits:\n", holds)
 	}
 	for _, op := range v.Stuck {
-		fmt.Fprintf(&b, "  %v: %s\n", op, why(op, holds))
+		fmt.Fprintf(&b, "  %v: %s\n", op, why(op, state, holds))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// why says how op contradicts the state described by holds.
-func why(op Op, holds string) string {
+// why says how op contradicts the state, which holds describes.
+func why(op Op, state kvState, holds string) string {
 	switch {
+	case op.Kind == Cas && op.Outcome == OK && (!state.exists || state.value != op.Output):
+		return "it found " + quote(op.Output) + ", but " + holds
 	case op.Kind != Get:
 		return "every order that places it next fails later"
 	case !op.Found:
@@ -471,6 +473,13 @@ func apply(s kvState, op *Op) (bool, kvState) {
 		return true, kvState{value: op.Value, exists: true}
 	case Append:
 		return true, kvState{value: s.value + op.Value, exists: true}
+	case Cas:
+		if s.exists && s.value == op.Output {
+			return true, kvState{value: op.Value, exists: true}
+		}
+		// A cas that did not return may have happened and failed, which
+		// changes nothing; one that returned ok must have found its value.
+		return op.Outcome != OK, s
 	}
 	return op.Found == s.exists && (!s.exists || op.Output == s.value), s
 }

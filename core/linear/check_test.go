@@ -379,3 +379,31 @@ func BenchmarkCheck10000Ops(b *testing.B) {
 		}
 	}
 }
+
+func cas(client uint32, id uint64, key, from, to string, call, ret int64) Op {
+	return Op{Client: client, ID: id, Kind: Cas, Key: key, Output: from, Value: to, Call: call, Return: ret, Outcome: OK}
+}
+
+// TestCas checks compare-and-set as Maelstrom's lin-kv has it: an ok cas
+// found its value, a failed one is left out, and one that did not return
+// may have happened, failed, or not happened at all.
+func TestCas(t *testing.T) {
+	ok := []Op{put(1, 1, "x", "1", 0, 10), cas(2, 1, "x", "1", "2", 20, 30), get(3, 1, "x", "2", 40, 50)}
+	require.Equal(t, Linearizable, Check(ok, time.Second).Verdict)
+
+	bad := []Op{put(1, 1, "x", "1", 0, 10), cas(2, 1, "x", "3", "2", 20, 30)}
+	res := Check(bad, time.Second)
+	require.Equal(t, NotLinearizable, res.Verdict)
+	require.Contains(t, res.Violation.Explanation, `client 2 op 1 cas("x", "3", "2") [20µs, 30µs]: it found "3", but "x" holds "1"`)
+
+	require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "3", "2", 20, 30), Failed),
+		get(3, 1, "x", "1", 40, 50)}, time.Second).Verdict, "a failed cas is left out")
+	for _, read := range []string{"1", "2"} {
+		require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "1", "2", 20, 30), Indeterminate),
+			get(3, 1, "x", read, 40, 50)}, time.Second).Verdict, "an indeterminate cas may or may not have happened")
+	}
+	require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "9", "2", 20, 30), Indeterminate),
+		get(3, 1, "x", "1", 40, 50)}, time.Second).Verdict, "an indeterminate cas that cannot succeed changes nothing")
+	require.Equal(t, NotLinearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "9", "2", 20, 30), Indeterminate),
+		get(3, 1, "x", "2", 40, 50)}, time.Second).Verdict, "nor can it set its value")
+}
