@@ -142,7 +142,7 @@ func TestMalformed(t *testing.T) {
 		require.ErrorAs(t, err, &e)
 	}
 	for _, c := range []struct{ src, want string }{
-		{`{"type": "invoke", "f": "read", "process": 0, "key": "x"` + "\n", `1:57: not JSON: unexpected end of JSON input`},
+		{`{"type": "invoke", "f": "read", "process": 0, "key": "x"` + "\n", `1:56: not JSON: unexpected end of JSON input`},
 		{"\n[1, 2]", `2:1: each line must be one JSON object, like {"type": "invoke", "f": "read", "process": 0, "key": "x"}`},
 		{`{"type": "invoke", "f": "read", "process": 0}`, `1:1: no "key"`},
 		{`{"type": "invoke", "f": "write", "process": 0, "key": "x"}`, `1:1: write: no value: want a string or an integer`},

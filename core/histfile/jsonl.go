@@ -56,7 +56,7 @@ func jsonEvent(line []byte, n int) (event, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syntax):
-			return event{}, &Error{Line: n, Col: column(line, int(syntax.Offset)), Msg: "not JSON: " + syntax.Error()}
+			return event{}, &Error{Line: n, Col: column(line, int(syntax.Offset)-1), Msg: "not JSON: " + syntax.Error()}
 		case errors.As(err, &typ):
 			return event{}, &Error{Line: n, Col: 1, Msg: "each line must be one JSON object, like " +
 				`{"type": "invoke", "f": "read", "process": 0, "key": "x"}`}
