@@ -13,6 +13,10 @@ import (
 // hostile file from exhausting the stack.
 const ednDepthMax = 32
 
+// opFieldsMax is room for the keys and values of an operation map such as
+// Jepsen writes: :type, :f, :value, :process, :time, :index and :error.
+const opFieldsMax = 14
+
 // ednKind is the type of an EDN value.
 type ednKind uint8
 
@@ -212,6 +216,9 @@ func (r *ednReader) token() string {
 // collection reads the items of a vector, list, map or set up to close.
 func (r *ednReader) collection(v ednValue, kind ednKind, close byte, depth int) (ednValue, error) {
 	v.kind = kind
+	if kind == ednMap {
+		v.items = make([]ednValue, 0, opFieldsMax) // an operation's fields, in one allocation
+	}
 	r.advance(1)
 	for {
 		if !r.skipSpace() {

@@ -70,7 +70,7 @@ func jsonEvent(line []byte, n int) (event, error) {
 			return field{}
 		}
 		col := 1
-		if i := bytes.Index(line, []byte(strconv.Quote(name))); i >= 0 {
+		if i := bytes.Index(line, quoted[name]); i >= 0 {
 			col = column(line, i)
 		}
 		return jsonField(raw, position{line: n, col: col})
@@ -79,6 +79,16 @@ func jsonEvent(line []byte, n int) (event, error) {
 	ev.process, ev.time, ev.index = get("process"), get("time"), get("index")
 	ev.key, ev.value, ev.from = get("key"), get("value"), get("from")
 	return ev, nil
+}
+
+// quoted are the field names as they appear in a line, to find their
+// columns.
+var quoted = map[string][]byte{}
+
+func init() {
+	for _, name := range []string{"type", "f", "process", "time", "index", "key", "value", "from"} {
+		quoted[name] = []byte(strconv.Quote(name))
+	}
 }
 
 // column is the column of byte offset i of a line, counting runes from 1.
@@ -102,7 +112,9 @@ func jsonField(raw json.RawMessage, at position) field {
 		f.kind = "a boolean"
 	case c == '"':
 		f.kind = "a string"
-		if json.Unmarshal(raw, &f.text) == nil {
+		if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+			f.text, f.scalar = string(raw[1:len(raw)-1]), true // no escapes: as written
+		} else if json.Unmarshal(raw, &f.text) == nil {
 			f.scalar = true
 		}
 	case c == '[':
