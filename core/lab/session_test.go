@@ -224,6 +224,7 @@ func TestViewSaysWhyLinearizabilityIsUnknown(t *testing.T) {
 	lin := s.View().Linear
 	require.Equal(t, "unknown", lin.Verdict, "%+v", lin)
 	require.NotEmpty(t, lin.UnknownKeys)
+	require.LessOrEqual(t, len(lin.UnknownKeys), lin.Unknown)
 	require.Equal(t, "the search ran out of its budget of 1 step per key", lin.Reason)
 
 	s = openDefault(t, 1)

@@ -59,9 +59,9 @@ export function renderLinear(app, v) {
       break;
     case 'unknown': {
       // Never silent: which keys the check could not decide, and why.
-      const keys = lin.unknownKeys || [];
-      const named = keys.slice(0, 3).join(', ') + (keys.length > 3 ? ` and ${keys.length - 3} more` : '');
-      state = 'unknown', dot = '?', text = `Linearizability UNKNOWN on ${plural(keys.length, 'key')}` +
+      const keys = lin.unknownKeys || [], n = lin.unknown || keys.length;
+      const named = keys.slice(0, 3).join(', ') + (n > 3 ? ` and ${n - 3} more` : '');
+      state = 'unknown', dot = '?', text = `Linearizability UNKNOWN on ${plural(n, 'key')}` +
         `${named ? ` (${named})` : ''}: ${lin.reason || 'the check ran out of time'}` +
         ` (${plural(lin.ops, 'op')}, ${plural(lin.keys, 'key')} checked)`;
       break;
