@@ -61,11 +61,12 @@ func init() {
 			"check a client history (Jepsen EDN or JSON Lines) for linearizability; exit 1 if it is not, 3 if undecided\n\n" +
 				"Reads a history as Jepsen, Maelstrom (lin-kv) and `smrlab export --format edn` write it, or as JSON Lines, " +
 				"and checks each key with the lab's checker (Porcupine).\n" +
-				"EDN: one map per event, {:type :invoke|:ok|:fail|:info, :f :read|:write|:append|:cas, " +
-				":value [key value] ([key [old new]] for :cas), :process P, :time NS, :index I}.\n" +
+				"EDN: one map per event, {:type :invoke|:ok|:fail|:info, :f :read|:write|:append|:cas|:txn, " +
+				":value [key value] ([key [old new]] for :cas, [[:r k v] [:append k v]] for :txn), :process P, :time NS, :index I}.\n" +
 				"JSON Lines: one object per line, {\"type\": \"invoke\", \"f\": \"write\", \"process\": 0, " +
 				"\"key\": \"x\", \"value\": \"1\", \"time\": 1000} (a cas adds \"from\"; an ok read's value is null " +
-				"when the key does not exist).\n" +
+				"when the key does not exist; a txn's value is [[\"r\", \"x\", null], [\"append\", \"x\", 3]]).\n" +
+				"Appending a string appends its characters; appending an integer adds an element to a list, read as a vector.\n" +
 				":fail operations did not happen and are left out; :info and unfinished ones may have happened; " +
 				"events of other processes (:nemesis) are left out", cmdCheckHistory},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},

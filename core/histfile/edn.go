@@ -329,9 +329,11 @@ func (r *ednReader) str() (string, error) {
 // maps, one per line as Jepsen's history.edn and `smrlab export --format
 // edn` write them, or one vector of them as Knossos's test histories are.
 // Each map has :type (:invoke, :ok, :fail or :info), :f (:read, :write,
-// :append or :cas), :value ([key value], or [key [old new]] for :cas),
-// :process, and optionally :time (nanoseconds) and :index. Maps of other
-// processes (:nemesis) are left out.
+// :append, :cas or :txn), :value ([key value], [key [old new]] for :cas,
+// micro-operations [[:r k v] [:w k v] [:append k v]] for :txn), :process,
+// and optionally :time (nanoseconds) and :index. Maps of other processes
+// (:nemesis) are left out. An append of a string appends its characters; of
+// anything else, one element of a list, which reads return as a vector.
 func ReadEDN(src []byte) (*History, error) {
 	r := newEDNReader(src)
 	b := newBuilder("edn")
@@ -406,11 +408,48 @@ func ednField(v *ednValue) field {
 	case ednInt:
 		f.isInt, f.num, f.text, f.scalar = true, v.num, v.text, true
 	case ednString:
-		f.text, f.scalar = v.text, true
+		f.text, f.scalar, f.isString = v.text, true, true
 	case ednKeyword:
 		f.text, f.scalar = ":"+v.text, true
 	case ednNumber:
 		f.text, f.scalar = v.text, true
+	case ednVector, ednList:
+		var b strings.Builder
+		for i := range v.items {
+			e := ednField(&v.items[i])
+			if !e.scalar {
+				return f
+			}
+			b.WriteString(elementText(e))
+		}
+		f.text, f.list = b.String(), true
 	}
 	return f
+}
+
+// ednTxnItems reads the micro-operations of a transaction's :value.
+func ednTxnItems(ev event) ([]txnItem, position, error) {
+	v := ev.valueEDN
+	if v == nil {
+		return nil, ev.at, errorAt(ev.at, "no :value: want the micro-operations, like [[:r 3 nil] [:append 3 7]]")
+	}
+	if v.kind != ednVector && v.kind != ednList {
+		return nil, v.pos(), errorAt(v.pos(), "a transaction's :value is its micro-operations, like [[:r 3 nil] [:append 3 7]]; found %s", v.kind)
+	}
+	items := make([]txnItem, len(v.items))
+	for i := range v.items {
+		m := &v.items[i]
+		items[i].at = m.pos()
+		if m.kind != ednVector && m.kind != ednList {
+			return nil, v.pos(), errorAt(m.pos(), "a micro-operation is [f key value], like [:append 3 7]; found %s", m.kind)
+		}
+		for j := range m.items {
+			p := ednField(&m.items[j])
+			if j == 0 {
+				p.text = ednWord(&m.items[j])
+			}
+			items[i].parts = append(items[i].parts, p)
+		}
+	}
+	return items, v.pos(), nil
 }

@@ -17,12 +17,14 @@ const jsonlSeed = `{"type": "invoke", "f": "write", "process": 0, "key": "x", "v
 {"type": "invoke", "f": "cas", "process": 0, "key": 3, "from": "1", "value": 2}
 {"type": "info", "f": "cas", "process": 0, "key": 3, "from": "1", "value": 2}
 {"type": "info", "f": "kill", "process": "nemesis"}
+{"type": "invoke", "f": "txn", "process": 4, "value": [["append", "k", 1], ["r", "k", null]]}
+{"type": "ok", "f": "txn", "process": 4, "value": [["append", "k", 1], ["r", "k", [1]]]}
 `
 
 // FuzzEDN checks that no input makes the EDN reader, or the check of what
 // it read, panic, and that what it reads is a history the checker takes.
 func FuzzEDN(f *testing.F) {
-	for _, s := range []string{maelstrom, `[{:type :invoke, :f :read, :value ["x" nil], :process 0}]`,
+	for _, s := range []string{maelstrom, elle, `[{:type :invoke, :f :read, :value ["x" nil], :process 0}]`,
 		`#{1 #_2 #tag (3 \a "\u00e9")} {:x 1/2 :y -1.5e3M :z 12N}`, ""} {
 		f.Add([]byte(s))
 		f.Add([]byte(s[:len(s)/2]))

@@ -90,7 +90,7 @@ func TestReadJSONL(t *testing.T) {
 		{Client: 0, ID: 0, Kind: linear.Put, Key: "x", Value: "1", Call: 0, Return: 2, Outcome: linear.OK},
 		{Client: 1, ID: 1, Kind: linear.Get, Key: "x", Call: 1, Return: 3, Outcome: linear.OK},
 		{Client: 0, ID: 4, Kind: linear.Cas, Key: "x", Output: "1", Value: "2", Call: 4, Return: 5, Outcome: linear.Failed},
-		{Client: 3, ID: 40, Kind: linear.Append, Key: "7", Value: "8", Call: 6, Return: 6, Outcome: linear.Indeterminate},
+		{Client: 3, ID: 40, Kind: linear.Append, Key: "7", Value: "8 ", Call: 6, Return: 6, Outcome: linear.Indeterminate},
 	}, h.Ops)
 	require.Equal(t, "lines 1 and 4", h.Where(0, 0))
 	require.Equal(t, 1, h.Skipped)
@@ -110,7 +110,13 @@ func TestMalformed(t *testing.T) {
 		{`{:type :begin, :process 0}`, `1:8: unknown type "begin": want invoke, ok, fail or info`},
 		{`{:type "ok", :process 0}`, `1:8: the type is a string: want invoke, ok, fail or info`},
 		{`{:process 0}`, `1:1: no type: want invoke, ok, fail or info`},
-		{`{:type :invoke, :f :txn, :process 0}`, `1:20: unknown f "txn": want read, write, append or cas`},
+		{`{:type :invoke, :f :inc, :process 0}`, `1:20: unknown f "inc": want read, write, append, cas or txn`},
+		{`{:type :invoke, :f :txn, :process 0}`, `1:1: no :value: want the micro-operations, like [[:r 3 nil] [:append 3 7]]`},
+		{`{:type :invoke, :f :txn, :value [[:r 1 nil] [:inc 1 2]], :process 0}`, `1:46: unknown micro-operation "inc": want r, w or append`},
+		{`{:type :invoke, :f :txn, :value [[:r 1]], :process 0}`, `1:34: a micro-operation is [f key value], like [:append 3 7]; found 2 items`},
+		{`{:type :invoke, :f :txn, :value [], :process 0}`, `1:33: a transaction with no micro-operations`},
+		{`{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0} {:type :ok, :f :txn, :value [[:r 1 nil] [:r 1 nil]], :process 0}`, `1:59: the transaction invoked on line 1 has 1 micro-operations, its completion 2`},
+		{`{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0} {:type :ok, :f :txn, :value [[:r 1 {}]], :process 0}`, `1:94: r: the value read must be a string, an integer, a list of them or nil; found a map`},
 		{`{:type :invoke, :f :write, :value ["x"], :process 0}`, `1:35: the :value must be [key value]; found a vector of 1`},
 		{`{:type :invoke, :f :write, :value ["x" nil], :process 0}`, `1:40: write: the value must be a string or an integer; found nil`},
 		{`{:type :invoke, :f :cas, :value ["x" "1"], :process 0}`, `1:38: a cas's :value must be [key [old new]]; found a vector of 2`},
@@ -118,9 +124,9 @@ func TestMalformed(t *testing.T) {
 		{`{:type :invoke, :f :read, :value "x", :process 0}`, `1:34: the :value must be [key value]; found a string`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process -1}`, `1:54: process -1 is out of range (0 to 4294967295)`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process 0, :time 1.5}`, `1:63: the time must be a whole number of nanoseconds, at least 0; found a number`},
-		{inv + inv, `2:1: process 0 invokes an operation while its put of line 1 is still pending (a process runs one operation at a time)`},
+		{inv + inv, `2:1: process 0 invokes an operation while its write of line 1 is still pending (a process runs one operation at a time)`},
 		{`{:type :ok, :f :read, :value ["x" nil], :process 0}`, `1:1: a completion (ok) for process 0, which has no operation pending`},
-		{inv + `{:type :ok, :f :read, :value ["x" "1"], :process 0}`, `2:16: a completion of read for the put that process 0 invoked on line 1`},
+		{inv + `{:type :ok, :f :read, :value ["x" "1"], :process 0}`, `2:16: a completion of read for the write that process 0 invoked on line 1`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process 0} {:type :ok, :f :read, :value ["y" "1"], :process 0}`,
 			`1:57: the read of key "x" invoked on line 1 completes with key "y"`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process 0, :time 9000}` + "\n" +
@@ -171,4 +177,52 @@ func TestReadKnowsTheFormat(t *testing.T) {
 		require.NoError(t, err, src)
 		require.Equal(t, want, h.Format, src)
 	}
+}
+
+// elle is a list-append history as Jepsen's Elle workloads write one:
+// transactions of reads and appends of integers, reads returning lists.
+const elle = `{:type :invoke, :f :txn, :value [[:append 1 1] [:r 2 nil]], :process 0, :time 1000, :index 0}
+{:type :invoke, :f :txn, :value [[:r 1 nil] [:append 2 5]], :process 1, :time 2000, :index 1}
+{:type :ok, :f :txn, :value [[:append 1 1] [:r 2 nil]], :process 0, :time 3000, :index 2}
+{:type :ok, :f :txn, :value [[:r 1 [1]] [:append 2 5]], :process 1, :time 4000, :index 3}
+{:type :invoke, :f :txn, :value [[:append 1 2] [:r 1 nil]], :process 0, :time 5000, :index 4}
+{:type :ok, :f :txn, :value [[:append 1 2] [:r 1 [1 2]]], :process 0, :time 6000, :index 5}
+{:type :invoke, :f :txn, :value [[:r 2 nil] [:w 3 "a"]], :process 1, :time 7000, :index 6}
+{:type :ok, :f :txn, :value [[:r 2 [5]] [:w 3 "a"]], :process 1, :time 8000, :index 7}
+`
+
+// TestReadTransactions checks Jepsen's transactions: each micro-operation
+// is an operation on its key between the transaction's call and return,
+// and lists are what appends of their elements give.
+func TestReadTransactions(t *testing.T) {
+	h, err := ReadEDN([]byte(elle))
+	require.NoError(t, err)
+	require.Len(t, h.Ops, 8)
+	require.Equal(t, linear.Op{Client: 0, ID: 4, Kind: linear.Get, Key: "1", Found: true, Output: "1 2 ", Call: 5, Return: 6,
+		Outcome: linear.OK}, h.Ops[5])
+	require.Equal(t, linear.Op{Client: 1, ID: 0x1, Kind: linear.Append, Key: "2", Value: "5 ", Call: 2, Return: 4,
+		Outcome: linear.OK}, h.Ops[3])
+	require.False(t, h.Ops[1].Found, "nil: no such key")
+	require.Equal(t, "lines 5 and 6", h.Where(0, 4))
+	require.Equal(t, linear.Linearizable, linear.Check(h.Ops, time.Minute).Verdict)
+
+	// Process 1 reads key 2 without the 5 it appended itself.
+	bad := strings.Replace(elle, "[[:r 2 [5]] [:w 3", "[[:r 2 []] [:w 3", 1)
+	h, err = ReadEDN([]byte(bad))
+	require.NoError(t, err)
+	res := linear.Check(h.Ops, time.Minute)
+	require.Equal(t, linear.NotLinearizable, res.Verdict)
+	require.Equal(t, "2", res.Violation.Key)
+	require.Contains(t, res.Violation.Explanation, `client 1 op 6 get("2") -> missing`)
+
+	jsonl := `{"type": "invoke", "f": "txn", "process": 0, "value": [["append", "k", 1], ["r", "k", null]]}
+{"type": "ok", "f": "txn", "process": 0, "value": [["append", "k", 1], ["r", "k", [1]]]}
+{"type": "invoke", "f": "read", "process": 1, "key": "k"}
+{"type": "ok", "f": "read", "process": 1, "key": "k", "value": [1]}
+`
+	h, err = ReadJSONL([]byte(jsonl))
+	require.NoError(t, err)
+	require.Len(t, h.Ops, 3)
+	require.Equal(t, "1 ", h.Ops[2].Output)
+	require.Equal(t, linear.Linearizable, linear.Check(h.Ops, time.Minute).Verdict)
 }

@@ -4,6 +4,12 @@
 // Lines format (see ReadJSONL). Students can check the histories of their
 // own Raft implementations with the lab's checker.
 //
+// A transaction (Jepsen's :txn, as Elle's workloads write them) becomes one
+// operation per micro-operation, each on its key between the transaction's
+// call and return: key by key, that is what a strictly serializable store
+// shows, so a violation found is real, but checking keys apart cannot see
+// a transaction that is not atomic across keys (Elle can).
+//
 // Like the rest of core/ it is pure: it reads bytes it is given, so it could
 // run in the browser too. A malformed file is refused with an *Error naming
 // its line, column and what is wrong; no input makes it panic.
@@ -108,9 +114,13 @@ type field struct {
 	kind   string // what it is, for messages: "a string", "nil", ...
 	null   bool
 	scalar bool // a string, integer, keyword or other number: text holds it
-	isInt  bool
-	num    int64
-	text   string
+	// list is a list of scalars, which text holds as the model does (see
+	// elementText).
+	list     bool
+	isString bool
+	isInt    bool
+	num      int64
+	text     string
 }
 
 // event is one operation event as read from either format.
@@ -122,15 +132,30 @@ type event struct {
 	// JSON Lines key and from are fields of their own (split).
 	value     field
 	valueEDN  *ednValue
+	valueJSON []byte
 	key, from field
 	split     bool
+}
+
+// txnItem is one micro-operation of a transaction as read: its parts.
+type txnItem struct {
+	at    position
+	parts []field
+}
+
+// txnItems reads a transaction's micro-operations in either format.
+func (ev event) txnItems() ([]txnItem, position, error) {
+	if ev.split {
+		return jsonTxnItems(ev)
+	}
+	return ednTxnItems(ev)
 }
 
 // builder pairs invocations with their completions, process by process.
 type builder struct {
 	h       History
-	pending map[int64]int // process -> index in h.Ops
-	times   []int64       // per event: :time, or -1
+	pending map[int64]pending // by process
+	times   []int64           // per event: :time, or -1
 	// calls and rets are the event numbers of each operation's invocation
 	// and completion (-1: none), to place them in time at the end.
 	calls, rets []int
@@ -139,14 +164,25 @@ type builder struct {
 	procs       map[int64]bool
 }
 
+// pending is a process's operation in flight: a transaction is several
+// operations, one per micro-operation, from h.Ops[first] on.
+type pending struct {
+	first, n int
+	f        string
+}
+
 func newBuilder(format string) *builder {
-	return &builder{h: History{Format: format}, pending: map[int64]int{}, allTimed: true, procs: map[int64]bool{}}
+	return &builder{h: History{Format: format}, pending: map[int64]pending{}, allTimed: true, procs: map[int64]bool{}}
 }
 
 // The operation event types and functions.
 var (
 	types = map[string]bool{"invoke": true, "ok": true, "fail": true, "info": true}
-	funcs = map[string]linear.Kind{"read": linear.Get, "write": linear.Put, "append": linear.Append, "cas": linear.Cas}
+	funcs = map[string]linear.Kind{"read": linear.Get, "write": linear.Put, "append": linear.Append, "cas": linear.Cas,
+		"txn": 0}
+	// microFuncs are the functions of a transaction's micro-operations, as
+	// Jepsen's (Elle's) workloads write them.
+	microFuncs = map[string]linear.Kind{"r": linear.Get, "w": linear.Put, "append": linear.Append}
 )
 
 func (b *builder) add(ev event) error {
@@ -169,7 +205,7 @@ func (b *builder) add(ev event) error {
 	}
 	kind, ok := funcs[ev.f.text]
 	if !ev.f.set || !ok {
-		return b.missing(ev, ev.f, "f", "read, write, append or cas")
+		return b.missing(ev, ev.f, "f", "read, write, append, cas or txn")
 	}
 	t := int64(-1)
 	if ev.time.set {
@@ -190,7 +226,7 @@ func (b *builder) add(ev event) error {
 	if ev.typ.text == "invoke" {
 		return b.invoke(ev, kind, proc, n, b.events-1)
 	}
-	return b.complete(ev, kind, proc, n)
+	return b.complete(ev, proc, n)
 }
 
 // missing explains a missing or unknown :type or :f.
@@ -206,65 +242,171 @@ func (b *builder) missing(ev event, f field, name, want string) error {
 
 // invoke starts an operation at client event n, the file's event pos.
 func (b *builder) invoke(ev event, kind linear.Kind, proc int64, n, pos int) error {
-	if i, busy := b.pending[proc]; busy {
+	if p, busy := b.pending[proc]; busy {
 		return errorAt(ev.at, "process %d invokes an operation while its %s of line %d is still pending "+
-			"(a process runs one operation at a time)", proc, b.h.Ops[i].Kind, b.h.Lines[i][0])
-	}
-	key, value, from, err := b.arguments(ev, kind, true)
-	if err != nil {
-		return err
+			"(a process runs one operation at a time)", proc, p.f, b.h.Lines[p.first][0])
 	}
 	id := uint64(pos)
 	if ev.index.set {
 		id = uint64(ev.index.num)
 	}
-	op := linear.Op{Client: uint32(proc), ID: id, Kind: kind, Key: key, Outcome: linear.Indeterminate}
-	switch kind {
-	case linear.Put, linear.Append:
-		op.Value = value.text
-	case linear.Cas:
-		op.Value, op.Output = value.text, from.text
+	var ops []linear.Op
+	if ev.f.text == "txn" {
+		micro, err := microOps(ev)
+		if err != nil {
+			return err
+		}
+		for _, m := range micro {
+			op := linear.Op{Kind: microFuncs[m.f.text], Key: m.key.text}
+			if op.Kind != linear.Get {
+				if !m.value.scalar {
+					return errorAt(m.value.at, "%s: the value must be a string or an integer; found %s", m.f.text, m.value.kind)
+				}
+				op.Value = written(op.Kind, m.value)
+			}
+			ops = append(ops, op)
+		}
+	} else {
+		key, value, from, err := b.arguments(ev, kind, true)
+		if err != nil {
+			return err
+		}
+		op := linear.Op{Kind: kind, Key: key}
+		switch kind {
+		case linear.Put, linear.Append:
+			op.Value = written(kind, value)
+		case linear.Cas:
+			op.Value, op.Output = value.text, from.text
+		}
+		ops = append(ops, op)
 	}
-	b.pending[proc] = len(b.h.Ops)
+	b.pending[proc] = pending{first: len(b.h.Ops), n: len(ops), f: ev.f.text}
 	b.procs[proc] = true
-	b.h.Ops = append(b.h.Ops, op)
-	b.h.Lines = append(b.h.Lines, [2]int{ev.at.line, 0})
-	b.calls, b.rets = append(b.calls, n), append(b.rets, -1)
+	for _, op := range ops {
+		op.Client, op.ID, op.Outcome = uint32(proc), id, linear.Indeterminate
+		b.h.Ops = append(b.h.Ops, op)
+		b.h.Lines = append(b.h.Lines, [2]int{ev.at.line, 0})
+		b.calls, b.rets = append(b.calls, n), append(b.rets, -1)
+	}
 	return nil
 }
 
-func (b *builder) complete(ev event, kind linear.Kind, proc int64, n int) error {
-	i, busy := b.pending[proc]
+// written is what a write or an append writes: an append of a string
+// appends its characters, an append of anything else one element of a list
+// (see listText).
+func written(kind linear.Kind, v field) string {
+	if kind == linear.Append && !v.isString {
+		return elementText(v)
+	}
+	return v.text
+}
+
+// elementText is an element of a list as the model holds it: its EDN or
+// JSON text and a space, so that the list [1 2] is "1 2 ", what appending 1
+// then 2 gives.
+func elementText(v field) string {
+	if v.isString {
+		return strconv.Quote(v.text) + " "
+	}
+	return v.text + " "
+}
+
+// read sets what a read returned: nil (or an empty list) is a key that
+// does not exist.
+func read(op *linear.Op, v field) {
+	op.Found, op.Output = !v.null && !(v.list && v.text == ""), v.text
+}
+
+func (b *builder) complete(ev event, proc int64, n int) error {
+	p, busy := b.pending[proc]
 	if !busy {
 		return errorAt(ev.at, "a completion (%s) for process %d, which has no operation pending", ev.typ.text, proc)
 	}
-	op := &b.h.Ops[i]
-	if op.Kind != kind {
+	if ev.f.text != p.f {
 		return errorAt(ev.f.at, "a completion of %s for the %s that process %d invoked on line %d",
-			ev.f.text, op.Kind, proc, b.h.Lines[i][0])
+			ev.f.text, p.f, proc, b.h.Lines[p.first][0])
 	}
 	delete(b.pending, proc)
-	b.h.Lines[i][1] = ev.at.line
-	b.rets[i] = n
-	switch ev.typ.text {
-	case "fail":
-		op.Outcome = linear.Failed
-	case "info":
-		op.Outcome = linear.Indeterminate
-	case "ok":
-		op.Outcome = linear.OK
-		if kind == linear.Get {
-			key, value, _, err := b.arguments(ev, kind, false)
-			if err != nil {
-				return err
+	ops := b.h.Ops[p.first : p.first+p.n]
+	for i := range ops {
+		b.h.Lines[p.first+i][1] = ev.at.line
+		b.rets[p.first+i] = n
+		switch ev.typ.text {
+		case "fail":
+			ops[i].Outcome = linear.Failed
+		case "info":
+			ops[i].Outcome = linear.Indeterminate
+		case "ok":
+			ops[i].Outcome = linear.OK
+		}
+	}
+	if ev.typ.text != "ok" {
+		return nil
+	}
+	switch p.f {
+	case "read":
+		key, value, _, err := b.arguments(ev, linear.Get, false)
+		if err != nil {
+			return err
+		}
+		if key != ops[0].Key {
+			return errorAt(ev.at, "the read of key %q invoked on line %d completes with key %q", ops[0].Key, b.h.Lines[p.first][0], key)
+		}
+		read(&ops[0], value)
+	case "txn":
+		micro, err := microOps(ev)
+		if err != nil {
+			return err
+		}
+		if len(micro) != len(ops) {
+			return errorAt(ev.at, "the transaction invoked on line %d has %d micro-operations, its completion %d",
+				b.h.Lines[p.first][0], len(ops), len(micro))
+		}
+		for i, m := range micro {
+			if microFuncs[m.f.text] != ops[i].Kind || m.key.text != ops[i].Key {
+				return errorAt(m.f.at, "micro-operation %d is not the one invoked on line %d", i+1, b.h.Lines[p.first][0])
 			}
-			if key != op.Key {
-				return errorAt(ev.at, "the read of key %q invoked on line %d completes with key %q", op.Key, b.h.Lines[i][0], key)
+			if ops[i].Kind != linear.Get {
+				continue
 			}
-			op.Found, op.Output = !value.null, value.text
+			if !m.value.null && !m.value.scalar && !m.value.list {
+				return errorAt(m.value.at, "r: the value read must be a string, an integer, a list of them or nil; found %s", m.value.kind)
+			}
+			read(&ops[i], m.value)
 		}
 	}
 	return nil
+}
+
+// micro is a micro-operation of a transaction: [f key value].
+type micro struct{ f, key, value field }
+
+// microOps reads a transaction's micro-operations, [[:r k nil] [:append k
+// 3] ...], each of which the checker takes as an operation on its key
+// between the transaction's call and return.
+func microOps(ev event) ([]micro, error) {
+	items, at, err := ev.txnItems()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]micro, 0, len(items))
+	for _, it := range items {
+		if len(it.parts) != 3 {
+			return nil, errorAt(it.at, "a micro-operation is [f key value], like [:append 3 7]; found %d items", len(it.parts))
+		}
+		m := micro{f: it.parts[0], key: it.parts[1], value: it.parts[2]}
+		if _, ok := microFuncs[m.f.text]; !ok {
+			return nil, errorAt(m.f.at, "unknown micro-operation %q: want r, w or append", m.f.text)
+		}
+		if !m.key.scalar {
+			return nil, errorAt(m.key.at, "a key must be a string or an integer; found %s", m.key.kind)
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, errorAt(at, "a transaction with no micro-operations")
+	}
+	return out, nil
 }
 
 // arguments reads an event's key and value (and a cas's old value), as
@@ -287,6 +429,9 @@ func (b *builder) arguments(ev event, kind linear.Kind, invoke bool) (key string
 		return "", value, from, errorAt(k.at, "a key must be a string or an integer; found %s", k.kind)
 	}
 	needValue := invoke && kind != linear.Get || !invoke && kind == linear.Get
+	if !invoke && kind == linear.Get && value.list {
+		return k.text, value, from, nil // a list read
+	}
 	if needValue && !value.set {
 		return "", value, from, errorAt(ev.at, "%s: no value: want a string or an integer%s", kindWord(kind), orNil(kind))
 	}
@@ -296,6 +441,9 @@ func (b *builder) arguments(ev event, kind linear.Kind, invoke bool) (key string
 	if needValue && !value.scalar && !(kind == linear.Get && value.null) {
 		return "", value, from, errorAt(value.at, "%s: the value must be a string or an integer%s; found %s",
 			kindWord(kind), orNil(kind), value.kind)
+	}
+	if kind == linear.Cas && invoke && !value.scalar {
+		return "", value, from, errorAt(value.at, "cas: the new value must be a string or an integer; found %s", value.kind)
 	}
 	if invoke && kind == linear.Cas && !from.scalar {
 		return "", value, from, errorAt(from.at, "cas: the old value must be a string or an integer; found %s", from.kind)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -20,10 +21,13 @@ import (
 //	{"type": "fail", "f": "cas", "process": 2, "key": "x", "from": "1", "value": "2"}
 //
 // type is invoke, ok, fail (it did not happen) or info (it may have); f is
-// read, write, append or cas; process is an integer (events of other
+// read, write, append, cas or txn; process is an integer (events of other
 // processes, such as "nemesis", are left out); key and value are strings or
 // integers, and an ok read's value is null when the key does not exist;
-// time (nanoseconds) and index are optional. Other fields are ignored.
+// time (nanoseconds) and index are optional. Other fields are ignored. An
+// append of a string appends its characters, of an integer one element of
+// a list, which reads return as an array. A txn has no key: its value is
+// its micro-operations, [["r", "x", null], ["w", "y", 1], ["append", "z", 2]].
 func ReadJSONL(src []byte) (*History, error) {
 	b := newBuilder("jsonl")
 	for n := 1; len(src) > 0; n++ {
@@ -78,7 +82,32 @@ func jsonEvent(line []byte, n int) (event, error) {
 	ev.typ, ev.f = get("type"), get("f")
 	ev.process, ev.time, ev.index = get("process"), get("time"), get("index")
 	ev.key, ev.value, ev.from = get("key"), get("value"), get("from")
+	ev.valueJSON = m["value"]
 	return ev, nil
+}
+
+// jsonTxnItems reads the micro-operations of a transaction's "value".
+func jsonTxnItems(ev event) ([]txnItem, position, error) {
+	want := `a transaction's "value" is its micro-operations, like [["r", 3, null], ["append", 3, 7]]`
+	if !ev.value.set {
+		return nil, ev.at, errorAt(ev.at, "no value: %s", want)
+	}
+	var ops []json.RawMessage
+	if json.Unmarshal(ev.valueJSON, &ops) != nil {
+		return nil, ev.value.at, errorAt(ev.value.at, "%s; found %s", want, ev.value.kind)
+	}
+	items := make([]txnItem, len(ops))
+	for i, op := range ops {
+		items[i].at = ev.value.at
+		var parts []json.RawMessage
+		if json.Unmarshal(op, &parts) != nil {
+			return nil, ev.value.at, errorAt(ev.value.at, "micro-operation %d is not an array [f, key, value]", i+1)
+		}
+		for _, part := range parts {
+			items[i].parts = append(items[i].parts, jsonField(part, ev.value.at))
+		}
+	}
+	return items, ev.value.at, nil
 }
 
 // quoted are the field names as they appear in a line, to find their
@@ -111,7 +140,7 @@ func jsonField(raw json.RawMessage, at position) field {
 	case c == 't' || c == 'f':
 		f.kind = "a boolean"
 	case c == '"':
-		f.kind = "a string"
+		f.kind, f.isString = "a string", true
 		if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
 			f.text, f.scalar = string(raw[1:len(raw)-1]), true // no escapes: as written
 		} else if json.Unmarshal(raw, &f.text) == nil {
@@ -119,6 +148,19 @@ func jsonField(raw json.RawMessage, at position) field {
 		}
 	case c == '[':
 		f.kind = "an array"
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return f
+		}
+		var b strings.Builder
+		for _, item := range items {
+			e := jsonField(item, at)
+			if !e.scalar {
+				return f
+			}
+			b.WriteString(elementText(e))
+		}
+		f.text, f.list = b.String(), true
 	case c == '{':
 		f.kind = "an object"
 	default:
