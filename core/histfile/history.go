@@ -442,9 +442,6 @@ func (b *builder) arguments(ev event, kind linear.Kind, invoke bool) (key string
 		return "", value, from, errorAt(value.at, "%s: the value must be a string or an integer%s; found %s",
 			kindWord(kind), orNil(kind), value.kind)
 	}
-	if kind == linear.Cas && invoke && !value.scalar {
-		return "", value, from, errorAt(value.at, "cas: the new value must be a string or an integer; found %s", value.kind)
-	}
 	if invoke && kind == linear.Cas && !from.scalar {
 		return "", value, from, errorAt(from.at, "cas: the old value must be a string or an integer; found %s", from.kind)
 	}
