@@ -55,6 +55,10 @@ func cmdCheckHistory(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "; %d events of other processes left out", h.Skipped)
 	}
 	fmt.Fprintln(stdout)
+	if len(h.Ops) == 0 {
+		fmt.Fprintln(stdout, "verdict   nothing to check: the file holds no client operation")
+		return nil
+	}
 	res := linear.CheckWith(h.Ops, linear.Options{Timeout: *timeout, Steps: *steps, Now: time.Now})
 	code := 0
 	switch res.Verdict {

@@ -73,10 +73,10 @@ func TestCheckHistoryJSONLAndUnknown(t *testing.T) {
 }
 
 func TestCheckHistoryRefusesAMalformedFile(t *testing.T) {
-	path := writeFile(t, "bad.edn", "{:type :invoke, :f :read, :value [\"x\" nil], :process 0}\n{:type :ok, :f :read, :value \"x\", :process 0}\n")
+	path := writeFile(t, "bad.edn", "{:type :invoke, :f :read, :value [\"x\" nil], :process 0}\n{:type :ok, :f :read, :value [\"x\" \"1\" \"2\"], :process 0}\n")
 	code, _, errOut := smrlab(t, "check-history", path)
 	require.Equal(t, 2, code)
-	require.Equal(t, "smrlab check-history: "+path+":2:30: the :value must be [key value]; found a string\n", errOut)
+	require.Equal(t, "smrlab check-history: "+path+":2:30: the :value must be [key value], or a value alone for a single register; found a vector of 3\n", errOut)
 
 	code, _, errOut = smrlab(t, "check-history", "--format", "jsonl", path)
 	require.Equal(t, 2, code)

@@ -68,7 +68,8 @@ func init() {
 				"when the key does not exist; a txn's value is [[\"r\", \"x\", null], [\"append\", \"x\", 3]]).\n" +
 				"Appending a string appends its characters; appending an integer adds an element to a list, read as a vector.\n" +
 				":fail operations did not happen and are left out; :info and unfinished ones may have happened; " +
-				"events of other processes (:nemesis) are left out", cmdCheckHistory},
+				"events of other processes (:nemesis) are left out. Every key starts missing; a value alone " +
+				"(Knossos's single register) is key \"register\"", cmdCheckHistory},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}

@@ -112,16 +112,16 @@ func TestMalformed(t *testing.T) {
 		{`{:process 0}`, `1:1: no type: want invoke, ok, fail or info`},
 		{`{:type :invoke, :f :inc, :process 0}`, `1:20: unknown f "inc": want read, write, append, cas or txn`},
 		{`{:type :invoke, :f :txn, :process 0}`, `1:1: no :value: want the micro-operations, like [[:r 3 nil] [:append 3 7]]`},
-		{`{:type :invoke, :f :txn, :value [[:r 1 nil] [:inc 1 2]], :process 0}`, `1:46: unknown micro-operation "inc": want r, w or append`},
+		{`{:type :invoke, :f :txn, :value [[:r 1 nil] [:inc 1 2]], :process 0}`, `1:46: unknown micro-operation "inc": want r, w, append, read or write`},
 		{`{:type :invoke, :f :txn, :value [[:r 1]], :process 0}`, `1:34: a micro-operation is [f key value], like [:append 3 7]; found 2 items`},
 		{`{:type :invoke, :f :txn, :value [], :process 0}`, `1:33: a transaction with no micro-operations`},
 		{`{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0} {:type :ok, :f :txn, :value [[:r 1 nil] [:r 1 nil]], :process 0}`, `1:59: the transaction invoked on line 1 has 1 micro-operations, its completion 2`},
 		{`{:type :invoke, :f :txn, :value [[:r 1 nil]], :process 0} {:type :ok, :f :txn, :value [[:r 1 {}]], :process 0}`, `1:94: r: the value read must be a string, an integer, a list of them or nil; found a map`},
-		{`{:type :invoke, :f :write, :value ["x"], :process 0}`, `1:35: the :value must be [key value]; found a vector of 1`},
+		{`{:type :invoke, :f :write, :value ["x"], :process 0}`, `1:35: the :value must be [key value], or a value alone for a single register; found a vector of 1`},
 		{`{:type :invoke, :f :write, :value ["x" nil], :process 0}`, `1:40: write: the value must be a string or an integer; found nil`},
-		{`{:type :invoke, :f :cas, :value ["x" "1"], :process 0}`, `1:38: a cas's :value must be [key [old new]]; found a vector of 2`},
+		{`{:type :invoke, :f :cas, :value ["x" "1" "2"], :process 0}`, `1:33: the :value must be [key [old new]], or [old new] for a single register; found a vector of 3`},
 		{`{:type :invoke, :f :read, :value [["x"] nil], :process 0}`, `1:35: a key must be a string or an integer; found a vector`},
-		{`{:type :invoke, :f :read, :value "x", :process 0}`, `1:34: the :value must be [key value]; found a string`},
+		{`{:type :invoke, :f :read, :value {:a 1}, :process 0}`, `1:34: the :value must be [key value], or a value alone for a single register; found a map`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process -1}`, `1:54: process -1 is out of range (0 to 4294967295)`},
 		{`{:type :invoke, :f :read, :value ["x" nil], :process 0, :time 1.5}`, `1:63: the time must be a whole number of nanoseconds, at least 0; found a number`},
 		{inv + inv, `2:1: process 0 invokes an operation while its write of line 1 is still pending (a process runs one operation at a time)`},
@@ -225,4 +225,24 @@ func TestReadTransactions(t *testing.T) {
 	require.Len(t, h.Ops, 3)
 	require.Equal(t, "1 ", h.Ops[2].Output)
 	require.Equal(t, linear.Linearizable, linear.Check(h.Ops, time.Minute).Verdict)
+}
+
+// TestReadRegister checks a single register's history, as Knossos's
+// cas-register histories are: the value alone, [old new] for a cas. Here
+// a read returns 3 while the register can hold only 0 or 4.
+func TestReadRegister(t *testing.T) {
+	src := `({:type :invoke, :f :write, :value 0, :process 0}
+ {:type :ok, :f :write, :value 0, :process 0}
+ {:type :invoke, :f :cas, :value [0 4], :process 2}
+ {:type :invoke, :f :read, :value nil, :process 1}
+ {:type :ok, :f :read, :value 3, :process 1}
+ {:type :ok, :f :cas, :value [0 4], :process 2})`
+	h, err := ReadEDN([]byte(src))
+	require.NoError(t, err)
+	require.Equal(t, linear.Op{Client: 2, ID: 2, Kind: linear.Cas, Key: RegisterKey, Output: "0", Value: "4", Call: 2, Return: 5,
+		Outcome: linear.OK}, h.Ops[1])
+	res := linear.Check(h.Ops, time.Minute)
+	require.Equal(t, linear.NotLinearizable, res.Verdict)
+	require.Contains(t, res.Violation.Explanation, `client 1 op 3 get("register") -> "3"`)
+	require.Equal(t, linear.Linearizable, linear.Check(h.Ops[:2], time.Minute).Verdict)
 }

@@ -181,8 +181,9 @@ var (
 	funcs = map[string]linear.Kind{"read": linear.Get, "write": linear.Put, "append": linear.Append, "cas": linear.Cas,
 		"txn": 0}
 	// microFuncs are the functions of a transaction's micro-operations, as
-	// Jepsen's (Elle's) workloads write them.
-	microFuncs = map[string]linear.Kind{"r": linear.Get, "w": linear.Put, "append": linear.Append}
+	// Jepsen's (Elle's) workloads and Knossos's multi-register write them.
+	microFuncs = map[string]linear.Kind{"r": linear.Get, "w": linear.Put, "append": linear.Append,
+		"read": linear.Get, "write": linear.Put}
 )
 
 func (b *builder) add(ev event) error {
@@ -396,7 +397,7 @@ func microOps(ev event) ([]micro, error) {
 		}
 		m := micro{f: it.parts[0], key: it.parts[1], value: it.parts[2]}
 		if _, ok := microFuncs[m.f.text]; !ok {
-			return nil, errorAt(m.f.at, "unknown micro-operation %q: want r, w or append", m.f.text)
+			return nil, errorAt(m.f.at, "unknown micro-operation %q: want r, w, append, read or write", m.f.text)
 		}
 		if !m.key.scalar {
 			return nil, errorAt(m.key.at, "a key must be a string or an integer; found %s", m.key.kind)
@@ -459,18 +460,35 @@ func orNil(k linear.Kind) string {
 	return ""
 }
 
+// RegisterKey is the key of a single register's history, as Knossos's
+// cas-register histories are, whose :value is the value alone.
+const RegisterKey = "register"
+
 // ednArguments splits an EDN :value: [key value], or [key [old new]] for a
-// cas. A read's invocation may give the key alone in the vector.
+// cas. A read's invocation may give the key alone in the vector. A value
+// alone (or [old new] for a cas) is an operation on a single register,
+// RegisterKey.
 func ednArguments(ev event, kind linear.Kind) (key, value, from field, err error) {
 	v := ev.valueEDN
-	want := "[key value]"
+	want := "[key value], or a value alone for a single register"
 	if kind == linear.Cas {
-		want = "[key [old new]]"
+		want = "[key [old new]], or [old new] for a single register"
 	}
 	if v == nil {
 		return key, value, from, errorAt(ev.at, "no :value: want %s", want)
 	}
-	if v.kind != ednVector && v.kind != ednList || len(v.items) != 2 && !(kind == linear.Get && len(v.items) == 1) {
+	isSeq := func(x *ednValue) bool { return x.kind == ednVector || x.kind == ednList }
+	register := field{set: true, at: v.pos(), kind: "a string", scalar: true, isString: true, text: RegisterKey}
+	switch {
+	case !isSeq(v) && kind != linear.Cas:
+		if value = ednField(v); !value.scalar && !value.null {
+			return key, value, from, errorAt(v.pos(), "the :value must be %s; found %s", want, describeEDN(v))
+		}
+		return register, value, from, nil
+	case kind == linear.Cas && isSeq(v) && len(v.items) == 2 && !isSeq(&v.items[1]):
+		return register, ednField(&v.items[1]), ednField(&v.items[0]), nil
+	}
+	if !isSeq(v) || len(v.items) != 2 && !(kind == linear.Get && len(v.items) == 1) {
 		return key, value, from, errorAt(v.pos(), "the :value must be %s; found %s", want, describeEDN(v))
 	}
 	key = ednField(&v.items[0])
@@ -481,7 +499,7 @@ func ednArguments(ev event, kind linear.Kind) (key, value, from field, err error
 	if kind != linear.Cas {
 		return key, ednField(val), from, nil
 	}
-	if val.kind != ednVector && val.kind != ednList || len(val.items) != 2 {
+	if len(val.items) != 2 {
 		return key, value, from, errorAt(val.pos(), "a cas's :value must be %s; found %s", want, describeEDN(v))
 	}
 	return key, ednField(&val.items[1]), ednField(&val.items[0]), nil
