@@ -162,6 +162,13 @@ func check(ops []Op, opt Options) Result {
 		}
 		res.Verdict, res.UnknownKeys = Unknown, aborted
 		res.Reason = fmt.Sprintf("the search ran out of its budget of %s per key", plural(p.budget(timeout, opt.Steps), "step"))
+		if verdict == porcupine.Unknown && stepsPerMillisecond == 0 { // some keys timed out too
+			res.UnknownKeys = nil
+			for _, i := range undecided {
+				res.UnknownKeys = append(res.UnknownKeys, p.parts[i].key)
+			}
+			res.Reason += fmt.Sprintf(", or timed out after %v", timeout)
+		}
 		return res
 	}
 	switch verdict {

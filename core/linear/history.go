@@ -10,7 +10,8 @@
 // step of the simulation, and it is the one part of core/ that does not
 // follow those rules: porcupine checks the keys in parallel goroutines and
 // stops at a wall-clock timeout, so whether a hard history is decided or
-// times out (Unknown) can differ between runs and machines. The verdict of a
+// times out (Unknown) can differ between runs and machines, unless a step
+// budget (Options.Steps) bounds the search instead. The verdict of a
 // check that finishes, and its explanation, are the same everywhere. Nothing
 // a check returns may go into a trace. This package's own code still starts
 // no goroutine and reads no clock: the timeout is porcupine's, and
