@@ -107,6 +107,9 @@ func printViolation(w io.Writer, h *histfile.History, v *linear.Violation) {
 	if n := len(v.Linearized); n > 0 {
 		named = append(v.Linearized[max(n-explainNamedMax, 0):n:n], v.Stuck...)
 	}
+	if !h.Timed {
+		fmt.Fprintln(w, "times     not every event has a :time, so the times above are the events' positions in the file")
+	}
 	fmt.Fprintln(w, "where     the operations named above are in the file at")
 	for _, op := range named {
 		fmt.Fprintf(w, "          client %d op %d: %s\n", op.Client, op.ID, h.Where(op.Client, op.ID))

@@ -36,6 +36,7 @@ func TestReadMaelstromEDN(t *testing.T) {
 	require.Equal(t, 12, h.Events)
 	require.Equal(t, 1, h.Skipped)
 	require.Equal(t, 3, h.Processes)
+	require.True(t, h.Timed)
 	require.Equal(t, []linear.Op{
 		{Client: 0, ID: 0, Kind: linear.Put, Key: "0", Value: "3", Call: 1, Return: 3, Outcome: linear.OK},
 		{Client: 1, ID: 1, Kind: linear.Get, Key: "0", Output: "3", Found: true, Call: 2, Return: 4, Outcome: linear.OK},
@@ -86,6 +87,7 @@ func TestReadJSONL(t *testing.T) {
 	h, err := Read([]byte(src))
 	require.NoError(t, err)
 	require.Equal(t, "jsonl", h.Format)
+	require.False(t, h.Timed)
 	require.Equal(t, []linear.Op{
 		{Client: 0, ID: 0, Kind: linear.Put, Key: "x", Value: "1", Call: 0, Return: 2, Outcome: linear.OK},
 		{Client: 1, ID: 1, Kind: linear.Get, Key: "x", Call: 1, Return: 3, Outcome: linear.OK},

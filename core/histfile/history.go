@@ -47,6 +47,9 @@ type History struct {
 	Events, Skipped int
 	// Processes counts the client processes.
 	Processes int
+	// Timed says whether Call and Return are :time; otherwise they are the
+	// positions of the events in the file.
+	Timed bool
 }
 
 // Where says where the file holds the operation of a client with an ID:
@@ -516,7 +519,7 @@ func describeEDN(v *ednValue) string {
 // finish places the operations in time and ends those still pending.
 func (b *builder) finish() (*History, error) {
 	h := &b.h
-	h.Events, h.Processes = b.events, len(b.procs)
+	h.Events, h.Processes, h.Timed = b.events, len(b.procs), b.allTimed && len(b.times) > 0
 	at := func(ev int) int64 {
 		if b.allTimed {
 			return b.times[ev] / 1000
