@@ -563,27 +563,26 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 	return parts
 }
 
-// hashState hashes a state by its length and its first and last bytes:
-// appends differ at the end, and generated values often at the start, and
-// this keeps hashing a long value cheap.
+// hashState hashes a state's whole value, eight bytes at a time. Hashing
+// only its ends is cheaper but lets states collide whenever indeterminate
+// appends could land in different orders (same length, same ends), and
+// porcupine then compares every state in the bucket in full at each step.
 func hashState(state any) uint64 {
-	const prime = 1099511628211 // FNV-1a
+	const prime = 1099511628211 // FNV-1a's
 	s := state.(kvState)
 	h := uint64(14695981039346656037) ^ uint64(len(s.value))
 	if s.exists {
 		h ^= 1 << 63
 	}
-	mix := func(part string) {
-		for i := 0; i < len(part); i++ {
-			h = (h ^ uint64(part[i])) * prime
-		}
+	v := s.value
+	for ; len(v) >= 8; v = v[8:] {
+		w := uint64(v[0]) | uint64(v[1])<<8 | uint64(v[2])<<16 | uint64(v[3])<<24 |
+			uint64(v[4])<<32 | uint64(v[5])<<40 | uint64(v[6])<<48 | uint64(v[7])<<56
+		h = (h ^ w) * prime
+		h ^= h >> 29
 	}
-	const edge = 16
-	if len(s.value) <= 2*edge {
-		mix(s.value)
-	} else {
-		mix(s.value[:edge])
-		mix(s.value[len(s.value)-edge:])
+	for i := 0; i < len(v); i++ {
+		h = (h ^ uint64(v[i])) * prime
 	}
 	return h
 }
