@@ -111,6 +111,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzManualSteps -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/raft
+	$(GO) test -run '^$$' -fuzz FuzzEDN -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
+	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
 
 clean:
 	rm -rf $(BIN) site $(WASM) $(WASM_EXEC)

@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"smrlab/core/check"
+	"smrlab/core/linear"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/sim"
@@ -27,6 +29,9 @@ type exploreResult struct {
 	events   uint64
 	err      error
 	violated bool
+	// unknown is the linearizability check's summary when it could not
+	// decide.
+	unknown string
 	// run is kept for a seed whose history is not linearizable, to write
 	// Porcupine's visualization of it.
 	run *scenario.Result
@@ -64,8 +69,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	start := time.Now()
-	results := exploreSeeds(sc, bugs, extra, *from, *seeds, *workers)
-	printed, caught, violations, events, written := 0, 0, 0, uint64(0), 0
+	var lin scenario.RunOptions
+	rf.linearOptions(&lin)
+	results := exploreSeeds(sc, bugs, extra, lin, *from, *seeds, *workers)
+	printed, caught, violations, events, written, unknown := 0, 0, 0, uint64(0), 0, 0
 	for r := range results {
 		if r.err != nil {
 			return fmt.Errorf("seed %d: %w", r.seed, r.err)
@@ -76,6 +83,12 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 		}
 		if r.violated {
 			violations++
+		}
+		if r.unknown != "" {
+			unknown++
+			if !expectsLinearizable(sc) { // else its failed expectation says so
+				fmt.Fprintf(stdout, "seed %d: %s\n", r.seed, r.unknown)
+			}
 		}
 		for _, line := range r.report {
 			fmt.Fprintln(stdout, line)
@@ -103,10 +116,17 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "expected  violation %s caught on %d of %d seeds\n", inv, caught, *seeds)
 	}
 	fmt.Fprintf(stdout, "found     %d seeds with a violation, %d seeds printed\n", violations, printed)
+	if unknown > 0 {
+		fmt.Fprintf(stdout, "unknown   linearizability undecided on %d seeds: their check ran out of time or steps\n", unknown)
+	}
 	if printed > 0 {
 		return exitError{1}
 	}
 	return nil
+}
+
+func expectsLinearizable(sc *scenario.Scenario) bool {
+	return slices.ContainsFunc(sc.Expect, func(e scenario.Expectation) bool { return e.Kind == scenario.ExpectLinearizable })
 }
 
 func expectedViolation(sc *scenario.Scenario) string {
@@ -119,7 +139,8 @@ func expectedViolation(sc *scenario.Scenario) string {
 }
 
 // exploreSeeds runs the seeds on workers and yields the results in seed order.
-func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, from, n uint64, workers int) <-chan exploreResult {
+func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, lin scenario.RunOptions, from, n uint64,
+	workers int) <-chan exploreResult {
 	jobs := make(chan uint64)
 	done := make(chan exploreResult, workers)
 	var wg sync.WaitGroup
@@ -128,7 +149,7 @@ func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, fro
 		go func() {
 			defer wg.Done()
 			for seed := range jobs {
-				done <- exploreOne(sc, bugs, extra, seed)
+				done <- exploreOne(sc, bugs, extra, lin, seed)
 			}
 		}()
 	}
@@ -161,13 +182,17 @@ func exploreSeeds(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, fro
 	return ordered
 }
 
-func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, seed uint64) exploreResult {
-	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs, Actions: extra}
+func exploreOne(sc *scenario.Scenario, bugs raft.Bugs, extra []sim.Action, lin scenario.RunOptions, seed uint64) exploreResult {
+	opt := scenario.RunOptions{Seed: seed, SeedSet: true, Bugs: bugs, Actions: extra,
+		LinearTimeout: lin.LinearTimeout, LinearSteps: lin.LinearSteps}
 	r, err := scenario.Run(sc, opt)
 	if err != nil {
 		return exploreResult{seed: seed, err: err}
 	}
 	res := exploreResult{seed: seed, events: r.Events}
+	if r.Linear != nil && r.Linear.Verdict == linear.Unknown {
+		res.unknown = linearSummary(*r.Linear)
+	}
 	inv := expectedViolation(sc)
 	if v := r.Violation; v != nil {
 		res.violated = true

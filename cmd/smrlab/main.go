@@ -10,6 +10,7 @@
 //	smrlab nemeses
 //	smrlab metrics TRACE
 //	smrlab export TRACE --format perfetto|edn|shiviz|porcupine|timeline|jsonl|msgpack [-o FILE]
+//	smrlab check-history FILE [--format edn|jsonl] [--html OUT] [--timeout D] [--steps N]
 //	smrlab save-scenario RECORDING [-o FILE]
 //	smrlab help [COMMAND]
 package main
@@ -56,6 +57,19 @@ func init() {
 		{"metrics", "metrics TRACE", "compute the protocol metrics of a trace from its events", cmdMetrics},
 		{"export", "export TRACE --format F [-o FILE]",
 			"write a trace for other tools: Perfetto, Jepsen EDN, ShiViz, Porcupine, timeline, jsonl, msgpack", cmdExport},
+		{"check-history", "check-history FILE [--format edn|jsonl] [--html OUT] [--timeout D] [--steps N]",
+			"check a client history (Jepsen EDN or JSON Lines) for linearizability; exit 1 if it is not, 3 if undecided\n\n" +
+				"Reads a history as Jepsen, Maelstrom (lin-kv) and `smrlab export --format edn` write it, or as JSON Lines, " +
+				"and checks each key with the lab's checker (Porcupine).\n" +
+				"EDN: one map per event, {:type :invoke|:ok|:fail|:info, :f :read|:write|:append|:cas|:txn, " +
+				":value [key value] ([key [old new]] for :cas, [[:r k v] [:append k v]] for :txn), :process P, :time NS, :index I}.\n" +
+				"JSON Lines: one object per line, {\"type\": \"invoke\", \"f\": \"write\", \"process\": 0, " +
+				"\"key\": \"x\", \"value\": \"1\", \"time\": 1000} (a cas adds \"from\"; an ok read's value is null " +
+				"when the key does not exist; a txn's value is [[\"r\", \"x\", null], [\"append\", \"x\", 3]]).\n" +
+				"Appending a string appends its characters; appending an integer adds an element to a list, read as a vector.\n" +
+				":fail operations did not happen and are left out; :info and unfinished ones may have happened; " +
+				"events of other processes (:nemesis) are left out. Every key starts missing; a value alone " +
+				"(Knossos's single register) is key \"register\"", cmdCheckHistory},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}
@@ -104,7 +118,8 @@ func help(topic string, stdout, stderr io.Writer) int {
 			width = max(width, len(c.name))
 		}
 		for _, c := range commands {
-			fmt.Fprintf(stdout, "  smrlab %-*s  %s\n", width, c.name, c.summary)
+			first, _, _ := strings.Cut(c.summary, "\n") // the rest is for 'smrlab help COMMAND'
+			fmt.Fprintf(stdout, "  smrlab %-*s  %s\n", width, c.name, first)
 		}
 		fmt.Fprintln(stdout, "\nRun 'smrlab help COMMAND' or 'smrlab COMMAND -h' for a command's flags.")
 		return 0

@@ -137,3 +137,28 @@ func TestBugsListsEveryToggle(t *testing.T) {
 	require.Contains(t, out, "commit-previous-term")
 	require.Contains(t, out, "reference: Raft paper §5.4.2")
 }
+
+// TestUndecidedLinearizabilityIsNeverSilent checks that a linearizability
+// check that runs out of steps says "UNKNOWN" in the summary of run and of
+// explore, on a scenario that expects linearizability (a failed
+// expectation) and on one that does not (a line of its own).
+func TestUndecidedLinearizabilityIsNeverSilent(t *testing.T) {
+	code, out, _ := smrlab(t, "run", scenarios+"hot-keys.scn", "--quiet", "--linear-steps", "1")
+	require.Equal(t, 1, code, out)
+	require.Contains(t, out, "history   linearizability UNKNOWN: undecided on ")
+	require.Contains(t, out, "FAIL expect linearizable (line 19): not a pass: the check could not decide")
+
+	code, out, _ = smrlab(t, "run", scenarios+"leader-crash.scn", "--quiet", "--linear-steps", "1")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "history   linearizability UNKNOWN: undecided on ")
+	require.Contains(t, out, "the search ran out of its budget of 1 step per key")
+
+	code, out, _ = smrlab(t, "explore", scenarios+"leader-crash.scn", "--seeds", "2", "--linear-steps", "1")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "seed 2: linearizability UNKNOWN: undecided on ")
+	require.Contains(t, out, "unknown   linearizability undecided on 2 seeds")
+
+	code, out, _ = smrlab(t, "run", scenarios+"leader-crash.scn", "--quiet")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "history   linearizable (")
+}

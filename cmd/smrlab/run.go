@@ -35,14 +35,25 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 
 // runFlags are the flags run and explore share.
 type runFlags struct {
-	bugs    multiFlag
-	nemesis string
+	bugs          multiFlag
+	nemesis       string
+	linearTimeout time.Duration
+	linearSteps   uint64
 }
 
 func (rf *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&rf.bugs, "bug", "switch a bug toggle on in every server (repeatable; 'smrlab bugs' lists them)")
 	fs.StringVar(&rf.nemesis, "nemesis", "", "run these nemeses (comma-separated, or all; 'smrlab nemeses' lists them) "+
 		"from 1s to 70% of the scenario's duration")
+	fs.DurationVar(&rf.linearTimeout, "linear-timeout", linear.DefaultTimeout,
+		"bound the linearizability check of the client history to `D` of wall-clock time")
+	fs.Uint64Var(&rf.linearSteps, "linear-steps", 0,
+		"also bound the linearizability check to `N` search steps per key (0: no bound), which decides the same on every machine")
+}
+
+// linearOptions sets the linearizability check's bounds from the flags.
+func (rf *runFlags) linearOptions(opt *scenario.RunOptions) {
+	opt.LinearTimeout, opt.LinearSteps = rf.linearTimeout, rf.linearSteps
 }
 
 func (rf *runFlags) parsedBugs() (raft.Bugs, error) { return lab.ParseBugs(rf.bugs) }
@@ -134,6 +145,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	}
 	opt := scenario.RunOptions{Seed: *seed, SeedSet: flagSet(fs, "seed"), Bugs: bugs, KeepEvents: !*quiet,
 		Actions: extra}
+	rf.linearOptions(&opt)
 	start := time.Now()
 	r, err := runWithTrace(sc, opt, *tracePath, texts)
 	if err != nil {
@@ -238,6 +250,9 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 	for _, l := range r.Liveness {
 		fmt.Fprintf(w, "watchdog  %s\n", l.Explanation)
 	}
+	if r.Linear != nil {
+		fmt.Fprintf(w, "history   %s\n", linearSummary(*r.Linear))
+	}
 	if r.Violation != nil {
 		fmt.Fprintf(w, "VIOLATION %s\n", r.Violation.Error())
 	}
@@ -279,4 +294,15 @@ func pct(xs []int64, p int) string {
 		return "-"
 	}
 	return check.FormatMicros(sim.Percentile(xs, p))
+}
+
+// linearSummary is a linearizability verdict for a summary line: an
+// undecided check says so in capitals, with its keys and why, whether or not
+// the scenario expects linearizability.
+func linearSummary(res linear.Result) string {
+	if res.Verdict == linear.Unknown {
+		return "linearizability UNKNOWN: " + strings.TrimPrefix(res.String(), "unknown: ") +
+			"; a larger --linear-timeout or --linear-steps may decide it"
+	}
+	return res.String()
 }

@@ -245,3 +245,23 @@ func TestViewDescribesTheNewestMessages(t *testing.T) {
 		require.NotEmpty(t, e.Text, "%s at %d", e.Kind, e.T)
 	}
 }
+
+// TestViewSaysWhyLinearizabilityIsUnknown checks that a live check that runs
+// out of steps shows "unknown" on the page's light with the keys and why.
+func TestViewSaysWhyLinearizabilityIsUnknown(t *testing.T) {
+	s := openDefault(t, 1)
+	s.lin.Steps = 1
+	s.Advance(3 * sim.Second)
+	lin := s.View().Linear
+	require.Equal(t, "unknown", lin.Verdict, "%+v", lin)
+	require.NotEmpty(t, lin.UnknownKeys)
+	require.LessOrEqual(t, len(lin.UnknownKeys), lin.Unknown)
+	require.Equal(t, "the search ran out of its budget of 1 step per key", lin.Reason)
+
+	s = openDefault(t, 1)
+	s.Advance(3 * sim.Second)
+	lin = s.View().Linear
+	require.Equal(t, "ok", lin.Verdict, "%+v", lin)
+	require.Empty(t, lin.UnknownKeys)
+	require.Empty(t, lin.Reason)
+}

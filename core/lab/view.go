@@ -72,7 +72,17 @@ type LinearView struct {
 	Explanation string `json:"explanation,omitempty"`
 	// Time is the call time of the first operation that no order explains.
 	Time int64 `json:"time,omitempty"`
+	// Unknown counts the keys whose check could not decide (verdict
+	// "unknown"), UnknownKeys names the first few of them, and Reason says
+	// why: its time or step budget ran out.
+	Unknown     int      `json:"unknown,omitempty"`
+	UnknownKeys []string `json:"unknownKeys,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
 }
+
+// unknownKeysShown bounds the undecided keys a view names, to keep views
+// small whatever the number of keys.
+const unknownKeysShown = 8
 
 // ConfigView is a configuration (paper §6) with the quorums it needs.
 type ConfigView struct {
@@ -257,7 +267,8 @@ func (s *Session) linearView() LinearView {
 		}
 	case linear.Unknown:
 		if len(r.UnknownKeys) > 0 {
-			v.Verdict = "unknown"
+			v.Verdict, v.Unknown, v.Reason = "unknown", len(r.UnknownKeys), r.Reason
+			v.UnknownKeys = r.UnknownKeys[:min(len(r.UnknownKeys), unknownKeysShown)]
 		}
 	}
 	return v

@@ -20,7 +20,7 @@ const DefaultTimeout = 10 * time.Second
 type Verdict uint8
 
 const (
-	// Unknown: the check timed out before it could decide.
+	// Unknown: the check ran out of time or steps before it could decide.
 	Unknown Verdict = iota
 	// Linearizable: some order of the operations, each placed between its
 	// call and its return, agrees with the key-value store.
@@ -50,8 +50,10 @@ type Result struct {
 	// a result.
 	Ops, Keys, LeftOut int
 	// UnknownKeys are the keys whose check did not finish, in order, when
-	// the verdict is Unknown.
+	// the verdict is Unknown, and Reason says why: the search's time or step
+	// budget ran out.
 	UnknownKeys []string
+	Reason      string
 	// Elapsed is the wall-clock time the check took, when Options.Now was
 	// given; zero otherwise.
 	Elapsed time.Duration
@@ -68,7 +70,8 @@ func (r Result) String() string {
 	case r.Verdict == NotLinearizable && r.Violation != nil:
 		fmt.Fprintf(&b, " on key %s", quote(r.Violation.Key))
 	case r.Verdict == Unknown && len(r.UnknownKeys) > 0:
-		fmt.Fprintf(&b, ": the check timed out on %d of %d keys", len(r.UnknownKeys), r.Keys)
+		fmt.Fprintf(&b, ": undecided on %d of %d keys (%s): %s", len(r.UnknownKeys), r.Keys,
+			keyList(r.UnknownKeys), r.Reason)
 	}
 	fmt.Fprintf(&b, " (%d operations on %d keys", r.Ops, r.Keys)
 	if r.LeftOut > 0 {
@@ -105,6 +108,11 @@ type Options struct {
 	// search finds a violation but another key times out, pinning the
 	// violation to its key takes at most one more Timeout.
 	Timeout time.Duration
+	// Steps, when not zero, also bounds the search of each key to that many
+	// steps of the model: unlike a timeout, the same history then gets the
+	// same verdict on every machine. Under WebAssembly a check always has a
+	// step budget, stepsPerMillisecond times the timeout when Steps is zero.
+	Steps uint64
 	// Now, when set, reads the wall clock to fill Result.Elapsed. Pass
 	// time.Now from outside core/, which may not read the clock itself.
 	Now func() time.Time
@@ -124,21 +132,21 @@ func CheckWith(ops []Op, opt Options) Result {
 	if opt.Now != nil {
 		start = opt.Now()
 	}
-	timeout := opt.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	if opt.Timeout <= 0 {
+		opt.Timeout = DefaultTimeout
 	}
-	res := check(ops, timeout)
+	res := check(ops, opt)
 	if opt.Now != nil {
 		res.Elapsed = opt.Now().Sub(start)
 	}
 	return res
 }
 
-func check(ops []Op, timeout time.Duration) Result {
+func check(ops []Op, opt Options) Result {
+	timeout := opt.Timeout
 	p := prepare(ops)
 	res := Result{Ops: p.ops, Keys: len(p.parts), LeftOut: p.leftOut}
-	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), p.bound(timeout))
+	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), p.bound(timeout, opt.Steps))
 	res.vis = &visual{info: info}
 	undecided := p.undecided(info.PartialLinearizations())
 	if aborted := p.aborted(); len(aborted) > 0 && verdict != porcupine.Ok {
@@ -146,13 +154,21 @@ func check(ops []Op, timeout time.Duration) Result {
 		// counts only if a key checked to the end shows it.
 		var v *Violation
 		if verdict == porcupine.Illegal {
-			v = p.blame(undecided, info.PartialLinearizations(), timeout)
+			v = p.blame(undecided, info.PartialLinearizations(), timeout, opt.Steps)
 		}
 		if v != nil && !slices.Contains(aborted, v.Key) {
 			res.Verdict, res.Violation = NotLinearizable, v
 			return res
 		}
 		res.Verdict, res.UnknownKeys = Unknown, aborted
+		res.Reason = fmt.Sprintf("the search ran out of its budget of %s per key", plural(p.budget(timeout, opt.Steps), "step"))
+		if verdict == porcupine.Unknown && stepsPerMillisecond == 0 { // some keys timed out too
+			res.UnknownKeys = nil
+			for _, i := range undecided {
+				res.UnknownKeys = append(res.UnknownKeys, p.parts[i].key)
+			}
+			res.Reason += fmt.Sprintf(", or timed out after %v", timeout)
+		}
 		return res
 	}
 	switch verdict {
@@ -163,11 +179,37 @@ func check(ops []Op, timeout time.Duration) Result {
 		for _, i := range undecided {
 			res.UnknownKeys = append(res.UnknownKeys, p.parts[i].key)
 		}
+		res.Reason = fmt.Sprintf("the search timed out after %v", timeout)
 	case porcupine.Illegal:
 		res.Verdict = NotLinearizable
-		res.Violation = p.blame(undecided, info.PartialLinearizations(), timeout)
+		res.Violation = p.blame(undecided, info.PartialLinearizations(), timeout, opt.Steps)
 	}
 	return res
+}
+
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// keyListMax bounds the keys a summary names.
+const keyListMax = 5
+
+// keyList names keys for a summary: the first few, quoted.
+func keyList(keys []string) string {
+	var b strings.Builder
+	for i, k := range keys[:min(len(keys), keyListMax)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(k))
+	}
+	if len(keys) > keyListMax {
+		fmt.Fprintf(&b, " and %d more", len(keys)-keyListMax)
+	}
+	return b.String()
 }
 
 // partition is one key's operations.
@@ -182,17 +224,27 @@ type partition struct {
 	stopped bool
 }
 
-// bound prepares the search's limit: natively the timeout, under
-// WebAssembly a step budget per key (see budget_js.go).
-func (p *prepared) bound(timeout time.Duration) time.Duration {
+// bound prepares the search's limits and returns porcupine's timeout:
+// natively the timeout, and the step budget per key if one is given; under
+// WebAssembly only a step budget (see budget_js.go).
+func (p *prepared) bound(timeout time.Duration, steps uint64) time.Duration {
+	budget := p.budget(timeout, steps)
+	for _, part := range p.parts {
+		part.budget, part.steps, part.stopped = budget, 0, false
+	}
 	if stepsPerMillisecond == 0 {
 		return timeout
 	}
-	for _, part := range p.parts {
-		part.budget = uint64(max(timeout.Milliseconds(), 1)) * stepsPerMillisecond
-		part.steps, part.stopped = 0, false
-	}
 	return 0
+}
+
+// budget is the step budget of each key: steps if given, else under
+// WebAssembly one derived from the timeout, else none (zero).
+func (p *prepared) budget(timeout time.Duration, steps uint64) uint64 {
+	if steps > 0 || stepsPerMillisecond == 0 {
+		return steps
+	}
+	return uint64(max(timeout.Milliseconds(), 1)) * stepsPerMillisecond
 }
 
 // aborted lists the keys whose step budget ran out, in order.
@@ -256,7 +308,7 @@ func constrains(op *Op) bool {
 	switch op.Kind {
 	case Get:
 		return op.Outcome == OK
-	case Put, Append:
+	case Put, Append, Cas:
 		return op.Outcome != Failed
 	}
 	return false
@@ -304,7 +356,7 @@ func (p *prepared) undecided(partials [][][]int) []int {
 // explains why. With one, it is that one. With several, some may only have
 // timed out, which porcupine does not tell apart, so each is checked again
 // alone with a share of the timeout, in key order, until one is confirmed.
-func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Duration) *Violation {
+func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Duration, steps uint64) *Violation {
 	switch len(undecided) {
 	case 0: // porcupine linearized every key yet said Illegal: never seen
 		return &Violation{Explanation: "Porcupine reported a violation but linearized every key."}
@@ -317,7 +369,7 @@ func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Durat
 	for _, i := range undecided {
 		part := p.parts[i]
 		alone := &prepared{parts: []*partition{part}, ops: len(part.ops), never: p.never, clients: p.clients}
-		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), alone.bound(share))
+		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), alone.bound(share, steps))
 		if len(alone.aborted()) > 0 {
 			continue
 		}
@@ -396,14 +448,16 @@ func (p *prepared) explanation(part *partition, v *Violation, state kvState) str
 		fmt.Fprintf(&b, "After them %s, and none of the operations that could come next fits:\n", holds)
 	}
 	for _, op := range v.Stuck {
-		fmt.Fprintf(&b, "  %v: %s\n", op, why(op, holds))
+		fmt.Fprintf(&b, "  %v: %s\n", op, why(op, state, holds))
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// why says how op contradicts the state described by holds.
-func why(op Op, holds string) string {
+// why says how op contradicts the state, which holds describes.
+func why(op Op, state kvState, holds string) string {
 	switch {
+	case op.Kind == Cas && op.Outcome == OK && (!state.exists || state.value != op.Output):
+		return "it found " + quote(op.Output) + ", but " + holds
 	case op.Kind != Get:
 		return "every order that places it next fails later"
 	case !op.Found:
@@ -426,6 +480,13 @@ func apply(s kvState, op *Op) (bool, kvState) {
 		return true, kvState{value: op.Value, exists: true}
 	case Append:
 		return true, kvState{value: s.value + op.Value, exists: true}
+	case Cas:
+		if s.exists && s.value == op.Output {
+			return true, kvState{value: op.Value, exists: true}
+		}
+		// A cas that did not return may have happened and failed, which
+		// changes nothing; one that returned ok must have found its value.
+		return op.Outcome != OK, s
 	}
 	return op.Found == s.exists && (!s.exists || op.Output == s.value), s
 }
@@ -502,27 +563,26 @@ func partitionByKey(history []porcupine.Operation) [][]porcupine.Operation {
 	return parts
 }
 
-// hashState hashes a state by its length and its first and last bytes:
-// appends differ at the end, and generated values often at the start, and
-// this keeps hashing a long value cheap.
+// hashState hashes a state's whole value, eight bytes at a time. Hashing
+// only its ends is cheaper but lets states collide whenever indeterminate
+// appends could land in different orders (same length, same ends), and
+// porcupine then compares every state in the bucket in full at each step.
 func hashState(state any) uint64 {
-	const prime = 1099511628211 // FNV-1a
+	const prime = 1099511628211 // FNV-1a's
 	s := state.(kvState)
 	h := uint64(14695981039346656037) ^ uint64(len(s.value))
 	if s.exists {
 		h ^= 1 << 63
 	}
-	mix := func(part string) {
-		for i := 0; i < len(part); i++ {
-			h = (h ^ uint64(part[i])) * prime
-		}
+	v := s.value
+	for ; len(v) >= 8; v = v[8:] {
+		w := uint64(v[0]) | uint64(v[1])<<8 | uint64(v[2])<<16 | uint64(v[3])<<24 |
+			uint64(v[4])<<32 | uint64(v[5])<<40 | uint64(v[6])<<48 | uint64(v[7])<<56
+		h = (h ^ w) * prime
+		h ^= h >> 29
 	}
-	const edge = 16
-	if len(s.value) <= 2*edge {
-		mix(s.value)
-	} else {
-		mix(s.value[:edge])
-		mix(s.value[len(s.value)-edge:])
+	for i := 0; i < len(v); i++ {
+		h = (h ^ uint64(v[i])) * prime
 	}
 	return h
 }

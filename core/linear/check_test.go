@@ -207,8 +207,31 @@ func TestTimeoutGivesUnknown(t *testing.T) {
 	require.Equal(t, Unknown, res.Verdict)
 	require.Equal(t, []string{"x"}, res.UnknownKeys, "the easy key was decided")
 	require.Nil(t, res.Violation)
-	require.Contains(t, res.String(), "timed out on 1 of 2 keys")
+	require.Contains(t, res.String(), `undecided on 1 of 2 keys ("x")`)
+	require.Contains(t, res.Reason, "the search")
 	t.Logf("%v", res) // Elapsed is logged, never asserted: no timed tests
+}
+
+// TestStepBudgetGivesUnknown checks that a small step budget leaves a hard
+// key undecided, the same way on every machine, and says so: which key, and
+// that the budget ran out. A key checked to the end is still decided.
+func TestStepBudgetGivesUnknown(t *testing.T) {
+	ops := append(pathological(8), put(99, 1, "easy", "a", 0, 1))
+	for range 3 {
+		res := CheckWith(ops, Options{Timeout: time.Minute, Steps: 1000})
+		require.Equal(t, Unknown, res.Verdict)
+		require.Equal(t, []string{"x"}, res.UnknownKeys)
+		require.Equal(t, "the search ran out of its budget of 1000 steps per key", res.Reason)
+		require.Equal(t, `unknown: undecided on 1 of 2 keys ("x"): the search ran out of its budget of 1000 steps per key `+
+			`(10 operations on 2 keys)`, res.String())
+	}
+	// The same budget is enough for a violation on an easy key.
+	bad := append(ops, put(98, 1, "stale", "1", 0, 1), put(98, 2, "stale", "2", 2, 3), get(97, 1, "stale", "1", 4, 5))
+	res := CheckWith(bad, Options{Timeout: time.Minute, Steps: 1000})
+	require.Equal(t, NotLinearizable, res.Verdict)
+	require.Equal(t, "stale", res.Violation.Key)
+	// And a budget large enough decides the hard key too.
+	require.Equal(t, NotLinearizable, CheckWith(ops, Options{Timeout: time.Minute, Steps: 1 << 30}).Verdict)
 }
 
 // TestViolationNextToATimeout checks that a violation found while another
@@ -355,4 +378,32 @@ func BenchmarkCheck10000Ops(b *testing.B) {
 			b.Fatal(res)
 		}
 	}
+}
+
+func cas(client uint32, id uint64, key, from, to string, call, ret int64) Op {
+	return Op{Client: client, ID: id, Kind: Cas, Key: key, Output: from, Value: to, Call: call, Return: ret, Outcome: OK}
+}
+
+// TestCas checks compare-and-set as Maelstrom's lin-kv has it: an ok cas
+// found its value, a failed one is left out, and one that did not return
+// may have happened, failed, or not happened at all.
+func TestCas(t *testing.T) {
+	ok := []Op{put(1, 1, "x", "1", 0, 10), cas(2, 1, "x", "1", "2", 20, 30), get(3, 1, "x", "2", 40, 50)}
+	require.Equal(t, Linearizable, Check(ok, time.Second).Verdict)
+
+	bad := []Op{put(1, 1, "x", "1", 0, 10), cas(2, 1, "x", "3", "2", 20, 30)}
+	res := Check(bad, time.Second)
+	require.Equal(t, NotLinearizable, res.Verdict)
+	require.Contains(t, res.Violation.Explanation, `client 2 op 1 cas("x", "3", "2") [20µs, 30µs]: it found "3", but "x" holds "1"`)
+
+	require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "3", "2", 20, 30), Failed),
+		get(3, 1, "x", "1", 40, 50)}, time.Second).Verdict, "a failed cas is left out")
+	for _, read := range []string{"1", "2"} {
+		require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "1", "2", 20, 30), Indeterminate),
+			get(3, 1, "x", read, 40, 50)}, time.Second).Verdict, "an indeterminate cas may or may not have happened")
+	}
+	require.Equal(t, Linearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "9", "2", 20, 30), Indeterminate),
+		get(3, 1, "x", "1", 40, 50)}, time.Second).Verdict, "an indeterminate cas that cannot succeed changes nothing")
+	require.Equal(t, NotLinearizable, Check([]Op{put(1, 1, "x", "1", 0, 10), with(cas(2, 1, "x", "9", "2", 20, 30), Indeterminate),
+		get(3, 1, "x", "2", 40, 50)}, time.Second).Verdict, "nor can it set its value")
 }

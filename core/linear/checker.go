@@ -33,6 +33,9 @@ type Checker struct {
 	// KeysPerUpdateMax bounds the keys each Update checks;
 	// DefaultKeysPerUpdateMax if zero.
 	KeysPerUpdateMax int
+	// Steps, when not zero, bounds each key's search in steps too (see
+	// Options.Steps).
+	Steps uint64
 	// Now, when set, measures Result.Elapsed (see Options.Now).
 	Now func() time.Time
 
@@ -47,6 +50,7 @@ type Checker struct {
 	ops       int // operations in the last check of each key, summed
 	checked   int // keys checked at least once
 	unknown   int // keys whose last check timed out
+	reason    string
 	elapsed   time.Duration
 }
 
@@ -90,13 +94,16 @@ func (c *Checker) Update(h *History) *Result {
 	if timeout <= 0 {
 		timeout = DefaultCheckerTimeout
 	}
-	res := CheckWith(ops, Options{Timeout: timeout, Now: c.Now})
+	res := CheckWith(ops, Options{Timeout: timeout, Steps: c.Steps, Now: c.Now})
 	res.vis = nil // it covers only the batch: WriteHTML checks the whole history again
 	c.elapsed += res.Elapsed
 	if res.Verdict == NotLinearizable {
 		c.violation = &res
 		found := res
 		return &found
+	}
+	if res.Verdict == Unknown {
+		c.reason = res.Reason
 	}
 	for i, k := range batch {
 		verdict := Linearizable
@@ -117,7 +124,7 @@ func (c *Checker) Result() Result {
 	}
 	r := Result{Verdict: Linearizable, Ops: c.ops, Keys: c.checked, Elapsed: c.elapsed}
 	if c.unknown > 0 {
-		r.Verdict = Unknown
+		r.Verdict, r.Reason = Unknown, c.reason
 		for _, k := range c.keys {
 			if k.checked && k.verdict == Unknown {
 				r.UnknownKeys = append(r.UnknownKeys, k.key)
@@ -133,7 +140,7 @@ func (c *Checker) follow(h *History) {
 	if c.hist == h && c.histID == h.id {
 		return
 	}
-	*c = Checker{Timeout: c.Timeout, KeysPerUpdateMax: c.KeysPerUpdateMax, Now: c.Now,
+	*c = Checker{Timeout: c.Timeout, KeysPerUpdateMax: c.KeysPerUpdateMax, Steps: c.Steps, Now: c.Now,
 		hist: h, histID: h.id, keys: map[string]*keyState{}}
 }
 

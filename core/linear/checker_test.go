@@ -128,6 +128,20 @@ func TestCheckerTimeout(t *testing.T) {
 	require.Equal(t, []string{"x"}, c.Result().UnknownKeys)
 	require.Equal(t, 2, c.Result().Keys)
 	require.Empty(t, queued(c))
+	require.Contains(t, c.Result().Reason, "the search")
+}
+
+// TestCheckerStepBudget checks that a Checker with a step budget says which
+// key is undecided and why.
+func TestCheckerStepBudget(t *testing.T) {
+	h := NewHistory()
+	c := &Checker{Steps: 500}
+	record(t, h, pathological(8)...)
+	require.Nil(t, c.Update(h))
+	res := c.Result()
+	require.Equal(t, Unknown, res.Verdict)
+	require.Equal(t, []string{"x"}, res.UnknownKeys)
+	require.Equal(t, "the search ran out of its budget of 500 steps per key", res.Reason)
 }
 
 // TestCheckerFollowsOneHistory checks that a Checker given another history,

@@ -10,7 +10,8 @@
 // step of the simulation, and it is the one part of core/ that does not
 // follow those rules: porcupine checks the keys in parallel goroutines and
 // stops at a wall-clock timeout, so whether a hard history is decided or
-// times out (Unknown) can differ between runs and machines. The verdict of a
+// times out (Unknown) can differ between runs and machines, unless a step
+// budget (Options.Steps) bounds the search instead. The verdict of a
 // check that finishes, and its explanation, are the same everywhere. Nothing
 // a check returns may go into a trace. This package's own code still starts
 // no goroutine and reads no clock: the timeout is porcupine's, and
@@ -39,6 +40,10 @@ const (
 	Put
 	// Append appends to a key's value; a missing key counts as "".
 	Append
+	// Cas (compare-and-set, as in Maelstrom's lin-kv) sets a key to Value
+	// if it holds Output, and else does nothing and fails. The simulator's
+	// clients never send one; histories read from files may hold them.
+	Cas
 )
 
 func (k Kind) String() string {
@@ -49,6 +54,8 @@ func (k Kind) String() string {
 		return "put"
 	case Append:
 		return "append"
+	case Cas:
+		return "cas"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -97,9 +104,11 @@ type Op struct {
 	// learned the outcome or gave up (zero while pending).
 	Call, Return int64
 	Key          string
-	// Value is the argument of a put or an append.
+	// Value is the argument of a put or an append, and the new value of a
+	// cas.
 	Value string
-	// Output is the value an OK get returned.
+	// Output is the value an OK get returned, and the value a cas compares
+	// with.
 	Output string
 }
 
@@ -128,6 +137,8 @@ func (o Op) describe() string {
 		return fmt.Sprintf("get(%s) -> %s", quote(o.Key), quote(o.Output))
 	case Put, Append:
 		return fmt.Sprintf("%v(%s, %s)", o.Kind, quote(o.Key), quote(o.Value))
+	case Cas:
+		return fmt.Sprintf("cas(%s, %s, %s)", quote(o.Key), quote(o.Output), quote(o.Value))
 	}
 	return o.Kind.String()
 }
@@ -234,7 +245,7 @@ func (h *History) Dropped() int { return h.dropped }
 func (h *History) Full() bool { return h.full }
 
 // Invoke records that a client invoked an operation at virtual time at; a
-// get's value is ignored. It returns false, recording nothing, when the
+// get's value is ignored; a cas is not recorded. It returns false, recording nothing, when the
 // history is full, the kind is unknown, or the same operation is already
 // pending (a client retrying an operation under the same ID is still one
 // operation).

@@ -15,7 +15,7 @@ import (
 func WriteHTML(w io.Writer, ops []Op, res Result) error {
 	vis := res.vis
 	if vis == nil {
-		vis = check(ops, DefaultTimeout).vis
+		vis = check(ops, Options{Timeout: DefaultTimeout}).vis
 	}
 	vis.mu.Lock()
 	defer vis.mu.Unlock()

@@ -161,3 +161,27 @@ func TestBugTogglesAreCaught(t *testing.T) {
 		require.True(t, covered.Has(d.Bug), "bug toggle %s has no scenario that switches it on", d.Name)
 	}
 }
+
+// TestLinearizableUnknownIsNotAPass checks that a linearizability check that
+// runs out of steps leaves `expect linearizable` failed, saying the verdict
+// is unknown, on which keys and why.
+func TestLinearizableUnknownIsNotAPass(t *testing.T) {
+	sc := shipped(t)["hot-keys.scn"]
+	r, err := Run(sc, RunOptions{LinearSteps: 1})
+	require.NoError(t, err)
+	require.NotNil(t, r.Linear)
+	require.Equal(t, linear.Unknown, r.Linear.Verdict)
+	require.NotEmpty(t, r.Linear.UnknownKeys)
+	require.Nil(t, r.Violation, "an undecided check is no violation")
+	require.False(t, r.Passed)
+	found := false
+	for _, o := range r.Outcomes {
+		if o.Kind == ExpectLinearizable {
+			found = true
+			require.False(t, o.Passed)
+			require.Contains(t, o.Detail, "not a pass: the check could not decide, unknown: undecided on")
+			require.Contains(t, o.Detail, "budget of 1 step per key")
+		}
+	}
+	require.True(t, found)
+}

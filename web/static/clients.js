@@ -57,9 +57,15 @@ export function renderLinear(app, v) {
     case 'ok':
       state = 'ok', dot = '✓', text = `Linearizable so far (${plural(lin.ops, 'op')}, ${plural(lin.keys, 'key')})`;
       break;
-    case 'unknown':
-      state = 'unknown', dot = '?', text = `Linearizability unknown (a check timed out; ${plural(lin.ops, 'op')}, ${plural(lin.keys, 'key')})`;
+    case 'unknown': {
+      // Never silent: which keys the check could not decide, and why.
+      const keys = lin.unknownKeys || [], n = lin.unknown || keys.length;
+      const named = keys.slice(0, 3).join(', ') + (n > 3 ? ` and ${n - 3} more` : '');
+      state = 'unknown', dot = '?', text = `Linearizability UNKNOWN on ${plural(n, 'key')}` +
+        `${named ? ` (${named})` : ''}: ${lin.reason || 'the check ran out of time'}` +
+        ` (${plural(lin.ops, 'op')}, ${plural(lin.keys, 'key')} checked)`;
       break;
+    }
     case 'violation':
       state = 'violation', dot = '✖', text = `NOT linearizable${lin.key ? ` (key ${lin.key})` : ''}`;
       break;
