@@ -108,7 +108,7 @@ func (s *server) clone() *server {
 func (d *disk) clone() *disk {
 	c := *d
 	c.rng = d.rng.clone()
-	c.durable.Entries = slices.Clip(d.durable.Entries)
+	c.log = d.log.clone()
 	c.flushing = cloneWrites(d.flushing)
 	c.queued = cloneWrites(d.queued)
 	c.msgBufs = nil
