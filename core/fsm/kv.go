@@ -177,7 +177,12 @@ type KV struct {
 	NoDedup bool
 }
 
-type cell struct{ value []byte }
+// cell is one key's value and the pair's share of the store's hash, kept
+// so that overwriting a value need not hash the old one again.
+type cell struct {
+	value []byte
+	hash  uint64
+}
 
 // session is what the state machine remembers of one client: the results
 // of its commands numbered AckBelow and up, in Seq order.
@@ -189,6 +194,8 @@ type session struct {
 type remembered struct {
 	seq uint64
 	res Result
+	// hash is the result's share of the store's hash (resultHash).
+	hash uint64
 }
 
 // NewKV returns an empty store.
@@ -238,8 +245,9 @@ func (kv *KV) Apply(index uint64, data []byte) (Result, error) {
 	}
 	res := kv.apply(&v)
 	if sess != nil {
-		sess.remember(v.seq, res)
-		kv.hash ^= resultHash(v.client, v.seq, &res)
+		h := resultHash(v.client, v.seq, &res)
+		sess.remember(remembered{seq: v.seq, res: res, hash: h})
+		kv.hash ^= h
 	}
 	return res, nil
 }
@@ -265,13 +273,14 @@ func (kv *KV) apply(v *view) Result {
 	default:
 		return res
 	}
+	h := pairHash(v.key, value)
 	if found {
-		kv.hash ^= pairHash(v.key, c.value)
-		c.value = value
+		kv.hash ^= c.hash
+		c.value, c.hash = value, h
 	} else {
-		kv.data[string(v.key)] = &cell{value: value}
+		kv.data[string(v.key)] = &cell{value: value, hash: h}
 	}
-	kv.hash ^= pairHash(v.key, value)
+	kv.hash ^= h
 	return res
 }
 
@@ -294,7 +303,7 @@ func (kv *KV) acknowledge(client uint32, s *session, ack uint64) {
 	s.ackBelow = ack
 	k := 0
 	for k < len(s.results) && s.results[k].seq < ack {
-		kv.hash ^= resultHash(client, s.results[k].seq, &s.results[k].res)
+		kv.hash ^= s.results[k].hash
 		k++
 	}
 	if k > 0 {
@@ -305,6 +314,9 @@ func (kv *KV) acknowledge(client uint32, s *session, ack uint64) {
 }
 
 func (s *session) lookup(seq uint64) (Result, bool) {
+	if n := len(s.results); n == 0 || s.results[n-1].seq < seq {
+		return Result{}, false // a new command: the usual case
+	}
 	i, ok := slices.BinarySearchFunc(s.results, seq, func(r remembered, seq uint64) int {
 		return cmp.Compare(r.seq, seq)
 	})
@@ -316,17 +328,24 @@ func (s *session) lookup(seq uint64) (Result, bool) {
 
 // remember keeps a result, in Seq order. A clone shares the slice clipped
 // to its length, so appending in place is safe; an insertion copies.
-func (s *session) remember(seq uint64, res Result) {
+func (s *session) remember(r remembered) {
 	i := len(s.results)
-	for i > 0 && s.results[i-1].seq > seq {
+	for i > 0 && s.results[i-1].seq > r.seq {
 		i--
 	}
 	if i == len(s.results) {
-		s.results = append(s.results, remembered{seq, res})
+		if len(s.results) == cap(s.results) {
+			// Results are forgotten from the front and added at the end: a
+			// roomy copy lasts several times the window of a client.
+			grown := make([]remembered, len(s.results), 4*len(s.results)+16)
+			copy(grown, s.results)
+			s.results = grown
+		}
+		s.results = append(s.results, r)
 		return
 	}
 	out := make([]remembered, 0, len(s.results)+1)
-	out = append(append(append(out, s.results[:i]...), remembered{seq, res}), s.results[i:]...)
+	out = append(append(append(out, s.results[:i]...), r), s.results[i:]...)
 	s.results = out
 }
 
@@ -392,7 +411,7 @@ func (kv *KV) Clone() *KV {
 	c := &KV{data: make(map[string]*cell, len(kv.data)), sessions: make(map[uint32]*session, len(kv.sessions)),
 		applied: kv.applied, hash: kv.hash, NoDedup: kv.NoDedup}
 	for k, v := range kv.data {
-		c.data[k] = &cell{value: v.value}
+		c.data[k] = &cell{value: v.value, hash: v.hash}
 	}
 	for id, s := range kv.sessions {
 		cp := *s
@@ -483,8 +502,9 @@ func Restore(data []byte) (*KV, error) {
 			return nil, fmt.Errorf("fsm: snapshot key %d is out of order", i)
 		}
 		prev = string(k)
-		kv.data[prev] = &cell{value: v}
-		kv.hash ^= pairHash(k, v)
+		h := pairHash(k, v)
+		kv.data[prev] = &cell{value: v, hash: h}
+		kv.hash ^= h
 		b = rest
 	}
 	if err := kv.restoreSessions(b); err != nil {
@@ -549,8 +569,9 @@ func (kv *KV) restoreSessions(b []byte) error {
 			if len(s.results) > 0 && r.seq <= s.results[len(s.results)-1].seq {
 				return errors.New("fsm: snapshot session results are out of order")
 			}
+			r.hash = resultHash(uint32(id), r.seq, &r.res)
 			s.results = append(s.results, r)
-			kv.hash ^= resultHash(uint32(id), r.seq, &r.res)
+			kv.hash ^= r.hash
 		}
 	}
 	if len(b) != 0 {
