@@ -57,7 +57,7 @@ func (w *World) Clone() *World {
 }
 
 func (q *queue) clone() queue {
-	c := queue{h: make([]*item, len(q.h)), seq: q.seq}
+	c := queue{h: make([]*item, len(q.h)), keys: slices.Clone(q.keys), seq: q.seq}
 	for i, it := range q.h {
 		cp := *it
 		c.h[i] = &cp

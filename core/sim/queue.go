@@ -47,15 +47,26 @@ type item struct {
 }
 
 // queue is a binary min-heap of items, with a free list so that the steady
-// state allocates nothing.
+// state allocates nothing. keys[i] is h[i]'s place in the order, kept
+// beside the heap so that comparing two places reads no item.
 type queue struct {
 	h    []*item
+	keys []queueKey
 	free []*item
 	seq  uint64
 }
 
+// queueKey orders items: by time, then late ones last, then by seq.
+type queueKey struct {
+	at   int64
+	late bool
+	seq  uint64
+}
+
+func keyOf(it *item) queueKey { return queueKey{at: it.at, late: it.late, seq: it.seq} }
+
 func (q *queue) less(i, j int) bool {
-	a, b := q.h[i], q.h[j]
+	a, b := &q.keys[i], &q.keys[j]
 	if a.at != b.at {
 		return a.at < b.at
 	}
@@ -63,6 +74,11 @@ func (q *queue) less(i, j int) bool {
 		return b.late
 	}
 	return a.seq < b.seq
+}
+
+func (q *queue) swap(i, j int) {
+	q.h[i], q.h[j] = q.h[j], q.h[i]
+	q.keys[i], q.keys[j] = q.keys[j], q.keys[i]
 }
 
 func (q *queue) newItem(at int64, kind itemKind, who int) *item {
@@ -82,6 +98,7 @@ func (q *queue) push(it *item) {
 	it.seq = q.seq
 	q.seq++
 	q.h = append(q.h, it)
+	q.keys = append(q.keys, keyOf(it))
 	q.fix(len(q.h) - 1)
 }
 
@@ -91,9 +108,9 @@ func (q *queue) pop() *item { return q.remove(0) }
 func (q *queue) remove(i int) *item {
 	it := q.h[i]
 	n := len(q.h) - 1
-	q.h[i] = q.h[n]
+	q.h[i], q.keys[i] = q.h[n], q.keys[n]
 	q.h[n] = nil
-	q.h = q.h[:n]
+	q.h, q.keys = q.h[:n], q.keys[:n]
 	if i < n {
 		q.fix(i)
 	}
@@ -107,7 +124,7 @@ func (q *queue) fix(i int) {
 		if !q.less(i, p) {
 			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		q.swap(i, p)
 		i = p
 	}
 	n := len(q.h)
@@ -123,7 +140,7 @@ func (q *queue) fix(i int) {
 		if !q.less(m, i) {
 			return
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		q.swap(i, m)
 		i = m
 	}
 }
@@ -135,7 +152,7 @@ func (q *queue) release(it *item) {
 
 func (q *queue) len() int { return len(q.h) }
 
-func (q *queue) peekTime() int64 { return q.h[0].at }
+func (q *queue) peekTime() int64 { return q.keys[0].at }
 
 // Randomness: one PCG stream per purpose, each seeded from the world's seed,
 // the purpose and its subject, so that changing one knob does not reshuffle
