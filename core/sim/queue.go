@@ -46,9 +46,11 @@ type item struct {
 	action int
 }
 
-// queue is a binary min-heap of items, with a free list so that the steady
+// queue is a 4-ary min-heap of items (half the levels of a binary heap, and
+// a place's children side by side), with a free list so that the steady
 // state allocates nothing. keys[i] is h[i]'s place in the order, kept
-// beside the heap so that comparing two places reads no item.
+// beside the heap so that comparing two places reads no item. Items are in
+// a total order (seq is unique), so the shape of the heap never shows.
 type queue struct {
 	h    []*item
 	keys []queueKey
@@ -56,24 +58,26 @@ type queue struct {
 	seq  uint64
 }
 
-// queueKey orders items: by time, then late ones last, then by seq.
+// queueKey orders items: by time, then late ones last, then by seq (late
+// is the top bit of then, seq the rest).
 type queueKey struct {
 	at   int64
-	late bool
-	seq  uint64
+	then uint64
 }
 
-func keyOf(it *item) queueKey { return queueKey{at: it.at, late: it.late, seq: it.seq} }
+const lateBit = 1 << 63
+
+func keyOf(it *item) queueKey {
+	k := queueKey{at: it.at, then: it.seq}
+	if it.late {
+		k.then |= lateBit
+	}
+	return k
+}
 
 func (q *queue) less(i, j int) bool {
 	a, b := &q.keys[i], &q.keys[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	if a.late != b.late {
-		return b.late
-	}
-	return a.seq < b.seq
+	return a.at < b.at || a.at == b.at && a.then < b.then
 }
 
 func (q *queue) swap(i, j int) {
@@ -120,7 +124,7 @@ func (q *queue) remove(i int) *item {
 // fix restores the heap order around place i after its item changed.
 func (q *queue) fix(i int) {
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / 4
 		if !q.less(i, p) {
 			break
 		}
@@ -129,13 +133,15 @@ func (q *queue) fix(i int) {
 	}
 	n := len(q.h)
 	for {
-		l := 2*i + 1
+		l := 4*i + 1
 		if l >= n {
 			return
 		}
 		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		for c := l + 1; c < min(l+4, n); c++ {
+			if q.less(c, m) {
+				m = c
+			}
 		}
 		if !q.less(m, i) {
 			return
