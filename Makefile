@@ -82,7 +82,7 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 3x ./cmd/labserver
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
-	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
+	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64 --against etcd
 
 # Longer explorations than the tests run: many seeds of every scenario.
 # Then the exhaustive explorer: each bug of the election and commit core

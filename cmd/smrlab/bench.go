@@ -5,8 +5,11 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"slices"
 	"time"
 
+	"smrlab/cmd/smrlab/etcdbench"
 	"smrlab/core/lab"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
@@ -24,6 +27,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&spec.SnapshotEntries, "snapshot", 0, "every server snapshots and compacts its log every `N` applied entries (0: never)")
 	fs.Uint64Var(&spec.Seed, "seed", 1, "the seed")
 	tracePath := fs.String("trace", "", "stream every event to a msgpack trace at `OUT`")
+	against := fs.String("against", "", "also run `etcd`-io/raft's RawNode on the same workload, alternately with smrlab, "+
+		"and print the ratio of committed entries per CPU-second")
+	rounds := fs.Int("rounds", 5, "with --against: how many times each side runs (the median counts)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to `OUT`")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -31,6 +38,28 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 0 {
 		fs.Usage()
 		return exitError{2}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	switch {
+	case *against == "":
+	case *against != "etcd":
+		return fmt.Errorf("--against %q: the only other implementation is etcd", *against)
+	case *rounds < 1 || *rounds > 100:
+		return fmt.Errorf("--rounds %d, want 1 to 100", *rounds)
+	case *tracePath != "" || spec.SnapshotEntries != 0:
+		return fmt.Errorf("--against etcd runs neither --trace nor --snapshot (the etcd side has no counterpart)")
+	default:
+		return benchAgainstEtcd(spec, *rounds, stdout)
 	}
 	w, err := lab.BenchWorld(spec)
 	if err != nil {
@@ -109,4 +138,73 @@ func runSampled(w *sim.World, entries uint64, peak *heapPeak) uint64 {
 			return ev
 		}
 	}
+}
+
+// benchAgainstEtcd runs etcd-io/raft's RawNode and smrlab on the same
+// workload, alternately, rounds times each, and prints each side's
+// committed entries per CPU-second and the median of the rounds' ratios:
+// alternating puts both sides under the same load from the rest of the
+// machine.
+func benchAgainstEtcd(spec lab.BenchSpec, rounds int, stdout io.Writer) error {
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	es := etcdbench.Spec{Nodes: spec.Nodes, Inflight: spec.Inflight, Entries: spec.Entries,
+		SizeBytes: max(spec.SizeBytes, 4), Keys: lab.BenchKeys}
+	var etcdRates, smrRates, ratios []float64
+	for r := 1; r <= rounds; r++ {
+		var res etcdbench.Result
+		etcdCPU, err := cpuOf(func() (err error) { res, err = etcdbench.Run(es); return err })
+		if err != nil {
+			return err
+		}
+		var w *sim.World
+		var events uint64
+		smrCPU, err := cpuOf(func() (err error) {
+			if w, err = lab.BenchWorld(spec); err != nil {
+				return err
+			}
+			events = lab.RunUntilApplied(w, spec.Entries)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if v := w.Violation(); v != nil {
+			return fmt.Errorf("the benchmark cluster broke an invariant: %v", v)
+		}
+		etcdRate, smrRate := float64(res.Applied)/etcdCPU.Seconds(), float64(spec.Entries)/smrCPU.Seconds()
+		etcdRates, smrRates = append(etcdRates, etcdRate), append(smrRates, smrRate)
+		ratios = append(ratios, smrRate/etcdRate)
+		fmt.Fprintf(stdout, "round=%d etcd_cpu_s=%.3f etcd_committed_per_cpu_s=%.0f etcd_messages=%d "+
+			"smrlab_cpu_s=%.3f smrlab_committed_per_cpu_s=%.0f smrlab_events=%d ratio=%.2f\n",
+			r, etcdCPU.Seconds(), etcdRate, res.Steps, smrCPU.Seconds(), smrRate, events, smrRate/etcdRate)
+	}
+	fmt.Fprintf(stdout, "against=etcd nodes=%d inflight=%d entries=%d size=%d check=%v rounds=%d "+
+		"etcd_committed_per_cpu_s=%.0f smrlab_committed_per_cpu_s=%.0f ratio=%.2f (medians; ratios %.2f..%.2f)\n",
+		spec.Nodes, spec.Inflight, spec.Entries, spec.SizeBytes, spec.Check, rounds, median(etcdRates),
+		median(smrRates), median(ratios), slices.Min(ratios), slices.Max(ratios))
+	return nil
+}
+
+// cpuOf runs f after a collection (so that neither side pays for the
+// other's garbage) and returns the process CPU time it took.
+func cpuOf(f func() error) (time.Duration, error) {
+	runtime.GC()
+	cpu0, wall0 := cpuTime(), time.Now()
+	err := f()
+	cpu := cpuTime() - cpu0
+	if cpu <= 0 {
+		cpu = time.Since(wall0)
+	}
+	return cpu, err
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -5,7 +5,7 @@
 //	smrlab explore FILE --seeds N [--bug NAME] [--nemesis NAMES] [--workers K] [--html DIR]
 //	smrlab replay TRACE
 //	smrlab modelcheck [--bug NAME] [bounds] [--out DIR]
-//	smrlab bench --nodes N --inflight K --entries E --size B [--snapshot N]
+//	smrlab bench --nodes N --inflight K --entries E --size B [--snapshot N] [--against etcd [--rounds R]]
 //	smrlab bugs
 //	smrlab nemeses
 //	smrlab metrics TRACE
@@ -48,8 +48,8 @@ func init() {
 		{"modelcheck", "modelcheck [--bug NAME]... [--bounds-of NAME] [--servers N] [--max-term T] [--max-log L] [--max-inflight M] " +
 			"[--crashes C] [--timeouts K] [--drops D] [--duplicates U] [--depth S] [--disk-steps] [--out DIR]",
 			"explore every behaviour of a small cluster within bounds; write the shortest counterexample", cmdModelcheck},
-		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT]",
-			"measure throughput of a fault-free cluster", cmdBench},
+		{"bench", "bench --nodes N --inflight K --entries E --size B [--check] [--trace OUT] [--against etcd [--rounds R]] [--cpuprofile OUT]",
+			"measure throughput of a fault-free cluster, alone or against etcd-io/raft's RawNode on the same workload", cmdBench},
 		{"bugs", "bugs", "list the bug toggles, what they break and what catches them", cmdBugs},
 		{"nemeses", "nemeses", "list the named fault schedules (--nemesis NAMES, or all)", cmdNemeses},
 		{"save-scenario", "save-scenario RECORDING [-o FILE]",

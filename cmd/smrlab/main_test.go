@@ -96,6 +96,9 @@ func TestBadCommandLines(t *testing.T) {
 		{[]string{"run", scenarios + "leader-crash.scn", "--detail", "loud"}, 2, "--detail \"loud\""},
 		{[]string{"explore", scenarios + "leader-crash.scn", "--seeds", "0"}, 2, "--seeds must be"},
 		{[]string{"bench", "--nodes", "12"}, 2, "--nodes 12"},
+		{[]string{"bench", "--against", "hashicorp"}, 2, "--against \"hashicorp\""},
+		{[]string{"bench", "--against", "etcd", "--rounds", "0"}, 2, "--rounds 0"},
+		{[]string{"bench", "--against", "etcd", "--snapshot", "100"}, 2, "neither --trace nor --snapshot"},
 		{[]string{"run", "--seed", "x", scenarios + "leader-crash.scn"}, 2, "invalid value \"x\""},
 	}
 	for _, c := range cases {
@@ -128,6 +131,17 @@ func TestBenchPrintsFigures(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	for _, key := range []string{"events_per_s=", "committed_per_cpu_s=", "allocs_per_entry=", "heap_peak_mb="} {
 		require.Contains(t, out, key)
+	}
+}
+
+func TestBenchAgainstEtcdPrintsBothSidesAndTheRatio(t *testing.T) {
+	code, out, errs := smrlab(t, "bench", "--against", "etcd", "--rounds", "2", "--nodes", "3", "--inflight", "8",
+		"--entries", "2000", "--size", "16")
+	require.Equal(t, 0, code, out+errs)
+	require.Equal(t, 2, strings.Count(out, "round="), out)
+	for _, key := range []string{"etcd_committed_per_cpu_s=", "smrlab_committed_per_cpu_s=", "ratio="} {
+		require.Contains(t, out, "against=etcd")
+		require.Contains(t, out[strings.Index(out, "against=etcd"):], key)
 	}
 }
 

@@ -165,30 +165,54 @@ type Result struct {
 }
 
 // KV is the key-value state machine. Its hash is kept incrementally, so that
-// hashing the state after every run costs nothing. Values point into the log
-// entries that wrote them: entries are never changed once made.
+// hashing the state after every run costs nothing, and lazily: what changed
+// since the last Hash is hashed by the next one, so a key written many times
+// in between (or a result remembered and forgotten) is hashed once or never.
+// Values point into the log entries that wrote them: entries are never
+// changed once made.
 type KV struct {
 	data     map[string]*cell
 	sessions map[uint32]*session
 	applied  uint64
-	hash     uint64
+	// hash covers every cell but the dirty ones, and each session's first
+	// hashed results.
+	hash uint64
+	// dirty are the cells written since the last Hash; unsettled the
+	// sessions with results added since.
+	dirty     []*cell
+	unsettled []*session
 	// NoDedup is the no-session-dedup bug toggle: a retried command is
 	// applied again instead of answered from the session.
 	NoDedup bool
 }
 
-type cell struct{ value []byte }
+// cell is one key's value and the pair's share of the store's hash, kept
+// so that overwriting a value need not hash the old one again. A dirty
+// cell's hash is not in the store's yet.
+type cell struct {
+	key   string
+	value []byte
+	hash  uint64
+	dirty bool
+}
 
 // session is what the state machine remembers of one client: the results
-// of its commands numbered AckBelow and up, in Seq order.
+// of its commands numbered AckBelow and up, in Seq order. The first hashed
+// of them are in the store's hash; the others wait for the next Hash.
 type session struct {
-	ackBelow uint64
-	results  []remembered
+	client    uint32
+	ackBelow  uint64
+	results   []remembered
+	hashed    int
+	unsettled bool
 }
 
 type remembered struct {
 	seq uint64
 	res Result
+	// hash is the result's share of the store's hash (resultHash), once
+	// the result is hashed.
+	hash uint64
 }
 
 // NewKV returns an empty store.
@@ -238,8 +262,7 @@ func (kv *KV) Apply(index uint64, data []byte) (Result, error) {
 	}
 	res := kv.apply(&v)
 	if sess != nil {
-		sess.remember(v.seq, res)
-		kv.hash ^= resultHash(v.client, v.seq, &res)
+		kv.remember(sess, remembered{seq: v.seq, res: res})
 	}
 	return res, nil
 }
@@ -265,20 +288,25 @@ func (kv *KV) apply(v *view) Result {
 	default:
 		return res
 	}
-	if found {
-		kv.hash ^= pairHash(v.key, c.value)
-		c.value = value
-	} else {
-		kv.data[string(v.key)] = &cell{value: value}
+	if !found {
+		k := string(v.key)
+		c = &cell{key: k}
+		kv.data[k] = c
+	} else if !c.dirty {
+		kv.hash ^= c.hash
 	}
-	kv.hash ^= pairHash(v.key, value)
+	c.value = value
+	if !c.dirty {
+		c.dirty = true
+		kv.dirty = append(kv.dirty, c)
+	}
 	return res
 }
 
 func (kv *KV) session(client uint32) *session {
 	s, ok := kv.sessions[client]
 	if !ok {
-		s = &session{ackBelow: 1}
+		s = &session{client: client, ackBelow: 1}
 		kv.sessions[client] = s
 		kv.hash ^= sessionHash(client, s.ackBelow)
 	}
@@ -294,17 +322,23 @@ func (kv *KV) acknowledge(client uint32, s *session, ack uint64) {
 	s.ackBelow = ack
 	k := 0
 	for k < len(s.results) && s.results[k].seq < ack {
-		kv.hash ^= resultHash(client, s.results[k].seq, &s.results[k].res)
+		if k < s.hashed {
+			kv.hash ^= s.results[k].hash
+		}
 		k++
 	}
 	if k > 0 {
 		// Reslice, never write: a clone may share the array (appends past
 		// its end reallocate, since a clone's copy is clipped).
 		s.results = s.results[k:]
+		s.hashed = max(s.hashed-k, 0)
 	}
 }
 
 func (s *session) lookup(seq uint64) (Result, bool) {
+	if n := len(s.results); n == 0 || s.results[n-1].seq < seq {
+		return Result{}, false // a new command: the usual case
+	}
 	i, ok := slices.BinarySearchFunc(s.results, seq, func(r remembered, seq uint64) int {
 		return cmp.Compare(r.seq, seq)
 	})
@@ -316,17 +350,34 @@ func (s *session) lookup(seq uint64) (Result, bool) {
 
 // remember keeps a result, in Seq order. A clone shares the slice clipped
 // to its length, so appending in place is safe; an insertion copies.
-func (s *session) remember(seq uint64, res Result) {
+func (kv *KV) remember(s *session, r remembered) {
 	i := len(s.results)
-	for i > 0 && s.results[i-1].seq > seq {
+	for i > 0 && s.results[i-1].seq > r.seq {
 		i--
 	}
+	if !s.unsettled {
+		s.unsettled = true
+		kv.unsettled = append(kv.unsettled, s)
+	}
+	if i < s.hashed {
+		// Among the hashed ones: hash it now, and count it with them.
+		r.hash = resultHash(s.client, r.seq, &r.res)
+		kv.hash ^= r.hash
+		s.hashed++
+	}
 	if i == len(s.results) {
-		s.results = append(s.results, remembered{seq, res})
+		if len(s.results) == cap(s.results) {
+			// Results are forgotten from the front and added at the end: a
+			// roomy copy lasts several times the window of a client.
+			grown := make([]remembered, len(s.results), 4*len(s.results)+16)
+			copy(grown, s.results)
+			s.results = grown
+		}
+		s.results = append(s.results, r)
 		return
 	}
 	out := make([]remembered, 0, len(s.results)+1)
-	out = append(append(append(out, s.results[:i]...), remembered{seq, res}), s.results[i:]...)
+	out = append(append(append(out, s.results[:i]...), r), s.results[i:]...)
 	s.results = out
 }
 
@@ -346,7 +397,36 @@ func resultHash(client uint32, seq uint64, r *Result) uint64 {
 }
 
 // Hash is an order-independent hash of the contents and the applied index.
-func (kv *KV) Hash() uint64 { return kv.hash ^ mix(kv.applied) }
+func (kv *KV) Hash() uint64 {
+	kv.settle()
+	return kv.hash ^ mix(kv.applied)
+}
+
+// settle hashes what changed since the last Hash into the store's hash.
+func (kv *KV) settle() {
+	for i, c := range kv.dirty {
+		c.hash = pairHash(c.key, c.value)
+		kv.hash ^= c.hash
+		c.dirty = false
+		kv.dirty[i] = nil
+	}
+	kv.dirty = kv.dirty[:0]
+	for i, s := range kv.unsettled {
+		if s.hashed < len(s.results) {
+			// A clone shares the array below its own length only, and
+			// settles it before it is made: these places are this store's.
+			fresh := s.results[s.hashed:]
+			for j := range fresh {
+				fresh[j].hash = resultHash(s.client, fresh[j].seq, &fresh[j].res)
+				kv.hash ^= fresh[j].hash
+			}
+			s.hashed = len(s.results)
+		}
+		s.unsettled = false
+		kv.unsettled[i] = nil
+	}
+	kv.unsettled = kv.unsettled[:0]
+}
 
 // Keys returns the keys in sorted order.
 func (kv *KV) Keys() []string {
@@ -358,12 +438,12 @@ func (kv *KV) Keys() []string {
 	return keys
 }
 
-func pairHash(k, v []byte) uint64 {
+func pairHash[K string | []byte](k K, v []byte) uint64 {
 	return mix(strHash(strHash(0x9e3779b97f4a7c15, k), v))
 }
 
 // strHash folds bytes into h eight at a time.
-func strHash(h uint64, s []byte) uint64 {
+func strHash[S string | []byte](h uint64, s S) uint64 {
 	h = (h ^ uint64(len(s))) * 0x100000001b3
 	for len(s) >= 8 {
 		w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
@@ -389,10 +469,11 @@ func mix(x uint64) uint64 {
 
 // Clone returns an independent copy of the store.
 func (kv *KV) Clone() *KV {
+	kv.settle()
 	c := &KV{data: make(map[string]*cell, len(kv.data)), sessions: make(map[uint32]*session, len(kv.sessions)),
 		applied: kv.applied, hash: kv.hash, NoDedup: kv.NoDedup}
 	for k, v := range kv.data {
-		c.data[k] = &cell{value: v.value}
+		c.data[k] = &cell{key: k, value: v.value, hash: v.hash}
 	}
 	for id, s := range kv.sessions {
 		cp := *s
@@ -483,8 +564,9 @@ func Restore(data []byte) (*KV, error) {
 			return nil, fmt.Errorf("fsm: snapshot key %d is out of order", i)
 		}
 		prev = string(k)
-		kv.data[prev] = &cell{value: v}
-		kv.hash ^= pairHash(k, v)
+		h := pairHash(k, v)
+		kv.data[prev] = &cell{key: prev, value: v, hash: h}
+		kv.hash ^= h
 		b = rest
 	}
 	if err := kv.restoreSessions(b); err != nil {
@@ -519,7 +601,7 @@ func (kv *KV) restoreSessions(b []byte) error {
 			return fmt.Errorf("fsm: snapshot session %d has a bad client number", i)
 		}
 		prev = id
-		s := &session{}
+		s := &session{client: uint32(id)}
 		if s.ackBelow, err = uv("acknowledged"); err != nil {
 			return err
 		}
@@ -549,8 +631,10 @@ func (kv *KV) restoreSessions(b []byte) error {
 			if len(s.results) > 0 && r.seq <= s.results[len(s.results)-1].seq {
 				return errors.New("fsm: snapshot session results are out of order")
 			}
+			r.hash = resultHash(uint32(id), r.seq, &r.res)
 			s.results = append(s.results, r)
-			kv.hash ^= resultHash(uint32(id), r.seq, &r.res)
+			s.hashed++
+			kv.hash ^= r.hash
 		}
 	}
 	if len(b) != 0 {

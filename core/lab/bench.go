@@ -40,6 +40,9 @@ func (b BenchSpec) Validate() error {
 	return nil
 }
 
+// BenchKeys is how many keys the benchmark's writes spread over.
+const BenchKeys = 1024
+
 // BenchWorld builds the benchmark's world: one closed-loop client keeps
 // Inflight writes outstanding (more clients past the per-client limit).
 func BenchWorld(b BenchSpec) (*sim.World, error) {
@@ -55,7 +58,7 @@ func BenchWorld(b BenchSpec) (*sim.World, error) {
 		cfg.Nodes[i].SnapshotEntries = b.SnapshotEntries
 	}
 	clients := (b.Inflight + sim.ClientInflightMax - 1) / sim.ClientInflightMax
-	cfg.Workload = sim.Workload{Clients: clients, Inflight: b.Inflight / clients, WritePPM: sim.PPM, Keys: 1024,
+	cfg.Workload = sim.Workload{Clients: clients, Inflight: b.Inflight / clients, WritePPM: sim.PPM, Keys: BenchKeys,
 		ValueBytes: b.SizeBytes, TimeoutMicros: 10 * sim.Second}
 	return sim.New(cfg, nil)
 }

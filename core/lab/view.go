@@ -398,7 +398,8 @@ func serverView(w *sim.World, sv sim.ServerView, cluster *raft.Configuration) Se
 		// A crashed server shows what its disk kept.
 		v.Last = sv.DurableLast
 		v.SnapIndex, v.SnapTerm = sv.DurableSnap.Index, sv.DurableSnap.Term
-		v.LogStart, v.LogTerms, v.LogKinds = logTail(w.DurableEntries(sv.ID, 1, sv.DurableLast+1), sv.DurableLast)
+		v.LogStart, v.LogTerms, v.LogKinds = logTail(w.DurableEntries(sv.ID, tailFrom(sv.DurableLast), sv.DurableLast+1),
+			sv.DurableLast)
 		return v
 	}
 	v.Config = configView(st.Config, false)
@@ -407,7 +408,7 @@ func serverView(w *sim.World, sv sim.ServerView, cluster *raft.Configuration) Se
 		// A learner or a machine outside the configuration never campaigns.
 		v.TimerElapsed, v.TimerTimeout = 0, 0
 	}
-	v.LogStart, v.LogTerms, v.LogKinds = logTail(node.Entries(1, st.LastIndex+1), st.LastIndex)
+	v.LogStart, v.LogTerms, v.LogKinds = logTail(node.Entries(tailFrom(st.LastIndex), st.LastIndex+1), st.LastIndex)
 	for _, id := range node.Members() {
 		if p := node.Progress(id); p != nil && id != sv.ID {
 			v.Progress = append(v.Progress, ProgressView{ID: uint32(id), Match: p.Match, Next: p.Next,
@@ -452,6 +453,10 @@ func configView(c raft.Configuration, committed bool) ConfigView {
 	}
 	return v
 }
+
+// tailFrom is the first index of the log tail a view shows: asking for the
+// tail alone spares copying a long log kept in chunks.
+func tailFrom(last uint64) uint64 { return max(last+1, LogTailMax+1) - LogTailMax }
 
 // logTail returns the first index, the terms and the kinds of the last
 // LogTailMax entries of a log that ends at last.

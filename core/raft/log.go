@@ -2,56 +2,103 @@ package raft
 
 // raftLog is a server's in-memory copy of its log (paper §5.3). It starts
 // with a sentinel entry at index offset, so that index offset's term is known
-// (0 for an empty log); entries[i-offset] holds index i.
+// (0 for an empty log); the entry at index i sits at position i-offset.
 //
-// Entries are never changed in place: a truncation copies, so that slices
-// handed out in messages and Ready values stay valid.
+// The positions are cut into chunks of chunkEntries entries (the last one
+// may be shorter), so that a growing log never copies what it holds: a long
+// log in one array would be copied again at every doubling, which cost the
+// benchmark a third of its time.
+//
+// Entries are never changed in place: a truncation copies the chunk it cuts,
+// so that slices handed out in messages and Ready values stay valid.
 type raftLog struct {
-	entries []Entry
+	chunks [][]Entry
 	// unstable is the first index not yet handed to storage in a Ready.
 	unstable uint64
 }
 
+const (
+	chunkShift   = 10
+	chunkEntries = 1 << chunkShift
+	chunkMask    = chunkEntries - 1
+)
+
 // newLog starts a log after a snapshot whose last included entry is
 // (index, term), (0, 0) for none, holding the durable entries that follow.
 func newLog(index, term uint64, durable []Entry) raftLog {
-	l := raftLog{entries: make([]Entry, 1, len(durable)+1)}
-	l.entries[0] = Entry{Index: index, Term: term}
-	l.entries = append(l.entries, durable...)
+	var l raftLog
+	l.restart(index, term)
+	l.append(durable...)
 	l.unstable = l.lastIndex() + 1
 	return l
 }
 
 // compact drops the entries up to index i, which a snapshot now covers; entry
-// i becomes the sentinel. The kept entries move to a fresh array so that the
+// i becomes the sentinel. The kept entries move to fresh chunks so that the
 // dropped ones can be freed (slices handed out earlier keep theirs).
 func (l *raftLog) compact(i uint64) {
-	keep := l.entries[i-l.offset():]
-	fresh := make([]Entry, len(keep), max(2*len(keep), 16))
-	copy(fresh, keep)
-	fresh[0] = Entry{Index: i, Term: keep[0].Term}
-	l.entries = fresh
+	old, from, last := l.chunks, i-l.offset(), l.lastIndex()-l.offset()
+	term := l.at(from).Term
+	l.chunks = [][]Entry{make([]Entry, 1, min(max(2*(last-from+1), 16), chunkEntries))}
+	l.chunks[0][0] = Entry{Index: i, Term: term}
+	for p := from + 1; p <= last; {
+		c := old[p>>chunkShift][p&chunkMask:]
+		l.append(c...)
+		p += uint64(len(c))
+	}
 	l.unstable = max(l.unstable, i+1)
 }
 
 // restart empties the log after a snapshot at (index, term) that it does not
 // hold (§7: "discard the entire log").
 func (l *raftLog) restart(index, term uint64) {
-	l.entries = make([]Entry, 1, 16)
-	l.entries[0] = Entry{Index: index, Term: term}
+	l.chunks = [][]Entry{make([]Entry, 1, 16)}
+	l.chunks[0][0] = Entry{Index: index, Term: term}
 	l.unstable = index + 1
 }
 
-func (l *raftLog) offset() uint64    { return l.entries[0].Index }
-func (l *raftLog) lastIndex() uint64 { return l.entries[0].Index + uint64(len(l.entries)) - 1 }
-func (l *raftLog) lastTerm() uint64  { return l.entries[len(l.entries)-1].Term }
+// clone returns a log that shares the entries and may grow apart: its
+// last chunk is clipped, so that an append to either copies it first.
+func (l *raftLog) clone() raftLog {
+	c := raftLog{chunks: make([][]Entry, len(l.chunks)), unstable: l.unstable}
+	copy(c.chunks, l.chunks)
+	n := len(c.chunks) - 1
+	c.chunks[n] = c.chunks[n][:len(c.chunks[n]):len(c.chunks[n])]
+	return c
+}
+
+// length is the number of positions, the sentinel included.
+func (l *raftLog) length() uint64 {
+	n := len(l.chunks) - 1
+	return uint64(n)<<chunkShift + uint64(len(l.chunks[n]))
+}
+
+// at returns the entry at position p (index offset+p).
+func (l *raftLog) at(p uint64) *Entry { return &l.chunks[p>>chunkShift][p&chunkMask] }
+
+func (l *raftLog) offset() uint64     { return l.chunks[0][0].Index }
+func (l *raftLog) offsetTerm() uint64 { return l.chunks[0][0].Term }
+func (l *raftLog) lastIndex() uint64  { return l.chunks[0][0].Index + l.length() - 1 }
+func (l *raftLog) lastTerm() uint64 {
+	c := l.chunks[len(l.chunks)-1]
+	return c[len(c)-1].Term
+}
+
+// each calls f on every position's entry, the sentinel first.
+func (l *raftLog) each(f func(*Entry)) {
+	for _, c := range l.chunks {
+		for i := range c {
+			f(&c[i])
+		}
+	}
+}
 
 // term returns the term of the entry at index i, and false if the log does not hold i.
 func (l *raftLog) term(i uint64) (uint64, bool) {
 	if i < l.offset() || i > l.lastIndex() {
 		return 0, false
 	}
-	return l.entries[i-l.offset()].Term, true
+	return l.at(i - l.offset()).Term, true
 }
 
 // matchTerm reports whether the log holds index i with term t.
@@ -61,9 +108,28 @@ func (l *raftLog) matchTerm(i, t uint64) bool {
 }
 
 // slice returns entries [lo, hi). Callers keep lo > offset and hi <= lastIndex+1.
+// Within one chunk it shares the log's array (clipped, so that no append
+// reaches it); across chunks it copies.
 func (l *raftLog) slice(lo, hi uint64) []Entry {
 	off := l.offset()
-	return l.entries[lo-off : hi-off : hi-off]
+	a, b := lo-off, hi-off
+	if a >= b {
+		return nil
+	}
+	if a>>chunkShift == (b-1)>>chunkShift {
+		c := l.chunks[a>>chunkShift]
+		i, j := a&chunkMask, (b-1)&chunkMask+1
+		return c[i:j:j]
+	}
+	out := make([]Entry, 0, b-a)
+	for p := a; p < b; {
+		c := l.chunks[p>>chunkShift]
+		i := p & chunkMask
+		j := min(uint64(len(c)), i+(b-p))
+		out = append(out, c[i:j]...)
+		p += j - i
+	}
+	return out
 }
 
 // isUpToDate is the election restriction of §5.4.1: a candidate's log is at
@@ -73,9 +139,27 @@ func (l *raftLog) isUpToDate(lastIndex, lastTerm uint64) bool {
 	return lastTerm > l.lastTerm() || (lastTerm == l.lastTerm() && lastIndex >= l.lastIndex())
 }
 
-// append adds entries that follow the last index.
+// append adds entries that follow the last index. It fills the last chunk
+// (the first one grows by doubling up to a chunk's size: a short log stays
+// small) and starts new chunks as needed.
 func (l *raftLog) append(ents ...Entry) {
-	l.entries = AppendEntries(l.entries, ents)
+	for len(ents) > 0 {
+		n := len(l.chunks) - 1
+		last := l.chunks[n]
+		if len(last) == chunkEntries {
+			// The log is long: the next chunk is full-sized at once.
+			l.chunks = append(l.chunks, make([]Entry, 0, chunkEntries))
+			continue
+		}
+		k := min(chunkEntries-len(last), len(ents))
+		if len(last)+k > cap(last) {
+			grown := make([]Entry, len(last), min(max(2*cap(last), len(last)+k, 16), chunkEntries))
+			copy(grown, last)
+			last = grown
+		}
+		l.chunks[n] = append(last, ents[:k]...)
+		ents = ents[k:]
+	}
 }
 
 // AppendEntries appends src to dst, doubling the capacity when it runs out.
@@ -90,18 +174,21 @@ func AppendEntries(dst, src []Entry) []Entry {
 	return append(dst, src...)
 }
 
-// truncateAndAppend keeps [.., ents[0].Index) and appends ents, copying so
-// that no slice handed out earlier sees the change.
+// truncateAndAppend keeps [.., ents[0].Index) and appends ents, copying the
+// chunk it cuts so that no slice handed out earlier sees the change.
 func (l *raftLog) truncateAndAppend(ents []Entry) {
 	first := ents[0].Index
 	keep := first - l.offset()
 	if first <= l.lastIndex() {
-		fresh := make([]Entry, keep, int(keep)+len(ents))
-		copy(fresh, l.entries[:keep])
-		l.entries = append(fresh, ents...)
-	} else {
-		l.entries = AppendEntries(l.entries, ents)
+		n := (keep - 1) >> chunkShift // the chunk of the last kept position
+		cut := l.chunks[n][:(keep-1)&chunkMask+1]
+		fresh := make([]Entry, len(cut), min(max(2*len(cut), len(cut)+len(ents), 16), chunkEntries))
+		copy(fresh, cut)
+		clear(l.chunks[n+1:])
+		l.chunks = l.chunks[:n+1]
+		l.chunks[n] = fresh
 	}
+	l.append(ents...)
 	if first < l.unstable {
 		l.unstable = first
 	}

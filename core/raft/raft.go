@@ -316,7 +316,7 @@ func (n *Node) Status() Status {
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		ElectionElapsed: n.electionElapsed, ElectionTimeout: n.timerTimeout(),
 		HeartbeatElapsed: n.heartbeatElapsed, HeartbeatTimeout: n.heartbeatTimeout(),
-		SnapshotIndex: n.log.offset(), SnapshotTerm: n.log.entries[0].Term, Config: n.conf,
+		SnapshotIndex: n.log.offset(), SnapshotTerm: n.log.offsetTerm(), Config: n.conf,
 	}
 }
 
@@ -493,7 +493,7 @@ func (n *Node) Clone() *Node {
 	pcg := *n.pcg
 	c.pcg = &pcg
 	c.rng = rand.New(c.pcg)
-	c.log.entries = n.log.entries[:len(n.log.entries):len(n.log.entries)]
+	c.log = n.log.clone()
 	for i := range c.prs {
 		c.prs[i].inflights.buf = slices.Clone(n.prs[i].inflights.buf)
 	}

@@ -38,7 +38,7 @@ func (n *Node) StateKey(sink KeySink, r *Renaming) {
 	sink.Uint64(n.applied)
 	sink.Uint64(n.stableIndex)
 	sink.Uint64(n.log.unstable)
-	EntriesKey(sink, n.log.entries)
+	n.log.key(sink)
 	configKey(sink, &n.conf, r)
 	sink.Uint64(uint64(len(n.confs)))
 	for i := range n.confs {
@@ -111,10 +111,23 @@ func MessageKey(sink KeySink, m *Message, r *Renaming) {
 func EntriesKey(sink KeySink, ents []Entry) {
 	sink.Uint64(uint64(len(ents)))
 	for i := range ents {
-		sink.Uint64(ents[i].Index)
-		sink.Uint64(ents[i].Term<<8 | uint64(ents[i].Type))
-		sink.Bytes(ents[i].Data)
+		EntryKey(sink, &ents[i])
 	}
+}
+
+// EntryKey feeds one entry of a log to sink, as EntriesKey does: a log kept
+// in pieces is fed as its length and then EntryKey of each entry.
+func EntryKey(sink KeySink, e *Entry) {
+	sink.Uint64(e.Index)
+	sink.Uint64(e.Term<<8 | uint64(e.Type))
+	sink.Bytes(e.Data)
+}
+
+// key feeds the log to sink exactly as EntriesKey feeds the same entries
+// in one slice.
+func (l *raftLog) key(sink KeySink) {
+	sink.Uint64(l.length())
+	l.each(func(e *Entry) { EntryKey(sink, e) })
 }
 
 func configKey(sink KeySink, c *Configuration, r *Renaming) {

@@ -3,6 +3,7 @@ package sim
 import (
 	"slices"
 	"strconv"
+	"strings"
 
 	"smrlab/core/fsm"
 	"smrlab/core/linear"
@@ -159,16 +160,18 @@ func (c *client) startOp() {
 // value makes a unique value of the requested size, so that a history shows
 // which write a read saw.
 func (c *client) value(op uint64, size int) string {
-	b := make([]byte, 0, max(size, 24))
-	b = append(b, 'c')
-	b = strconv.AppendInt(b, int64(c.num), 10)
-	b = append(b, '.')
-	b = strconv.AppendUint(b, op, 10)
-	b = append(b, ';')
-	for len(b) < size {
-		b = append(b, '.')
+	var b strings.Builder // one allocation: String does not copy
+	b.Grow(max(size, 24))
+	var num [40]byte
+	b.WriteByte('c')
+	b.Write(strconv.AppendInt(num[:0], int64(c.num), 10))
+	b.WriteByte('.')
+	b.Write(strconv.AppendUint(num[:0], op, 10))
+	b.WriteByte(';')
+	for b.Len() < size {
+		b.WriteByte('.')
 	}
-	return string(b)
+	return b.String()
 }
 
 func (c *client) sendOp(op *clientOp) {

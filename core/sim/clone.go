@@ -57,7 +57,7 @@ func (w *World) Clone() *World {
 }
 
 func (q *queue) clone() queue {
-	c := queue{h: make([]*item, len(q.h)), seq: q.seq}
+	c := queue{h: make([]*item, len(q.h)), keys: slices.Clone(q.keys), seq: q.seq}
 	for i, it := range q.h {
 		cp := *it
 		c.h[i] = &cp
@@ -108,7 +108,7 @@ func (s *server) clone() *server {
 func (d *disk) clone() *disk {
 	c := *d
 	c.rng = d.rng.clone()
-	c.durable.Entries = slices.Clip(d.durable.Entries)
+	c.log = d.log.clone()
 	c.flushing = cloneWrites(d.flushing)
 	c.queued = cloneWrites(d.queued)
 	c.msgBufs = nil

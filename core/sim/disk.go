@@ -22,9 +22,13 @@ type write struct {
 // disk is a server's simulated stable storage. It keeps what is durable apart
 // from what was written and not yet flushed: a crash loses the latter.
 type disk struct {
-	params  DiskParams
-	rng     *stream
+	params DiskParams
+	rng    *stream
+	// durable is the hard state and the snapshot on disk; its Entries stay
+	// empty: the log after the snapshot is in log (state() puts them
+	// together).
 	durable raft.Durable
+	log     entryChunks
 	// flushing is the batch being made durable, due at flushDone; queued
 	// waits for the next flush (group commit).
 	flushing    []write
@@ -136,27 +140,46 @@ func (d *disk) completeFlush() []write {
 
 // firstIndex is the index the durable log starts at.
 func (d *disk) firstIndex() uint64 {
-	if len(d.durable.Entries) > 0 {
-		return d.durable.Entries[0].Index
+	if d.log.len() > 0 {
+		return d.log.at(0).Index
 	}
 	return d.durable.Snapshot.Meta.Index + 1
 }
 
+// state is everything on the disk, the log in one fresh slice (for a
+// restart and its checks).
+func (d *disk) state() raft.Durable {
+	st := d.durable
+	if n := d.log.len(); n > 0 {
+		st.Entries = make([]raft.Entry, 0, n)
+		d.log.each(func(e *raft.Entry) { st.Entries = append(st.Entries, *e) })
+	}
+	return st
+}
+
+// entries returns the durable entries [lo, hi) within the log. The slice
+// must not be changed.
+func (d *disk) entries(lo, hi uint64) []raft.Entry {
+	base := d.firstIndex()
+	lo, hi = max(lo, base), min(hi, base+uint64(d.log.len()))
+	if lo >= hi {
+		return nil
+	}
+	return d.log.slice(int(lo-base), int(hi-base))
+}
+
 func (d *disk) appendEntries(ents []raft.Entry) {
 	first, base := ents[0].Index, d.firstIndex()
-	last := base + uint64(len(d.durable.Entries)) - 1
+	last := base + uint64(d.log.len()) - 1
 	switch {
 	case first > last+1:
 		panic("sim: a disk write would leave a gap in the durable log")
 	case first < base:
 		panic("sim: a disk write reaches before the durable log")
 	case first <= last:
-		// Truncate into a fresh array: a cloned world may share this one.
-		keep := first - base
-		d.durable.Entries = append(d.durable.Entries[:keep:keep], ents...)
-	default:
-		d.durable.Entries = raft.AppendEntries(d.durable.Entries, ents)
+		d.log.truncate(int(first - base))
 	}
+	d.log.append(ents)
 }
 
 // compact drops the durable entries the durable snapshot covers: all of
@@ -164,19 +187,19 @@ func (d *disk) appendEntries(ents []raft.Entry) {
 // kept ones move to a fresh array, so the dropped ones can be freed.
 func (d *disk) compact() {
 	snap := d.durable.Snapshot.Meta
-	ents := d.durable.Entries
-	if len(ents) == 0 || snap.Index == 0 {
+	n := d.log.len()
+	if n == 0 || snap.Index == 0 {
 		return
 	}
-	first, last := ents[0].Index, ents[len(ents)-1].Index
-	var keep []raft.Entry
+	first, last := d.log.at(0).Index, d.log.at(n-1).Index
 	switch {
 	case snap.Index < first:
 		return
-	case snap.Index <= last && ents[snap.Index-first].Term == snap.Term:
-		keep = ents[snap.Index+1-first:]
+	case snap.Index <= last && d.log.at(int(snap.Index-first)).Term == snap.Term:
+		d.log.dropFront(int(snap.Index + 1 - first))
+	default:
+		d.log = entryChunks{}
 	}
-	d.durable.Entries = append([]raft.Entry(nil), keep...)
 }
 
 // recover finishes, at start-up, a compaction a crash interrupted.
@@ -194,10 +217,10 @@ func (d *disk) crash() int {
 }
 
 func (d *disk) lastDurable() (uint64, uint64) {
-	n := len(d.durable.Entries)
+	n := d.log.len()
 	if n == 0 {
 		return d.durable.Snapshot.Meta.Index, d.durable.Snapshot.Meta.Term
 	}
-	e := d.durable.Entries[n-1]
+	e := d.log.at(n - 1)
 	return e.Index, e.Term
 }

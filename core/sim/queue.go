@@ -46,23 +46,43 @@ type item struct {
 	action int
 }
 
-// queue is a binary min-heap of items, with a free list so that the steady
-// state allocates nothing.
+// queue is a 4-ary min-heap of items (half the levels of a binary heap, and
+// a place's children side by side), with a free list so that the steady
+// state allocates nothing. keys[i] is h[i]'s place in the order, kept
+// beside the heap so that comparing two places reads no item. Items are in
+// a total order (seq is unique), so the shape of the heap never shows.
 type queue struct {
 	h    []*item
+	keys []queueKey
 	free []*item
 	seq  uint64
 }
 
+// queueKey orders items: by time, then late ones last, then by seq (late
+// is the top bit of then, seq the rest).
+type queueKey struct {
+	at   int64
+	then uint64
+}
+
+const lateBit = 1 << 63
+
+func keyOf(it *item) queueKey {
+	k := queueKey{at: it.at, then: it.seq}
+	if it.late {
+		k.then |= lateBit
+	}
+	return k
+}
+
 func (q *queue) less(i, j int) bool {
-	a, b := q.h[i], q.h[j]
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	if a.late != b.late {
-		return b.late
-	}
-	return a.seq < b.seq
+	a, b := &q.keys[i], &q.keys[j]
+	return a.at < b.at || a.at == b.at && a.then < b.then
+}
+
+func (q *queue) swap(i, j int) {
+	q.h[i], q.h[j] = q.h[j], q.h[i]
+	q.keys[i], q.keys[j] = q.keys[j], q.keys[i]
 }
 
 func (q *queue) newItem(at int64, kind itemKind, who int) *item {
@@ -82,6 +102,7 @@ func (q *queue) push(it *item) {
 	it.seq = q.seq
 	q.seq++
 	q.h = append(q.h, it)
+	q.keys = append(q.keys, keyOf(it))
 	q.fix(len(q.h) - 1)
 }
 
@@ -91,9 +112,9 @@ func (q *queue) pop() *item { return q.remove(0) }
 func (q *queue) remove(i int) *item {
 	it := q.h[i]
 	n := len(q.h) - 1
-	q.h[i] = q.h[n]
+	q.h[i], q.keys[i] = q.h[n], q.keys[n]
 	q.h[n] = nil
-	q.h = q.h[:n]
+	q.h, q.keys = q.h[:n], q.keys[:n]
 	if i < n {
 		q.fix(i)
 	}
@@ -103,27 +124,29 @@ func (q *queue) remove(i int) *item {
 // fix restores the heap order around place i after its item changed.
 func (q *queue) fix(i int) {
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / 4
 		if !q.less(i, p) {
 			break
 		}
-		q.h[i], q.h[p] = q.h[p], q.h[i]
+		q.swap(i, p)
 		i = p
 	}
 	n := len(q.h)
 	for {
-		l := 2*i + 1
+		l := 4*i + 1
 		if l >= n {
 			return
 		}
 		m := l
-		if r := l + 1; r < n && q.less(r, l) {
-			m = r
+		for c := l + 1; c < min(l+4, n); c++ {
+			if q.less(c, m) {
+				m = c
+			}
 		}
 		if !q.less(m, i) {
 			return
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		q.swap(i, m)
 		i = m
 	}
 }
@@ -135,7 +158,7 @@ func (q *queue) release(it *item) {
 
 func (q *queue) len() int { return len(q.h) }
 
-func (q *queue) peekTime() int64 { return q.h[0].at }
+func (q *queue) peekTime() int64 { return q.keys[0].at }
 
 // Randomness: one PCG stream per purpose, each seeded from the world's seed,
 // the purpose and its subject, so that changing one knob does not reshuffle

@@ -219,7 +219,8 @@ func (w *World) ModelKey(r *raft.Renaming) uint64 {
 		h.Uint64(uint64(r.Of(hs.Vote)))
 		h.Uint64(hs.Commit)
 		h.Uint64(s.disk.durable.Snapshot.Meta.Index)
-		raft.EntriesKey(&h, s.disk.durable.Entries)
+		h.Uint64(uint64(s.disk.log.len()))
+		s.disk.log.each(func(e *raft.Entry) { raft.EntryKey(&h, e) })
 		h.Uint64(uint64(s.disk.pending()))
 		for _, wr := range append(slices.Clip(s.disk.flushing), s.disk.queued...) {
 			h.Uint64(wr.hs.Term)
@@ -320,10 +321,8 @@ func (w *World) Signature(id raft.ID) uint64 {
 	hs := s.disk.durable.HardState
 	h.Uint64(hs.Term)
 	h.Uint64(b2u(hs.Vote == s.id))
-	h.Uint64(uint64(len(s.disk.durable.Entries)))
-	for i := range s.disk.durable.Entries {
-		h.Uint64(s.disk.durable.Entries[i].Term)
-	}
+	h.Uint64(uint64(s.disk.log.len()))
+	s.disk.log.each(func(e *raft.Entry) { h.Uint64(e.Term) })
 	h.Uint64(uint64(s.disk.pending()))
 	if s.node == nil {
 		return h.Sum()

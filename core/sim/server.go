@@ -72,7 +72,7 @@ func (w *World) start(s *server) error {
 			return fmt.Errorf("%v: snapshot at %d: %w", s.id, snap.Meta.Index, err)
 		}
 	}
-	node, err := raft.NewNode(rc, s.disk.durable)
+	node, err := raft.NewNode(rc, s.disk.state())
 	if err != nil {
 		return fmt.Errorf("%v: %w", s.id, err)
 	}
@@ -364,7 +364,7 @@ func (w *World) restart(s *server) {
 	w.record(trace.Event{Kind: trace.Restart, Node: uint32(s.id), Term: st.Term, Index: st.LastIndex,
 		Commit: st.Commit, Peer: uint32(st.Vote)})
 	if w.checker != nil {
-		w.fail(w.checker.Restart(s.id, st, s.disk.durable))
+		w.fail(w.checker.Restart(s.id, st, s.disk.state()))
 	}
 	w.flush(s)
 }

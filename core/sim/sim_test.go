@@ -78,7 +78,7 @@ func TestCrashLosesWhatIsNotDurable(t *testing.T) {
 	leader := w.leader()
 	require.NotNil(t, leader)
 	inMemory := leader.node.LastIndex()
-	durable := uint64(len(leader.disk.durable.Entries))
+	durable := uint64(leader.disk.log.len())
 	require.Less(t, durable, inMemory, "a slow disk lags the log")
 	require.NoError(t, w.Schedule(Action{At: w.Now(), Kind: ActCrash, Targets: []Target{{Kind: TargetID, ID: leader.id}}, Text: "crash"}))
 	w.RunUntil(w.Now())

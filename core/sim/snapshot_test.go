@@ -44,7 +44,7 @@ func TestCrashAtEachStepOfASnapshot(t *testing.T) {
 	require.Greater(t, snap, before)
 	sawOverlap := false
 	for steps := 0; steps < 400; steps++ {
-		d := s.disk.durable
+		d := s.disk.state()
 		durableSnap := d.Snapshot.Meta.Index
 		overlap := durableSnap == snap && len(d.Entries) > 0 && d.Entries[0].Index <= snap
 		sawOverlap = sawOverlap || overlap
@@ -95,7 +95,7 @@ func TestSnapshotThresholdBoundsTheLog(t *testing.T) {
 		for _, s := range w.servers {
 			st := s.node.Status()
 			require.LessOrEqual(t, st.LastIndex-st.SnapshotIndex, uint64(2*100), "%v at %d", s.id, t0)
-			require.LessOrEqual(t, uint64(len(s.disk.durable.Entries)), uint64(3*100), "%v's disk at %d", s.id, t0)
+			require.LessOrEqual(t, uint64(s.disk.log.len()), uint64(3*100), "%v's disk at %d", s.id, t0)
 		}
 	}
 	require.Nil(t, w.Violation())

@@ -69,13 +69,7 @@ func (w *World) DurableEntries(id raft.ID, lo, hi uint64) []raft.Entry {
 	if id < 1 || int(id) > len(w.servers) {
 		return nil
 	}
-	dk := w.servers[id-1].disk
-	d, base := dk.durable.Entries, dk.firstIndex()
-	lo, hi = max(lo, base), min(hi, base+uint64(len(d)))
-	if lo >= hi {
-		return nil
-	}
-	return d[lo-base : hi-base : hi-base]
+	return w.servers[id-1].disk.entries(lo, hi)
 }
 
 // StateHash hashes the whole world's state: every server's protocol state,
@@ -92,7 +86,8 @@ func (w *World) StateHash() uint64 {
 		h.Uint64(hs.Commit)
 		h.Uint64(s.disk.durable.Snapshot.Meta.Index)
 		h.Bytes(s.disk.durable.Snapshot.Data)
-		hashEntries(&h, s.disk.durable.Entries)
+		h.Uint64(uint64(s.disk.log.len()))
+		s.disk.log.each(func(e *raft.Entry) { hashEntry(&h, e) })
 		if s.node == nil {
 			h.Uint64(0)
 			continue
@@ -119,10 +114,14 @@ func (w *World) StateHash() uint64 {
 func hashEntries(h *trace.Hasher, ents []raft.Entry) {
 	h.Uint64(uint64(len(ents)))
 	for i := range ents {
-		h.Uint64(ents[i].Term)
-		h.Uint64(uint64(ents[i].Type))
-		h.Bytes(ents[i].Data)
+		hashEntry(h, &ents[i])
 	}
+}
+
+func hashEntry(h *trace.Hasher, e *raft.Entry) {
+	h.Uint64(e.Term)
+	h.Uint64(uint64(e.Type))
+	h.Bytes(e.Data)
 }
 
 // Flight is a message on the wire, for drawing it between its endpoints.
