@@ -186,7 +186,11 @@ func (a *builtApp) build() error {
 	if err := os.WriteFile(filepath.Join(a.dir, "scenarios", "index.json"), []byte(index), 0o644); err != nil {
 		return err
 	}
-	return gzipLikeMakeWeb(a.dir)
+	files, err := gzipLikeMakeWeb(a.dir)
+	if err != nil {
+		return err
+	}
+	return runIn(root, nil, goBin, append([]string{"run", "./tools/precompress", "-quality", "11"}, files...)...)
 }
 
 // moduleRoot walks up from the test's folder to the one holding go.mod.
@@ -218,7 +222,8 @@ func skipInCopy(rel string, d fs.DirEntry) bool {
 	if d.IsDir() {
 		return rel == "scenarios"
 	}
-	return strings.HasSuffix(rel, ".gz") || rel == "smrlab.wasm" || rel == "wasm_exec.js"
+	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
+		rel == "smrlab.wasm" || rel == "wasm_exec.js"
 }
 
 func copyStatic(src, dst string) error {
@@ -256,9 +261,11 @@ func copyFile(src, dst string) error {
 
 // gzipLikeMakeWeb writes NAME.gz (level 9, no name or time: gzip -9 -n) for
 // the wasm, wasm_exec.js and every .html, .js, .mjs and .css file outside
-// hidden folders, as the Makefile's WEB_GZ list does.
-func gzipLikeMakeWeb(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// hidden folders, as the Makefile's WEB_GZ list does, and returns those
+// files, which `make web` also gives tools/precompress for their .br.
+func gzipLikeMakeWeb(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -290,8 +297,10 @@ func gzipLikeMakeWeb(dir string) error {
 		if err := zw.Close(); err != nil {
 			return err
 		}
+		files = append(files, p)
 		return os.WriteFile(p+".gz", buf.Bytes(), 0o644)
 	})
+	return files, err
 }
 
 func runIn(dir string, env []string, name string, args ...string) error {
