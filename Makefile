@@ -12,8 +12,10 @@ SEEDS     ?= 2000
 # a minute on it, only when it changed.
 WEB_DIR   := web/static
 WASM      := $(WEB_DIR)/smrlab.wasm
+# The file tools (exports, imports), a second build the page loads on first use.
+WASM_FILES := $(WEB_DIR)/smrlab-files.wasm
 WASM_EXEC := $(WEB_DIR)/wasm_exec.js
-WEB_FILES  = $(sort $(WASM) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
+WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
 	\( -name '*.html' -o -name '*.js' -o -name '*.mjs' -o -name '*.css' \) -not -path '*/[._]*' 2>/dev/null))
 WEB_GZ     = $(addsuffix .gz,$(WEB_FILES))
 BROTLI_QUALITY ?= 11
@@ -42,6 +44,10 @@ web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
 # when it changed, so an unchanged wasm is not compressed again.
 $(WASM): FORCE
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(WASM_FILES): FORCE
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm/files
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # wasm_exec.js must come from the Go that built the wasm.
@@ -112,6 +118,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadMsgpack -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
 	$(GO) test -run '^$$' -fuzz FuzzReadJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
 	$(GO) test -run '^$$' -fuzz FuzzLiteMatchesCodec -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/tracefile
+	$(GO) test -run '^$$' -fuzz 'FuzzString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
+	$(GO) test -run '^$$' -fuzz FuzzReadString -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/scenario
 	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
@@ -119,5 +127,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/raft
 
 clean:
-	rm -rf $(BIN) site $(WASM) $(WASM_EXEC)
+	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_EXEC)
 	find $(WEB_DIR) \( -name '*.gz' -o -name '*.br' \) -delete

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -133,21 +134,25 @@ func (a *builtApp) build() error {
 		return err
 	}
 
-	// The wasm and the CLI (for the scenario index) build in parallel.
+	// The two wasm builds and the CLI (for the scenario index) build in parallel.
 	goBin := goCommand()
 	smrlab := filepath.Join(tmp, "smrlab")
 	var wg sync.WaitGroup
-	var wasmErr, cliErr error
+	var wasmErr, filesErr, cliErr error
 	wg.Go(func() {
 		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
 			"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm")
 	})
 	wg.Go(func() {
+		filesErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
+			"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files")
+	})
+	wg.Go(func() {
 		cliErr = runIn(root, nil, goBin, "build", "-o", smrlab, "./cmd/smrlab")
 	})
 	wg.Wait()
-	if wasmErr != nil {
-		return wasmErr
+	if err := errors.Join(wasmErr, filesErr); err != nil {
+		return err
 	}
 	if cliErr != nil {
 		return cliErr
@@ -223,7 +228,7 @@ func skipInCopy(rel string, d fs.DirEntry) bool {
 		return rel == "scenarios"
 	}
 	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
-		rel == "smrlab.wasm" || rel == "wasm_exec.js"
+		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "wasm_exec.js"
 }
 
 func copyStatic(src, dst string) error {
