@@ -9,11 +9,15 @@
 // Every function returns an object {ok, value, error, panic, seed, recording}.
 // A panic inside Go is caught and returned with the seed and the recording,
 // so the page can show it and offer the trace for download.
+//
+// This is the page's first download, so it leaves out what is used rarely:
+// the trace files and exports, which the file tools (wasm/files, a second
+// build loaded on first use) write and read from the recording, and
+// encoding/json, whose reflection costs about 170 KB compressed: the JSON
+// here is written and read by core/minijson and the view's AppendJSON.
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -21,19 +25,19 @@ import (
 	"strings"
 	"syscall/js"
 
-	"smrlab/core/export"
 	"smrlab/core/lab"
-	"smrlab/core/linear"
+	"smrlab/core/minijson"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
 	"smrlab/core/trace"
-	"smrlab/core/tracefile"
+	"smrlab/wasm/bridge"
 )
 
 // Limits on what the page hands over.
 const (
 	scenarioBytesMax = 1 << 20
-	traceBytesMax    = 256 << 20
+	// recordingBytesMax bounds a recording handed back by the file tools.
+	recordingBytesMax = 64 << 20
 	// advanceMicrosMax bounds one frame's run: 10 minutes of virtual time.
 	advanceMicrosMax = 600 * sim.Second
 )
@@ -46,80 +50,83 @@ func main() {
 	// Chromium: 400 beats the default and beats a memory limit with no
 	// percentage, whose growing heap costs more than the collections.)
 	debug.SetGCPercent(400)
-	api := js.Global().Get("Object").New()
-	for name, fn := range map[string]func([]js.Value) (any, error){
-		"open":          open,
-		"frame":         frame,
-		"view":          func([]js.Value) (any, error) { return viewJSON() },
-		"step":          step,
-		"act":           act,
-		"goto":          goTo,
-		"fork":          fork,
-		"recording":     recording,
-		"share":         share,
-		"exportTrace":   exportTrace,
-		"exportFormats": exportFormats,
-		"saveScenario":  saveScenario,
-		"importTrace":   importTrace,
-		"stateHash":     stateHash,
-		"bugs":          bugs,
-	} {
-		api.Set(name, js.FuncOf(wrap(name, fn)))
-	}
-	js.Global().Set("smrlab", api)
-	select {}
-}
-
-// wrap turns a Go function into a JavaScript one that never throws: errors
-// and panics come back as values.
-func wrap(name string, fn func([]js.Value) (any, error)) func(js.Value, []js.Value) any {
-	return func(_ js.Value, args []js.Value) (out any) {
-		defer func() {
-			if p := recover(); p != nil {
-				res := result(nil, fmt.Errorf("internal error in %s: %v\n%s", name, p, debug.Stack()))
-				res["panic"] = true
-				if session != nil {
-					res["seed"] = fmt.Sprint(session.Seed())
-					if h, err := recordingJSON(); err == nil {
-						res["recording"] = h
-					}
-				}
-				out = res
+	bridge.Register("smrlab", map[string]bridge.Func{
+		"open":            open,
+		"frame":           frame,
+		"view":            func([]js.Value) (any, error) { return viewJSON() },
+		"step":            step,
+		"act":             act,
+		"goto":            goTo,
+		"fork":            fork,
+		"recording":       recording,
+		"share":           share,
+		"importRecording": importRecording,
+		"stateHash":       stateHash,
+		"bugs":            bugs,
+	}, func(res map[string]any) {
+		if session != nil {
+			res["seed"] = fmt.Sprint(session.Seed())
+			if h, err := recordingJSON(); err == nil {
+				res["recording"] = h
 			}
-		}()
-		v, err := fn(args)
-		return result(v, err)
-	}
-}
-
-func result(v any, err error) map[string]any {
-	if err != nil {
-		return map[string]any{"ok": false, "error": err.Error()}
-	}
-	return map[string]any{"ok": true, "value": v}
+		}
+	})
+	select {}
 }
 
 var errNoSession = errors.New("no session is open")
 
-func need(args []js.Value, n int, usage string) error {
-	if len(args) < n {
-		return fmt.Errorf("usage: %s", usage)
-	}
-	return nil
-}
+var need = bridge.Need
 
-// openOptions is what the page sends to open a session.
+// openOptions is what the page sends to open a session, as a JSON object
+// with these fields' names in lower case.
 type openOptions struct {
 	// Scenario is a scenario's source and File its name; empty opens the
 	// default cluster.
-	Scenario string   `json:"scenario"`
-	File     string   `json:"file"`
-	Seed     string   `json:"seed"`
-	Bugs     []string `json:"bugs"`
+	Scenario string
+	File     string
+	Seed     string
+	Bugs     []string
 	// Servers sizes the default cluster (0: five).
-	Servers int `json:"servers"`
+	Servers int
 	// Share is a shared link's fragment; it replaces everything else.
-	Share string `json:"share"`
+	Share string
+}
+
+// parseOpenOptions reads the page's options; a key it does not know is an
+// error, so that a typo in the page shows.
+func parseOpenOptions(raw string) (openOptions, error) {
+	var o openOptions
+	r := minijson.NewReader([]byte(raw))
+	err := r.Object(func(key string) error {
+		var err error
+		switch key {
+		case "scenario":
+			o.Scenario, err = r.String()
+		case "file":
+			o.File, err = r.String()
+		case "seed":
+			o.Seed, err = r.String()
+		case "bugs":
+			o.Bugs, err = r.Strings()
+		case "servers":
+			var n int64
+			n, err = r.Int()
+			if err == nil && (n < 0 || n > 1<<20) {
+				err = fmt.Errorf("servers: %d out of range", n)
+			}
+			o.Servers = int(n)
+		case "share":
+			o.Share, err = r.String()
+		default:
+			err = r.UnknownKey(key)
+		}
+		return err
+	})
+	if err == nil {
+		err = r.End()
+	}
+	return o, err
 }
 
 func open(args []js.Value) (any, error) {
@@ -130,8 +137,8 @@ func open(args []js.Value) (any, error) {
 	if len(raw) > scenarioBytesMax+64<<10 {
 		return nil, fmt.Errorf("open: options of %d bytes, over the limit", len(raw))
 	}
-	var o openOptions
-	if err := json.Unmarshal([]byte(raw), &o); err != nil {
+	o, err := parseOpenOptions(raw)
+	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	s, err := openSession(o)
@@ -180,12 +187,16 @@ func openSession(o openOptions) (*lab.Session, error) {
 	return lab.Open(file, []byte(o.Scenario), opt)
 }
 
+// viewBuf is reused from frame to frame: a view is tens of kilobytes.
+var viewBuf []byte
+
 func viewJSON() (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
-	b, err := json.Marshal(session.View())
-	return string(b), err
+	v := session.View()
+	viewBuf = v.AppendJSON(viewBuf[:0])
+	return string(viewBuf), nil
 }
 
 // frame advances the session by dt virtual microseconds and returns the view.
@@ -262,10 +273,12 @@ func fork([]js.Value) (any, error) {
 	return viewJSON()
 }
 
+// recordingJSON is the recording as the page saves it: the trace header as
+// indented JSON, as json.MarshalIndent writes it, which `smrlab` and the
+// page's import read back.
 func recordingJSON() (string, error) {
 	h := session.Recording()
-	b, err := json.MarshalIndent(&h, "", "  ")
-	return string(b), err
+	return string(minijson.Indent(nil, h.AppendJSON(nil), "  ")), nil
 }
 
 func recording([]js.Value) (any, error) {
@@ -283,105 +296,22 @@ func share([]js.Value) (any, error) {
 	return lab.EncodeShare(&h)
 }
 
-// exportTrace re-runs the session and returns its whole trace as bytes, in
-// one of core/export's formats (default msgpack). The trace files stream;
-// the other formats hold the events in memory, and the history formats take
-// the session's own client history rather than re-running a second time.
-func exportTrace(args []js.Value) (any, error) {
-	if session == nil {
-		return nil, errNoSession
-	}
-	format := "msgpack"
-	if len(args) > 0 {
-		format = args[0].String()
-	}
-	if _, err := export.Lookup(format); err != nil {
+// importRecording opens a session from a recording that the file tools read
+// out of an imported file, and reports whether re-running its inputs
+// reproduces the file's final state (traceStateHash, hex, "" when the file
+// was a recording alone).
+func importRecording(args []js.Value) (any, error) {
+	if err := need(args, 1, "importRecording(recordingJSON, traceStateHash)"); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	var err error
-	switch format {
-	case "msgpack", "jsonl":
-		err = streamTrace(&buf, format)
-	default:
-		var events []trace.Event
-		tr := &trace.Trace{}
-		tr.Header, tr.Footer, err = session.Trace(func(e *trace.Event) error {
-			events = append(events, *e)
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		tr.Events = events
-		history := func() (*linear.History, error) { return session.World().History(), nil }
-		err = export.WriteWith(&buf, format, tr, export.Options{History: history})
+	raw := args[0].String()
+	if len(raw) > recordingBytesMax {
+		return nil, fmt.Errorf("import: a recording of %d bytes, over the limit of %d", len(raw), recordingBytesMax)
 	}
-	if err != nil {
-		return nil, err
+	h, err := trace.ParseHeaderJSON([]byte(raw))
+	if err == nil {
+		err = lab.CheckHeader(&h)
 	}
-	out := js.Global().Get("Uint8Array").New(buf.Len())
-	js.CopyBytesToJS(out, buf.Bytes())
-	return out, nil
-}
-
-// streamTrace writes the session's trace file without holding its events.
-func streamTrace(buf *bytes.Buffer, format string) error {
-	newWriter := tracefile.NewMsgpackWriter
-	if format == "jsonl" {
-		newWriter = tracefile.NewJSONLWriter
-	}
-	tw, err := newWriter(buf, session.Recording())
-	if err != nil {
-		return err
-	}
-	_, footer, err := session.Trace(tw.WriteEvent)
-	if err != nil {
-		return err
-	}
-	return tw.Close(footer)
-}
-
-// exportFormats lists the export formats as JSON: name, ext, mime and a
-// one-line description each.
-func exportFormats([]js.Value) (any, error) {
-	type format struct {
-		Name        string `json:"name"`
-		Ext         string `json:"ext"`
-		MIME        string `json:"mime"`
-		Description string `json:"description"`
-	}
-	var out []format
-	for _, f := range export.Formats() {
-		out = append(out, format{f.Name, f.Ext, f.MIME, f.Description})
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-// saveScenario returns the session as scenario text that `smrlab run` runs
-// to the same state.
-func saveScenario([]js.Value) (any, error) {
-	if session == nil {
-		return nil, errNoSession
-	}
-	h := session.Recording()
-	return lab.ScenarioOf(&h)
-}
-
-// importTrace opens a session from a trace file's bytes and reports whether
-// re-running its inputs reproduces its final state.
-func importTrace(args []js.Value) (any, error) {
-	if err := need(args, 1, "importTrace(bytes)"); err != nil {
-		return nil, err
-	}
-	n := args[0].Get("length").Int()
-	if n > traceBytesMax {
-		return nil, fmt.Errorf("import: the file is %d bytes, over the limit of %d", n, traceBytesMax)
-	}
-	data := make([]byte, n)
-	js.CopyBytesToGo(data, args[0])
-	h, footer, err := lab.DecodeRecording(data)
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -394,11 +324,11 @@ func importTrace(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	hash := s.StateHash()
-	res := map[string]any{"view": view, "stateHash": fmt.Sprintf("%016x", hash)}
-	if footer.StateHash != 0 {
-		res["traceStateHash"] = fmt.Sprintf("%016x", footer.StateHash)
-		res["same"] = footer.StateHash == hash
+	hash := fmt.Sprintf("%016x", s.StateHash())
+	res := map[string]any{"view": view, "stateHash": hash}
+	if len(args) > 1 && args[1].Type() == js.TypeString && args[1].String() != "" {
+		res["traceStateHash"] = args[1].String()
+		res["same"] = args[1].String() == hash
 	}
 	return res, nil
 }
@@ -410,14 +340,23 @@ func stateHash([]js.Value) (any, error) {
 	return fmt.Sprintf("%016x", session.StateHash()), nil
 }
 
+// bugs lists the bug toggles as JSON: Name, Summary, CaughtBy and Reference
+// each.
 func bugs([]js.Value) (any, error) {
-	type doc struct {
-		Name, Summary, CaughtBy, Reference string
+	b := []byte{'['}
+	for i, d := range raft.BugDocs() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Name":`...)
+		b = minijson.AppendString(b, d.Name)
+		b = append(b, `,"Summary":`...)
+		b = minijson.AppendString(b, d.Summary)
+		b = append(b, `,"CaughtBy":`...)
+		b = minijson.AppendString(b, d.CaughtBy)
+		b = append(b, `,"Reference":`...)
+		b = minijson.AppendString(b, d.Reference)
+		b = append(b, '}')
 	}
-	var out []doc
-	for _, d := range raft.BugDocs() {
-		out = append(out, doc{d.Name, d.Summary, d.CaughtBy, d.Reference})
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
+	return string(append(b, ']')), nil
 }

@@ -1,10 +1,12 @@
 // Package web holds the browser lab: the static app in static/ (HTML, CSS,
-// JavaScript modules, the WebAssembly build of the simulator and its
-// precompressed .gz siblings), embedded so that one labserver binary serves it.
+// JavaScript modules, the WebAssembly builds of the simulator and of its file
+// tools, and their precompressed .gz and .br siblings), embedded so that one
+// labserver binary serves it.
 //
-// `make web` writes the build outputs (smrlab.wasm, wasm_exec.js, *.gz) into
-// static/ before the labserver is built; a binary built without them still
-// serves the page, and the labserver warns at startup that the wasm is missing.
+// `make web` writes the build outputs (smrlab.wasm, smrlab-files.wasm,
+// wasm_exec.js, *.gz, *.br) into static/ before the labserver is built; a
+// binary built without them still serves the page, and the labserver warns at
+// startup that the wasm is missing.
 package web
 
 import (

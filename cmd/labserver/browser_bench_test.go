@@ -258,15 +258,10 @@ func (fp *framePage) report(b *testing.B) {
 		w.p50, w.p95, w.n, by.mean/1024, fl.mean, fl.max, fp.virtual, fp.real, fp.cpu)
 }
 
-// (c) The compressed bytes a first visit downloads: every request's
-// EncodedDataLength (headers and body as received) from the page's Network
-// events and from the simulator's Web Worker, whose requests (worker.js,
-// wasm_exec.js, smrlab.wasm) only its own target reports. The worker is
-// auto-attached paused (waitForDebuggerOnStart), so its Network domain is on
-// before its first fetch. A counting wrapper around the handler gives the
-// body bytes the server sent, as a cross-check.
+// (c) The compressed bytes a first visit downloads, as TestBrowserFirstDownload
+// measures them (see firstDownload).
 func BenchmarkBrowserDownloadSize(b *testing.B) {
-	labServerURL(b) // builds the app, with the .gz siblings `make web` writes
+	labServerURL(b) // builds the app, with the .gz and .br siblings `make web` writes
 	var sent sentBytes
 	h, err := newHandler(os.DirFS(app.dir), app.logger())
 	if err != nil {
@@ -277,70 +272,93 @@ func BenchmarkBrowserDownloadSize(b *testing.B) {
 
 	p := newBenchPage(b)
 	p.base = srv.URL + "/"
-	var total, wasm, served float64
-	var lines []string
+	var d download
 	for b.Loop() {
-		sent.reset()
-		tab := p.newTab(chromedp.WithNewBrowserContext())
-		net := newNetLog()
-		if err := chromedp.Listen(tab.ctx, net.onEvent); err != nil {
-			b.Fatal(err)
-		}
-		// Take over the auto-attach chromedp set (flat sessions, whose events
-		// it drops): nested sessions, paused at start.
-		if _, err := chromedp.Call(tab.ctx, target.SetAutoAttach, target.SetAutoAttachParams{
-			AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: new(false)}); err != nil {
-			b.Fatal(err)
-		}
-		go func() {
-			for {
-				var sid target.SessionID
-				select {
-				case sid = <-net.workers:
-				case <-tab.ctx.Done():
-					return
-				}
-				for _, m := range []string{`{"id":1,"method":"Network.enable","params":{}}`,
-					`{"id":2,"method":"Runtime.runIfWaitingForDebugger","params":{}}`} {
-					// Target.sendMessageToTarget is gone from cdproto's
-					// typed commands; the browser still takes it.
-					err := chromedp.FromContext(tab.ctx).Target.Call(tab.ctx, "Target.sendMessageToTarget",
-						map[string]any{"sessionId": sid, "message": m}, nil)
-					if err != nil && tab.ctx.Err() == nil {
-						b.Errorf("worker session: %v", err)
-					}
-				}
-			}
-		}()
-		tab.open("")
-		tab.idle()
-		tab.waitFor("the bug toggles (the last request)", `!!document.querySelector('[data-testid="bug-commit-previous-term"]')`, 10*time.Second)
-		time.Sleep(200 * time.Millisecond) // the last loadingFinished events
-		reqs := net.finished()
-		tab.closeOnce()
-
-		total, wasm, served = 0, 0, float64(sent.total())
-		lines = lines[:0]
-		for _, r := range reqs {
-			total += r.encoded
-			if strings.HasSuffix(r.url, "/smrlab.wasm") {
-				wasm = r.encoded
-				if r.contentEncoding != "gzip" {
-					b.Errorf("smrlab.wasm came with Content-Encoding %q, want gzip (request Accept-Encoding %q)", r.contentEncoding, r.acceptEncoding)
-				}
-			}
-			lines = append(lines, fmt.Sprintf("  %-7s %8.1f KB  %-4s %s", r.from, r.encoded/1024, r.contentEncoding,
-				strings.TrimPrefix(r.url, srv.URL)))
-		}
-		if wasm == 0 {
-			b.Fatalf("no finished request for smrlab.wasm among %d: the worker's requests were not seen", len(reqs))
-		}
+		d = firstDownload(b, p, srv.URL, &sent, "br")
 	}
-	b.ReportMetric(total/1024, "KB-encoded")
-	b.ReportMetric(wasm/1024, "KB-wasm")
-	b.ReportMetric(served/1024, "KB-bodies-served")
-	b.Logf("first visit downloads %.1f KB (EncodedDataLength, headers included), of which smrlab.wasm %.1f KB; "+
-		"the server sent %.1f KB of bodies; %s\n%s", total/1024, wasm/1024, served/1024, loadNote(), strings.Join(lines, "\n"))
+	b.ReportMetric(d.total/1024, "KB-encoded")
+	b.ReportMetric(d.wasm/1024, "KB-wasm")
+	b.ReportMetric(d.served/1024, "KB-bodies-served")
+	b.Log(d.String())
+}
+
+// download is what one first visit fetched.
+type download struct {
+	total, wasm, served float64 // bytes
+	lines               []string
+}
+
+func (d download) String() string {
+	return fmt.Sprintf("first visit downloads %.1f KB (EncodedDataLength, headers included), of which smrlab.wasm %.1f KB; "+
+		"the server sent %.1f KB of bodies; %s\n%s", d.total/1024, d.wasm/1024, d.served/1024, loadNote(), strings.Join(d.lines, "\n"))
+}
+
+// firstDownload opens the page in a new browser context (empty caches) and
+// sums every request's EncodedDataLength (headers and body as received) from
+// the page's Network events and from the simulator's Web Worker, whose
+// requests (worker.js, wasm_exec.js, smrlab.wasm) only its own target
+// reports. The worker is auto-attached paused (waitForDebuggerOnStart), so
+// its Network domain is on before its first fetch. sent, a counting wrapper
+// around the handler, gives the body bytes the server sent, as a
+// cross-check. The wasm must come in wantEncoding.
+func firstDownload(tb testing.TB, p *page, base string, sent *sentBytes, wantEncoding string) download {
+	tb.Helper()
+	sent.reset()
+	tab := p.newTab(chromedp.WithNewBrowserContext())
+	net := newNetLog()
+	if err := chromedp.Listen(tab.ctx, net.onEvent); err != nil {
+		tb.Fatal(err)
+	}
+	// Take over the auto-attach chromedp set (flat sessions, whose events
+	// it drops): nested sessions, paused at start.
+	if _, err := chromedp.Call(tab.ctx, target.SetAutoAttach, target.SetAutoAttachParams{
+		AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: new(false)}); err != nil {
+		tb.Fatal(err)
+	}
+	go func() {
+		for {
+			var sid target.SessionID
+			select {
+			case sid = <-net.workers:
+			case <-tab.ctx.Done():
+				return
+			}
+			for _, m := range []string{`{"id":1,"method":"Network.enable","params":{}}`,
+				`{"id":2,"method":"Runtime.runIfWaitingForDebugger","params":{}}`} {
+				// Target.sendMessageToTarget is gone from cdproto's
+				// typed commands; the browser still takes it.
+				err := chromedp.FromContext(tab.ctx).Target.Call(tab.ctx, "Target.sendMessageToTarget",
+					map[string]any{"sessionId": sid, "message": m}, nil)
+				if err != nil && tab.ctx.Err() == nil {
+					tb.Errorf("worker session: %v", err)
+				}
+			}
+		}
+	}()
+	tab.open("")
+	tab.idle()
+	tab.waitFor("the bug toggles (the last request)", `!!document.querySelector('[data-testid="bug-commit-previous-term"]')`, 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // the last loadingFinished events
+	reqs := net.finished()
+	tab.closeOnce()
+
+	d := download{served: float64(sent.total())}
+	for _, r := range reqs {
+		d.total += r.encoded
+		if strings.HasSuffix(r.url, "/smrlab.wasm") {
+			d.wasm = r.encoded
+			if r.contentEncoding != wantEncoding {
+				tb.Errorf("smrlab.wasm came with Content-Encoding %q, want %s (request Accept-Encoding %q)",
+					r.contentEncoding, wantEncoding, r.acceptEncoding)
+			}
+		}
+		d.lines = append(d.lines, fmt.Sprintf("  %-7s %8.1f KB  %-4s %s", r.from, r.encoded/1024, r.contentEncoding,
+			strings.TrimPrefix(r.url, base)))
+	}
+	if d.wasm == 0 {
+		tb.Fatalf("no finished request for smrlab.wasm among %d: the worker's requests were not seen", len(reqs))
+	}
+	return d
 }
 
 // netLog collects finished requests from the page's Network events and from

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -133,21 +135,25 @@ func (a *builtApp) build() error {
 		return err
 	}
 
-	// The wasm and the CLI (for the scenario index) build in parallel.
+	// The two wasm builds and the CLI (for the scenario index) build in parallel.
 	goBin := goCommand()
 	smrlab := filepath.Join(tmp, "smrlab")
 	var wg sync.WaitGroup
-	var wasmErr, cliErr error
+	var wasmErr, filesErr, cliErr error
 	wg.Go(func() {
 		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
 			"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm")
 	})
 	wg.Go(func() {
+		filesErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
+			"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files")
+	})
+	wg.Go(func() {
 		cliErr = runIn(root, nil, goBin, "build", "-o", smrlab, "./cmd/smrlab")
 	})
 	wg.Wait()
-	if wasmErr != nil {
-		return wasmErr
+	if err := errors.Join(wasmErr, filesErr); err != nil {
+		return err
 	}
 	if cliErr != nil {
 		return cliErr
@@ -186,7 +192,15 @@ func (a *builtApp) build() error {
 	if err := os.WriteFile(filepath.Join(a.dir, "scenarios", "index.json"), []byte(index), 0o644); err != nil {
 		return err
 	}
-	return gzipLikeMakeWeb(a.dir)
+	files, err := gzipLikeMakeWeb(a.dir)
+	if err != nil {
+		return err
+	}
+	// Brotli as `make web` makes it, for what a visit downloads; the file
+	// tools' build, fetched only at an export, goes in gzip here, which saves
+	// the tests a minute of Brotli's best quality.
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "smrlab-files.wasm" })
+	return runIn(root, nil, goBin, append([]string{"run", "./tools/precompress", "-quality", "11"}, files...)...)
 }
 
 // moduleRoot walks up from the test's folder to the one holding go.mod.
@@ -218,7 +232,8 @@ func skipInCopy(rel string, d fs.DirEntry) bool {
 	if d.IsDir() {
 		return rel == "scenarios"
 	}
-	return strings.HasSuffix(rel, ".gz") || rel == "smrlab.wasm" || rel == "wasm_exec.js"
+	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
+		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "wasm_exec.js"
 }
 
 func copyStatic(src, dst string) error {
@@ -256,9 +271,11 @@ func copyFile(src, dst string) error {
 
 // gzipLikeMakeWeb writes NAME.gz (level 9, no name or time: gzip -9 -n) for
 // the wasm, wasm_exec.js and every .html, .js, .mjs and .css file outside
-// hidden folders, as the Makefile's WEB_GZ list does.
-func gzipLikeMakeWeb(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+// hidden folders, as the Makefile's WEB_GZ list does, and returns those
+// files, which `make web` also gives tools/precompress for their .br.
+func gzipLikeMakeWeb(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -290,8 +307,10 @@ func gzipLikeMakeWeb(dir string) error {
 		if err := zw.Close(); err != nil {
 			return err
 		}
+		files = append(files, p)
 		return os.WriteFile(p+".gz", buf.Bytes(), 0o644)
 	})
+	return files, err
 }
 
 func runIn(dir string, env []string, name string, args ...string) error {

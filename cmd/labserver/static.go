@@ -15,6 +15,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/andybalholm/brotli"
 )
 
 // wasmName is the simulator's WebAssembly build that the page cannot start without.
@@ -76,13 +78,16 @@ const (
 )
 
 // asset is one file ready to serve: its bytes, a gzip encoding of them when
-// that is smaller, and their ETags.
+// that is smaller, a Brotli encoding when `make web` wrote one, and their
+// ETags.
 type asset struct {
 	contentType string
 	body        []byte
 	etag        string
-	gz          []byte // nil: served as is
+	gz          []byte // nil: not sent gzipped
 	gzETag      string
+	br          []byte // nil: not sent in Brotli
+	brETag      string
 }
 
 // staticHandler serves the lab's static files from fsys.
@@ -153,9 +158,13 @@ func hidden(name string) bool {
 }
 
 // isSibling reports whether name is the precompressed encoding of another
-// file: it is served as that file's gzip encoding, not under its own name.
+// file (NAME.gz or NAME.br): it is served as that file's encoding, not under
+// its own name.
 func isSibling(fsys fs.FS, name string) bool {
 	orig, ok := strings.CutSuffix(name, ".gz")
+	if !ok {
+		orig, ok = strings.CutSuffix(name, ".br")
+	}
 	if !ok {
 		return false
 	}
@@ -163,10 +172,11 @@ func isSibling(fsys fs.FS, name string) bool {
 	return err == nil
 }
 
-// loadAsset reads name and its encodings. A NAME.gz sibling is used when it
-// decompresses to exactly the file (a stale one, left by an earlier `make web`,
-// is ignored with a warning); otherwise, when compress is set, the file is
-// gzipped here.
+// loadAsset reads name and its encodings. A NAME.gz or NAME.br sibling is
+// used when it decompresses to exactly the file (a stale one, left by an
+// earlier `make web`, is ignored with a warning); otherwise, when compress is
+// set, the file is gzipped here. Brotli comes only from a sibling: its best
+// quality takes a minute on the wasm, too long for a server's startup.
 func loadAsset(fsys fs.FS, name string, compress bool, logger *slog.Logger) (*asset, error) {
 	if fi, err := fs.Stat(fsys, name); err != nil {
 		return nil, err
@@ -185,6 +195,13 @@ func loadAsset(fsys fs.FS, name string, compress bool, logger *slog.Logger) (*as
 			a.gz = gz
 		} else {
 			logger.Warn("ignoring a precompressed file that does not match its original; run `make web` to refresh it", "file", name+".gz")
+		}
+	}
+	if br, err := fs.ReadFile(fsys, name+".br"); err == nil {
+		if !brotliEquals(br, body) {
+			logger.Warn("ignoring a precompressed file that does not match its original; run `make web` to refresh it", "file", name+".br")
+		} else if len(br) < len(body) {
+			a.br, a.brETag = br, etagOf(body, "-br")
 		}
 	}
 	if a.gz == nil && compress && compressible[a.contentType] {
@@ -234,6 +251,11 @@ func gunzipEquals(gz, want []byte) bool {
 		return false
 	}
 	got, err := io.ReadAll(io.LimitReader(zr, int64(len(want))+1))
+	return err == nil && bytes.Equal(got, want)
+}
+
+func brotliEquals(br, want []byte) bool {
+	got, err := io.ReadAll(io.LimitReader(brotli.NewReader(bytes.NewReader(br)), int64(len(want))+1))
 	return err == nil && bytes.Equal(got, want)
 }
 
@@ -292,9 +314,13 @@ func (h *staticHandler) lookup(name string) (*asset, error) {
 func (h *staticHandler) serveAsset(w http.ResponseWriter, r *http.Request, a *asset, name string) {
 	hdr := w.Header()
 	body, etag := a.body, a.etag
-	if a.gz != nil {
+	if a.gz != nil || a.br != nil {
 		hdr.Set("Vary", "Accept-Encoding")
-		if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		switch chooseEncoding(r.Header.Values("Accept-Encoding"), a.br != nil, a.gz != nil) {
+		case "br":
+			body, etag = a.br, a.brETag
+			hdr.Set("Content-Encoding", "br")
+		case "gzip":
 			body, etag = a.gz, a.gzETag
 			hdr.Set("Content-Encoding", "gzip")
 		}
@@ -321,34 +347,56 @@ func (h *staticHandler) serveAsset(w http.ResponseWriter, r *http.Request, a *as
 	}
 }
 
-// acceptsGzip reports whether Accept-Encoding allows gzip (RFC 9110 §12.5.3):
-// named with a q-value above 0, or covered by "*" when not named.
-func acceptsGzip(values []string) bool {
-	star := false
+// chooseEncoding picks the encoding to send (RFC 9110 §12.5.3): of those
+// the file has and Accept-Encoding allows (named with a q-value above 0, or
+// covered by "*" when not named), the one with the highest q-value; Brotli,
+// the smaller, on a tie; "" (the file as is) when neither is allowed.
+func chooseEncoding(values []string, haveBr, haveGzip bool) string {
+	qBr, qGzip := acceptQ(values, "br"), acceptQ(values, "gzip")
+	switch {
+	case haveBr && qBr > 0 && (!haveGzip || qBr >= qGzip):
+		return "br"
+	case haveGzip && qGzip > 0:
+		return "gzip"
+	}
+	return ""
+}
+
+// acceptQ is the q-value Accept-Encoding gives coding: its own, else that of
+// "*", else 0 (not acceptable). "x-gzip" counts as "gzip".
+func acceptQ(values []string, coding string) float64 {
+	star := 0.0
 	for _, v := range values {
 		for _, item := range strings.Split(v, ",") {
-			coding, params, _ := strings.Cut(item, ";")
-			ok := qPositive(params)
-			switch strings.ToLower(strings.TrimSpace(coding)) {
-			case "gzip", "x-gzip":
-				return ok
+			name, params, _ := strings.Cut(item, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			if name == "x-gzip" {
+				name = "gzip"
+			}
+			switch name {
+			case coding:
+				return qValue(params)
 			case "*":
-				star = ok
+				star = qValue(params)
 			}
 		}
 	}
 	return star
 }
 
-func qPositive(params string) bool {
+// qValue reads the q parameter (1 when absent, 0 when malformed).
+func qValue(params string) float64 {
 	for _, p := range strings.Split(params, ";") {
 		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
 		if strings.EqualFold(strings.TrimSpace(k), "q") {
 			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return err == nil && q > 0
+			if err != nil || q < 0 || q > 1 {
+				return 0
+			}
+			return q
 		}
 	}
-	return true
+	return 1
 }
 
 // etagMatches applies If-None-Match's weak comparison (RFC 9110 §13.1.2).

@@ -543,28 +543,39 @@ func TestFileBytesMax(t *testing.T) {
 	}
 }
 
-func TestAcceptsGzip(t *testing.T) {
+func TestChooseEncoding(t *testing.T) {
 	for _, tc := range []struct {
-		values []string
-		want   bool
+		values         []string
+		haveBr, haveGz bool
+		want           string
 	}{
-		{nil, false},
-		{[]string{""}, false},
-		{[]string{"gzip"}, true},
-		{[]string{"x-gzip"}, true},
-		{[]string{"br", "gzip"}, true},
-		{[]string{" gzip ; q=0.001"}, true},
-		{[]string{"gzip;q=0"}, false},
-		{[]string{"gzip;q=0.000"}, false},
-		{[]string{"gzip;q=bad"}, false},
-		{[]string{"*"}, true},
-		{[]string{"*;q=0"}, false},
-		{[]string{"gzip;q=0, *"}, false},
-		{[]string{"identity"}, false},
-		{[]string{"gzipped"}, false},
+		{nil, true, true, ""},
+		{[]string{""}, true, true, ""},
+		{[]string{"gzip"}, true, true, "gzip"},
+		{[]string{"x-gzip"}, true, true, "gzip"},
+		{[]string{"br", "gzip"}, true, true, "br"},
+		{[]string{"gzip, deflate, br, zstd"}, true, true, "br"},
+		{[]string{"gzip, deflate, br"}, false, true, "gzip"},
+		{[]string{"br"}, false, true, ""},
+		{[]string{"BR"}, true, false, "br"},
+		{[]string{"gzip;q=1, br;q=0.5"}, true, true, "gzip"},
+		{[]string{"gzip;q=0.5, br;q=0.5"}, true, true, "br"},
+		{[]string{"br;q=0, gzip"}, true, true, "gzip"},
+		{[]string{" gzip ; q=0.001"}, true, true, "gzip"},
+		{[]string{"gzip;q=0"}, true, true, ""},
+		{[]string{"gzip;q=0.000"}, false, true, ""},
+		{[]string{"gzip;q=bad"}, false, true, ""},
+		{[]string{"br;q=2"}, true, true, ""},
+		{[]string{"*"}, true, true, "br"},
+		{[]string{"*"}, false, true, "gzip"},
+		{[]string{"*;q=0"}, true, true, ""},
+		{[]string{"gzip;q=0, *"}, false, true, ""},
+		{[]string{"br;q=0, *"}, true, true, "gzip"},
+		{[]string{"identity"}, true, true, ""},
+		{[]string{"gzipped, brotli"}, true, true, ""},
 	} {
-		if got := acceptsGzip(tc.values); got != tc.want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", tc.values, got, tc.want)
+		if got := chooseEncoding(tc.values, tc.haveBr, tc.haveGz); got != tc.want {
+			t.Errorf("chooseEncoding(%q, br %v, gzip %v) = %q, want %q", tc.values, tc.haveBr, tc.haveGz, got, tc.want)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,12 +25,10 @@ const ShareKey = "r="
 
 // EncodeShare turns a recording into a URL fragment (without the #): the
 // header as JSON, deflated and base64url-encoded, so that a link carries the
-// scenario, the seed, the bug toggles and every action.
+// scenario, the seed, the bug toggles and every action. The JSON is written
+// and read without encoding/json, which the browser's build leaves out.
 func EncodeShare(h *trace.Header) (string, error) {
-	js, err := json.Marshal(h)
-	if err != nil {
-		return "", err
-	}
+	js := h.AppendJSON(nil)
 	var buf bytes.Buffer
 	zw, err := flate.NewWriter(&buf, flate.BestCompression)
 	if err != nil {
@@ -73,10 +70,8 @@ func DecodeShare(frag string) (*trace.Header, error) {
 	if len(js) > ShareJSONMax {
 		return nil, fmt.Errorf("shared link: inflates past the limit of %d bytes", ShareJSONMax)
 	}
-	var h trace.Header
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&h); err != nil {
+	h, err := trace.ParseHeaderJSON(js)
+	if err != nil {
 		return nil, fmt.Errorf("shared link: not a recording: %w", err)
 	}
 	if err := CheckHeader(&h); err != nil {

@@ -5,6 +5,11 @@
 // Protocol: the page posts {id, fn, args}; the worker answers {id, res}
 // where res is {ok, value, error, panic, seed, recording} as returned by the
 // Go bridge (wasm/main.go). A Uint8Array value is transferred, not copied.
+//
+// Files (exports, imports, saving as a scenario) are the second build's,
+// smrlab-files.wasm (wasm/files), fetched on the first such call so that a
+// visit downloads only the simulator: the worker hands it the simulator's
+// recording, or hands the simulator the recording it read out of a file.
 'use strict';
 
 // Start the download before wasm_exec.js is even parsed: the first view
@@ -12,10 +17,13 @@
 const wasmResponse = fetch('smrlab.wasm');
 importScripts('wasm_exec.js');
 
-const loaded = (async () => {
+// start instantiates a Go build from its fetch and waits until it has set
+// the global it registers; it returns {exited}, a promise that settles if
+// the Go program ever stops (wrapped: an async function would wait for it).
+async function start(name, response, global) {
   const go = new Go();
-  const resp = await wasmResponse;
-  if (!resp.ok) throw new Error(`smrlab.wasm: HTTP ${resp.status} (run "make web" to build it)`);
+  const resp = await response;
+  if (!resp.ok) throw new Error(`${name}: HTTP ${resp.status} (run "make web" to build it)`);
   let inst;
   if ((resp.headers.get('content-type') || '').startsWith('application/wasm')) {
     inst = await WebAssembly.instantiateStreaming(resp, go.importObject);
@@ -23,18 +31,63 @@ const loaded = (async () => {
     // Servers that send the wrong content type: compile from bytes.
     inst = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
-  go.run(inst.instance).then(() => { self.smrlabExited = true; });
-  for (let i = 0; i < 200 && !self.smrlab; i++) await new Promise(r => setTimeout(r, 5));
-  if (!self.smrlab) throw new Error('the simulator did not start');
-})();
+  const exited = go.run(inst.instance);
+  for (let i = 0; i < 200 && !self[global]; i++) await new Promise(r => setTimeout(r, 5));
+  if (!self[global]) throw new Error(`${name} did not start`);
+  return {exited};
+}
 
-self.onmessage = async (ev) => {
+const loaded = start('smrlab.wasm', wasmResponse, 'smrlab').then(({exited}) => {
+  exited.then(() => { self.smrlabExited = true; });
+});
+
+let files = null;
+function loadFiles() {
+  if (!files) {
+    files = start('smrlab-files.wasm', fetch('smrlab-files.wasm'), 'smrlabFiles').then(({exited}) => {
+      exited.then(() => { files = null; delete self.smrlabFiles; });
+    });
+    files.catch(() => { files = null; }); // a failed download is tried again at the next call
+  }
+  return files;
+}
+
+// The calls the file tools answer, from the simulator's recording or into it.
+const fileCalls = {
+  exportFormats: async () => { await loadFiles(); return self.smrlabFiles.exportFormats(); },
+  exportTrace: async (format) => withRecording(rec => self.smrlabFiles.exportTrace(rec, format)),
+  saveScenario: async () => withRecording(rec => self.smrlabFiles.saveScenario(rec)),
+  importTrace: async (bytes) => {
+    await loadFiles();
+    const read = self.smrlabFiles.readTrace(bytes);
+    if (!read.ok) return read;
+    return self.smrlab.importRecording(read.value.recording, read.value.traceStateHash);
+  },
+};
+
+// withRecording takes the recording at the call, before the file tools load,
+// so that frames run meanwhile do not change what is exported.
+async function withRecording(fn) {
+  const rec = self.smrlab.recording();
+  if (!rec.ok) return rec;
+  await loadFiles();
+  return fn(rec.value);
+}
+
+// Calls are answered in the order they came, one at a time, also while the
+// file tools load: each waits for the one before it.
+let queue = Promise.resolve();
+self.onmessage = (ev) => { queue = queue.then(() => answer(ev)); };
+
+async function answer(ev) {
   const {id, fn, args} = ev.data || {};
   let res;
   try {
     await loaded;
     if (self.smrlabExited) {
       res = {ok: false, panic: true, error: 'the simulator stopped after an internal error; reload the page'};
+    } else if (Object.hasOwn(fileCalls, fn)) {
+      res = await fileCalls[fn](...(args || []));
     } else if (typeof self.smrlab[fn] !== 'function') {
       res = {ok: false, error: `unknown call ${fn}`};
     } else {
@@ -45,4 +98,4 @@ self.onmessage = async (ev) => {
   }
   const transfer = res && res.value instanceof Uint8Array ? [res.value.buffer] : [];
   self.postMessage({id, res}, transfer);
-};
+}
