@@ -122,6 +122,18 @@ func (l *LinearView) appendJSON(b []byte) []byte {
 		b = append(b, `,"time":`...)
 		b = strconv.AppendInt(b, l.Time, 10)
 	}
+	if l.Unknown != 0 {
+		b = append(b, `,"unknown":`...)
+		b = strconv.AppendInt(b, int64(l.Unknown), 10)
+	}
+	if len(l.UnknownKeys) > 0 {
+		b = append(b, `,"unknownKeys":`...)
+		b = minijson.AppendStrings(b, l.UnknownKeys)
+	}
+	if l.Reason != "" {
+		b = append(b, `,"reason":`...)
+		b = minijson.AppendString(b, l.Reason)
+	}
 	return append(b, '}')
 }
 
@@ -281,12 +293,15 @@ func (f *FlightView) appendJSON(b []byte) []byte {
 	b = strconv.AppendUint(b, f.Term, 10)
 	b = append(b, `,"entries":`...)
 	b = strconv.AppendInt(b, int64(f.Entries), 10)
-	b = append(b, `,"reject":`...)
-	b = minijson.AppendBool(b, f.Reject)
-	b = append(b, `,"dup":`...)
-	b = minijson.AppendBool(b, f.Dup)
-	b = append(b, `,"held":`...)
-	b = minijson.AppendBool(b, f.Held)
+	if f.Reject {
+		b = append(b, `,"reject":true`...)
+	}
+	if f.Dup {
+		b = append(b, `,"dup":true`...)
+	}
+	if f.Held {
+		b = append(b, `,"held":true`...)
+	}
 	b = appendUintOmitEmpty(b, `,"snapshot":`, f.Snapshot)
 	b = appendUintOmitEmpty(b, `,"size":`, f.Size)
 	b = appendUintOmitEmpty(b, `,"offset":`, f.Offset)
@@ -317,8 +332,10 @@ func (e *EventView) appendJSON(b []byte) []byte {
 	if e.Reject {
 		b = append(b, `,"reject":true`...)
 	}
-	b = append(b, `,"text":`...)
-	b = minijson.AppendString(b, e.Text)
+	if e.Text != "" {
+		b = append(b, `,"text":`...)
+		b = minijson.AppendString(b, e.Text)
+	}
 	return append(b, '}')
 }
 
