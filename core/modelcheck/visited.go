@@ -39,7 +39,8 @@ type reached struct {
 }
 
 func newVisited(b Bounds) *visited {
-	return &visited{b: &b, renamings: permutations(b.Servers), sig: make([]uint64, b.Servers),
+	n := b.Servers + b.Spares
+	return &visited{b: &b, renamings: permutations(n), sig: make([]uint64, n),
 		byServers: map[uint64][]reached{}}
 }
 
@@ -103,7 +104,8 @@ func (v *visited) add(n *node) bool {
 
 // within reports whether b used no more of any budget than o.
 func (b budget) within(o budget) bool {
-	return b.crashes <= o.crashes && b.timeouts <= o.timeouts && b.drops <= o.drops && b.dups <= o.dups
+	return b.crashes <= o.crashes && b.timeouts <= o.timeouts && b.drops <= o.drops && b.dups <= o.dups &&
+		b.changes <= o.changes
 }
 
 // superset reports whether sorted multiset a holds every element of sorted
