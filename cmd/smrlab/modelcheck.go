@@ -94,7 +94,11 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "modelcheck: %v\n", err)
 		return exitError{2}
 	}
-	fmt.Fprintf(stdout, "exploring %d servers, bug toggles: %s\nbounds    %s\n", b.Servers, bugs, b)
+	spare := ""
+	if b.Spares > 0 {
+		spare = fmt.Sprintf(" and %d spare machine(s)", b.Spares)
+	}
+	fmt.Fprintf(stdout, "exploring %d servers%s, bug toggles: %s\nbounds    %s\n", b.Servers, spare, bugs, b)
 	start := time.Now()
 	opt := modelcheck.Options{Elapsed: func() time.Duration { return time.Since(start) }}
 	if !*quiet {
