@@ -1,16 +1,22 @@
 // Package modelcheck explores every behaviour of a small Raft cluster within
 // bounds, breadth first: every order of message delivery, loss and
-// duplication, every election timeout, heartbeat, proposal, crash and
-// restart. It drives the same simulator the seeded runs use, under its manual
+// duplication, every election timeout, heartbeat, proposal, configuration
+// change, crash and restart. It drives the same simulator the seeded runs use, under its manual
 // scheduler (core/sim/schedule.go), so the explorer and the seeded scheduler
 // share every line of protocol, disk, network and checking code; only who
 // picks the next event differs.
 //
 // Each state is checked by every invariant of core/check as it is reached.
 // States are merged by a hash of everything that decides the future (the
-// servers' protocol states, disks, the messages on the wire, what the
+// servers' protocol states, disks, every message on the wire, what the
 // checker remembers and the budgets left), with the servers' names
 // factored out, since the servers of a fresh cluster are interchangeable.
+// No reduction assumes the behaviour under test, whatever bug toggles are
+// on: a dead letter (a response of a term below its receiver's, which a
+// correct server ignores) is delivered, duplicated and hashed like any
+// message, so a candidate that counts a stale vote is within reach however
+// it was written. Only dropping a dead letter is left out, as its state is
+// subsumed by the one it comes from (see visited).
 // Breadth first, the first violation found is one of the shortest: its
 // steps become a recording (a scenario plus timed actions) that opens in the
 // browser at the violating step.

@@ -16,7 +16,11 @@ import (
 // subsume the new one's successors in as many steps; so no violation, and no
 // shortest path to one, is lost. The bound on messages in flight is the one
 // exception: a full wire forbids sending, so a full state subsumes only
-// full ones.
+// full ones. (At that edge the rule is not exact: a remembered state with
+// more messages in flight may fill up a step before the new one would, so a
+// path that sends at the bound's very edge can be missed; never a violation
+// reported that is not there. Counting only equal wires would cost several
+// times the states.)
 type visited struct {
 	b         *Bounds
 	renamings []raft.Renaming
