@@ -41,9 +41,9 @@ const OutOfReach = "commit-from-leader-commit-without-min (a follower keeps a st
 // each chosen so that the bug's shortest counterexample is within reach of a
 // breadth-first search in about a minute at most:
 //
-//   - commit-previous-term (Figure 8) needs four elections and nothing else:
-//     terms below 4, no crash, loss, duplication, heartbeat or client entry
-//     (the leaders' no-op entries are enough), 14 steps.
+//   - commit-previous-term (Figure 8) needs three elections and nothing
+//     else: terms below 3, no crash, loss, duplication, heartbeat or client
+//     entry (the leaders' no-op entries are enough), 14 steps.
 //   - the bugs of log replication (skip-log-consistency-check,
 //     match-index-from-next-index) need client entries and a duplicated
 //     (that is, reordered) append, but no crash or loss;
@@ -64,11 +64,11 @@ func BoundsFor(bugs raft.Bugs) Bounds {
 	b := DefaultBounds()
 	switch {
 	case bugs.Has(raft.BugCommitPreviousTerm):
-		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 4, 0, 6, 0, 4, 0, 0, 14
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 3, 0, 6, 0, 3, 0, 0, 14
 	case bugs.Has(raft.BugTruncateWithoutConflict):
 		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 2, 3, 6, 0, 1, 0, 1, 12
 	case bugs.Has(raft.BugSkipLogConsistencyCheck):
-		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 3, 0, 6, 0, 3, 0, 0, 11
+		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 3, 0, 5, 0, 3, 0, 0, 11
 	case bugs.Has(raft.BugMatchFromNextIndex):
 		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 2, 2, 5, 0, 1, 0, 0, 8
 	case bugs.Has(raft.BugAckBeforeDurable):

@@ -271,12 +271,14 @@ func (w *World) Wire(dst []uint64, r *raft.Renaming) []uint64 {
 }
 
 // DeadLetters appends to dst the numbers of the messages waiting on the
-// wire that a correct receiver ignores whenever they come, sorted, each
-// once: the responses of a term below their receiver's. (A request of an
-// old term is not one: the receiver answers with its term, which may by
-// then be news to the sender.) The bug toggles play no part: a dead letter
-// is delivered and checked like any other message; it only does not count
-// toward InFlightCount.
+// wire that a correct receiver ignores, sorted, each once: a response of
+// a term below its receiver's, or a request of a term below its
+// receiver's whose sender is already at the receiver's term or past it
+// (the answer, "my term is higher", is no news to it; should the
+// receiver's term rise further before the request comes, the answer would
+// be news again). The bug toggles play no part: a dead letter is delivered,
+// duplicated and part of the state like any other message; it only does
+// not count toward InFlightCount.
 func (w *World) DeadLetters(dst []uint64) []uint64 {
 	start := len(dst)
 	for _, it := range w.q.h {
@@ -298,6 +300,8 @@ func (w *World) deadLetter(it *item) bool {
 	switch it.msg.Type {
 	case raft.MsgVoteResp, raft.MsgAppResp, raft.MsgHeartbeatResp, raft.MsgSnapResp:
 		return true
+	case raft.MsgVote, raft.MsgApp, raft.MsgHeartbeat, raft.MsgSnap:
+		return it.from < len(w.servers) && termOf(w.servers[it.from]) >= term
 	}
 	return false
 }
