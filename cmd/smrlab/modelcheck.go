@@ -211,10 +211,15 @@ func modelcheckUsage(fs *flag.FlagSet) {
 	for _, r := range modelcheck.Reaches {
 		b := modelcheck.BoundsFor(raft.Bugs(0).With(r.Bug))
 		where := b.String()
-		if r.Default {
+		steps := fmt.Sprintf("%2d steps", r.Steps)
+		switch {
+		case r.Default:
 			where = "the default bounds find it too; " + where
+		case r.Heavy:
+			steps = fmt.Sprintf("<=%d steps", r.Steps)
+			where += " (gigabytes and minutes: make explore)"
 		}
-		fmt.Fprintf(w, "  %-40s %2d steps  %s\n", r.Bug.Name(), r.Steps, where)
+		fmt.Fprintf(w, "  %-38s %10s  %s\n", r.Bug.Name(), steps, where)
 	}
 	fmt.Fprintf(w, "  (the correct core passes every one of these bounds; make explore runs them all)\n")
 	fmt.Fprintf(w, "Out of reach: %s.\n\nFlags:\n", modelcheck.OutOfReach)

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -63,12 +64,12 @@ func TestModelcheckRefusesBadBounds(t *testing.T) {
 // and steps; it names the bugs out of reach.
 func TestModelcheckHelpSaysWhichBoundsFindEachBug(t *testing.T) {
 	_, out, errOut := smrlab(t, "modelcheck", "-h")
-	out += errOut
+	out = strings.Join(strings.Fields(out+errOut), " ")
 	for _, want := range []string{"Default bounds: term<=3", "--reconfiguration: ", "spares=1 changes<=2",
-		"commit-previous-term                     14 steps  term<=4",
-		"vote-without-log-check                    8 steps  the default bounds find it too",
-		"truncate-without-conflict                12 steps  term<=2 log<=3",
-		"learner-votes                            11 steps", "Out of reach: commit-from-leader-commit-without-min",
+		"commit-previous-term <=14 steps term<=3",
+		"vote-without-log-check 8 steps the default bounds find it too",
+		"truncate-without-conflict 12 steps term<=2 log<=3",
+		"learner-votes 11 steps", "Out of reach: commit-from-leader-commit-without-min",
 		"-spares", "-changes", "-single-server"} {
 		require.Contains(t, out, want)
 	}

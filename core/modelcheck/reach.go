@@ -14,20 +14,23 @@ type Reach struct {
 	Invariant string
 	// Default: DefaultBounds find it as well, as short.
 	Default bool
+	// Heavy: the search takes gigabytes and minutes (make explore runs
+	// it); a test walks a path of Steps within the bounds instead.
+	Heavy bool
 }
 
 // Reaches lists the bugs of the election, commit and reconfiguration core
 // the explorer reaches, in the order of `smrlab modelcheck -h`.
 var Reaches = []Reach{
-	{raft.BugForgetVoteOnRestart, 8, check.ElectionSafety, true},
-	{raft.BugVoteWithoutLogCheck, 8, check.LeaderCompleteness, true},
-	{raft.BugCountStaleVotes, 7, check.ElectionSafety, true},
-	{raft.BugAckBeforeDurable, 7, check.LeaderCompleteness, false},
-	{raft.BugMatchFromNextIndex, 8, check.QuorumOfVoters, false},
-	{raft.BugSkipLogConsistencyCheck, 11, check.LogMatching, false},
-	{raft.BugTruncateWithoutConflict, 12, check.QuorumOfVoters, false},
-	{raft.BugCommitPreviousTerm, 14, check.LeaderCompleteness, false},
-	{raft.BugLearnerVotes, 11, check.QuorumOfVoters, false},
+	{raft.BugForgetVoteOnRestart, 8, check.ElectionSafety, true, false},
+	{raft.BugVoteWithoutLogCheck, 8, check.LeaderCompleteness, true, false},
+	{raft.BugCountStaleVotes, 7, check.ElectionSafety, true, false},
+	{raft.BugAckBeforeDurable, 7, check.LeaderCompleteness, false, false},
+	{raft.BugMatchFromNextIndex, 8, check.QuorumOfVoters, false, false},
+	{raft.BugSkipLogConsistencyCheck, 11, check.LogMatching, false, false},
+	{raft.BugTruncateWithoutConflict, 12, check.QuorumOfVoters, false, false},
+	{raft.BugCommitPreviousTerm, 14, check.LeaderCompleteness, false, true},
+	{raft.BugLearnerVotes, 11, check.QuorumOfVoters, false, false},
 }
 
 // OutOfReach names the bugs of the core that no bounds within a minute
