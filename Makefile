@@ -89,8 +89,9 @@ bench: deps build
 # reconfiguration core within its bounds (it must be found), and the correct
 # core within the same bounds and the reconfiguration bounds (no violation).
 MODELCHECK_BUGS ?= forget-vote-on-restart vote-without-log-check count-stale-votes ack-before-durable \
-	match-index-from-next-index skip-log-consistency-check truncate-without-conflict commit-previous-term \
-	learner-votes
+	match-index-from-next-index skip-log-consistency-check truncate-without-conflict learner-votes
+# commit-previous-term (Figure 8) is left out: its search, dead letters
+# included, holds more than 7 GB (smrlab modelcheck -h).
 explore: build
 	@for f in scenarios/*.scn; do \
 		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) --html $(BIN)/explore-html | tail -3; \

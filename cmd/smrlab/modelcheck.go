@@ -217,7 +217,7 @@ func modelcheckUsage(fs *flag.FlagSet) {
 			where = "the default bounds find it too; " + where
 		case r.Heavy:
 			steps = fmt.Sprintf("<=%d steps", r.Steps)
-			where += " (gigabytes and minutes: make explore)"
+			where += " (the search holds more than 7 GB: a large machine's run)"
 		}
 		fmt.Fprintf(w, "  %-38s %10s  %s\n", r.Bug.Name(), steps, where)
 	}

@@ -2,8 +2,8 @@
 
 // These searches take seconds each natively; under WebAssembly they would
 // take several times longer, so this file is for native builds only.
-// Figure 8's own search needs gigabytes: make explore runs it, and
-// TestFigure8PathWithinItsBounds holds its bounds to the 14-step walk.
+// Figure 8's own search holds more than 7 GB: TestFigure8PathWithinItsBounds
+// holds its bounds to the 14-step walk instead.
 
 package modelcheck_test
 
@@ -18,7 +18,7 @@ import (
 
 // TestEveryBugInReach: each bug toggle the explorer reaches (Reaches) has
 // a shortest counterexample within its bounds (BoundsFor) of exactly the
-// length listed, and it replays. Figure 8 is left to make explore.
+// length listed, and it replays. Figure 8's search is too big for a test.
 func TestEveryBugInReach(t *testing.T) {
 	for _, c := range modelcheck.Reaches {
 		if c.Heavy {

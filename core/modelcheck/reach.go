@@ -14,8 +14,8 @@ type Reach struct {
 	Invariant string
 	// Default: DefaultBounds find it as well, as short.
 	Default bool
-	// Heavy: the search takes gigabytes and minutes (make explore runs
-	// it); a test walks a path of Steps within the bounds instead.
+	// Heavy: the search holds more than 7 GB, dead letters explored; a
+	// test walks a path of Steps within the bounds instead.
 	Heavy bool
 }
 
