@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"smrlab/core/lab"
 	"smrlab/core/modelcheck"
+	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/trace"
 	"smrlab/core/tracefile"
@@ -25,9 +27,14 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&bugNames, "bug", "switch on bug toggle `NAME` on every server (repeatable; see smrlab bugs)")
 	var boundsOf multiFlag
 	fs.Var(&boundsOf, "bounds-of", "start from the bounds of bug toggle `NAME` without switching it on (the correct core, same bounds)")
+	reconf := fs.Bool("reconfiguration", false, "start from the reconfiguration bounds: three servers and a spare, "+
+		"two configuration changes (a joint change of voters, C_old,new then C_new), a crash")
 	// Bounds given on the command line replace those the bug toggles start
 	// from (modelcheck.BoundsFor); the others keep theirs.
 	servers := fs.Int("servers", 0, "servers in the cluster (default 3)")
+	spares := fs.Int("spares", 0, "spare machines outside the cluster, that a configuration change can add")
+	changes := fs.Int("changes", 0, "configuration changes per path (reconfigure: add a voter or learner, promote, remove)")
+	single := fs.Bool("single-server", false, "change voters one at a time (membership=single), not through joint configurations")
 	term := fs.Uint64("max-term", 0, "a server campaigns only below this term")
 	logLen := fs.Uint64("max-log", 0, "a leader takes proposals only while its log is shorter than this")
 	inflight := fs.Int("max-inflight", 0, "nothing new is sent while this many messages are on the wire")
@@ -40,6 +47,7 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 	diskSteps := fs.Bool("disk-steps", false, "make disk writes durable only at persist steps (a crash can fall between)")
 	out := fs.String("out", ".", "write a counterexample's recording and scenario into `DIR`")
 	quiet := fs.Bool("quiet", false, "print no progress, only the result")
+	fs.Usage = func() { modelcheckUsage(fs) }
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -60,12 +68,18 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 	}
 	boundsBugs |= bugs
 	b := modelcheck.BoundsFor(boundsBugs)
+	if *reconf {
+		b = modelcheck.ReconfigurationBounds()
+	}
 	set := func(name string, apply func()) {
 		if flagSet(fs, name) {
 			apply()
 		}
 	}
 	set("servers", func() { b.Servers = *servers })
+	set("spares", func() { b.Spares = *spares })
+	set("changes", func() { b.Changes = *changes })
+	set("single-server", func() { b.SingleServer = *single })
 	set("max-term", func() { b.Term = *term })
 	set("max-log", func() { b.Log = *logLen })
 	set("max-inflight", func() { b.InFlight = *inflight })
@@ -80,7 +94,11 @@ func cmdModelcheck(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "modelcheck: %v\n", err)
 		return exitError{2}
 	}
-	fmt.Fprintf(stdout, "exploring %d servers, bug toggles: %s\nbounds    %s\n", b.Servers, bugs, b)
+	spare := ""
+	if b.Spares > 0 {
+		spare = fmt.Sprintf(" and %d spare machine(s)", b.Spares)
+	}
+	fmt.Fprintf(stdout, "exploring %d servers%s, bug toggles: %s\nbounds    %s\n", b.Servers, spare, bugs, b)
 	start := time.Now()
 	opt := modelcheck.Options{Elapsed: func() time.Duration { return time.Since(start) }}
 	if !*quiet {
@@ -176,4 +194,34 @@ func writeRecordingTrace(h *trace.Header, path string) (*scenario.Result, error)
 		err = cerr
 	}
 	return res, err
+}
+
+// modelcheckUsage prints the flags and, for each bug the explorer reaches,
+// the bounds that find it and the length of its shortest counterexample.
+func modelcheckUsage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "usage: smrlab modelcheck [--bug NAME]... [--bounds-of NAME | --reconfiguration] [bounds] [--out DIR]\n\n"+
+		"Explore every behaviour of a small cluster within bounds, breadth first, every check in every\n"+
+		"state; write the shortest counterexample as a trace, a scenario and a link. Bounds given as\n"+
+		"flags replace those --bug or --bounds-of start from; the others keep theirs.\n\n")
+	fmt.Fprintf(w, "Default bounds: %s\n", modelcheck.DefaultBounds())
+	fmt.Fprintf(w, "--reconfiguration: %s\n\n", modelcheck.ReconfigurationBounds())
+	fmt.Fprintf(w, "Bounds that find each bug (--bug NAME starts from them, --bounds-of NAME explores the\n"+
+		"correct core within them) and the steps of its shortest counterexample there:\n")
+	for _, r := range modelcheck.Reaches {
+		b := modelcheck.BoundsFor(raft.Bugs(0).With(r.Bug))
+		where := b.String()
+		steps := fmt.Sprintf("%2d steps", r.Steps)
+		switch {
+		case r.Default:
+			where = "the default bounds find it too; " + where
+		case r.Heavy:
+			steps = fmt.Sprintf("<=%d steps", r.Steps)
+			where += " (the search holds more than 7 GB: a large machine's run)"
+		}
+		fmt.Fprintf(w, "  %-38s %10s  %s\n", r.Bug.Name(), steps, where)
+	}
+	fmt.Fprintf(w, "  (the correct core passes every one of these bounds; make explore runs them all)\n")
+	fmt.Fprintf(w, "Out of reach: %s.\n\nFlags:\n", modelcheck.OutOfReach)
+	fs.PrintDefaults()
 }

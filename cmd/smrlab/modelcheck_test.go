@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -49,8 +50,38 @@ func TestModelcheckRefusesBadBounds(t *testing.T) {
 		{"modelcheck", "scenarios/chaos.scn"},
 		{"modelcheck", "--max-term", "x"},
 		{"modelcheck", "--bounds-of", "no-such-bug"},
+		{"modelcheck", "--spares", "3"},
+		{"modelcheck", "--changes", "-1"},
+		{"modelcheck", "--crashes", "1000"},
 	} {
 		code, out, errOut := smrlab(t, args...)
 		require.Equal(t, 2, code, "%v\n%s%s", args, out, errOut)
 	}
+}
+
+// TestModelcheckHelpSaysWhichBoundsFindEachBug: -h lists the default
+// bounds, the reconfiguration bounds, and for each bug in reach its bounds
+// and steps; it names the bugs out of reach.
+func TestModelcheckHelpSaysWhichBoundsFindEachBug(t *testing.T) {
+	_, out, errOut := smrlab(t, "modelcheck", "-h")
+	out = strings.Join(strings.Fields(out+errOut), " ")
+	for _, want := range []string{"Default bounds: term<=3", "--reconfiguration: ", "spares=1 changes<=2",
+		"commit-previous-term <=14 steps term<=3",
+		"vote-without-log-check 8 steps the default bounds find it too",
+		"truncate-without-conflict 12 steps term<=2 log<=3",
+		"learner-votes 11 steps", "Out of reach: commit-from-leader-commit-without-min",
+		"-spares", "-changes", "-single-server"} {
+		require.Contains(t, out, want)
+	}
+}
+
+// TestModelcheckReconfiguration: the reconfiguration bounds, cut short,
+// on the correct core: no violation.
+func TestModelcheckReconfiguration(t *testing.T) {
+	code, out, _ := smrlab(t, "modelcheck", "--reconfiguration", "--depth", "6", "--quiet")
+	require.Equal(t, 0, code, out)
+	require.Contains(t, out, "exploring 3 servers and 1 spare machine(s)")
+	require.Contains(t, out, "spares=1 changes<=2")
+	require.Contains(t, out, "crashes<=1")
+	require.Contains(t, out, "no violation")
 }

@@ -1,16 +1,22 @@
 // Package modelcheck explores every behaviour of a small Raft cluster within
 // bounds, breadth first: every order of message delivery, loss and
-// duplication, every election timeout, heartbeat, proposal, crash and
-// restart. It drives the same simulator the seeded runs use, under its manual
+// duplication, every election timeout, heartbeat, proposal, configuration
+// change, crash and restart. It drives the same simulator the seeded runs use, under its manual
 // scheduler (core/sim/schedule.go), so the explorer and the seeded scheduler
 // share every line of protocol, disk, network and checking code; only who
 // picks the next event differs.
 //
 // Each state is checked by every invariant of core/check as it is reached.
 // States are merged by a hash of everything that decides the future (the
-// servers' protocol states, disks, the messages on the wire, what the
+// servers' protocol states, disks, every message on the wire, what the
 // checker remembers and the budgets left), with the servers' names
 // factored out, since the servers of a fresh cluster are interchangeable.
+// No reduction assumes the behaviour under test, whatever bug toggles are
+// on: a dead letter (a response of a term below its receiver's, which a
+// correct server ignores) is delivered, duplicated and hashed like any
+// message, so a candidate that counts a stale vote is within reach however
+// it was written. Only dropping a dead letter is left out, as its state is
+// subsumed by the one it comes from (see visited).
 // Breadth first, the first violation found is one of the shortest: its
 // steps become a recording (a scenario plus timed actions) that opens in the
 // browser at the violating step.
@@ -19,6 +25,7 @@ package modelcheck
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,8 +51,9 @@ const (
 
 // Bounds limit the space explored.
 type Bounds struct {
-	// Servers in the cluster (3 by default).
-	Servers int
+	// Servers in the cluster (3 by default), and Spares: machines outside
+	// it that a configuration change can add (0 by default).
+	Servers, Spares int
 	// Term: a server campaigns only while its term is below it.
 	Term uint64
 	// Log: a leader takes a proposal only while its log is shorter.
@@ -56,6 +64,14 @@ type Bounds struct {
 	// Crashes, Timeouts (campaigns and heartbeats), Drops and Duplicates
 	// bound how many of each a path may hold.
 	Crashes, Timeouts, Drops, Duplicates int
+	// Changes bounds the configuration changes a path's leaders propose
+	// ("reconfigure S1 voter S4": add a voter, add a learner, promote a
+	// learner, remove a server). With joint consensus a change of voters
+	// goes through C_old,new, and the leader appends C_new on its own once
+	// that commits; SingleServer makes the cluster change one voter at a
+	// time instead (the scenario option membership=single).
+	Changes      int
+	SingleServer bool
 	// Depth bounds the steps of a path; States the distinct states kept
 	// (0: no bound).
 	Depth  int
@@ -68,45 +84,13 @@ type Bounds struct {
 
 // DefaultBounds are the bounds `smrlab modelcheck` uses when given none:
 // three servers, terms below 3, one client entry per log, one crash, one
-// lost and one duplicated message, ten steps. The correct core's space
-// within them is explored completely in well under a minute.
+// lost and one duplicated message, nine steps. They find
+// forget-vote-on-restart, vote-without-log-check and count-stale-votes
+// (Reaches). The depth was ten while dead letters were left out; with
+// them explored, ten steps cost four times the states of nine, and nine
+// cost what ten did before (about 190,000 states).
 func DefaultBounds() Bounds {
-	return Bounds{Servers: 3, Term: 3, Log: 1, InFlight: 4, Crashes: 1, Timeouts: 3, Drops: 1, Duplicates: 1, Depth: 10}
-}
-
-// BoundsFor are the bounds a search for the given bug toggles starts from,
-// each chosen so that the bug's shortest counterexample is within reach of a
-// breadth-first search in about a minute at most:
-//
-//   - commit-previous-term (Figure 8) needs four elections and nothing else:
-//     terms below 4, no crash, loss, duplication, heartbeat or client entry
-//     (the leaders' no-op entries are enough), 14 steps.
-//   - the bugs of log replication (skip-log-consistency-check,
-//     commit-from-leader-commit-without-min, match-index-from-next-index)
-//     need client entries and a duplicated (that is, reordered) append, but
-//     no crash or loss; truncate-without-conflict needs one leader only,
-//     with three entries, two of them pipelined.
-//   - ack-before-durable needs a crash between a write and its flush: disk
-//     writes are steps of their own.
-//   - every other set (forget-vote-on-restart, count-stale-votes, none) gets
-//     DefaultBounds.
-//
-// The correct core is explored with the same bounds to show it passes them.
-func BoundsFor(bugs raft.Bugs) Bounds {
-	b := DefaultBounds()
-	replication := raft.Bugs(0).With(raft.BugSkipLogConsistencyCheck).With(raft.BugCommitWithoutMin).
-		With(raft.BugMatchFromNextIndex)
-	switch {
-	case bugs.Has(raft.BugCommitPreviousTerm):
-		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 4, 0, 6, 0, 4, 0, 0, 14
-	case bugs.Has(raft.BugTruncateWithoutConflict):
-		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 2, 3, 6, 0, 1, 0, 1, 12
-	case bugs&replication != 0:
-		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth = 3, 2, 5, 0, 3, 0, 1, 13
-	case bugs.Has(raft.BugAckBeforeDurable):
-		b.DiskSteps = true
-	}
-	return b
+	return Bounds{Servers: 3, Term: 3, Log: 1, InFlight: 4, Crashes: 1, Timeouts: 3, Drops: 1, Duplicates: 1, Depth: 9}
 }
 
 // Validate reports a bound out of range.
@@ -114,14 +98,20 @@ func (b *Bounds) Validate() error {
 	switch {
 	case b.Servers < 1 || b.Servers > ServersMax:
 		return fmt.Errorf("servers %d: want 1 to %d", b.Servers, ServersMax)
+	case b.Spares < 0 || b.Servers+b.Spares > ServersMax:
+		return fmt.Errorf("spare machines %d: want 0 to %d (at most %d machines in all)", b.Spares,
+			ServersMax-b.Servers, ServersMax)
 	case b.Term < 1 || b.Term > TermMax:
 		return fmt.Errorf("max term %d: want 1 to %d", b.Term, TermMax)
 	case b.Log > LogMax:
 		return fmt.Errorf("max log %d: want 0 to %d", b.Log, LogMax)
 	case b.InFlight < 1 || b.InFlight > InFlightMx:
 		return fmt.Errorf("max messages in flight %d: want 1 to %d", b.InFlight, InFlightMx)
-	case b.Crashes < 0 || b.Timeouts < 0 || b.Drops < 0 || b.Duplicates < 0 || b.States < 0:
+	case b.Crashes < 0 || b.Timeouts < 0 || b.Drops < 0 || b.Duplicates < 0 || b.Changes < 0 || b.States < 0:
 		return errors.New("a bound is negative")
+	case b.Crashes > budgetMax || b.Timeouts > budgetMax || b.Drops > budgetMax || b.Duplicates > budgetMax ||
+		b.Changes > budgetMax:
+		return fmt.Errorf("crashes, timeouts, drops, duplicates and changes: want at most %d each", budgetMax)
 	case b.Depth < 1 || b.Depth > DepthMax:
 		return fmt.Errorf("depth %d: want 1 to %d", b.Depth, DepthMax)
 	}
@@ -143,13 +133,21 @@ func Scenario(b Bounds, bugs raft.Bugs) string {
 	sb.WriteString("# The explorer chose every step below (recorded actions, one per millisecond).\n")
 	fmt.Fprintf(&sb, "name %s\n", name)
 	fmt.Fprintf(&sb, "description An exhaustive exploration's shortest path to a violation (bounds: %s).\n", b)
-	fmt.Fprintf(&sb, "servers %d\n", b.Servers)
+	if b.Spares > 0 {
+		fmt.Fprintf(&sb, "servers %d spare %d\n", b.Servers, b.Spares)
+	} else {
+		fmt.Fprintf(&sb, "servers %d\n", b.Servers)
+	}
 	disk := ""
 	if b.DiskSteps {
 		disk = " disk=steps"
 	}
 	fmt.Fprintf(&sb, "schedule manual%s\n", disk)
-	sb.WriteString("options all prevote=off checkquorum=off batch=1\n")
+	membership := ""
+	if b.SingleServer {
+		membership = " membership=single"
+	}
+	fmt.Fprintf(&sb, "options all prevote=off checkquorum=off batch=1%s\n", membership)
 	fmt.Fprintf(&sb, "duration %dms\n", b.Depth+1)
 	for _, n := range bugs.Names() {
 		fmt.Fprintf(&sb, "bug all %s\n", n)
@@ -160,6 +158,12 @@ func Scenario(b Bounds, bugs raft.Bugs) string {
 func (b Bounds) String() string {
 	s := fmt.Sprintf("term<=%d log<=%d inflight<=%d crashes<=%d timeouts<=%d drops<=%d duplicates<=%d depth<=%d",
 		b.Term, b.Log, b.InFlight, b.Crashes, b.Timeouts, b.Drops, b.Duplicates, b.Depth)
+	if b.Spares > 0 || b.Changes > 0 {
+		s += fmt.Sprintf(" spares=%d changes<=%d", b.Spares, b.Changes)
+	}
+	if b.SingleServer {
+		s += " membership=single"
+	}
 	if b.DiskSteps {
 		s += " disk=steps"
 	}
@@ -200,8 +204,11 @@ func (r *Result) Until() int64 { return int64(len(r.Path)) * StepMicros }
 
 // budget is what a path has used of the bounds.
 type budget struct {
-	crashes, timeouts, drops, dups uint8
+	crashes, timeouts, drops, dups, changes uint8
 }
+
+// budgetMax bounds each budget of a path (it is counted in a byte).
+const budgetMax = 100
 
 // node is a state of the search. Its world is made only when it is
 // expanded: a new state keeps its parent and the action that led to it, and
@@ -289,6 +296,7 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 	seen.add(frontier[0])
 	res.States = 1
 	cut := false
+	var dead []uint64
 	for depth := 0; depth < b.Depth && len(frontier) > 0; depth++ {
 		var next []*node
 		before := res.States
@@ -298,13 +306,14 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 			frontier[i] = nil
 			w := n.world()
 			full := w.InFlightCount() >= b.InFlight
-			for _, choice := range w.Choices() {
+			dead = w.DeadLetters(dead[:0])
+			for _, choice := range ChoicesOf(w, &b) {
 				used, ok := allowed(w, n.used, full, choice, &b)
-				if !ok {
+				if !ok || droppingDead(choice, dead) {
 					continue
 				}
 				line := prefix + choice
-				a, err := scenario.ParseAction(line, b.Servers, sim.LinkParams{})
+				a, err := scenario.ParseAction(line, b.Servers+b.Spares, sim.LinkParams{})
 				if err != nil {
 					return nil, fmt.Errorf("modelcheck: the simulator offered %q: %w", choice, err)
 				}
@@ -394,8 +403,69 @@ func allowed(w *sim.World, used budget, full bool, choice string, b *Bounds) (bu
 			return used, false
 		}
 		used.dups++
+	case "reconfigure":
+		if full || int(used.changes) >= b.Changes {
+			return used, false
+		}
+		used.changes++
 	}
 	return used, true
+}
+
+// ChoicesOf lists the steps the explorer may take from w: the manual
+// scheduler's choices (sim.World.Choices) and, within b, configuration
+// changes. Each is then checked against the budgets of its path.
+func ChoicesOf(w *sim.World, b *Bounds) []string {
+	return append(w.Choices(), changeChoices(w, b)...)
+}
+
+// changeChoices lists the configuration changes each running leader may
+// propose, within the bounds: add each other machine as a voter or a
+// learner, promote each learner, remove each member (itself included).
+// Whether the leader accepts one (one change at a time; a learner promoted
+// only once it has caught up) is the core's to decide: a change it refuses
+// changes nothing.
+func changeChoices(w *sim.World, b *Bounds) []string {
+	if b.Changes == 0 {
+		return nil
+	}
+	var out []string
+	n := raft.ID(b.Servers + b.Spares)
+	for l := raft.ID(1); l <= n; l++ {
+		nd := w.Node(l)
+		if nd == nil || nd.Role() != raft.Leader {
+			continue
+		}
+		conf := nd.Config()
+		for x := raft.ID(1); x <= n; x++ {
+			verbs := []string{"remove"}
+			switch {
+			case conf.IsLearner(x):
+				verbs = []string{"promote", "remove"}
+			case !conf.IsMember(x):
+				verbs = []string{"voter", "learner"}
+			}
+			for _, v := range verbs {
+				out = append(out, fmt.Sprintf("reconfigure %v %s %v", l, v, x))
+			}
+		}
+	}
+	return out
+}
+
+// droppingDead reports a choice that drops a dead letter. Its state is the
+// parent's but for that message, which does not count toward the bound on
+// messages in flight: the parent, already explored, subsumes it (see
+// visited). Delivering a dead letter, or duplicating it, is explored like
+// any other step: whether the receiver ignores it is the behaviour under
+// test.
+func droppingDead(choice string, dead []uint64) bool {
+	arg, ok := strings.CutPrefix(choice, "drop m")
+	if !ok || len(dead) == 0 {
+		return false
+	}
+	id, err := strconv.ParseUint(arg, 10, 64)
+	return err == nil && slices.Contains(dead, id)
 }
 
 func serverID(s string) raft.ID {

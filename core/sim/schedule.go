@@ -75,8 +75,8 @@ func (w *World) Manual() bool { return w.cfg.Manual }
 
 // Choices lists, under the manual scheduler, every action that can happen
 // next, in scenario syntax without its time: deliver, drop or duplicate
-// each message on the wire (by its number, "deliver m7"; responses their
-// receivers will ignore whenever they come are left out), persist each
+// each message on the wire (by its number, "deliver m7"; dead letters too,
+// as a buggy receiver may not ignore them), persist each
 // pending disk write (with ManualDisk), campaign on each running voter that
 // is not leader, heartbeat and propose on each leader, crash each running
 // server and restart each crashed one. The order is fixed, so that an
@@ -88,7 +88,7 @@ func (w *World) Choices() []string {
 	var out []string
 	var msgs []uint64
 	for _, it := range w.q.h {
-		if it.kind == itemDeliver && it.at == waiting && !(it.isRPC && w.deadLetter(it)) {
+		if it.kind == itemDeliver && it.at == waiting {
 			msgs = append(msgs, it.msgID)
 		}
 	}
@@ -121,8 +121,9 @@ func (w *World) Choices() []string {
 	return out
 }
 
-// InFlightCount counts the messages waiting on the wire, but for the
-// responses their receivers will ignore (see Wire).
+// InFlightCount counts the messages waiting on the wire, but for the dead
+// letters (see DeadLetters): a bound on messages in flight is a bound on
+// the ones that can still matter.
 func (w *World) InFlightCount() int {
 	n := 0
 	for _, it := range w.q.h {
@@ -252,14 +253,13 @@ func (w *World) ModelKey(r *raft.Renaming) uint64 {
 }
 
 // Wire appends to dst a hash of each message waiting on the wire, servers
-// named through r, sorted: the wire as a multiset. It leaves out the
-// responses whose term is below their receiver's (a server ignores those,
-// now and for ever, as terms never go back), so that states differing only
-// in such dead letters are one.
+// named through r, sorted: the wire as a multiset. Dead letters are hashed
+// like any message: whether a receiver ignores them is the behaviour under
+// test, so states that differ in them are not merged.
 func (w *World) Wire(dst []uint64, r *raft.Renaming) []uint64 {
 	start := len(dst)
 	for _, it := range w.q.h {
-		if it.kind != itemDeliver || !it.isRPC || w.deadLetter(it) {
+		if it.kind != itemDeliver || !it.isRPC {
 			continue
 		}
 		mh := trace.NewHasher()
@@ -271,17 +271,29 @@ func (w *World) Wire(dst []uint64, r *raft.Renaming) []uint64 {
 	return dst
 }
 
-// deadLetter reports a message whose delivery changes nothing, whenever it
-// comes: a response of a term below its receiver's (ignored), or a request
-// of a term below its receiver's whose sender is already at the receiver's
-// term or past it (the receiver's answer, "my term is higher", would be
-// ignored in turn). Terms never go back, crashes included, so a dead letter
-// stays dead.
+// DeadLetters appends to dst the numbers of the messages waiting on the
+// wire that a correct receiver ignores, sorted, each once: a response of
+// a term below its receiver's, or a request of a term below its
+// receiver's whose sender is already at the receiver's term or past it
+// (the answer, "my term is higher", is no news to it; should the
+// receiver's term rise further before the request comes, the answer would
+// be news again). The bug toggles play no part: a dead letter is delivered,
+// duplicated and part of the state like any other message; it only does
+// not count toward InFlightCount.
+func (w *World) DeadLetters(dst []uint64) []uint64 {
+	start := len(dst)
+	for _, it := range w.q.h {
+		if it.kind == itemDeliver && it.at == waiting && it.isRPC && w.deadLetter(it) {
+			dst = append(dst, it.msgID)
+		}
+	}
+	slices.Sort(dst[start:])
+	return append(dst[:start], slices.Compact(dst[start:])...)
+}
+
+// deadLetter reports a message a correct receiver ignores (see DeadLetters).
 func (w *World) deadLetter(it *item) bool {
 	s := w.servers[it.who]
-	if s.opts.Bugs.Has(raft.BugCountStaleVotes) {
-		return false // the bug counts stale vote responses
-	}
 	term := termOf(s)
 	if it.msg.Term >= term {
 		return false

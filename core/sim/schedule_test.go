@@ -116,3 +116,30 @@ func TestModelKeyIgnoresNamesAndNumbers(t *testing.T) {
 	act(t, a, Action{Kind: ActDeliver, MsgID: 1})
 	require.NotEqual(t, a.ModelKey(&swap), b.ModelKey(&id))
 }
+
+// TestDeadLettersAreChoicesToo: a vote response of an older term is a dead
+// letter to a correct candidate, but it stays a choice and part of the
+// state, whatever bug toggles are on: a candidate that counts it
+// (count-stale-votes) is then within reach.
+func TestDeadLettersAreChoicesToo(t *testing.T) {
+	for _, bugs := range []raft.Bugs{0, raft.Bugs(0).With(raft.BugCountStaleVotes)} {
+		cfg := manualConfig()
+		for i := range cfg.Nodes {
+			cfg.Nodes[i].Bugs = bugs
+		}
+		w := world(t, cfg)
+		act(t, w, Action{Kind: ActCampaign, Targets: onServer(1)}) // m1, m2: term 1
+		act(t, w, Action{Kind: ActDeliver, MsgID: 1})              // m3: S2 grants, term 1
+		var id raft.Renaming                                       // the identity
+		before := w.Wire(nil, &id)
+		require.Empty(t, w.DeadLetters(nil))
+		act(t, w, Action{Kind: ActCampaign, Targets: onServer(1)}) // S1 moves to term 2
+		require.Equal(t, []uint64{3}, w.DeadLetters(nil), "%v: the term-1 vote is a dead letter", bugs)
+		require.Contains(t, w.Choices(), "deliver m3", "%v", bugs)
+		require.Equal(t, 3, w.InFlightCount(), "%v: m2 and the two term-2 requests; not the dead letter", bugs)
+		require.Len(t, w.Wire(nil, &id), len(before)+2, "%v: the dead letter stays part of the state", bugs)
+		act(t, w, Action{Kind: ActDeliver, MsgID: 3})
+		require.Empty(t, w.DeadLetters(nil))
+		require.Nil(t, w.Violation())
+	}
+}
