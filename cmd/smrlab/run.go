@@ -37,12 +37,22 @@ func loadScenario(path string) (*scenario.Scenario, error) {
 type runFlags struct {
 	bugs    multiFlag
 	nemesis string
+	noSwarm bool
 }
 
 func (rf *runFlags) register(fs *flag.FlagSet) {
 	fs.Var(&rf.bugs, "bug", "switch a bug toggle on in every server (repeatable; 'smrlab bugs' lists them)")
 	fs.StringVar(&rf.nemesis, "nemesis", "", "run these nemeses (comma-separated, or all; 'smrlab nemeses' lists them) "+
 		"from 1s to 70% of the scenario's duration")
+	fs.BoolVar(&rf.noSwarm, "no-swarm", false, "run a swarm scenario with its own knobs instead of drawing them from each seed")
+}
+
+// scenario applies the flags that change the scenario itself.
+func (rf *runFlags) scenario(sc *scenario.Scenario) *scenario.Scenario {
+	if rf.noSwarm {
+		return sc.WithoutSwarm()
+	}
+	return sc
 }
 
 func (rf *runFlags) parsedBugs() (raft.Bugs, error) { return lab.ParseBugs(rf.bugs) }
@@ -124,6 +134,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sc = rf.scenario(sc)
 	bugs, err := rf.parsedBugs()
 	if err != nil {
 		return err
@@ -210,6 +221,12 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 	fmt.Fprintf(w, "scenario  %s (%s), seed %d, bug toggles: %s\n", name, sc.File, r.Seed, bugList(r))
 	if sc.Description != "" {
 		fmt.Fprintf(w, "          %s\n", sc.Description)
+	}
+	if len(r.Knobs) > 0 {
+		fmt.Fprintf(w, "swarm     the knobs seed %d drew (smrlab run %s --seed %d draws them again):\n", r.Seed, sc.File, r.Seed)
+		for _, k := range r.Knobs {
+			fmt.Fprintf(w, "            %s\n", k)
+		}
 	}
 	fmt.Fprintf(w, "ran       %s of virtual time, %d events, in %s\n", trace.FormatTime(r.EndTime), r.Events,
 		elapsed.Round(time.Microsecond))

@@ -1,0 +1,244 @@
+package scenario
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"smrlab/core/sim"
+)
+
+// Swarm testing (as TigerBeetle's simulator and Jepsen do it): a scenario
+// with a "swarm" line draws, for every seed, the cluster's knobs as well as
+// its faults: batch sizes down to one entry per append, inflight windows,
+// election and heartbeat timeouts, PreVote, the read mode and its lease's
+// drift allowance, clocks that drift just inside that allowance, slow and
+// asymmetric return paths, disk and network latency, client timeouts and
+// keys, snapshot thresholds and chunk sizes, leadership transfers and extra
+// nemeses. Every range is one where the correct core must stay safe; the
+// draws come from the seed's own PCG stream, so a seed that fails under
+// `smrlab explore` fails the same way under `smrlab run --seed N`, which
+// prints the knobs drawn.
+
+// SwarmSpec is a scenario's "swarm [until T]" line: faults the swarm adds
+// (slow links, nemeses, transfers) stop at Until, before the scenario heals.
+type SwarmSpec struct {
+	Until int64
+	Line  int
+}
+
+// SwarmSeeds is how many seeds `smrlab explore` runs by default over a swarm
+// scenario: enough that every classic bug in scenarios/README.md's swarm
+// table is caught, few enough to take seconds.
+const SwarmSeeds = 200
+
+func (p *parser) parseSwarm(kw token, args []token) error {
+	spec := &SwarmSpec{Line: p.line}
+	switch {
+	case len(args) == 0:
+	case len(args) == 2 && args[0].text == "until":
+		d, err := parseDuration(args[1].text)
+		if err != nil || d <= 0 {
+			return p.errAt(args[1], "swarm until: want a positive duration, not %q", args[1].text)
+		}
+		spec.Until = d
+	default:
+		return p.errAt(kw, "swarm takes nothing or an end to the faults it adds, like: swarm until 7.5s")
+	}
+	p.sc.Swarm = spec
+	return nil
+}
+
+// swarmStreamKey separates the swarm's stream from the world's own.
+const swarmStreamKey = 0x73776172_6d6b6e62 // "swarmknb"
+
+// Swarmed returns the scenario with seed's knobs drawn (the scenario itself
+// when it has no swarm line), and the knobs as scenario lines.
+func (sc *Scenario) Swarmed(seed uint64) (*Scenario, []string, error) {
+	if sc.Swarm == nil {
+		return sc, nil, nil
+	}
+	r := rand.New(rand.NewPCG(seed, swarmStreamKey))
+	lines, post := drawKnobs(sc, r)
+	src := sc.Source + "\n# the swarm's knobs for seed " + fmt.Sprint(seed) + "\n" + strings.Join(lines, "\n") + "\n"
+	out, err := Parse(sc.File, []byte(src))
+	if err != nil {
+		return nil, nil, fmt.Errorf("swarm knobs of seed %d: %w", seed, err)
+	}
+	out.Source, out.Swarm, out.Seed = sc.Source, nil, sc.Seed
+	post.apply(out)
+	return out, append(lines, post.notes...), nil
+}
+
+// swarmPost are the changes made to the scenario's own actions.
+type swarmPost struct {
+	maxDriftPPM int64 // clamp every clock drift to this
+	drifts      []int64
+	noPause     bool
+	notes       []string
+}
+
+func (p *swarmPost) apply(sc *Scenario) {
+	k := 0
+	for _, a := range sc.Actions {
+		if p.noPause && a.Kind == sim.ActPause {
+			continue
+		}
+		if a.Kind == sim.ActClock && (a.DriftPPM > p.maxDriftPPM || -a.DriftPPM > p.maxDriftPPM) {
+			d := p.drifts[k%len(p.drifts)]
+			if a.DriftPPM < 0 {
+				d = -d
+			}
+			a.DriftPPM = d
+			a.Text += fmt.Sprintf(" (swarm: drift %+dppm)", d)
+		}
+		sc.Actions[k] = a
+		k++
+	}
+	sc.Actions = sc.Actions[:k]
+}
+
+// WithoutSwarm returns the scenario with its swarm line switched off (in
+// its source too, so that a trace's header replays the same run).
+func (sc *Scenario) WithoutSwarm() *Scenario {
+	if sc.Swarm == nil {
+		return sc
+	}
+	out := *sc
+	lines := strings.Split(sc.Source, "\n")
+	if i := sc.Swarm.Line - 1; i >= 0 && i < len(lines) {
+		lines[i] = "# (swarm switched off) " + lines[i]
+	}
+	out.Source, out.Swarm = strings.Join(lines, "\n"), nil
+	return &out
+}
+
+func pick[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
+
+func between(r *rand.Rand, lo, hi int64) int64 {
+	if hi <= lo {
+		return lo
+	}
+	return lo + r.Int64N(hi-lo+1)
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// drawKnobs draws one seed's knobs as scenario lines, appended to the
+// scenario's own, and the changes to its own actions.
+func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
+	cfg := &sc.Config
+	tick := cfg.TickMicros
+	n := cfg.Servers
+	until := sc.Swarm.Until
+	if until == 0 {
+		until = sc.Duration * 7 / 10
+	}
+	var lines []string
+	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+
+	// Protocol options, the same on every server.
+	election := between(r, 10, 25)
+	heartbeat := between(r, 1, max(1, election/4))
+	reads := pick(r, "log", "index", "index", "lease", "lease")
+	leaseDrift := pick(r, int64(50_000), 100_000, 200_000, 350_000)
+	prevote := r.IntN(4) > 0
+	checkQuorum := reads == "lease" || r.IntN(5) > 0
+	batch := pick(r, 1, 1, 2, 4, 16, 256)
+	inflight := pick(r, 1, 2, 4, 8, 64)
+	snapshot := pick(r, 0, 0, 25, 100, 500)
+	chunk := pick(r, 48, 512, 4096, 65536)
+	add("options all election=%s heartbeat=%s prevote=%s checkquorum=%s batch=%d inflight=%d "+
+		"reads=%s lease-drift=%dppm snapshot=%d chunk=%d",
+		fmtDuration(election*tick), fmtDuration(heartbeat*tick), onOff(prevote), onOff(checkQuorum),
+		batch, inflight, reads, leaseDrift, snapshot, chunk)
+
+	// The network's usual latency and the disk's.
+	lat := pick(r, [2]int64{200, 2000}, [2]int64{1000, 8000}, [2]int64{2000, 15000})
+	add("network latency=%s..%s", fmtDuration(lat[0]), fmtDuration(lat[1]))
+	disk := pick(r, [2]int64{200, 2000}, [2]int64{1000, 5000}, [2]int64{3000, 15000})
+	add("disk latency=%s..%s", fmtDuration(disk[0]), fmtDuration(disk[1]))
+
+	// Clients: how long they wait for an answer, and how many keys they share.
+	if cfg.Workload.Clients > 0 {
+		add("workload timeout=%s keys=%d", fmtDuration(pick(r, int64(40_000), 80_000, 150_000, 400_000)),
+			pick(r, 2, 3, 6))
+	}
+
+	// Clocks drift apart by at most what the lease allows for: with every
+	// rate within ±d, a leader's lease of (1-a) election timeouts on the
+	// slowest clock ends before a follower's timeout on the fastest, when
+	// (1-a)(1+d) <= 1-d, that is d <= a/(2-a).
+	post := &swarmPost{maxDriftPPM: 300_000}
+	if reads == "lease" {
+		post.maxDriftPPM = leaseDrift * sim.PPM / (2*sim.PPM - leaseDrift)
+		post.noPause = true
+		post.notes = append(post.notes, "# lease reads: the scenario's pauses are left out "+
+			"(a paused leader's clock stops, so its lease would outlast it)")
+	}
+	for range 4 {
+		post.drifts = append(post.drifts, between(r, post.maxDriftPPM/2, post.maxDriftPPM))
+	}
+	post.notes = append(post.notes, fmt.Sprintf("# clock drifts of the scenario's own clock actions: at most %dppm",
+		post.maxDriftPPM))
+	if r.IntN(2) == 0 {
+		for i := 1; i <= n; i++ {
+			add("at 0 clock S%d drift=%+dppm", i, between(r, -post.maxDriftPPM, post.maxDriftPPM))
+		}
+	}
+
+	// Slow return paths: the links into one server (the acknowledgements it
+	// waits for as a leader), or a few random directed links, slower than
+	// the way out.
+	slow := func() (int64, int64) {
+		hi := between(r, 5_000, max(5_000, election*tick*2/3))
+		return hi / 2, hi
+	}
+	switch r.IntN(3) {
+	case 1:
+		to := 1 + r.IntN(n)
+		lo, hi := slow()
+		for from := 1; from <= n; from++ {
+			if from != to {
+				add("at 0 net S%d -> S%d latency=%s..%s", from, to, fmtDuration(lo), fmtDuration(hi))
+			}
+		}
+	case 2:
+		for range 1 + r.IntN(3) {
+			from, to := 1+r.IntN(n), 1+r.IntN(n-1)
+			if to >= from {
+				to++
+			}
+			lo, hi := slow()
+			add("at 0 net S%d -> S%d latency=%s..%s", from, to, fmtDuration(lo), fmtDuration(hi))
+		}
+	}
+
+	// Extra nemeses and leadership transfers while the faults last.
+	var names []string
+	for _, d := range sim.Nemeses {
+		if d.Name == "clock-skew" || (d.Name == "pause" && post.noPause) {
+			continue // the drift above is the clock fault; see the pauses above
+		}
+		names = append(names, d.Name)
+	}
+	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	if k := r.IntN(4); k > 0 {
+		chosen := slices.Clone(names[:k])
+		slices.Sort(chosen)
+		lo := between(r, 100_000, 500_000)
+		add("nemesis %s every %s..%s from 300ms until %s", strings.Join(chosen, ","), fmtDuration(lo),
+			fmtDuration(lo*3), fmtDuration(until))
+	}
+	if r.IntN(2) == 0 {
+		add("every %s from %s until %s transfer follower", fmtDuration(between(r, 300, 1500)*sim.Millisecond),
+			fmtDuration(between(r, 200, 800)*sim.Millisecond), fmtDuration(until))
+	}
+	return lines, post
+}
