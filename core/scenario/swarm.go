@@ -76,13 +76,14 @@ type swarmPost struct {
 	maxDriftPPM int64 // clamp every clock drift to this
 	drifts      []int64
 	noPause     bool
+	omit        map[string]bool // the scenario's faults left out, by actionKey
 	notes       []string
 }
 
 func (p *swarmPost) apply(sc *Scenario) {
 	k := 0
 	for _, a := range sc.Actions {
-		if p.noPause && a.Kind == sim.ActPause {
+		if (p.noPause && a.Kind == sim.ActPause) || (injects(a) && p.omit[actionKey(a)]) {
 			continue
 		}
 		if a.Kind == sim.ActClock && (a.DriftPPM > p.maxDriftPPM || -a.DriftPPM > p.maxDriftPPM) {
@@ -123,6 +124,13 @@ func between(r *rand.Rand, lo, hi int64) int64 {
 	return lo + r.Int64N(hi-lo+1)
 }
 
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 func onOff(b bool) string {
 	if b {
 		return "on"
@@ -131,7 +139,10 @@ func onOff(b bool) string {
 }
 
 // drawKnobs draws one seed's knobs as scenario lines, appended to the
-// scenario's own, and the changes to its own actions.
+// scenario's own, and the changes to its own actions. As in swarm testing
+// proper, each fault is left out on about half of the seeds: a run with
+// fewer kinds of fault goes deeper into the ones it has (a lease needs a
+// leader that lasts; a stale vote needs an election that is not cut short).
 func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	cfg := &sc.Config
 	tick := cfg.TickMicros
@@ -142,13 +153,14 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	}
 	var lines []string
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
+	coin := func() bool { return r.IntN(2) == 0 }
 
 	// Protocol options, the same on every server.
 	election := between(r, 10, 25)
 	heartbeat := between(r, 1, max(1, election/4))
 	reads := pick(r, "log", "index", "index", "lease", "lease")
 	leaseDrift := pick(r, int64(50_000), 100_000, 200_000, 350_000)
-	prevote := r.IntN(4) > 0
+	prevote := coin()
 	checkQuorum := reads == "lease" || r.IntN(5) > 0
 	batch := pick(r, 1, 1, 2, 4, 16, 256)
 	inflight := pick(r, 1, 2, 4, 8, 64)
@@ -165,48 +177,77 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	disk := pick(r, [2]int64{200, 2000}, [2]int64{1000, 5000}, [2]int64{3000, 15000})
 	add("disk latency=%s..%s", fmtDuration(disk[0]), fmtDuration(disk[1]))
 
-	// Clients: how long they wait for an answer, and how many keys they share.
+	// Clients: how many, how fast, how long they wait for an answer, and
+	// how many keys they share.
 	if cfg.Workload.Clients > 0 {
-		add("workload timeout=%s keys=%d", fmtDuration(pick(r, int64(40_000), 80_000, 150_000, 400_000)),
-			pick(r, 2, 3, 6))
+		add("workload clients=%d rate=%d/s timeout=%s keys=%d", pick(r, 4, 8), pick(r, 80, 200, 400),
+			fmtDuration(pick(r, int64(40_000), 80_000, 150_000, 400_000)), pick(r, 2, 3, 6))
+	}
+
+	post := &swarmPost{maxDriftPPM: 300_000, omit: map[string]bool{}}
+	// The scenario's own faults: each kind kept on about half of the seeds.
+	for _, a := range sc.Actions {
+		if a.At >= until || !injects(a) {
+			continue
+		}
+		key := actionKey(a)
+		if _, seen := post.omit[key]; !seen {
+			post.omit[key] = coin()
+			if post.omit[key] {
+				post.notes = append(post.notes, "# left out: every "+key)
+			}
+		}
 	}
 
 	// Clocks drift apart by at most what the lease allows for: with every
 	// rate within ±d, a leader's lease of (1-a) election timeouts on the
 	// slowest clock ends before a follower's timeout on the fastest, when
 	// (1-a)(1+d) <= 1-d, that is d <= a/(2-a).
-	post := &swarmPost{maxDriftPPM: 300_000}
 	if reads == "lease" {
 		post.maxDriftPPM = leaseDrift * sim.PPM / (2*sim.PPM - leaseDrift)
 		post.noPause = true
 		post.notes = append(post.notes, "# lease reads: the scenario's pauses are left out "+
 			"(a paused leader's clock stops, so its lease would outlast it)")
 	}
+	// Each clock runs fast or slow by nearly the whole allowance: a leader
+	// on a slow clock and a follower on a fast one are the pair that tests
+	// the lease.
+	drift := func() int64 {
+		d := between(r, post.maxDriftPPM*9/10, post.maxDriftPPM)
+		if coin() {
+			d = -d
+		}
+		return d
+	}
 	for range 4 {
-		post.drifts = append(post.drifts, between(r, post.maxDriftPPM/2, post.maxDriftPPM))
+		post.drifts = append(post.drifts, abs(drift()))
 	}
 	post.notes = append(post.notes, fmt.Sprintf("# clock drifts of the scenario's own clock actions: at most %dppm",
 		post.maxDriftPPM))
-	if r.IntN(2) == 0 {
+	if coin() {
 		for i := 1; i <= n; i++ {
-			add("at 0 clock S%d drift=%+dppm", i, between(r, -post.maxDriftPPM, post.maxDriftPPM))
+			add("at 0 clock S%d drift=%+dppm", i, drift())
 		}
 	}
 
-	// Slow return paths: the links into one server (the acknowledgements it
-	// waits for as a leader), or a few random directed links, slower than
-	// the way out.
+	// Slow return paths: the links into some servers (the acknowledgements
+	// each waits for as a leader, the votes as a candidate), or a few random
+	// directed links, slower than the way out: up to one and a half
+	// election timeouts, so that an answer can arrive after its sender's
+	// next timeout.
 	slow := func() (int64, int64) {
-		hi := between(r, 5_000, max(5_000, election*tick*2/3))
+		hi := between(r, 5_000, max(5_000, election*tick*3/2))
 		return hi / 2, hi
 	}
 	switch r.IntN(3) {
 	case 1:
-		to := 1 + r.IntN(n)
-		lo, hi := slow()
-		for from := 1; from <= n; from++ {
-			if from != to {
-				add("at 0 net S%d -> S%d latency=%s..%s", from, to, fmtDuration(lo), fmtDuration(hi))
+		perm := r.Perm(n)
+		for _, to := range perm[:1+r.IntN(max(1, n/2))] {
+			lo, hi := slow()
+			for from := range n {
+				if from != to {
+					add("at 0 net S%d -> S%d latency=%s..%s", from+1, to+1, fmtDuration(lo), fmtDuration(hi))
+				}
 			}
 		}
 	case 2:
@@ -236,9 +277,29 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 		add("nemesis %s every %s..%s from 300ms until %s", strings.Join(chosen, ","), fmtDuration(lo),
 			fmtDuration(lo*3), fmtDuration(until))
 	}
-	if r.IntN(2) == 0 {
+	if coin() {
 		add("every %s from %s until %s transfer follower", fmtDuration(between(r, 300, 1500)*sim.Millisecond),
 			fmtDuration(between(r, 200, 800)*sim.Millisecond), fmtDuration(until))
 	}
 	return lines, post
+}
+
+// injects reports whether a is a fault the swarm may leave out (not one
+// that heals).
+func injects(a sim.Action) bool {
+	switch a.Kind {
+	case sim.ActPartition, sim.ActIsolate, sim.ActCut, sim.ActCrash, sim.ActPause, sim.ActClock, sim.ActNemesis:
+		return true
+	case sim.ActDisk:
+		return a.SlowPercent > 100
+	case sim.ActNet:
+		return !a.Link && (a.Net.LossPPM > 0 || a.Net.DuplicatePPM > 0 || a.Net.ReorderPPM > 0)
+	}
+	return false
+}
+
+// actionKey names an action's kind as its line does, without its time.
+func actionKey(a sim.Action) string {
+	_, rest, _ := strings.Cut(a.Text, " ")
+	return rest
 }
