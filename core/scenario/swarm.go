@@ -140,9 +140,10 @@ func onOff(b bool) string {
 
 // drawKnobs draws one seed's knobs as scenario lines, appended to the
 // scenario's own, and the changes to its own actions. As in swarm testing
-// proper, each fault is left out on about half of the seeds: a run with
-// fewer kinds of fault goes deeper into the ones it has (a lease needs a
-// leader that lasts; a stale vote needs an election that is not cut short).
+// proper, a seed keeps only one to three kinds of fault, drawn from the
+// scenario's own and the swarm's: a run with fewer kinds of fault goes
+// deeper into the ones it has (a lease needs a leader that lasts; a stale
+// vote needs an election that is not cut short).
 func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	cfg := &sc.Config
 	tick := cfg.TickMicros
@@ -159,7 +160,7 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	election := between(r, 10, 25)
 	heartbeat := between(r, 1, max(1, election/4))
 	reads := pick(r, "log", "index", "index", "lease", "lease")
-	leaseDrift := pick(r, int64(50_000), 100_000, 200_000, 350_000)
+	leaseDrift := pick(r, int64(100_000), 200_000, 350_000, 500_000)
 	prevote := coin()
 	checkQuorum := reads == "lease" || r.IntN(5) > 0
 	batch := pick(r, 1, 1, 2, 4, 16, 256)
@@ -172,7 +173,7 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 		batch, inflight, reads, leaseDrift, snapshot, chunk)
 
 	// The network's usual latency and the disk's.
-	lat := pick(r, [2]int64{200, 2000}, [2]int64{1000, 8000}, [2]int64{2000, 15000})
+	lat := pick(r, [2]int64{200, 2000}, [2]int64{500, 3000}, [2]int64{1000, 8000})
 	add("network latency=%s..%s", fmtDuration(lat[0]), fmtDuration(lat[1]))
 	disk := pick(r, [2]int64{200, 2000}, [2]int64{1000, 5000}, [2]int64{3000, 15000})
 	add("disk latency=%s..%s", fmtDuration(disk[0]), fmtDuration(disk[1]))
@@ -180,23 +181,36 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 	// Clients: how many, how fast, how long they wait for an answer, and
 	// how many keys they share.
 	if cfg.Workload.Clients > 0 {
-		add("workload clients=%d rate=%d/s timeout=%s keys=%d", pick(r, 4, 8), pick(r, 80, 200, 400),
-			fmtDuration(pick(r, int64(40_000), 80_000, 150_000, 400_000)), pick(r, 2, 3, 6))
+		add("workload clients=%d rate=%d/s timeout=%s keys=%d reads-from=%s", pick(r, 4, 8), pick(r, 200, 400, 800),
+			fmtDuration(pick(r, int64(30_000), 60_000, 150_000)), pick(r, 2, 3, 6), pick(r, "leader", "any"))
 	}
 
 	post := &swarmPost{maxDriftPPM: 300_000, omit: map[string]bool{}}
-	// The scenario's own faults: each kind kept on about half of the seeds.
+	// The faults on offer: each kind of the scenario's own, and the
+	// swarm's (clock drift, slow return paths, nemeses, the leader cut off,
+	// leadership transfers). A seed keeps one to three of them.
+	type feature struct {
+		name  string
+		lines []string
+	}
+	var features []feature
 	for _, a := range sc.Actions {
 		if a.At >= until || !injects(a) {
 			continue
 		}
 		key := actionKey(a)
 		if _, seen := post.omit[key]; !seen {
-			post.omit[key] = coin()
-			if post.omit[key] {
-				post.notes = append(post.notes, "# left out: every "+key)
-			}
+			post.omit[key] = true
+			features = append(features, feature{name: key})
 		}
+	}
+	var fl []string
+	addf := func(format string, args ...any) { fl = append(fl, fmt.Sprintf(format, args...)) }
+	offer := func(name string) {
+		if len(fl) > 0 {
+			features = append(features, feature{name: name, lines: fl})
+		}
+		fl = nil
 	}
 
 	// Clocks drift apart by at most what the lease allows for: with every
@@ -226,8 +240,25 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 		post.maxDriftPPM))
 	if coin() {
 		for i := 1; i <= n; i++ {
-			add("at 0 clock S%d drift=%+dppm", i, drift())
+			addf("at 0 clock S%d drift=%+dppm", i, drift())
 		}
+		offer("clocks drift")
+	} else {
+		// Fast clocks win elections, so a leader tends to have one. Every
+		// clock runs fast; from time to time the leader's turns slow and,
+		// a moment later, the leader is cut off; then all heals.
+		d := abs(drift())
+		addf("at 0 clock all drift=%+dppm", -d)
+		period := between(r, 600, 1500) * sim.Millisecond
+		from := between(r, 200, 800) * sim.Millisecond
+		lag := between(r, 20, 200) * sim.Millisecond
+		addf("every %s from %s until %s clock leader drift=%+dppm", fmtDuration(period), fmtDuration(from),
+			fmtDuration(until), d)
+		addf("every %s from %s until %s isolate leader", fmtDuration(period), fmtDuration(from+lag), fmtDuration(until))
+		addf("every %s from %s until %s heal", fmtDuration(period), fmtDuration(from+period/2), fmtDuration(until))
+		addf("every %s from %s until %s clock all drift=%+dppm", fmtDuration(period), fmtDuration(from+period/2),
+			fmtDuration(until), -d)
+		offer("a slow leader cut off")
 	}
 
 	// Slow return paths: the links into some servers (the acknowledgements
@@ -239,47 +270,71 @@ func drawKnobs(sc *Scenario, r *rand.Rand) ([]string, *swarmPost) {
 		hi := between(r, 5_000, max(5_000, election*tick*3/2))
 		return hi / 2, hi
 	}
-	switch r.IntN(3) {
-	case 1:
+	if coin() {
 		perm := r.Perm(n)
 		for _, to := range perm[:1+r.IntN(max(1, n/2))] {
 			lo, hi := slow()
 			for from := range n {
 				if from != to {
-					add("at 0 net S%d -> S%d latency=%s..%s", from+1, to+1, fmtDuration(lo), fmtDuration(hi))
+					addf("at 0 net S%d -> S%d latency=%s..%s", from+1, to+1, fmtDuration(lo), fmtDuration(hi))
 				}
 			}
 		}
-	case 2:
+	} else {
 		for range 1 + r.IntN(3) {
 			from, to := 1+r.IntN(n), 1+r.IntN(n-1)
 			if to >= from {
 				to++
 			}
 			lo, hi := slow()
-			add("at 0 net S%d -> S%d latency=%s..%s", from, to, fmtDuration(lo), fmtDuration(hi))
+			addf("at 0 net S%d -> S%d latency=%s..%s", from, to, fmtDuration(lo), fmtDuration(hi))
 		}
 	}
+	offer("slow return paths")
 
-	// Extra nemeses and leadership transfers while the faults last.
+	// Nemeses (the drift above is the clock fault; see the pauses above).
 	var names []string
 	for _, d := range sim.Nemeses {
 		if d.Name == "clock-skew" || (d.Name == "pause" && post.noPause) {
-			continue // the drift above is the clock fault; see the pauses above
+			continue
 		}
 		names = append(names, d.Name)
 	}
 	r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
-	if k := r.IntN(4); k > 0 {
-		chosen := slices.Clone(names[:k])
-		slices.Sort(chosen)
-		lo := between(r, 100_000, 500_000)
-		add("nemesis %s every %s..%s from 300ms until %s", strings.Join(chosen, ","), fmtDuration(lo),
-			fmtDuration(lo*3), fmtDuration(until))
+	chosen := slices.Clone(names[:1+r.IntN(2)])
+	slices.Sort(chosen)
+	lo := between(r, 100_000, 500_000)
+	addf("nemesis %s every %s..%s from 300ms until %s", strings.Join(chosen, ","), fmtDuration(lo),
+		fmtDuration(lo*3), fmtDuration(until))
+	offer("nemeses")
+
+	// The leader cut off, both ways or only its way out (answers already on
+	// their way back still arrive: a lease renewed by them must not outlast
+	// the heartbeats that stopped), and healed half a period later.
+	period := between(r, 400, 1500) * sim.Millisecond
+	from := between(r, 200, 800) * sim.Millisecond
+	addf("every %s from %s until %s %s", fmtDuration(period), fmtDuration(from), fmtDuration(until),
+		pick(r, "isolate leader", "cut leader -> all"))
+	addf("every %s from %s until %s heal", fmtDuration(period), fmtDuration(from+period/2), fmtDuration(until))
+	offer("the leader cut off")
+
+	addf("every %s from %s until %s transfer follower", fmtDuration(between(r, 300, 1500)*sim.Millisecond),
+		fmtDuration(between(r, 200, 800)*sim.Millisecond), fmtDuration(until))
+	offer("leadership transfers")
+
+	r.Shuffle(len(features), func(i, j int) { features[i], features[j] = features[j], features[i] })
+	keep := min(len(features), 1+r.IntN(3))
+	for i, f := range features {
+		if i >= keep {
+			continue
+		}
+		if f.lines == nil {
+			post.omit[f.name] = false
+		}
+		lines = append(lines, f.lines...)
 	}
-	if coin() {
-		add("every %s from %s until %s transfer follower", fmtDuration(between(r, 300, 1500)*sim.Millisecond),
-			fmtDuration(between(r, 200, 800)*sim.Millisecond), fmtDuration(until))
+	for _, f := range features[:keep] {
+		post.notes = append(post.notes, "# faults: "+f.name)
 	}
 	return lines, post
 }
