@@ -41,8 +41,8 @@ func TestSwarmChaos(t *testing.T) {
 				caught = seed
 			}
 		}
-		require.Positive(t, caught, "%v: no seed of 1..%d catches it", bug, SwarmSeeds)
-		t.Logf("%v: first caught on seed %d", bug, caught)
+		require.Positive(t, caught, "%v: no seed of 1..%d catches it", raft.Bugs(0).With(bug), SwarmSeeds)
+		t.Logf("%v: first caught on seed %d", raft.Bugs(0).With(bug), caught)
 	}
 }
 
