@@ -44,7 +44,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explore", stdout)
 	var rf runFlags
 	rf.register(fs)
-	seeds := fs.Uint64("seeds", 100, "how many seeds to run")
+	seeds := fs.Uint64("seeds", 100, fmt.Sprintf("how many seeds to run (%d for a scenario with a swarm line)", scenario.SwarmSeeds))
 	from := fs.Uint64("from", 1, "the first seed")
 	workers := fs.Int("workers", runtime.NumCPU(), "how many seeds to run at once")
 	htmlDir := fs.String("html", ".", "write Porcupine's visualization of each non-linearizable history "+
@@ -59,6 +59,10 @@ func cmdExplore(args []string, stdout, stderr io.Writer) error {
 	sc, err := loadScenario(file)
 	if err != nil {
 		return err
+	}
+	sc = rf.scenario(sc)
+	if sc.Swarm != nil && !flagSet(fs, "seeds") {
+		*seeds = scenario.SwarmSeeds
 	}
 	bugs, err := rf.parsedBugs()
 	if err != nil {

@@ -39,6 +39,7 @@ type runFlags struct {
 	nemesis       string
 	linearTimeout time.Duration
 	linearSteps   uint64
+	noSwarm       bool
 }
 
 func (rf *runFlags) register(fs *flag.FlagSet) {
@@ -49,11 +50,20 @@ func (rf *runFlags) register(fs *flag.FlagSet) {
 		"bound the linearizability check of the client history to `D` of wall-clock time")
 	fs.Uint64Var(&rf.linearSteps, "linear-steps", 0,
 		"also bound the linearizability check to `N` search steps per key (0: no bound), which decides the same on every machine")
+	fs.BoolVar(&rf.noSwarm, "no-swarm", false, "run a swarm scenario with its own knobs instead of drawing them from each seed")
 }
 
 // linearOptions sets the linearizability check's bounds from the flags.
 func (rf *runFlags) linearOptions(opt *scenario.RunOptions) {
 	opt.LinearTimeout, opt.LinearSteps = rf.linearTimeout, rf.linearSteps
+}
+
+// scenario applies the flags that change the scenario itself.
+func (rf *runFlags) scenario(sc *scenario.Scenario) *scenario.Scenario {
+	if rf.noSwarm {
+		return sc.WithoutSwarm()
+	}
+	return sc
 }
 
 func (rf *runFlags) parsedBugs() (raft.Bugs, error) { return lab.ParseBugs(rf.bugs) }
@@ -135,6 +145,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sc = rf.scenario(sc)
 	bugs, err := rf.parsedBugs()
 	if err != nil {
 		return err
@@ -222,6 +233,12 @@ func printSummary(w io.Writer, r *scenario.Result, elapsed time.Duration) {
 	fmt.Fprintf(w, "scenario  %s (%s), seed %d, bug toggles: %s\n", name, sc.File, r.Seed, bugList(r))
 	if sc.Description != "" {
 		fmt.Fprintf(w, "          %s\n", sc.Description)
+	}
+	if len(r.Knobs) > 0 {
+		fmt.Fprintf(w, "swarm     the knobs seed %d drew (smrlab run %s --seed %d draws them again):\n", r.Seed, sc.File, r.Seed)
+		for _, k := range r.Knobs {
+			fmt.Fprintf(w, "            %s\n", k)
+		}
 	}
 	fmt.Fprintf(w, "ran       %s of virtual time, %d events, in %s\n", trace.FormatTime(r.EndTime), r.Events,
 		elapsed.Round(time.Microsecond))

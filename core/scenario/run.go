@@ -54,10 +54,35 @@ type Result struct {
 	EventsHash uint64
 	StateHash  uint64
 	EndTime    int64
+	// Knobs are what the swarm drew for this seed (none without a swarm
+	// line), as scenario lines.
+	Knobs []string
 }
 
 // World builds the simulator for a scenario under the options.
 func World(sc *Scenario, opt RunOptions) (*sim.World, error) {
+	w, _, err := world(sc, opt)
+	return w, err
+}
+
+// Knobs returns the scenario as a run under opt sees it: a swarm scenario
+// with the knobs of the run's seed drawn, and those knobs.
+func Knobs(sc *Scenario, opt RunOptions) (*Scenario, []string, error) {
+	if sc.Swarm == nil {
+		return sc, nil, nil
+	}
+	seed := sc.Seed
+	if opt.SeedSet {
+		seed = opt.Seed
+	}
+	return sc.Swarmed(seed)
+}
+
+func world(sc *Scenario, opt RunOptions) (*sim.World, []string, error) {
+	sc, knobs, err := Knobs(sc, opt)
+	if err != nil {
+		return nil, nil, err
+	}
 	cfg := sc.Config
 	cfg.Seed = sc.Seed
 	if opt.SeedSet {
@@ -71,16 +96,16 @@ func World(sc *Scenario, opt RunOptions) (*sim.World, error) {
 	actions := append(append([]sim.Action(nil), sc.Actions...), opt.Actions...)
 	w, err := sim.New(cfg, actions)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w.Recorder().Sink = opt.Sink
-	return w, nil
+	return w, knobs, nil
 }
 
 // Run runs a scenario to its end (or its first violation) and judges its
 // expectations.
 func Run(sc *Scenario, opt RunOptions) (*Result, error) {
-	w, err := World(sc, opt)
+	w, knobs, err := world(sc, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +131,7 @@ func Run(sc *Scenario, opt RunOptions) (*Result, error) {
 	}
 	r := &Result{Scenario: sc, Seed: w.Config().Seed, Bugs: opt.Bugs, World: w, Violation: w.Violation(),
 		Liveness: w.Liveness(), Events: w.Recorder().Count(), EventsHash: w.Recorder().Sum(),
-		StateHash: w.StateHash(), EndTime: w.Now()}
+		StateHash: w.StateHash(), EndTime: w.Now(), Knobs: knobs}
 	if h := w.History(); h != nil && h.Len() > 0 && r.Violation == nil && !opt.NoLinearizability {
 		res := linear.CheckWith(h.Ops(), linear.Options{Timeout: opt.LinearTimeout, Steps: opt.LinearSteps})
 		r.Linear = &res

@@ -35,6 +35,8 @@ type Scenario struct {
 	Config   sim.Config
 	Actions  []sim.Action
 	Expect   []Expectation
+	// Swarm, when set, draws the cluster's knobs from each seed (swarm.go).
+	Swarm *SwarmSpec
 }
 
 // nodeTiming keeps durations until the tick is known.
@@ -143,9 +145,11 @@ func (p *parser) parseLine(toks []token) error {
 		return p.parseExpect(kw, args)
 	case "nemesis":
 		return p.parseNemesisLine(kw, args)
+	case "swarm":
+		return p.parseSwarm(kw, args)
 	}
 	return p.errAt(kw, "unknown directive %q (known: name, description, servers, seed, duration, tick, "+
-		"options, bug, network, disk, workload, watchdog, check, schedule, at, recorded, every, nemesis, expect)", kw.text)
+		"options, bug, network, disk, workload, watchdog, check, schedule, at, recorded, every, nemesis, swarm, expect)", kw.text)
 }
 
 func texts(ts []token) []string {

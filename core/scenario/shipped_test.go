@@ -117,18 +117,46 @@ func runSeeds(t *testing.T, file string, seeds int) seedTotals {
 // bugSeeds is how many seeds each bug scenario gets, with and without its toggle.
 const bugSeeds = 40
 
+// maskedBugs are toggles this core's other mechanisms keep from breaking
+// safety, each with the scenario that shows it (it expects no violation with
+// the toggle on). A unit test in core/raft catches each.
+var maskedBugs = map[string]raft.Bug{
+	// A new leader's first append carries its no-op and the fast back-off
+	// lands where the logs part: a follower's stale tail is gone before any
+	// append lets it commit past the entries it carries.
+	"commit-without-min.scn": raft.BugCommitWithoutMin,
+}
+
+// TestMaskedBugsStayMasked runs each masked toggle's scenario over the first
+// seeds: no violation, so its scenario and the README stay true.
+func TestMaskedBugsStayMasked(t *testing.T) {
+	all := shipped(t)
+	for name, bug := range maskedBugs {
+		sc := all[name]
+		require.NotNil(t, sc, name)
+		for seed := uint64(1); seed <= 4*bugSeeds; seed++ {
+			r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true, Bugs: raft.Bugs(0).With(bug)})
+			require.NoError(t, err)
+			require.Nil(t, r.Violation, "%s seed %d: %v is caught after all: make the scenario expect it", name, seed, bug)
+		}
+	}
+}
+
 // TestBugTogglesAreCaught proves the checks can fail: every bug toggle has a
 // scenario that switches it on and expects a violation; the checks catch it
 // on the scenario's own seed and on some of the first seeds, and the same
 // seeds pass with the toggle switched off.
 func TestBugTogglesAreCaught(t *testing.T) {
 	covered := raft.Bugs(0)
+	for _, b := range maskedBugs {
+		covered = covered.With(b)
+	}
 	for name, sc := range shipped(t) {
 		var bugs raft.Bugs
 		for _, n := range sc.Config.Nodes {
 			bugs |= n.Bugs
 		}
-		if bugs == 0 {
+		if _, masked := maskedBugs[name]; bugs == 0 || masked {
 			continue
 		}
 		covered |= bugs

@@ -189,7 +189,10 @@ func (w *World) submitWrite(s *server, rd *raft.Ready) {
 	if rd.Snapshot != nil {
 		w.record(trace.Event{Kind: trace.Write, Node: uint32(s.id), Index: rd.Snapshot.Meta.Index,
 			LogTerm: rd.Snapshot.Meta.Term, Text: "snapshot"})
-		if s.disk.submit(write{snap: rd.Snapshot}) {
+		// Copy it: the node may replace the snapshot it points at (a newer
+		// one installed) before this write is durable.
+		snap := *rd.Snapshot
+		if s.disk.submit(write{snap: &snap}) {
 			w.startFlush(s)
 		}
 		wr.compact = true

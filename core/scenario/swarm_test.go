@@ -1,0 +1,87 @@
+package scenario
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"smrlab/core/raft"
+)
+
+// swarmCaught are the bugs the swarm over chaos.scn catches within its
+// default seeds (SwarmSeeds), as `smrlab explore scenarios/chaos.scn` runs
+// them. TestSwarmChaos holds each.
+var swarmCaught = []raft.Bug{raft.BugVoteWithoutLogCheck, raft.BugTruncateWithoutConflict, raft.BugReadIndexBeforeNoop}
+
+// TestSwarmChaos is the swarm test: chaos.scn's default seeds, each drawing
+// its own knobs and faults, pass every expectation with the correct core,
+// and randomized runs (not unit tests) catch each bug of swarmCaught within
+// the same seeds.
+func TestSwarmChaos(t *testing.T) {
+	t.Parallel()
+	sc := shipped(t)["chaos.scn"]
+	require.NotNil(t, sc)
+	require.NotNil(t, sc.Swarm, "chaos.scn has a swarm line")
+	for seed := uint64(1); seed <= SwarmSeeds; seed++ {
+		r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+		require.NoError(t, err)
+		require.NotEmpty(t, r.Knobs)
+		for _, o := range r.Outcomes {
+			require.True(t, o.Passed, "seed %d: %v (reproduce: smrlab run scenarios/chaos.scn --seed %d)\nknobs:\n%s",
+				seed, o, seed, strings.Join(r.Knobs, "\n"))
+		}
+	}
+	for _, bug := range swarmCaught {
+		caught := uint64(0)
+		for seed := uint64(1); seed <= SwarmSeeds && caught == 0; seed++ {
+			r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true, Bugs: raft.Bugs(0).With(bug)})
+			require.NoError(t, err)
+			if r.Violation != nil {
+				caught = seed
+			}
+		}
+		require.Positive(t, caught, "%v: no seed of 1..%d catches it", raft.Bugs(0).With(bug), SwarmSeeds)
+		t.Logf("%v: first caught on seed %d", raft.Bugs(0).With(bug), caught)
+	}
+}
+
+// TestSwarmReproduces: the knobs are a function of the seed alone, and the
+// run of a seed is the same run again.
+func TestSwarmReproduces(t *testing.T) {
+	sc := shipped(t)["chaos.scn"]
+	for _, seed := range []uint64{1, 7, 80} {
+		_, k1, err := sc.Swarmed(seed)
+		require.NoError(t, err)
+		_, k2, err := sc.Swarmed(seed)
+		require.NoError(t, err)
+		require.Equal(t, k1, k2)
+		a, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+		require.NoError(t, err)
+		b, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
+		require.NoError(t, err)
+		require.Equal(t, a.EventsHash, b.EventsHash)
+	}
+	_, k1, _ := sc.Swarmed(1)
+	_, k2, _ := sc.Swarmed(2)
+	require.NotEqual(t, k1, k2, "two seeds draw different knobs")
+	off := sc.WithoutSwarm()
+	require.Nil(t, off.Swarm)
+	again, err := Parse(off.File, []byte(off.Source))
+	require.NoError(t, err)
+	require.Nil(t, again.Swarm, "the source of a scenario without its swarm line parses without it")
+	r, err := Run(off, RunOptions{Seed: 1, SeedSet: true})
+	require.NoError(t, err)
+	require.Empty(t, r.Knobs)
+}
+
+func TestSwarmLineErrors(t *testing.T) {
+	for _, src := range []string{"swarm until", "swarm until -1s", "swarm now"} {
+		_, err := Parse("x.scn", []byte(src+"\n"))
+		require.Error(t, err, src)
+		require.Contains(t, err.Error(), "x.scn:1")
+	}
+	sc, err := Parse("x.scn", []byte("swarm until 2s\nduration 3s\n"))
+	require.NoError(t, err)
+	require.Equal(t, int64(2_000_000), sc.Swarm.Until)
+}
