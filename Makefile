@@ -4,6 +4,7 @@ GOROOT    := $(shell $(GO) env GOROOT)
 WASM_PATH := $(GOROOT)/lib/wasm:$(GOROOT)/misc/wasm:$(PATH)
 BIN       := bin
 SEEDS     ?= 2000
+BUG_SEEDS ?= $(SEEDS)
 
 # The browser lab: the app in web/static, the simulator built to WebAssembly
 # next to it, and a gzip -9 sibling of every file the labserver compresses.
@@ -84,7 +85,10 @@ bench: deps build
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64
 
-# Longer explorations than the tests run: many seeds of every scenario.
+# Longer explorations than the tests run: many seeds of every scenario, each
+# with its seeds and verdict (.ci/explore-scenarios; it fails if any fails:
+# a file without a bug must be clean on every seed, a bug file must catch its
+# bug on its own seed; BUG_SEEDS=N explores bug files over fewer seeds).
 # Then the exhaustive explorer: each bug of the election and commit core
 # within its bounds (a violation is the expected outcome), and the correct
 # core within the same bounds (no violation).
@@ -92,9 +96,7 @@ MODELCHECK_BUGS ?= forget-vote-on-restart commit-previous-term count-stale-votes
 	skip-log-consistency-check truncate-without-conflict commit-from-leader-commit-without-min \
 	match-index-from-next-index
 explore: build
-	@for f in scenarios/*.scn; do \
-		echo "== $$f"; $(BIN)/smrlab explore $$f --seeds $(SEEDS) --html $(BIN)/explore-html | tail -3; \
-	done
+	@BIN=$(BIN) SEEDS=$(SEEDS) BUG_SEEDS=$(BUG_SEEDS) .ci/explore-scenarios scenarios/*.scn
 	@for b in $(MODELCHECK_BUGS); do \
 		echo "== modelcheck --bug $$b"; $(BIN)/smrlab modelcheck --bug $$b --quiet --out $(BIN)/modelcheck | head -5; \
 		echo "== modelcheck --bounds-of $$b (the correct core)"; $(BIN)/smrlab modelcheck --bounds-of $$b --quiet || exit 1; \

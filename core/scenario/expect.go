@@ -29,7 +29,9 @@ const (
 	ExpectNoStall
 	// ExpectCommittedAtLeast: the highest commit index reaches N by the end.
 	ExpectCommittedAtLeast
-	// ExpectAllOpsComplete: every client operation returned by the end.
+	// ExpectAllOpsComplete: every client operation returned by the end,
+	// expected once one leader has served for the client bound
+	// (sim.World.ClientBoundMicros) before the end.
 	ExpectAllOpsComplete
 	// ExpectCommitDuring: the cluster commits something in a window.
 	ExpectCommitDuring

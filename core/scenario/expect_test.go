@@ -48,3 +48,24 @@ func TestLeaderUndisruptedCountsFromTheLastHopelessElection(t *testing.T) {
 		}
 	}
 }
+
+// TestAllOpsCompleteOnceALeaderServesForTheBound: operations left pending
+// with no leader at the end are not expected to complete; operations left
+// pending under a leader that served for the client bound are a failure
+// (here every disk is all but stopped, so nothing commits).
+func TestAllOpsCompleteOnceALeaderServesForTheBound(t *testing.T) {
+	const head = "servers 3\nduration 9s\noptions all prevote=on checkquorum=on election=150ms heartbeat=50ms\n" +
+		"workload clients=2 rate=50/s timeout=300ms\nexpect all-ops-complete\n"
+	for fault, passed := range map[string]bool{"partition S1 | S2 | S3": true, "slow-disk all 10000x": false} {
+		sc, err := Parse("t.scn", []byte(head+"at 2s "+fault+"\n"))
+		require.NoError(t, err)
+		r, err := Run(sc, RunOptions{NoLinearizability: true})
+		require.NoError(t, err)
+		o := r.Outcomes[0]
+		require.Equal(t, passed, o.Passed, "%s: %s", fault, o)
+		require.Contains(t, o.Detail, "operations returned")
+		if passed {
+			require.Contains(t, o.Detail, "not expected")
+		}
+	}
+}

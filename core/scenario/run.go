@@ -131,12 +131,17 @@ type judge struct {
 	started   []bool
 	maxCommit uint64
 	linear    *linear.Result
+	// lead is the serving leader at the last sample and leadSince when it
+	// began serving (-1: no leader serves).
+	lead      raft.ID
+	leadTerm  uint64
+	leadSince int64
 }
 
 func newJudge(sc *Scenario, w *sim.World) *judge {
 	n := len(sc.Expect)
 	j := &judge{sc: sc, w: w, leaderAt: make([]int64, n), startC: make([]uint64, n), maxC: make([]uint64, n),
-		started: make([]bool, n), from: make([]int64, n)}
+		started: make([]bool, n), from: make([]int64, n), leadSince: -1}
 	for i := range j.leaderAt {
 		j.leaderAt[i] = -1
 		j.from[i] = sc.Expect[i].After
@@ -148,6 +153,12 @@ func (j *judge) sample(t int64) {
 	views := j.w.Servers()
 	for _, v := range views {
 		j.maxCommit = max(j.maxCommit, v.Status.Commit)
+	}
+	switch id, term := serving(views); {
+	case id == raft.None:
+		j.lead, j.leadSince = raft.None, -1
+	case id != j.lead || term != j.leadTerm:
+		j.lead, j.leadTerm, j.leadSince = id, term, t
 	}
 	for i := range j.sc.Expect {
 		e := &j.sc.Expect[i]
@@ -187,6 +198,13 @@ func (j *judge) window(i int, t int64, e *Expectation, c uint64) {
 // servingLeader reports whether a running server leads in the highest term
 // any running server knows (and is the one named, if one is).
 func servingLeader(views []sim.ServerView, want []raft.ID) bool {
+	lead, _ := serving(views)
+	return lead != raft.None && (len(want) == 0 || want[0] == lead)
+}
+
+// serving is the running server that leads in the highest term any running
+// server knows, and that term (raft.None if none does).
+func serving(views []sim.ServerView) (raft.ID, uint64) {
 	var top uint64
 	lead := raft.None
 	for _, v := range views {
@@ -200,7 +218,7 @@ func servingLeader(views []sim.ServerView, want []raft.ID) bool {
 			lead = v.ID
 		}
 	}
-	return lead != raft.None && (len(want) == 0 || want[0] == lead)
+	return lead, top
 }
 
 // disrupted reports a candidate that cannot win: its log is behind the logs
@@ -312,6 +330,17 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		detail := fmt.Sprintf("%d of %d operations returned", st.OpsOK, st.OpsStarted)
 		if given := st.OpsFailed + st.OpsIndeterminate; given > 0 {
 			detail += fmt.Sprintf(", %d given up (%d failed, %d indeterminate)", given, st.OpsFailed, st.OpsIndeterminate)
+		}
+		// Expected only once one leader has served for the client bound
+		// (core/sim/client.go) before the end.
+		bound := j.w.ClientBoundMicros()
+		if served := j.w.Now() - j.leadSince; open > 0 && (j.leadSince < 0 || served < bound) {
+			what := "no leader served at the end"
+			if j.leadSince >= 0 {
+				what = fmt.Sprintf("%v served only for the last %s", j.lead, check.FormatMicros(served))
+			}
+			return true, fmt.Sprintf("not expected: %s, but %s (they are due once one has served for the client bound, %s)",
+				detail, what, check.FormatMicros(bound))
 		}
 		return open == 0 && st.OpsStarted > 0, detail
 	case ExpectCommitDuring:
