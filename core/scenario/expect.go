@@ -19,7 +19,9 @@ const (
 	ExpectNoViolation ExpectKind = iota + 1
 	// ExpectViolation: the named invariant is caught (a bug scenario).
 	ExpectViolation
-	// ExpectLeaderWithin: a leader serves the cluster within a time after a moment.
+	// ExpectLeaderWithin: a leader serves the cluster within a time after a
+	// moment (with Undisrupted: after the last election in that time started
+	// by a server that cannot win).
 	ExpectLeaderWithin
 	// ExpectStall: the liveness watchdog reports a stall.
 	ExpectStall
@@ -27,7 +29,9 @@ const (
 	ExpectNoStall
 	// ExpectCommittedAtLeast: the highest commit index reaches N by the end.
 	ExpectCommittedAtLeast
-	// ExpectAllOpsComplete: every client operation returned by the end.
+	// ExpectAllOpsComplete: every client operation returned by the end,
+	// expected once one leader has served for the client bound
+	// (sim.World.ClientBoundMicros) before the end.
 	ExpectAllOpsComplete
 	// ExpectCommitDuring: the cluster commits something in a window.
 	ExpectCommitDuring
@@ -77,9 +81,15 @@ type Expectation struct {
 	Servers   []raft.ID
 	Learners  []raft.ID
 	Stat      string
+	// Undisrupted (leader within ... undisrupted): the time counts from the
+	// last election started by a server whose log is behind a majority's,
+	// which cannot win and only pushes the term up (PreVote off). A
+	// leader is expected once such elections stop: a run that ends before
+	// they stop for Within does not judge the expectation.
+	Undisrupted bool
 }
 
-var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME], stall, no-stall, " +
+var expectHelp = "no-violation, violation NAME, leader [SERVER] within DUR [after TIME] [undisrupted], stall, no-stall, " +
 	"committed >= N, all-ops-complete, commit during T1..T2, no-commit SERVERS during T1..T2, " +
 	"snapshots|installs|install-failures|changes|leader-changes|rejected|indeterminate|completed|retries >= N, voters SERVERS [learners SERVERS], " +
 	"retained <= N, linearizable"
@@ -162,8 +172,12 @@ func (p *parser) expectLeader(what token, args []token, e *Expectation) error {
 		e.Servers = []raft.ID{id}
 		args = args[1:]
 	}
+	if n := len(args); n > 0 && args[n-1].text == "undisrupted" {
+		e.Undisrupted = true
+		args = args[:n-1]
+	}
 	if len(args) != 2 && len(args) != 4 || args[0].text != "within" || (len(args) == 4 && args[2].text != "after") {
-		return p.errAt(what, "write: expect leader [S3] within 1s [after 2s]")
+		return p.errAt(what, "write: expect leader [S3] within 1s [after 2s] [undisrupted]")
 	}
 	var err error
 	if e.Within, err = parseDuration(args[1].text); err != nil {

@@ -30,6 +30,7 @@ func TestParseErrorsSayWhereAndWhat(t *testing.T) {
 		{"cut without arrow", "at 1s cut S1 S2\n", "t.scn:1:7: cut needs a link"},
 		{"slow-disk factor", "at 1s slow-disk S1 fast\n", "t.scn:1:20: slow-disk: want a factor"},
 		{"leader syntax", "expect leader soon\n", "t.scn:1:8: write: expect leader [S3] within 1s"},
+		{"leader undisrupted alone", "expect leader undisrupted\n", "t.scn:1:8: write: expect leader [S3] within 1s [after 2s] [undisrupted]"},
 		{"leader who", "servers 3\nexpect leader S4 within 1s\n", "t.scn:2:15: no server \"S4\""},
 		{"transfer to nobody", "at 1s transfer\n", "t.scn:1:7: transfer names the server"},
 		{"key value", "workload clients\n", "t.scn:1:10: want key=value"},

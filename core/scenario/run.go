@@ -147,22 +147,31 @@ func Run(sc *Scenario, opt RunOptions) (*Result, error) {
 
 // judge watches a run at regular samples and rules on each expectation.
 type judge struct {
-	sc        *Scenario
-	w         *sim.World
-	leaderAt  []int64  // per expectation: when a leader was seen in its window (-1: not yet)
+	sc       *Scenario
+	w        *sim.World
+	leaderAt []int64 // per expectation: when a leader was seen in its window (-1: not yet)
+	// from is when a leader expectation's window starts: After, or the
+	// last disruptive election (Undisrupted).
+	from      []int64
 	startC    []uint64 // commit at a window's start
 	maxC      []uint64 // highest commit seen inside the window
 	started   []bool
 	maxCommit uint64
 	linear    *linear.Result
+	// lead is the serving leader at the last sample and leadSince when it
+	// began serving (-1: no leader serves).
+	lead      raft.ID
+	leadTerm  uint64
+	leadSince int64
 }
 
 func newJudge(sc *Scenario, w *sim.World) *judge {
 	n := len(sc.Expect)
 	j := &judge{sc: sc, w: w, leaderAt: make([]int64, n), startC: make([]uint64, n), maxC: make([]uint64, n),
-		started: make([]bool, n)}
+		started: make([]bool, n), from: make([]int64, n), leadSince: -1}
 	for i := range j.leaderAt {
 		j.leaderAt[i] = -1
+		j.from[i] = sc.Expect[i].After
 	}
 	return j
 }
@@ -172,12 +181,23 @@ func (j *judge) sample(t int64) {
 	for _, v := range views {
 		j.maxCommit = max(j.maxCommit, v.Status.Commit)
 	}
+	switch id, term := serving(views); {
+	case id == raft.None:
+		j.lead, j.leadSince = raft.None, -1
+	case id != j.lead || term != j.leadTerm:
+		j.lead, j.leadTerm, j.leadSince = id, term, t
+	}
 	for i := range j.sc.Expect {
 		e := &j.sc.Expect[i]
 		switch e.Kind {
 		case ExpectLeaderWithin:
-			if j.leaderAt[i] < 0 && t >= e.After && t <= e.After+e.Within && servingLeader(views, e.Servers) {
+			if j.leaderAt[i] >= 0 || t < j.from[i] || t > j.from[i]+e.Within {
+				break
+			}
+			if servingLeader(views, e.Servers) {
 				j.leaderAt[i] = t
+			} else if e.Undisrupted && disrupted(views) {
+				j.from[i] = t
 			}
 		case ExpectCommitDuring:
 			j.window(i, t, e, j.maxCommit)
@@ -205,6 +225,13 @@ func (j *judge) window(i int, t int64, e *Expectation, c uint64) {
 // servingLeader reports whether a running server leads in the highest term
 // any running server knows (and is the one named, if one is).
 func servingLeader(views []sim.ServerView, want []raft.ID) bool {
+	lead, _ := serving(views)
+	return lead != raft.None && (len(want) == 0 || want[0] == lead)
+}
+
+// serving is the running server that leads in the highest term any running
+// server knows, and that term (raft.None if none does).
+func serving(views []sim.ServerView) (raft.ID, uint64) {
 	var top uint64
 	lead := raft.None
 	for _, v := range views {
@@ -218,7 +245,32 @@ func servingLeader(views []sim.ServerView, want []raft.ID) bool {
 			lead = v.ID
 		}
 	}
-	return lead != raft.None && (len(want) == 0 || want[0] == lead)
+	return lead, top
+}
+
+// disrupted reports a candidate that cannot win: its log is behind the logs
+// of a majority of the servers (§5.4.1), so it can only push the term up and
+// make the others start again (the voters of its configuration count).
+func disrupted(views []sim.ServerView) bool {
+	for _, c := range views {
+		if !c.Up || c.Status.Role != raft.Candidate {
+			continue
+		}
+		ahead := 0
+		for _, v := range views {
+			if !slices.Contains(c.Status.Config.Voters, v.ID) {
+				continue
+			}
+			if v.Status.LastTerm > c.Status.LastTerm ||
+				v.Status.LastTerm == c.Status.LastTerm && v.Status.LastIndex > c.Status.LastIndex {
+				ahead++
+			}
+		}
+		if 2*ahead > len(c.Status.Config.Voters) {
+			return true
+		}
+	}
+	return false
 }
 
 func (j *judge) verdict(v *check.Violation) ([]Outcome, bool) {
@@ -270,12 +322,21 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		if j.leaderAt[i] >= 0 {
 			return true, fmt.Sprintf("leader serving at t=%s", check.FormatMicros(j.leaderAt[i]))
 		}
+		from := j.from[i]
+		if e.Undisrupted && from+e.Within > j.w.Now() {
+			return true, fmt.Sprintf("not expected: elections that cannot win went on until %s, too late to judge",
+				check.FormatMicros(from))
+		}
 		who := "no leader"
 		if len(e.Servers) > 0 {
 			who = e.Servers[0].String() + " did not lead"
 		}
-		return false, fmt.Sprintf("%s between %s and %s", who, check.FormatMicros(e.After),
-			check.FormatMicros(e.After+e.Within))
+		since := ""
+		if from > e.After {
+			since = " (the last election that could not win began at " + check.FormatMicros(from) + ")"
+		}
+		return false, fmt.Sprintf("%s between %s and %s%s", who, check.FormatMicros(from),
+			check.FormatMicros(from+e.Within), since)
 	case ExpectStall, ExpectNoStall:
 		l := j.w.Liveness()
 		if (len(l) > 0) == (e.Kind == ExpectStall) {
@@ -296,6 +357,17 @@ func (j *judge) judge(i int, e Expectation) (bool, string) {
 		detail := fmt.Sprintf("%d of %d operations returned", st.OpsOK, st.OpsStarted)
 		if given := st.OpsFailed + st.OpsIndeterminate; given > 0 {
 			detail += fmt.Sprintf(", %d given up (%d failed, %d indeterminate)", given, st.OpsFailed, st.OpsIndeterminate)
+		}
+		// Expected only once one leader has served for the client bound
+		// (core/sim/client.go) before the end.
+		bound := j.w.ClientBoundMicros()
+		if served := j.w.Now() - j.leadSince; open > 0 && (j.leadSince < 0 || served < bound) {
+			what := "no leader served at the end"
+			if j.leadSince >= 0 {
+				what = fmt.Sprintf("%v served only for the last %s", j.lead, check.FormatMicros(served))
+			}
+			return true, fmt.Sprintf("not expected: %s, but %s (they are due once one has served for the client bound, %s)",
+				detail, what, check.FormatMicros(bound))
 		}
 		return open == 0 && st.OpsStarted > 0, detail
 	case ExpectCommitDuring:

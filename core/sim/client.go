@@ -22,14 +22,52 @@ const (
 )
 
 // notLeaderBackoffMicros is how long a client waits before trying another
-// server when one answered "not the leader" without a hint.
+// server when one answered "not the leader" without a hint, or when it has
+// followed as many hints in a row as there are members (hints that point
+// around in a circle): a fixed pause, since such an answer says only that
+// an election is under way, not that the cluster is overloaded or cut off.
 const notLeaderBackoffMicros = 20 * Millisecond
 
-// client proposes operations to the cluster: it looks for the leader,
-// follows hints, backs off exponentially (with jitter from its own stream)
-// after a timeout or a refusal, and retries the same command, with the same
-// session sequence number, so that a retry applies at most once. An
-// operation it gives up on is indeterminate: it may or may not have happened.
+// The retry policy, and the bound it gives. A client sends an operation to
+// the server it believes leads. A redirect (a "not the leader" answer with a
+// hint) is followed at once; one without a hint waits
+// notLeaderBackoffMicros and tries the next server. Neither counts as a
+// failure: only an attempt that timed out, or that admission control
+// refused, escalates the backoff (the timeout/4, doubled per failure,
+// capped at BackoffMaxMicros, by default twice the timeout, with jitter of
+// ±50%), and only those count toward MaxAttempts.
+//
+// The bound: from a moment H when a leader serves, every server runs and
+// no message is lost, an operation that has not given up completes by
+//
+//	H + timeout + 3 × backoff cap + servers × (round trip + notLeaderBackoff) + commit latency
+//
+// (by default 7 timeouts and a few round trips; World.ClientBoundMicros
+// computes it, taking two election timeouts for the commit, which on a
+// healthy cluster takes a few round trips and disk writes): an attempt sent
+// before H times out at most one timeout later, the backoff after it lasts
+// at most 1.5 times the cap, and the send after that reaches the leader
+// within one round trip per member, each follower answering with the
+// leader's name or, before it has heard from it, a short fixed pause.
+// Scenarios must leave that long after their last heal for
+// all-ops-complete to hold on every seed.
+
+// ClientBoundMicros is the bound above: how long after a leader serves on a
+// healthy network every client operation still pending has completed.
+func (w *World) ClientBoundMicros() int64 {
+	wl := &w.cfg.Workload
+	limit := wl.BackoffMaxMicros
+	if limit == 0 {
+		limit = 2 * wl.TimeoutMicros
+	}
+	election := int64(0)
+	for _, n := range w.cfg.Nodes {
+		election = max(election, 2*int64(n.ElectionTicks)*w.cfg.TickMicros)
+	}
+	hop := 2*w.cfg.Net.LatencyMaxMicros + notLeaderBackoffMicros
+	return wl.TimeoutMicros + 3*limit + int64(w.cfg.Servers)*hop + 2*election
+}
+
 type client struct {
 	w         *World
 	idx       int // endpoint index
@@ -46,10 +84,15 @@ type client struct {
 }
 
 type clientOp struct {
-	id       uint64
-	cmd      fsm.Command
-	start    int64
+	id    uint64
+	cmd   fsm.Command
+	start int64
+	// attempt counts the sends; failures counts the attempts that timed
+	// out or were refused (they escalate the backoff); hops counts the
+	// redirects followed in a row without a pause.
 	attempt  uint32
+	failures uint32
+	hops     uint32
 	server   raft.ID
 	deadline int64 // when the timer acts on the operation
 	// backingOff: the deadline is when to send again; otherwise it is when
@@ -176,6 +219,7 @@ func (c *client) value(op uint64, size int) string {
 
 func (c *client) sendOp(op *clientOp) {
 	op.attempt++
+	op.hops++
 	op.backingOff = false
 	to := int(op.server) - 1
 	c.w.sendClient(c.idx, to, clientMsg{op: op.id, cmd: op.cmd})
@@ -192,27 +236,42 @@ func (c *client) arm(op *clientOp, at int64) {
 	c.w.q.push(c.w.q.newItem(at, itemClientTimeout, c.idx))
 }
 
-// backoff waits before attempt op.attempt+1: the timeout doubled per
-// attempt, capped, with jitter of ±50% from the client's own stream.
+// backoff records a failed attempt (a timeout or a refusal) and waits
+// before the next: the timeout/4, doubled per failure, capped, with jitter
+// of ±50% from the client's own stream. Redirects do not come here.
 func (c *client) backoff(op *clientOp, to raft.ID) {
 	wl := &c.w.cfg.Workload
-	if wl.MaxAttempts > 0 && int(op.attempt) >= wl.MaxAttempts {
+	op.failures++
+	if wl.MaxAttempts > 0 && int(op.failures) >= wl.MaxAttempts {
 		c.giveUp(op)
 		return
 	}
-	limit := wl.BackoffMaxMicros
-	if limit == 0 {
-		limit = 8 * wl.TimeoutMicros
-	}
 	d := wl.TimeoutMicros / 4
-	for i := uint32(1); i < op.attempt && d < limit; i++ {
+	limit := c.backoffMax()
+	for i := uint32(1); i < op.failures && d < limit; i++ {
 		d *= 2
 	}
 	d = min(d, limit)
 	d = between(c.rng, d/2, d+d/2)
+	c.pause(op, to, max(d, 1))
+}
+
+// backoffMax is the cap on the backoff: BackoffMaxMicros, by default twice
+// the timeout, which keeps the bound after a heal (see above) a small
+// multiple of the timeout however long the outage was.
+func (c *client) backoffMax() int64 {
+	if wl := &c.w.cfg.Workload; wl.BackoffMaxMicros > 0 {
+		return wl.BackoffMaxMicros
+	}
+	return 2 * c.w.cfg.Workload.TimeoutMicros
+}
+
+// pause waits d, then sends op to server to.
+func (c *client) pause(op *clientOp, to raft.ID, d int64) {
 	op.server = to
 	op.backingOff = true
-	c.arm(op, c.w.now+max(d, 1))
+	op.hops = 0
+	c.arm(op, c.w.now+d)
 }
 
 // giveUp stops retrying op: it is indeterminate if an attempt may have
@@ -242,7 +301,8 @@ func giveUpText(op *clientOp) string {
 	if op.maybe {
 		what = "indeterminate: it may or may not have taken effect"
 	}
-	return "gave up after " + strconv.Itoa(int(op.attempt)) + " attempts, " + what
+	return "gave up after " + strconv.Itoa(int(op.failures)) + " failed attempts (" +
+		strconv.Itoa(int(op.attempt)) + " sends), " + what
 }
 
 func (c *client) find(id uint64) int {
@@ -262,11 +322,6 @@ func (c *client) remove(id uint64) {
 
 // retry sends op again, at once, to server to.
 func (c *client) retry(op *clientOp, to raft.ID) {
-	wl := &c.w.cfg.Workload
-	if wl.MaxAttempts > 0 && int(op.attempt) >= wl.MaxAttempts {
-		c.giveUp(op)
-		return
-	}
 	op.server = to
 	c.w.stats.OpsRetried++
 	op.cmd.AckBelow = c.ackBelow()
@@ -328,14 +383,18 @@ func (c *client) receive(it *item) {
 		case m.overloaded:
 			// Refused before it reached the log: back off, then the same server.
 			c.backoff(op, from)
-		case m.hint != raft.None && m.hint != from:
+		case m.hint != raft.None && m.hint != from && int(op.hops) < c.w.cfg.members():
+			// A redirect: follow it at once; it is no failure.
 			c.leader = m.hint
 			c.retry(op, m.hint)
+		case m.hint != raft.None && m.hint != from:
+			// Hints going round in a circle: pause, then follow.
+			c.leader = m.hint
+			c.pause(op, m.hint, notLeaderBackoffMicros)
 		default:
-			// No hint: wait a little, then the next server.
+			// No hint (an election is under way): pause, then the next server.
 			c.leader = c.nextServer(from)
-			op.server, op.backingOff = c.leader, true
-			c.arm(op, c.w.now+notLeaderBackoffMicros)
+			c.pause(op, c.leader, notLeaderBackoffMicros)
 		}
 		return
 	}

@@ -182,7 +182,8 @@ type Workload struct {
 	// gives up and records it as indeterminate (0: never gives up).
 	MaxAttempts int
 	// BackoffMaxMicros caps the exponential backoff between attempts
-	// (0: eight times the timeout).
+	// (0: twice the timeout; client.go gives the bound this keeps on how
+	// long an operation waits after a heal).
 	BackoffMaxMicros int64
 }
 

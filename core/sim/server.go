@@ -189,8 +189,10 @@ func (w *World) submitWrite(s *server, rd *raft.Ready) {
 	if rd.Snapshot != nil {
 		w.record(trace.Event{Kind: trace.Write, Node: uint32(s.id), Index: rd.Snapshot.Meta.Index,
 			LogTerm: rd.Snapshot.Meta.Term, Text: "snapshot"})
-		// Copy it: the node may replace the snapshot it points at (a newer
-		// one installed) before this write is durable.
+		// rd.Snapshot is the node's own snapshot, which the next one
+		// replaces: the queued write keeps a copy of it, or a later
+		// snapshot would become durable in its place, before the entries
+		// written between the two.
 		snap := *rd.Snapshot
 		if s.disk.submit(write{snap: &snap}) {
 			w.startFlush(s)

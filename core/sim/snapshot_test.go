@@ -137,3 +137,24 @@ func TestLaggingFollowerGetsASnapshot(t *testing.T) {
 	require.InDelta(t, float64(lead.Commit), float64(st.Commit), 20, "S3 caught up")
 	require.Equal(t, raft.Follower, st.Role)
 }
+
+// TestAQueuedSnapshotWriteKeepsItsSnapshot: a Ready's snapshot is the
+// node's own, which its next snapshot replaces in place; a write still
+// waiting for the disk must keep the snapshot it was given, or a later one
+// becomes durable before the entries written between the two (seed 610 of
+// chaos-membership.scn stopped on "a disk write reaches before the durable
+// log").
+func TestAQueuedSnapshotWriteKeepsItsSnapshot(t *testing.T) {
+	w := world(t, DefaultConfig(3))
+	s := w.servers[0]
+	snap := raft.Snapshot{Meta: raft.SnapshotMeta{Index: 224, Term: 6}}
+	w.submitWrite(s, &raft.Ready{Snapshot: &snap})
+	snap.Meta.Index = 225 // the node installs the next snapshot
+	var queued []uint64
+	for _, wr := range append(append([]write(nil), s.disk.flushing...), s.disk.queued...) {
+		if wr.snap != nil {
+			queued = append(queued, wr.snap.Meta.Index)
+		}
+	}
+	require.Equal(t, []uint64{224}, queued)
+}
