@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -23,7 +24,7 @@ func TestSwarmChaos(t *testing.T) {
 	sc := shipped(t)["chaos.scn"]
 	require.NotNil(t, sc)
 	require.NotNil(t, sc.Swarm, "chaos.scn has a swarm line")
-	for seed := uint64(1); seed <= SwarmSeeds; seed++ {
+	for seed := uint64(1); seed <= uint64(seedsHere(SwarmSeeds)); seed++ {
 		r, err := Run(sc, RunOptions{Seed: seed, SeedSet: true})
 		require.NoError(t, err)
 		require.NotEmpty(t, r.Knobs)
@@ -31,6 +32,11 @@ func TestSwarmChaos(t *testing.T) {
 			require.True(t, o.Passed, "seed %d: %v (reproduce: smrlab run scenarios/chaos.scn --seed %d)\nknobs:\n%s",
 				seed, o, seed, strings.Join(r.Knobs, "\n"))
 		}
+	}
+	if runtime.GOOS == "js" {
+		// Which seeds catch a bug is the native run's to show; under
+		// WebAssembly the seeds above prove the same runs are safe there.
+		return
 	}
 	for _, bug := range swarmCaught {
 		caught := uint64(0)
