@@ -95,15 +95,7 @@ func writeHistoryHTML(path string, r *scenario.Result) error {
 	if r.Linear != nil {
 		res = *r.Linear
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := linear.WriteHTML(f, ops, res); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeHTMLFile(path, ops, res)
 }
 
 func flagSet(fs *flag.FlagSet, name string) bool {
