@@ -259,5 +259,42 @@ func cmdLessonList(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdLessonNew(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("lesson new: not built yet")
+	fs := newFlags("lesson", stdout)
+	from := fs.String("from", "", "the recording (or trace file) to make the lesson from")
+	id := fs.String("id", "", "the lesson's id (default: from -o's file name, else recorded)")
+	out := fs.String("o", "", "write the lesson to this file (default: standard output)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *from == "" || len(pos) > 0 {
+		return fmt.Errorf("write: smrlab lesson new --from RECORDING [--id ID] [-o FILE]")
+	}
+	if *id == "" {
+		*id = "recorded"
+		if base := strings.TrimSuffix(filepath.Base(*out), ".lesson"); *out != "" {
+			if _, rest, ok := strings.Cut(base, "-"); ok && len(base) > 3 && base[2] == '-' {
+				base = rest
+			}
+			*id = base
+		}
+	}
+	h, err := readRecording(*from)
+	if err != nil {
+		return err
+	}
+	text, err := lesson.Skeleton(h, *id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *from, err)
+	}
+	if *out == "" {
+		_, err = io.WriteString(stdout, text)
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: lesson %s with %d recorded actions; prove it with: smrlab lesson check %s\n",
+		*out, *id, len(h.Actions), *out)
+	return nil
 }
