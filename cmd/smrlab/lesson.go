@@ -143,8 +143,12 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		if prev, ok := seen[l.ID]; ok {
 			problems = append(problems, fmt.Sprintf("%s:1: lesson %s is also %s", f, l.ID, prev))
 		}
+		earlier, err := earlierLessons(f)
+		if err != nil {
+			return nil, nil, err
+		}
 		for _, a := range l.Assumes {
-			if _, ok := seen[a]; !ok {
+			if _, ok := seen[a]; !ok && !slices.Contains(earlier, a) {
 				problems = append(problems, fmt.Sprintf("%s:1: assumes %s, which is not an earlier lesson of the course", f, a))
 			}
 		}
@@ -152,6 +156,27 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		out = append(out, ll)
 	}
 	return out, problems, nil
+}
+
+// earlierLessons are the ids of the lessons before file in its folder, by
+// their file names (NN-ID.lesson), so that a lesson checked alone may
+// assume the ones before it.
+func earlierLessons(file string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(file), "*.lesson"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".lesson")
+		if base >= strings.TrimSuffix(filepath.Base(file), ".lesson") {
+			continue
+		}
+		if nn, id, ok := strings.Cut(base, "-"); ok && len(nn) == 2 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func cmdLessonCheck(args []string, stdout, stderr io.Writer) error {
@@ -259,5 +284,42 @@ func cmdLessonList(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdLessonNew(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("lesson new: not built yet")
+	fs := newFlags("lesson", stdout)
+	from := fs.String("from", "", "the recording (or trace file) to make the lesson from")
+	id := fs.String("id", "", "the lesson's id (default: from -o's file name, else recorded)")
+	out := fs.String("o", "", "write the lesson to this file (default: standard output)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *from == "" || len(pos) > 0 {
+		return fmt.Errorf("write: smrlab lesson new --from RECORDING [--id ID] [-o FILE]")
+	}
+	if *id == "" {
+		*id = "recorded"
+		if base := strings.TrimSuffix(filepath.Base(*out), ".lesson"); *out != "" {
+			if _, rest, ok := strings.Cut(base, "-"); ok && len(base) > 3 && base[2] == '-' {
+				base = rest
+			}
+			*id = base
+		}
+	}
+	h, err := readRecording(*from)
+	if err != nil {
+		return err
+	}
+	text, err := lesson.Skeleton(h, *id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *from, err)
+	}
+	if *out == "" {
+		_, err = io.WriteString(stdout, text)
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: lesson %s with %d recorded actions; prove it with: smrlab lesson check %s\n",
+		*out, *id, len(h.Actions), *out)
+	return nil
 }

@@ -69,6 +69,9 @@ func (p *parser) parseLine(line string) error {
 		return nil
 	}
 	kw := toks[0]
+	if kw.text == "hint:" {
+		kw.text = "hint" // "hint: TEXT", unlocked at once
+	}
 	if p.step == nil && kw.text != "step" {
 		if p.inWorld && !slices.Contains(headerWords, kw.text) {
 			if kw.text == "expect" {
