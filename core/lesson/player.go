@@ -78,8 +78,10 @@ type Player struct {
 	linOps       int
 	linRes       *linear.Result
 	prevViews    []sim.ServerView
+	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
 	stopped      string
+	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
 }
 
@@ -224,7 +226,7 @@ func (p *Player) baseline() {
 // observeQuiet remembers the world's servers and leader without judging
 // (before a setup, whose actions are attributed to no one).
 func (p *Player) observeQuiet() {
-	p.prevViews = p.s.World().Servers()
+	p.prevViews = p.s.World().AppendServers(p.prevViews[:0])
 	p.prevLeader = p.s.World().Leader()
 	p.seenActions = len(p.s.Actions())
 }
@@ -233,7 +235,8 @@ func (p *Player) observeQuiet() {
 // and judges the goals. Call it after driving Session() directly.
 func (p *Player) Observe() {
 	w := p.s.World()
-	views := w.Servers()
+	views := w.AppendServers(p.viewsBuf[:0])
+	p.viewsBuf = p.prevViews
 	acts := p.s.Actions()
 	if len(acts) < p.seenActions {
 		p.seenActions = len(acts) // a fork discarded actions
@@ -275,6 +278,7 @@ func (p *Player) Observe() {
 		p.prevViews, p.prevLeader = views, w.Leader()
 		return // a setup runs: nothing is judged until the step starts
 	}
+	p.env = e
 	p.goals.update(e, p.stopped)
 	if p.when != nil {
 		p.when.update(e, p.stopped)
