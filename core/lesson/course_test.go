@@ -39,6 +39,7 @@ func TestCourse(t *testing.T) {
 	strict(t)
 	for _, l := range loadCourse(t) {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
 			r := CheckReport(l, Seeds(l, CheckSeedsDefault))
 			for _, p := range r.Problems {
 				t.Error(p)

@@ -409,11 +409,13 @@ func (p *Player) do(a Action) error {
 		p.advance(a.Wait)
 		return nil
 	case a.Text == "step event" || a.Text == "step delivery":
+		before := p.s.Now()
 		if a.Text == "step event" {
 			p.s.StepEvent()
 		} else {
 			p.s.StepDelivery()
 		}
+		p.simulated += p.s.Now() - before
 		if !p.inSetup {
 			p.dids = append(p.dids, did{verb: "step", leader: p.prevLeader})
 		}
@@ -423,9 +425,11 @@ func (p *Player) do(a Action) error {
 		p.Observe()
 		return nil
 	}
+	before := p.s.Now()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
+	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
 }
