@@ -136,6 +136,15 @@ func (p *Player) Session() *lab.Session { return p.s }
 
 func (p *Player) cur() *Step { return &p.l.Steps[p.step] }
 
+// Locked reports the run controls locked by an unanswered prediction
+// (State().Locked, without building the state).
+func (p *Player) Locked() bool { return p.locked() }
+
+// StepStart is the virtual time the current step began (after its setup):
+// a page that lets the student seek should not go before it, since what the
+// step's start holds (the setup) would be lost by acting there.
+func (p *Player) StepStart() int64 { return p.start }
+
 // locked reports the run controls locked by an unanswered prediction.
 func (p *Player) locked() bool {
 	return p.cur().Predict != nil && !p.answered && !p.revealed

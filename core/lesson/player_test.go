@@ -180,3 +180,16 @@ func TestLessonOneByOtherPaths(t *testing.T) {
 	require.True(t, st.Last)
 	require.False(t, st.Assisted)
 }
+
+// TestPlayerLockedAndStepStart: the cheap accessors agree with the state.
+func TestPlayerLockedAndStepStart(t *testing.T) {
+	strict(t)
+	l := loadFile(t, "../../lessons/01-elections.lesson")
+	p, err := Open(l, l.Seed, 1)
+	require.NoError(t, err)
+	require.True(t, p.Locked())
+	require.Equal(t, p.State().Locked, p.Locked())
+	require.Equal(t, int64(1_000_000), p.StepStart(), "step 2 starts where step 1's solution left the world")
+	require.NoError(t, p.Answer("b"))
+	require.False(t, p.Locked())
+}
