@@ -107,6 +107,12 @@ func TestConditionsOfClients(t *testing.T) {
 	require.Contains(t, st.Goals[2].Why, "are linearizable")
 	require.Equal(t, "not-yet", st.Goals[3].State)
 	require.Contains(t, st.Goals[3].Why, "linearizable so far")
+	// The verdict is bounded by steps alone (no wall-clock timeout), so
+	// `lesson check` and the page reach the same one on any machine.
+	require.True(t, p.lin.StepsOnly)
+	require.Equal(t, uint64(LinearStepsPerKey), p.lin.Steps)
+	require.NoError(t, p.Reset())
+	require.True(t, p.lin.StepsOnly)
 }
 
 // TestConditionsOfAViolation: a bug scenario breaks an invariant: violation

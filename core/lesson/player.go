@@ -25,7 +25,9 @@ const (
 	// times the simulation itself (BenchmarkGoals).
 	LinearEveryMicros = sim.Second
 	// LinearStepsPerKey bounds the linearizability search of each key in
-	// model steps, so that the verdict is the same on every machine.
+	// model steps, and nothing else bounds it (no timeout, natively either),
+	// so that the verdict is the same on every machine, loaded or not, and
+	// `lesson check` agrees with the page.
 	LinearStepsPerKey = 200_000
 )
 
@@ -96,7 +98,6 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 		return nil, err
 	}
 	p := &Player{l: l, seed: seed, s: s}
-	p.lin.Steps = LinearStepsPerKey
 	if err := p.startStep(0); err != nil {
 		return nil, err
 	}
@@ -227,7 +228,7 @@ func (p *Player) baseline() {
 	if st0.Predict != nil {
 		p.when = newTracker([]*Cond{&st0.Predict.When})
 	}
-	p.lin = linear.Checker{Steps: LinearStepsPerKey}
+	p.lin = newLinearChecker()
 	p.linAt, p.linOps, p.linRes = -1, 0, nil
 	p.Observe()
 }
@@ -341,6 +342,12 @@ func appendID(ids []raft.ID, id raft.ID) []raft.ID {
 		return ids
 	}
 	return append(ids, id)
+}
+
+// newLinearChecker is the lesson's linearizability checker: bounded by
+// LinearStepsPerKey steps per key only, never by the wall clock.
+func newLinearChecker() linear.Checker {
+	return linear.Checker{Steps: LinearStepsPerKey, StepsOnly: true}
 }
 
 // updateLinear brings the linearizability verdict up to date when the
