@@ -3,6 +3,7 @@ package lesson
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"smrlab/core/check"
@@ -82,6 +83,7 @@ type Player struct {
 	prevViews    []sim.ServerView
 	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
+	msgTo        raft.ID // the receiver of the message the action being taken names
 	stopped      string
 	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
@@ -323,6 +325,10 @@ func (p *Player) attribute(text string, views []sim.ServerView) did {
 			}
 		}
 	}
+	// A message delivered, dropped or duplicated: its receiver.
+	if p.msgTo != raft.None && (d.verb == "deliver" || d.verb == "drop" || d.verb == "duplicate") {
+		d.servers = appendID(d.servers, p.msgTo)
+	}
 	// A crash or restart of "random", "follower" or "all": the servers that
 	// went down, or came up.
 	for i, v := range views {
@@ -442,12 +448,36 @@ func (p *Player) do(a Action) error {
 		return nil
 	}
 	before := p.s.Now()
+	p.msgTo = p.receiver(a.Text)
+	defer func() { p.msgTo = raft.None }()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
 	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
+}
+
+// receiver is the server a deliver, drop or duplicate action's message is
+// addressed to (raft.None for other actions, or no such message on the
+// wire): the action is then attributed to it, for "did deliver S2".
+func (p *Player) receiver(text string) raft.ID {
+	f := strings.Fields(text)
+	if len(f) != 2 || (f[0] != "deliver" && f[0] != "drop" && f[0] != "duplicate") {
+		return raft.None
+	}
+	num, ok := strings.CutPrefix(f[1], "m")
+	id, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil {
+		return raft.None
+	}
+	w := p.s.World()
+	for _, m := range w.InFlight() {
+		if m.ID == id && m.To >= 1 && int(m.To) <= w.Config().Servers {
+			return raft.ID(m.To)
+		}
+	}
+	return raft.None
 }
 
 // play runs a list of actions as the lesson (not the student) takes them.
