@@ -168,11 +168,7 @@ func (p *Player) startStep(i int) error {
 		conds = append(conds, &st.Predict.When)
 	}
 	for _, c := range conds {
-		switch {
-		case c.Kind == CondLinearizable, c.Kind == CondNotLinearizable,
-			c.Kind == CondViolation && c.Name == check.Linearizability:
-			p.needLinear = true
-		}
+		p.needLinear = p.needLinear || c.needsLinear()
 	}
 	p.goals, p.when = nil, nil // judged again from the step's start
 	p.inSetup = true
