@@ -575,6 +575,14 @@ func (p *Player) Next() error {
 	case p.step+1 >= len(p.l.Steps):
 		return fmt.Errorf("step %s is the lesson's last", p.cur().ID)
 	}
+	if p.l.StartFromSolutions {
+		// The next step starts where the solution leads, whatever path
+		// the student took: back to this step's start, and play it.
+		p.rewind()
+		if err := p.play(p.cur().Solution); err != nil {
+			return fmt.Errorf("replaying the solution of step %s: %w", p.cur().ID, err)
+		}
+	}
 	return p.startStep(p.step + 1)
 }
 
