@@ -29,6 +29,9 @@ type State struct {
 	Done          bool
 	Assisted      bool
 	Last          bool
+	// World counts the worlds opened so far (1, then one more each time a
+	// step starts a fresh world): when it changes, the session is a new one.
+	World int
 }
 
 // HighlightState is a highlight, with "leader" resolved to the server that
@@ -68,7 +71,7 @@ func (p *Player) State() State {
 	s := State{Lesson: p.l.ID, Title: p.l.Title, Seed: p.seed, Step: p.step, Steps: len(p.l.Steps),
 		StepID: st.ID, StepTitle: st.Title, Narration: st.Narration(), Controls: st.Controls,
 		Locked: p.locked(), Attempts: p.attempts, Elapsed: p.stuck(), Done: p.done, Assisted: p.assisted,
-		Last: p.step == len(p.l.Steps)-1}
+		Last: p.step == len(p.l.Steps)-1, World: p.worlds}
 	lead := p.s.World().Leader()
 	for _, h := range st.Highlights {
 		hs := HighlightState{Kind: h.Kind, Server: h.Server, Index: h.Index, Panel: h.Panel}
@@ -116,7 +119,8 @@ func (p *Player) State() State {
 // "prediction": null or {"question", "choices": [{"id", "text"}],
 // "answered", "chosen", "revealed", "answer", "right", "explain", "when":
 // null or a goal}, "goals": [{"label", "state", "why"}], "hints": [{"text"}],
-// "hintsLeft", "nextHint", "attempts", "elapsed", "done", "assisted", "last"}.
+// "hintsLeft", "nextHint", "attempts", "elapsed", "done", "assisted", "last",
+// "world"}.
 func (s *State) AppendJSON(b []byte) []byte {
 	b = append(b, `{"lesson":`...)
 	b = minijson.AppendString(b, s.Lesson)
@@ -185,6 +189,8 @@ func (s *State) AppendJSON(b []byte) []byte {
 	b = minijson.AppendBool(b, s.Assisted)
 	b = append(b, `,"last":`...)
 	b = minijson.AppendBool(b, s.Last)
+	b = append(b, `,"world":`...)
+	b = strconv.AppendInt(b, int64(s.World), 10)
 	return append(b, '}')
 }
 
