@@ -50,7 +50,10 @@ type Lesson struct {
 	// from the world the solutions of the steps before it reach (as opening
 	// the lesson at that step does), not from where the student left it.
 	StartFromSolutions bool
-	Steps              []Step
+	// HideBugs ("hide bugs"): the page shows nothing that names the
+	// world's bug toggles while the lesson runs (State.HideBugs).
+	HideBugs bool
+	Steps    []Step
 }
 
 // Step is one step of a lesson.

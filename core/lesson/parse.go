@@ -39,7 +39,7 @@ var stepWords = []string{"step", "title", "say", "controls", "highlight", "setup
 
 // header directives, which may come before the world or among its lines.
 var headerWords = []string{"lesson", "title", "summary", "minutes", "question", "assumes", "reference", "world", "seed",
-	"steps"}
+	"steps", "hide"}
 
 // Parse reads a lesson. scenarios returns a shipped scenario's source by
 // name, for "world scenario NAME" (nil: only inline worlds). Errors carry
@@ -171,6 +171,11 @@ func (p *parser) parseHeader(kw token, args []token) error {
 			return p.errAt(kw.col, "write: steps start from solutions")
 		}
 		l.StartFromSolutions = true
+	case "hide":
+		if rest != "bugs" {
+			return p.errAt(kw.col, "write: hide bugs")
+		}
+		l.HideBugs = true
 	default:
 		return p.errAt(kw.col, "unknown directive %q before the first step (known: %s, step)", kw.text, strings.Join(headerWords, ", "))
 	}
@@ -391,6 +396,10 @@ func (p *parser) parseControls(kw token, args []token) error {
 	for _, a := range args {
 		if !slices.Contains(Controls, a.text) {
 			return p.errAt(a.col, "unknown control %q (known: %s)", a.text, strings.Join(Controls, " "))
+		}
+		if p.l.HideBugs && (a.text == "bugs" || a.text == "scenario") {
+			return p.errAt(a.col, "the lesson hides its bugs (hide bugs, line %d): a step cannot offer the %s control",
+				p.seen["hide"], a.text)
 		}
 		if !slices.Contains(p.step.Controls, a.text) {
 			p.step.Controls = append(p.step.Controls, a.text)

@@ -78,7 +78,7 @@ func TestStepWorlds(t *testing.T) {
 	require.Equal(t, uint64(7), p.Session().Seed())
 	require.Equal(t, int64(0), p.Session().Now())
 	b := p.State()
-	require.Contains(t, string(b.AppendJSON(nil)), `,"world":3}`)
+	require.Contains(t, string(b.AppendJSON(nil)), `,"world":3,"hideBugs":false}`)
 
 	r := CheckReport(l, Seeds(l, 3))
 	require.Empty(t, r.Problems)
@@ -117,4 +117,44 @@ func TestStepWorldErrors(t *testing.T) {
 			require.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+// TestHideBugs: "hide bugs" hides the world's bug toggles in every step
+// (State.HideBugs), even one that offers all controls, and refuses a step
+// that offers the bugs or scenario control; without it, a step hides them
+// unless it offers bugs, scenario or all.
+func TestHideBugs(t *testing.T) {
+	strict(t)
+	src := "lesson hb\ntitle T\nsummary S\nminutes 1\nquestion Q?\nhide bugs\nworld\n  servers 3\n  duration 1m\n  bug all learner-votes\n" +
+		"step a\n  title A\n  controls play crash\n  goal leader\n  solution wait 1s\n" +
+		"step b\n  title B\n  goal leader changed\n  solution crash leader; wait 2s\n"
+	l, err := Parse("x.lesson", []byte(src), readScenario)
+	require.NoError(t, err)
+	require.True(t, l.HideBugs)
+	p, err := Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	st := p.State()
+	require.True(t, st.HideBugs)
+	require.Contains(t, string(st.AppendJSON(nil)), `,"hideBugs":true}`)
+	require.NoError(t, p.Advance(1_000_000))
+	require.NoError(t, p.Next())
+	require.Equal(t, []string{"all"}, p.State().Controls)
+	require.True(t, p.State().HideBugs, "hide bugs wins over all")
+
+	open := strings.Replace(src, "hide bugs\n", "", 1)
+	l, err = Parse("x.lesson", []byte(open), readScenario)
+	require.NoError(t, err)
+	p, err = Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	require.True(t, p.State().HideBugs, "the step offers no bugs, scenario or all control")
+	require.NoError(t, p.Advance(1_000_000))
+	require.NoError(t, p.Next())
+	st = p.State()
+	require.False(t, st.HideBugs)
+	require.Contains(t, string(st.AppendJSON(nil)), `,"hideBugs":false}`)
+
+	_, err = Parse("x.lesson", []byte(strings.Replace(src, "controls play crash", "controls play bugs", 1)), readScenario)
+	require.ErrorContains(t, err, "x.lesson:13:17: the lesson hides its bugs (hide bugs, line 6): a step cannot offer the bugs control")
+	_, err = Parse("x.lesson", []byte(strings.Replace(src, "hide bugs", "hide all", 1)), readScenario)
+	require.ErrorContains(t, err, "x.lesson:6:1: write: hide bugs")
 }
