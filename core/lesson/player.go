@@ -3,6 +3,7 @@ package lesson
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"smrlab/core/check"
@@ -25,7 +26,9 @@ const (
 	// times the simulation itself (BenchmarkGoals).
 	LinearEveryMicros = sim.Second
 	// LinearStepsPerKey bounds the linearizability search of each key in
-	// model steps, so that the verdict is the same on every machine.
+	// model steps, and nothing else bounds it (no timeout, natively either),
+	// so that the verdict is the same on every machine, loaded or not, and
+	// `lesson check` agrees with the page.
 	LinearStepsPerKey = 200_000
 )
 
@@ -43,6 +46,8 @@ type Player struct {
 	seed uint64
 	s    *lab.Session
 	step int
+	// worlds counts the sessions opened (a step may start a fresh world).
+	worlds int
 
 	// The step's start: its time and the session's actions then (setup
 	// included), and what the counters read.
@@ -80,24 +85,34 @@ type Player struct {
 	prevViews    []sim.ServerView
 	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
+	msgTo        raft.ID // the receiver of the message the action being taken names
 	stopped      string
 	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
 }
 
 // Open starts a lesson on a seed at step (0-based): the world at time 0,
-// then the solutions of the steps before step, each after its setup.
+// then the solutions of the steps before step, each after its setup. When a
+// step before it (or it) starts a fresh world, only the steps from the
+// latest such step are replayed, from that world.
 func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 	if step < 0 || step >= len(l.Steps) {
 		return nil, fmt.Errorf("lesson %s has steps 1 to %d, not %d", l.ID, len(l.Steps), step+1)
 	}
-	s, err := lab.Open(l.WorldFile, l.WorldSource, lab.Options{Seed: seed, SeedSet: true})
-	if err != nil {
-		return nil, err
+	from := 0
+	for i := step; i > 0; i-- {
+		if l.Steps[i].World != nil {
+			from = i
+			break
+		}
 	}
-	p := &Player{l: l, seed: seed, s: s}
-	p.lin.Steps = LinearStepsPerKey
-	if err := p.startStep(0); err != nil {
+	p := &Player{l: l, seed: seed}
+	if from == 0 {
+		if err := p.openWorld(0); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.startStep(from); err != nil {
 		return nil, err
 	}
 	for p.step < step {
@@ -110,6 +125,38 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 	}
 	return p, nil
 }
+
+// openWorld opens a new session: the lesson's world (i == 0) or step i's.
+func (p *Player) openWorld(i int) error {
+	file, src, seed := p.l.WorldFile, p.l.WorldSource, p.seed
+	if i > 0 {
+		w := p.l.Steps[i].World
+		file, src, seed = w.File, w.Source, p.worldSeed(i)
+	}
+	s, err := lab.Open(file, src, lab.Options{Seed: seed, SeedSet: true})
+	if err != nil {
+		return err
+	}
+	p.s = s
+	p.worlds++
+	return nil
+}
+
+// worldSeed is the seed of step i's fresh world: its seed line's, or for
+// seed per-student one derived from the lesson's seed (the student's), or
+// else its scenario's.
+func (p *Player) worldSeed(i int) uint64 {
+	w := p.l.Steps[i].World
+	if w.PerStudent {
+		return StudentSeed(p.l.ID+"/"+p.l.Steps[i].ID, strconv.FormatUint(p.seed, 10))
+	}
+	return w.Seed
+}
+
+// Worlds counts the worlds (sessions) the player has opened: 1 after Open,
+// one more each time a step starts a fresh world. Session() then returns
+// the new one.
+func (p *Player) Worlds() int { return p.worlds }
 
 // SeedFor is the seed a student opens the lesson with: the lesson's own, or
 // for a per-student lesson one derived from the student's id.
@@ -131,7 +178,8 @@ func (p *Player) Step() int { return p.step }
 
 // Session is the session the player drives. The page draws it and may drive
 // it directly (seek, step), calling Observe after: run controls go through
-// Advance and Act, which enforce the prediction's lock.
+// Advance and Act, which enforce the prediction's lock. A step that starts a
+// fresh world replaces it (Next, Open): Worlds() and State().World count.
 func (p *Player) Session() *lab.Session { return p.s }
 
 func (p *Player) cur() *Step { return &p.l.Steps[p.step] }
@@ -154,6 +202,11 @@ func (p *Player) locked() bool {
 func (p *Player) startStep(i int) error {
 	p.step = i
 	st := p.cur()
+	if i > 0 && st.World != nil {
+		if err := p.openWorld(i); err != nil {
+			return fmt.Errorf("%s:%d: step %s's world: %w", p.l.File, st.World.Line, st.ID, err)
+		}
+	}
 	p.attempts, p.stuckBefore, p.answered, p.chosen, p.revealed = 0, 0, false, "", false
 	p.hintsShown, p.done, p.assisted = 0, false, false
 	p.needLinear = false
@@ -165,11 +218,7 @@ func (p *Player) startStep(i int) error {
 		conds = append(conds, &st.Predict.When)
 	}
 	for _, c := range conds {
-		switch {
-		case c.Kind == CondLinearizable, c.Kind == CondNotLinearizable,
-			c.Kind == CondViolation && c.Name == check.Linearizability:
-			p.needLinear = true
-		}
+		p.needLinear = p.needLinear || c.needsLinear()
 	}
 	p.goals, p.when = nil, nil // judged again from the step's start
 	p.inSetup = true
@@ -227,7 +276,7 @@ func (p *Player) baseline() {
 	if st0.Predict != nil {
 		p.when = newTracker([]*Cond{&st0.Predict.When})
 	}
-	p.lin = linear.Checker{Steps: LinearStepsPerKey}
+	p.lin = newLinearChecker()
 	p.linAt, p.linOps, p.linRes = -1, 0, nil
 	p.Observe()
 }
@@ -322,6 +371,10 @@ func (p *Player) attribute(text string, views []sim.ServerView) did {
 			}
 		}
 	}
+	// A message delivered, dropped or duplicated: its receiver.
+	if p.msgTo != raft.None && (d.verb == "deliver" || d.verb == "drop" || d.verb == "duplicate") {
+		d.servers = appendID(d.servers, p.msgTo)
+	}
 	// A crash or restart of "random", "follower" or "all": the servers that
 	// went down, or came up.
 	for i, v := range views {
@@ -341,6 +394,12 @@ func appendID(ids []raft.ID, id raft.ID) []raft.ID {
 		return ids
 	}
 	return append(ids, id)
+}
+
+// newLinearChecker is the lesson's linearizability checker: bounded by
+// LinearStepsPerKey steps per key only, never by the wall clock.
+func newLinearChecker() linear.Checker {
+	return linear.Checker{Steps: LinearStepsPerKey, StepsOnly: true}
 }
 
 // updateLinear brings the linearizability verdict up to date when the
@@ -435,12 +494,36 @@ func (p *Player) do(a Action) error {
 		return nil
 	}
 	before := p.s.Now()
+	p.msgTo = p.receiver(a.Text)
+	defer func() { p.msgTo = raft.None }()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
 	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
+}
+
+// receiver is the server a deliver, drop or duplicate action's message is
+// addressed to (raft.None for other actions, or no such message on the
+// wire): the action is then attributed to it, for "did deliver S2".
+func (p *Player) receiver(text string) raft.ID {
+	f := strings.Fields(text)
+	if len(f) != 2 || (f[0] != "deliver" && f[0] != "drop" && f[0] != "duplicate") {
+		return raft.None
+	}
+	num, ok := strings.CutPrefix(f[1], "m")
+	id, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil {
+		return raft.None
+	}
+	w := p.s.World()
+	for _, m := range w.InFlight() {
+		if m.ID == id && m.To >= 1 && int(m.To) <= w.Config().Servers {
+			return raft.ID(m.To)
+		}
+	}
+	return raft.None
 }
 
 // play runs a list of actions as the lesson (not the student) takes them.
@@ -541,6 +624,14 @@ func (p *Player) Next() error {
 		return fmt.Errorf("the goals of step %s are not met yet", p.cur().ID)
 	case p.step+1 >= len(p.l.Steps):
 		return fmt.Errorf("step %s is the lesson's last", p.cur().ID)
+	}
+	if p.l.StartFromSolutions && p.l.Steps[p.step+1].World == nil {
+		// The next step starts where the solution leads, whatever path
+		// the student took: back to this step's start, and play it.
+		p.rewind()
+		if err := p.play(p.cur().Solution); err != nil {
+			return fmt.Errorf("replaying the solution of step %s: %w", p.cur().ID, err)
+		}
 	}
 	return p.startStep(p.step + 1)
 }
