@@ -9,7 +9,7 @@ import (
 
 // condLesson is a one-step lesson over world whose goals are conds, with a
 // solution that is only there to make it parse.
-func condLesson(t *testing.T, world string, conds ...string) *Lesson {
+func condLesson(t testing.TB, world string, conds ...string) *Lesson {
 	t.Helper()
 	src := "lesson conds\ntitle C\nsummary S\nminutes 1\nquestion Q?\n" + world + "\nstep s\n  title S\n"
 	for _, c := range conds {
