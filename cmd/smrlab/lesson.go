@@ -143,8 +143,12 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		if prev, ok := seen[l.ID]; ok {
 			problems = append(problems, fmt.Sprintf("%s:1: lesson %s is also %s", f, l.ID, prev))
 		}
+		earlier, err := earlierLessons(f)
+		if err != nil {
+			return nil, nil, err
+		}
 		for _, a := range l.Assumes {
-			if _, ok := seen[a]; !ok {
+			if _, ok := seen[a]; !ok && !slices.Contains(earlier, a) {
 				problems = append(problems, fmt.Sprintf("%s:1: assumes %s, which is not an earlier lesson of the course", f, a))
 			}
 		}
@@ -152,6 +156,27 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		out = append(out, ll)
 	}
 	return out, problems, nil
+}
+
+// earlierLessons are the ids of the lessons before file in its folder, by
+// their file names (NN-ID.lesson), so that a lesson checked alone may
+// assume the ones before it.
+func earlierLessons(file string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(file), "*.lesson"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".lesson")
+		if base >= strings.TrimSuffix(filepath.Base(file), ".lesson") {
+			continue
+		}
+		if nn, id, ok := strings.Cut(base, "-"); ok && len(nn) == 2 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func cmdLessonCheck(args []string, stdout, stderr io.Writer) error {

@@ -346,7 +346,7 @@ func evalDid(c *Cond, e *env) (Status, string) {
 		}
 		switch c.Target {
 		case "":
-			return Met, "done"
+			return Met, "you did " + c.Name
 		case "leader":
 			if d.leader != raft.None && containsID(d.servers, d.leader) {
 				return Met, fmt.Sprintf("you did %s %v, the leader then", c.Name, d.leader)
@@ -360,7 +360,7 @@ func evalDid(c *Cond, e *env) (Status, string) {
 		default:
 			n, _ := serverNumber(c.Target)
 			if containsID(d.servers, raft.ID(n)) {
-				return Met, "done"
+				return Met, fmt.Sprintf("you did %s S%d", c.Name, n)
 			}
 		}
 	}

@@ -123,3 +123,55 @@ func TestPlayerNext(t *testing.T) {
 	require.Equal(t, 4, st.Highlights[0].Server, "the highlight follows the leader")
 	require.Equal(t, []string{"play", "pause", "crash"}, st.Controls)
 }
+
+// TestLessonOneByOtherPaths: goals judge the world, not keystrokes: lesson 1
+// done by a student who names servers instead of "leader", crashes two
+// followers instead of the leader, and restarts servers one by one.
+func TestLessonOneByOtherPaths(t *testing.T) {
+	l := loadFile(t, "../../lessons/01-elections.lesson")
+	p, err := Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	require.NoError(t, p.Answer("a"))
+	require.NoError(t, p.Advance(2_000_000))
+	st := p.State()
+	require.True(t, st.Done)
+	require.False(t, st.Prediction.Right)
+	require.Contains(t, st.Prediction.Explain, "S4's random timeout was the shortest")
+	require.NoError(t, p.Next())
+
+	require.NoError(t, p.Answer("b"))
+	require.NoError(t, p.Act("crash S4")) // S4 leads
+	require.NoError(t, p.Advance(1_000_000))
+	st = p.State()
+	require.True(t, st.Done, "%+v", st.Goals)
+	require.Equal(t, "you did crash S4, the leader then", st.Goals[0].Why)
+	require.True(t, st.Prediction.Right)
+	require.NoError(t, p.Next())
+
+	require.NoError(t, p.Answer("b"))
+	leader := p.Session().World().Leader()
+	var followers []string
+	for _, v := range p.Session().World().Servers() {
+		if v.Up && v.ID != leader {
+			followers = append(followers, v.ID.String())
+		}
+	}
+	require.NoError(t, p.Act("crash "+followers[0]))
+	require.NoError(t, p.Advance(500_000))
+	require.False(t, p.State().Done, "three servers still elect a leader")
+	require.NoError(t, p.Act("crash "+followers[1]))
+	require.NoError(t, p.Advance(3_000_000))
+	st = p.State()
+	require.True(t, st.Done, "%+v", st.Goals)
+	require.Equal(t, 2, st.Attempts)
+	require.NoError(t, p.Next())
+
+	require.NoError(t, p.Act("restart "+followers[0]))
+	require.NoError(t, p.Act("restart "+followers[1]))
+	require.NoError(t, p.Advance(2_000_000))
+	st = p.State()
+	require.True(t, st.Done, "%+v", st.Goals)
+	require.Nil(t, st.Prediction)
+	require.True(t, st.Last)
+	require.False(t, st.Assisted)
+}
