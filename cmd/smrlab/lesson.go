@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"smrlab/core/lesson"
@@ -194,16 +196,36 @@ func cmdLessonCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, ll := range lessons {
-		start := time.Now()
-		r := lesson.CheckReport(ll.lesson, lesson.Seeds(ll.lesson, *seeds))
+	// Lessons are independent: check them on every core, print in order.
+	reports := make([]lesson.Report, len(lessons))
+	took := make([]time.Duration, len(lessons))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(lessons)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				start := time.Now()
+				reports[i] = lesson.CheckReport(lessons[i].lesson, lesson.Seeds(lessons[i].lesson, *seeds))
+				took[i] = time.Since(start)
+			}
+		}()
+	}
+	for i := range lessons {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, ll := range lessons {
+		r := reports[i]
 		mark := "ok  "
 		if len(r.Problems) > 0 {
 			mark = "FAIL"
 		}
 		fmt.Fprintf(stdout, "%s %-28s %d steps, %d predictions, %d seed%s, %s virtual, %.2fs\n", mark,
 			filepath.Base(ll.path), r.Steps, r.Predictions, len(r.Seeds), plural(len(r.Seeds)),
-			fmtVirtual(r.Virtual), time.Since(start).Seconds())
+			fmtVirtual(r.Virtual), took[i].Seconds())
 		for _, p := range r.Problems {
 			problems = append(problems, p.String())
 		}
@@ -225,6 +247,9 @@ func plural(n int) string {
 }
 
 func fmtVirtual(us int64) string {
+	if us < sim.Second {
+		return strconv.FormatFloat(float64(us)/float64(sim.Millisecond), 'f', 1, 64) + "ms"
+	}
 	return strconv.FormatFloat(float64(us)/float64(sim.Second), 'f', 1, 64) + "s"
 }
 

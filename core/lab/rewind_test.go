@@ -14,7 +14,7 @@ import (
 func TestRewindDropsActionsAtItsTime(t *testing.T) {
 	s := openDefault(t, 3)
 	s.Advance(2*sim.Second + 500*sim.Millisecond) // past a checkpoint
-	require.NoError(t, s.Act("crash S1"))          // the step's setup
+	require.NoError(t, s.Act("crash S1"))         // the step's setup
 	start, keep, want := s.Now(), len(s.Actions()), s.StateHash()
 	require.NoError(t, s.Act("crash leader")) // the student, at the very start
 	s.Advance(3 * sim.Second)

@@ -111,7 +111,7 @@ func checkSeed(l *Lesson, seed uint64, virtual *int64) []Problem {
 		}
 		if pr := st.Predict; pr != nil && p.when.status[0] != Met {
 			add(pr.AnswerLine, "the answer %s says %q, but the solution's run does not show it: %s", pr.Answer,
-				pr.When.Text, p.when.why[0])
+				pr.When.Text, p.when.explain(0, p.env))
 		}
 		if p.step+1 >= len(l.Steps) {
 			return out
@@ -136,7 +136,7 @@ func (p *Player) unmet() string {
 	var parts []string
 	for i, g := range p.cur().Goals {
 		if p.goals.status[i] != Met {
-			parts = append(parts, fmt.Sprintf("%q is %s (%s)", g.Label, p.goals.status[i], p.goals.why[i]))
+			parts = append(parts, fmt.Sprintf("%q is %s (%s)", g.Label, p.goals.status[i], p.goals.explain(i, p.env)))
 		}
 	}
 	return strings.Join(parts, "; ")

@@ -48,6 +48,7 @@ func expectGoals(t *testing.T, p *Player, want ...string) {
 // TestConditionsOfElections: leader, terms, commits, time, did and within,
 // each not yet, met and failed, explained in words.
 func TestConditionsOfElections(t *testing.T) {
+	strict(t)
 	l := condLesson(t, electionsWorld, "leader", "no leader", "\"S1 leads\" leader S1", "term >= 1", "term >= +2",
 		"time >= 1s", "committed 1 on majority", "committed 5 on S1", "\"fast\" leader within 100ms",
 		"\"crash leader\" did crash leader", "\"crash S1\" did crash S1", "leader changed", "no-violation", "predicted")
@@ -88,6 +89,7 @@ func TestConditionsOfElections(t *testing.T) {
 // TestConditionsOfClients: counters from the step's start, linearizability
 // and metrics.
 func TestConditionsOfClients(t *testing.T) {
+	strict(t)
 	l := condLesson(t, clientsWorld, "completed >= 20", "retries >= 1000", "linearizable", "not linearizable",
 		"metric leader_changes_per_minute <= 10", "metric leader_changes_per_minute >= 100",
 		"metric quorum_acks_latency_p99 <= 1s", "metric commit_index_monotonic >= 1",
@@ -111,6 +113,7 @@ func TestConditionsOfClients(t *testing.T) {
 // goals are met, no-violation fails for good, and what was not yet met
 // fails as the run stopped.
 func TestConditionsOfAViolation(t *testing.T) {
+	strict(t)
 	world := "world scenario figure8-bug"
 	l := condLesson(t, world, "violation LeaderCompleteness", "violation", "violation ElectionSafety", "no-violation", "term >= 1000")
 	p, err := Open(l, l.Seed, 0)
@@ -125,6 +128,7 @@ func TestConditionsOfAViolation(t *testing.T) {
 // TestConditionsOfAStall: the liveness watchdog fires under a partition
 // that PreVote alone does not survive.
 func TestConditionsOfAStall(t *testing.T) {
+	strict(t)
 	l := condLesson(t, "world scenario asymmetric-no-checkquorum", "stall", "no-stall")
 	p, err := Open(l, l.Seed, 0)
 	require.NoError(t, err)

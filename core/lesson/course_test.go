@@ -36,8 +36,10 @@ func loadCourse(t testing.TB) []*Lesson {
 // TestCourse proves every lesson of the course, as `smrlab lesson check
 // lessons/` does: so `make test` fails on a lesson that cannot be done.
 func TestCourse(t *testing.T) {
+	strict(t)
 	for _, l := range loadCourse(t) {
 		t.Run(l.ID, func(t *testing.T) {
+			t.Parallel()
 			r := CheckReport(l, Seeds(l, CheckSeedsDefault))
 			for _, p := range r.Problems {
 				t.Error(p)

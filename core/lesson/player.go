@@ -78,8 +78,10 @@ type Player struct {
 	linOps       int
 	linRes       *linear.Result
 	prevViews    []sim.ServerView
+	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
 	stopped      string
+	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
 }
 
@@ -133,6 +135,15 @@ func (p *Player) Step() int { return p.step }
 func (p *Player) Session() *lab.Session { return p.s }
 
 func (p *Player) cur() *Step { return &p.l.Steps[p.step] }
+
+// Locked reports the run controls locked by an unanswered prediction
+// (State().Locked, without building the state).
+func (p *Player) Locked() bool { return p.locked() }
+
+// StepStart is the virtual time the current step began (after its setup):
+// a page that lets the student seek should not go before it, since what the
+// step's start holds (the setup) would be lost by acting there.
+func (p *Player) StepStart() int64 { return p.start }
 
 // locked reports the run controls locked by an unanswered prediction.
 func (p *Player) locked() bool {
@@ -224,7 +235,7 @@ func (p *Player) baseline() {
 // observeQuiet remembers the world's servers and leader without judging
 // (before a setup, whose actions are attributed to no one).
 func (p *Player) observeQuiet() {
-	p.prevViews = p.s.World().Servers()
+	p.prevViews = p.s.World().AppendServers(p.prevViews[:0])
 	p.prevLeader = p.s.World().Leader()
 	p.seenActions = len(p.s.Actions())
 }
@@ -233,7 +244,8 @@ func (p *Player) observeQuiet() {
 // and judges the goals. Call it after driving Session() directly.
 func (p *Player) Observe() {
 	w := p.s.World()
-	views := w.Servers()
+	views := w.AppendServers(p.viewsBuf[:0])
+	p.viewsBuf = p.prevViews
 	acts := p.s.Actions()
 	if len(acts) < p.seenActions {
 		p.seenActions = len(acts) // a fork discarded actions
@@ -275,6 +287,7 @@ func (p *Player) Observe() {
 		p.prevViews, p.prevLeader = views, w.Leader()
 		return // a setup runs: nothing is judged until the step starts
 	}
+	p.env = e
 	p.goals.update(e, p.stopped)
 	if p.when != nil {
 		p.when.update(e, p.stopped)
@@ -405,11 +418,13 @@ func (p *Player) do(a Action) error {
 		p.advance(a.Wait)
 		return nil
 	case a.Text == "step event" || a.Text == "step delivery":
+		before := p.s.Now()
 		if a.Text == "step event" {
 			p.s.StepEvent()
 		} else {
 			p.s.StepDelivery()
 		}
+		p.simulated += p.s.Now() - before
 		if !p.inSetup {
 			p.dids = append(p.dids, did{verb: "step", leader: p.prevLeader})
 		}
@@ -419,9 +434,11 @@ func (p *Player) do(a Action) error {
 		p.Observe()
 		return nil
 	}
+	before := p.s.Now()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
+	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
 }

@@ -20,6 +20,7 @@ func loadFile(t testing.TB, path string) *Lesson {
 // TestCheckRefusesWrongLessons: a wrong solution and a wrong prediction
 // answer are problems, at their lines.
 func TestCheckRefusesWrongLessons(t *testing.T) {
+	strict(t)
 	probs := Check(loadFile(t, "testdata/wrong-solution.lesson"), []uint64{2})
 	require.Len(t, probs, 1)
 	require.Equal(t, 18, probs[0].Line)
@@ -34,6 +35,7 @@ func TestCheckRefusesWrongLessons(t *testing.T) {
 // TestPerStudentSeeds: StudentSeed is deterministic and spreads students
 // over seeds; a per-student lesson is proved on 20 of them.
 func TestPerStudentSeeds(t *testing.T) {
+	strict(t)
 	require.Equal(t, StudentSeed("elections", "ada"), StudentSeed("elections", "ada"))
 	// Pinned: a student's seed must not change between releases of the lab.
 	require.Equal(t, uint64(0x16ed5e59d5f35fb6), StudentSeed("elections", "ada"))
@@ -56,6 +58,7 @@ func TestPerStudentSeeds(t *testing.T) {
 // is unanswered; hints unlock after attempts; show me completes the step
 // and reveals the answer; next moves on.
 func TestPlayerLocksUntilAnswered(t *testing.T) {
+	strict(t)
 	l := loadFile(t, "testdata/per-student.lesson")
 	p, err := Open(l, l.SeedFor("ada"), 1) // step 2, after step 1's solution
 	require.NoError(t, err)
@@ -105,6 +108,7 @@ func TestPlayerLocksUntilAnswered(t *testing.T) {
 // TestPlayerNext: a step done by the student offers next; the next step
 // starts where the world was left.
 func TestPlayerNext(t *testing.T) {
+	strict(t)
 	l := loadFile(t, "../../lessons/01-elections.lesson")
 	p, err := Open(l, l.Seed, 0)
 	require.NoError(t, err)
@@ -128,6 +132,7 @@ func TestPlayerNext(t *testing.T) {
 // done by a student who names servers instead of "leader", crashes two
 // followers instead of the leader, and restarts servers one by one.
 func TestLessonOneByOtherPaths(t *testing.T) {
+	strict(t)
 	l := loadFile(t, "../../lessons/01-elections.lesson")
 	p, err := Open(l, l.Seed, 0)
 	require.NoError(t, err)
@@ -174,4 +179,17 @@ func TestLessonOneByOtherPaths(t *testing.T) {
 	require.Nil(t, st.Prediction)
 	require.True(t, st.Last)
 	require.False(t, st.Assisted)
+}
+
+// TestPlayerLockedAndStepStart: the cheap accessors agree with the state.
+func TestPlayerLockedAndStepStart(t *testing.T) {
+	strict(t)
+	l := loadFile(t, "../../lessons/01-elections.lesson")
+	p, err := Open(l, l.Seed, 1)
+	require.NoError(t, err)
+	require.True(t, p.Locked())
+	require.Equal(t, p.State().Locked, p.Locked())
+	require.Equal(t, int64(1_000_000), p.StepStart(), "step 2 starts where step 1's solution left the world")
+	require.NoError(t, p.Answer("b"))
+	require.False(t, p.Locked())
 }
