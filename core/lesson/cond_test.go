@@ -107,6 +107,12 @@ func TestConditionsOfClients(t *testing.T) {
 	require.Contains(t, st.Goals[2].Why, "are linearizable")
 	require.Equal(t, "not-yet", st.Goals[3].State)
 	require.Contains(t, st.Goals[3].Why, "linearizable so far")
+	// The verdict is bounded by steps alone (no wall-clock timeout), so
+	// `lesson check` and the page reach the same one on any machine.
+	require.True(t, p.lin.StepsOnly)
+	require.Equal(t, uint64(LinearStepsPerKey), p.lin.Steps)
+	require.NoError(t, p.Reset())
+	require.True(t, p.lin.StepsOnly)
 }
 
 // TestConditionsOfAViolation: a bug scenario breaks an invariant: violation
@@ -138,4 +144,35 @@ func TestConditionsOfAStall(t *testing.T) {
 	require.Equal(t, "met", st.Goals[0].State, st.Goals[0].Why)
 	require.Equal(t, "failed", st.Goals[1].State)
 	require.True(t, strings.Contains(st.Goals[1].Why, "stall") || strings.Contains(st.Goals[1].Why, "progress"), st.Goals[1].Why)
+}
+
+// TestConditionsNegative: upper bounds on counters, leader unchanged, and
+// not CONDITION in each of its states.
+func TestConditionsNegative(t *testing.T) {
+	strict(t)
+	l := condLesson(t, electionsWorld, "leader unchanged", "leader-changes <= 1", "not leader", "not leader changed",
+		"not did crash", "not committed 1 on majority", "\"nothing for 1s\" not leader within 1s")
+	p, err := Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	expectGoals(t, p, "met", "no server took office in this step (no server leads now)",
+		"met", "leader-changes: 0 in this step, at most 1", "met", "no server leads",
+		"met", "no leader yet", "met", "not done yet in this step: crash", "met", "0 of 3 voters",
+		"met", "no server leads")
+
+	require.NoError(t, p.Advance(1_000_000))
+	expectGoals(t, p, "failed", "1 election won in this step (S2 leads in term 1)",
+		"met", "leader-changes: 1 in this step, at most 1", "not-yet", "it holds now: S2 leads in term 1",
+		"met", "S2 still leads", "met", "crash", "not-yet", "it holds now: 3 of 3 voters",
+		"met", "no server leads")
+
+	require.NoError(t, p.Act("crash leader"))
+	require.NoError(t, p.Advance(1_000_000))
+	expectGoals(t, p, "failed", "1 election won", "failed", "leader-changes: 2 in this step, more than 1",
+		"not-yet", "it holds now", "failed", "it happened: S", "failed", "it happened: you did crash",
+		"not-yet", "it holds now", "met", "no server leads")
+
+	// A reset judges them again from the step's start.
+	require.NoError(t, p.Reset())
+	require.Equal(t, "met", p.State().Goals[0].State)
+	require.Equal(t, "met", p.State().Goals[4].State)
 }

@@ -155,6 +155,21 @@ func (c *Cond) eval(e *env) (Status, string) {
 			return Met, "answered"
 		}
 		return NotYet, "answer the prediction"
+	case CondLeaderUnchanged:
+		if n := tookOffice(e); n > 0 {
+			return Failed, fmt.Sprintf("%d election%s won in this step (%s)", n, plural(int(n)), leadsNow(e))
+		}
+		return Met, "no server took office in this step (" + leadsNow(e) + ")"
+	case CondNot:
+		inner, why := c.Inner.eval(e)
+		switch st := not(c.Inner, inner); st {
+		case Met:
+			return st, why
+		case Failed:
+			return st, "it happened: " + why
+		default:
+			return st, "it holds now: " + why
+		}
 	}
 	return NotYet, "unknown condition"
 }
@@ -304,13 +319,27 @@ func evalMetric(c *Cond, e *env) (Status, string) {
 	return NotYet, fmt.Sprintf("%s is %s, needs %s %s", c.Name, shown, cmp, bound)
 }
 
+// leadsNow says who leads now.
+func leadsNow(e *env) string {
+	if e.lead == raft.None {
+		return "no server leads now"
+	}
+	return fmt.Sprintf("%v leads in term %d", e.lead, e.term)
+}
+
 // evalCount counts from the step's start: "completed >= 5" asks for five
-// operations completed in this step.
+// operations completed in this step, "leader-changes <= 0" for none.
 func evalCount(c *Cond, e *env) (Status, string) {
 	n := countInStep(c, e)
 	what := c.Name
 	if c.Target != "" {
 		what += " (" + c.Target + ")"
+	}
+	if c.AtMost {
+		if n > c.N {
+			return Failed, fmt.Sprintf("%s: %d in this step, more than %d", what, n, c.N)
+		}
+		return Met, fmt.Sprintf("%s: %d in this step, at most %d", what, n, c.N)
 	}
 	if n >= c.N {
 		return Met, fmt.Sprintf("%s: %d in this step", what, n)

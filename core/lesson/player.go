@@ -3,6 +3,7 @@ package lesson
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"smrlab/core/check"
@@ -25,7 +26,9 @@ const (
 	// times the simulation itself (BenchmarkGoals).
 	LinearEveryMicros = sim.Second
 	// LinearStepsPerKey bounds the linearizability search of each key in
-	// model steps, so that the verdict is the same on every machine.
+	// model steps, and nothing else bounds it (no timeout, natively either),
+	// so that the verdict is the same on every machine, loaded or not, and
+	// `lesson check` agrees with the page.
 	LinearStepsPerKey = 200_000
 )
 
@@ -80,6 +83,7 @@ type Player struct {
 	prevViews    []sim.ServerView
 	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
+	msgTo        raft.ID // the receiver of the message the action being taken names
 	stopped      string
 	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
@@ -96,7 +100,6 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 		return nil, err
 	}
 	p := &Player{l: l, seed: seed, s: s}
-	p.lin.Steps = LinearStepsPerKey
 	if err := p.startStep(0); err != nil {
 		return nil, err
 	}
@@ -165,11 +168,7 @@ func (p *Player) startStep(i int) error {
 		conds = append(conds, &st.Predict.When)
 	}
 	for _, c := range conds {
-		switch {
-		case c.Kind == CondLinearizable, c.Kind == CondNotLinearizable,
-			c.Kind == CondViolation && c.Name == check.Linearizability:
-			p.needLinear = true
-		}
+		p.needLinear = p.needLinear || c.needsLinear()
 	}
 	p.goals, p.when = nil, nil // judged again from the step's start
 	p.inSetup = true
@@ -227,7 +226,7 @@ func (p *Player) baseline() {
 	if st0.Predict != nil {
 		p.when = newTracker([]*Cond{&st0.Predict.When})
 	}
-	p.lin = linear.Checker{Steps: LinearStepsPerKey}
+	p.lin = newLinearChecker()
 	p.linAt, p.linOps, p.linRes = -1, 0, nil
 	p.Observe()
 }
@@ -322,6 +321,10 @@ func (p *Player) attribute(text string, views []sim.ServerView) did {
 			}
 		}
 	}
+	// A message delivered, dropped or duplicated: its receiver.
+	if p.msgTo != raft.None && (d.verb == "deliver" || d.verb == "drop" || d.verb == "duplicate") {
+		d.servers = appendID(d.servers, p.msgTo)
+	}
 	// A crash or restart of "random", "follower" or "all": the servers that
 	// went down, or came up.
 	for i, v := range views {
@@ -341,6 +344,12 @@ func appendID(ids []raft.ID, id raft.ID) []raft.ID {
 		return ids
 	}
 	return append(ids, id)
+}
+
+// newLinearChecker is the lesson's linearizability checker: bounded by
+// LinearStepsPerKey steps per key only, never by the wall clock.
+func newLinearChecker() linear.Checker {
+	return linear.Checker{Steps: LinearStepsPerKey, StepsOnly: true}
 }
 
 // updateLinear brings the linearizability verdict up to date when the
@@ -435,12 +444,36 @@ func (p *Player) do(a Action) error {
 		return nil
 	}
 	before := p.s.Now()
+	p.msgTo = p.receiver(a.Text)
+	defer func() { p.msgTo = raft.None }()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
 	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
+}
+
+// receiver is the server a deliver, drop or duplicate action's message is
+// addressed to (raft.None for other actions, or no such message on the
+// wire): the action is then attributed to it, for "did deliver S2".
+func (p *Player) receiver(text string) raft.ID {
+	f := strings.Fields(text)
+	if len(f) != 2 || (f[0] != "deliver" && f[0] != "drop" && f[0] != "duplicate") {
+		return raft.None
+	}
+	num, ok := strings.CutPrefix(f[1], "m")
+	id, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil {
+		return raft.None
+	}
+	w := p.s.World()
+	for _, m := range w.InFlight() {
+		if m.ID == id && m.To >= 1 && int(m.To) <= w.Config().Servers {
+			return raft.ID(m.To)
+		}
+	}
+	return raft.None
 }
 
 // play runs a list of actions as the lesson (not the student) takes them.

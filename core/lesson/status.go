@@ -64,7 +64,15 @@ func (c *Cond) status(e *env) Status {
 		}
 		return metIf(v >= c.Milli)
 	case CondCount:
-		return metIf(countInStep(c, e) >= c.N)
+		n := countInStep(c, e)
+		if c.AtMost {
+			return failedIf(n > c.N)
+		}
+		return metIf(n >= c.N)
+	case CondLeaderUnchanged:
+		return failedIf(tookOffice(e) > 0)
+	case CondNot:
+		return not(c.Inner, c.Inner.status(e))
 	case CondStall:
 		return metIf(len(e.w.Liveness()) > e.liveness0)
 	case CondNoStall:
@@ -81,6 +89,36 @@ func (c *Cond) status(e *env) Status {
 	}
 	st, _ := c.eval(e) // voters and joint: rare, and cheap enough
 	return st
+}
+
+// failedIf is Failed (for good) when bad, else Met: an upper bound on
+// something that only grows in a step.
+func failedIf(bad bool) Status {
+	if bad {
+		return Failed
+	}
+	return Met
+}
+
+// not maps the status of inner to that of "not inner": not met yet is met
+// (so far); met is failed for good if inner is an event (it stays met),
+// else not yet (inner may stop holding); failed for good is met (inner can
+// no longer be met in this step).
+func not(inner *Cond, st Status) Status {
+	switch st {
+	case NotYet, Failed:
+		return Met
+	}
+	if inner.event() {
+		return Failed
+	}
+	return NotYet
+}
+
+// tookOffice counts the servers that took office (a leader in a new term)
+// since the step's start.
+func tookOffice(e *env) uint64 {
+	return e.w.Stats().LeaderChanges - e.counts0["leader-changes"]
 }
 
 // committedCount reports whether enough servers have the index committed.
