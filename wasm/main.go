@@ -59,7 +59,7 @@ func main() {
 		"goto":            goTo,
 		"fork":            fork,
 		"recording":       recording,
-		"share":           share,
+		"shareRecording":  shareRecording,
 		"importRecording": importRecording,
 		"stateHash":       stateHash,
 		"bugs":            bugs,
@@ -89,8 +89,10 @@ type openOptions struct {
 	Bugs     []string
 	// Servers sizes the default cluster (0: five).
 	Servers int
-	// Share is a shared link's fragment; it replaces everything else.
-	Share string
+	// Shared is the recording a shared link carries, as the worker
+	// inflates it from the link (web/static/worker.js); it replaces
+	// everything else.
+	Shared string
 }
 
 // parseOpenOptions reads the page's options; a key it does not know is an
@@ -116,8 +118,8 @@ func parseOpenOptions(raw string) (openOptions, error) {
 				err = fmt.Errorf("servers: %d out of range", n)
 			}
 			o.Servers = int(n)
-		case "share":
-			o.Share, err = r.String()
+		case "shared":
+			o.Shared, err = r.String()
 		default:
 			err = r.UnknownKey(key)
 		}
@@ -150,8 +152,8 @@ func open(args []js.Value) (any, error) {
 }
 
 func openSession(o openOptions) (*lab.Session, error) {
-	if o.Share != "" {
-		h, err := lab.DecodeShare(o.Share)
+	if o.Shared != "" {
+		h, err := lab.ParseShared([]byte(o.Shared))
 		if err != nil {
 			return nil, err
 		}
@@ -288,12 +290,14 @@ func recording([]js.Value) (any, error) {
 	return recordingJSON()
 }
 
-func share([]js.Value) (any, error) {
+// shareRecording returns the recording as compact JSON, which the worker
+// deflates into a shared link as lab.EncodeShare does.
+func shareRecording([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
 	h := session.Recording()
-	return lab.EncodeShare(&h)
+	return string(h.AppendJSON(nil)), nil
 }
 
 // importRecording opens a session from a recording that the file tools read

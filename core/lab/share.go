@@ -70,6 +70,15 @@ func DecodeShare(frag string) (*trace.Header, error) {
 	if len(js) > ShareJSONMax {
 		return nil, fmt.Errorf("shared link: inflates past the limit of %d bytes", ShareJSONMax)
 	}
+	return ParseShared(js)
+}
+
+// ParseShared reads the recording a shared link carries, once inflated, and
+// checks that it is one this build can run. The browser's simulator takes
+// links this way: the page's worker inflates them with the browser's own
+// DecompressionStream (and deflates them with its CompressionStream), so
+// that the simulator's build carries no compress/flate.
+func ParseShared(js []byte) (*trace.Header, error) {
 	h, err := trace.ParseHeaderJSON(js)
 	if err != nil {
 		return nil, fmt.Errorf("shared link: not a recording: %w", err)
