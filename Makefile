@@ -129,7 +129,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz 'FuzzString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
 	$(GO) test -run '^$$' -fuzz FuzzReadString -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/scenario
-	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/sharelink
 	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzManualSteps -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/raft

@@ -291,7 +291,7 @@ func recording([]js.Value) (any, error) {
 }
 
 // shareRecording returns the recording as compact JSON, which the worker
-// deflates into a shared link as lab.EncodeShare does.
+// deflates into a shared link as sharelink.Encode does.
 func shareRecording([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"smrlab/core/lab"
+	"smrlab/core/sharelink"
 )
 
 const (
@@ -439,7 +440,7 @@ func TestBrowserShareLinkReproduces(t *testing.T) {
 	t.Logf("link of %d characters", len(url))
 	// The worker deflates links with the browser's CompressionStream; the
 	// command line (lab.DecodeShare, compress/flate) reads them too.
-	h, err := lab.DecodeShare(url[strings.Index(url, "#"):])
+	h, err := sharelink.Decode(url[strings.Index(url, "#"):])
 	if err != nil {
 		t.Fatalf("lab.DecodeShare of the page's link: %v", err)
 	}
@@ -506,8 +507,8 @@ func TestBrowserBadInputKeepsThePageAlive(t *testing.T) {
 	p.open("#r=not-a-recording!")
 	bannerSays("garbage-link", "shared link could not be opened", "base64")
 	stillRuns("garbage-link")
-	// A link that inflates past lab.ShareJSONMax is refused while inflating.
-	p.open("?link=bomb#" + deflatedFragment(t, strings.Repeat(" ", lab.ShareJSONMax+1)))
+	// A link that inflates past sharelink.JSONMax is refused while inflating.
+	p.open("?link=bomb#" + deflatedFragment(t, strings.Repeat(" ", sharelink.JSONMax+1)))
 	bannerSays("bomb-link", "shared link could not be opened", "inflates past the limit")
 	stillRuns("bomb-link")
 
@@ -677,5 +678,5 @@ func deflatedFragment(t *testing.T, text string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lab.ShareKey + base64.RawURLEncoding.EncodeToString(buf.Bytes())
+	return sharelink.Key + base64.RawURLEncoding.EncodeToString(buf.Bytes())
 }

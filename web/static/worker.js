@@ -67,13 +67,13 @@ const fileCalls = {
 };
 
 // Shared links (#r=...) are made and read here, in the form that
-// core/lab/share.go writes and reads (the recording as JSON, deflated as in
+// core/sharelink writes and reads (the recording as JSON, deflated as in
 // RFC 1951 and base64url-encoded without padding), with the browser's own
 // CompressionStream and DecompressionStream: the simulator's build then
 // carries no compress/flate, about 45 KB of the first download.
-const shareKey = 'r=';             // lab.ShareKey
-const shareFragmentMax = 64 << 10; // lab.ShareFragmentMax
-const shareJSONMax = 2 << 20;      // lab.ShareJSONMax
+const shareKey = 'r=';             // sharelink.Key
+const shareFragmentMax = 64 << 10; // sharelink.FragmentMax
+const shareJSONMax = 2 << 20;      // sharelink.JSONMax
 
 const shareCalls = {
   share: async () => {
