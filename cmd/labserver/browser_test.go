@@ -664,7 +664,7 @@ func TestBrowserViolationAndJump(t *testing.T) {
 }
 
 // deflatedFragment is a shared link's fragment (without the #) that carries
-// text, deflated as lab.EncodeShare deflates a recording.
+// text, deflated as sharelink.Encode deflates a recording.
 func deflatedFragment(t *testing.T, text string) string {
 	t.Helper()
 	var buf bytes.Buffer
