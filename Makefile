@@ -15,6 +15,8 @@ WEB_DIR   := web/static
 WASM      := $(WEB_DIR)/smrlab.wasm
 # The file tools (exports, imports), a second build the page loads on first use.
 WASM_FILES := $(WEB_DIR)/smrlab-files.wasm
+# Both builds leave inlining out of the packages listed in wasm/noinline-packages.
+WASM_GCFLAGS := $(foreach p,$(shell sed '/^\#/d' wasm/noinline-packages),-gcflags=$(p)=-l)
 WASM_EXEC := $(WEB_DIR)/wasm_exec.js
 WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
 	\( -name '*.html' -o -name '*.js' -o -name '*.mjs' -o -name '*.css' \) -not -path '*/[._]*' 2>/dev/null))
@@ -44,11 +46,11 @@ web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
 # Go builds every time (its cache makes that quick); the file is replaced only
 # when it changed, so an unchanged wasm is not compressed again.
 $(WASM): FORCE
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" $(WASM_GCFLAGS) -o $@.tmp ./wasm
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(WASM_FILES): FORCE
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm/files
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" $(WASM_GCFLAGS) -o $@.tmp ./wasm/files
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 # wasm_exec.js must come from the Go that built the wasm.
@@ -127,7 +129,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz 'FuzzString$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
 	$(GO) test -run '^$$' -fuzz FuzzReadString -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/minijson
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/scenario
-	$(GO) test -run '^$$' -fuzz FuzzDecodeShare -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/sharelink
 	$(GO) test -run '^$$' -fuzz FuzzAct -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzManualSteps -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lab
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/raft

@@ -12,9 +12,17 @@
 //
 // This is the page's first download, so it leaves out what is used rarely:
 // the trace files and exports, which the file tools (wasm/files, a second
-// build loaded on first use) write and read from the recording, and
+// build loaded on first use) write and read from the recording;
 // encoding/json, whose reflection costs about 170 KB compressed: the JSON
-// here is written and read by core/minijson and the view's AppendJSON.
+// here is written and read by core/minijson and the view's AppendJSON (only
+// Porcupine's import of it still runs its package initialisation, about
+// 2 KB); and compress/flate, about 53 KB: the worker deflates and inflates
+// shared links with the browser's own streams and hands over the recording
+// (shareRecording, and open's "shared"). The Makefile compiles the packages
+// in wasm/noinline-packages without inlining, about 34 KB less. On
+// 7 December 2026 this build was 4,708,929 bytes, 1,274,587 in gzip -9 and
+// 949,940 in Brotli (1,384,020 and 1,023,467 in the morning); keep it under
+// 1,363,148 in gzip.
 package main
 
 import (
@@ -59,7 +67,7 @@ func main() {
 		"goto":            goTo,
 		"fork":            fork,
 		"recording":       recording,
-		"share":           share,
+		"shareRecording":  shareRecording,
 		"importRecording": importRecording,
 		"stateHash":       stateHash,
 		"bugs":            bugs,
@@ -89,8 +97,10 @@ type openOptions struct {
 	Bugs     []string
 	// Servers sizes the default cluster (0: five).
 	Servers int
-	// Share is a shared link's fragment; it replaces everything else.
-	Share string
+	// Shared is the recording a shared link carries, as the worker
+	// inflates it from the link (web/static/worker.js); it replaces
+	// everything else.
+	Shared string
 }
 
 // parseOpenOptions reads the page's options; a key it does not know is an
@@ -116,8 +126,8 @@ func parseOpenOptions(raw string) (openOptions, error) {
 				err = fmt.Errorf("servers: %d out of range", n)
 			}
 			o.Servers = int(n)
-		case "share":
-			o.Share, err = r.String()
+		case "shared":
+			o.Shared, err = r.String()
 		default:
 			err = r.UnknownKey(key)
 		}
@@ -150,8 +160,8 @@ func open(args []js.Value) (any, error) {
 }
 
 func openSession(o openOptions) (*lab.Session, error) {
-	if o.Share != "" {
-		h, err := lab.DecodeShare(o.Share)
+	if o.Shared != "" {
+		h, err := lab.ParseShared([]byte(o.Shared))
 		if err != nil {
 			return nil, err
 		}
@@ -288,12 +298,14 @@ func recording([]js.Value) (any, error) {
 	return recordingJSON()
 }
 
-func share([]js.Value) (any, error) {
+// shareRecording returns the recording as compact JSON, which the worker
+// deflates into a shared link as sharelink.Encode does.
+func shareRecording([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
 	h := session.Recording()
-	return lab.EncodeShare(&h)
+	return string(h.AppendJSON(nil)), nil
 }
 
 // importRecording opens a session from a recording that the file tools read

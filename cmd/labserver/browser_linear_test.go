@@ -6,6 +6,7 @@ import (
 
 	"smrlab/core/lab"
 	"smrlab/core/scenario"
+	"smrlab/core/sharelink"
 )
 
 // undecidable is a workload whose history the live check cannot decide
@@ -29,7 +30,7 @@ func TestBrowserLinearizabilityUnknown(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := lab.Header(sc, 1, 0, nil, sc.Duration)
-	frag, err := lab.EncodeShare(&h)
+	frag, err := sharelink.Encode(&h)
 	if err != nil {
 		t.Fatal(err)
 	}

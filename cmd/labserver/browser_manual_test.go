@@ -10,6 +10,7 @@ import (
 	"smrlab/core/modelcheck"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
+	"smrlab/core/sharelink"
 )
 
 // A scenario under the manual scheduler waits for the student: the next-step
@@ -76,7 +77,7 @@ func TestBrowserOpensAModelcheckCounterexample(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := lab.Header(sc, sc.Seed, 0, r.Path, r.Until())
-	frag, err := lab.EncodeShare(&h)
+	frag, err := sharelink.Encode(&h)
 	if err != nil {
 		t.Fatal(err)
 	}

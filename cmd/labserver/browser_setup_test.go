@@ -138,15 +138,19 @@ func (a *builtApp) build() error {
 	// The two wasm builds and the CLI (for the scenario index) build in parallel.
 	goBin := goCommand()
 	smrlab := filepath.Join(tmp, "smrlab")
+	wasmBuild, err := wasmBuildArgs(root)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	var wasmErr, filesErr, cliErr error
 	wg.Go(func() {
-		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
-			"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm")
+		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin,
+			slices.Concat(wasmBuild, []string{"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm"})...)
 	})
 	wg.Go(func() {
-		filesErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
-			"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files")
+		filesErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin,
+			slices.Concat(wasmBuild, []string{"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files"})...)
 	})
 	wg.Go(func() {
 		cliErr = runIn(root, nil, goBin, "build", "-o", smrlab, "./cmd/smrlab")
@@ -224,6 +228,23 @@ func moduleRoot() (string, error) {
 // goCommand is the go command: `go test` puts its own GOROOT/bin first on
 // the PATH of the test binary, so this is the Go that runs the tests.
 func goCommand() string { return "go" }
+
+// wasmBuildArgs are the arguments of `go` that `make web` builds the two
+// wasm files with: the flags, and no inlining in the packages that
+// wasm/noinline-packages lists.
+func wasmBuildArgs(root string) ([]string, error) {
+	list, err := os.ReadFile(filepath.Join(root, "wasm", "noinline-packages"))
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"build", "-trimpath", "-ldflags=-s -w"}
+	for line := range strings.Lines(string(list)) {
+		if pkg := strings.TrimSpace(line); pkg != "" && !strings.HasPrefix(pkg, "#") {
+			args = append(args, "-gcflags="+pkg+"=-l")
+		}
+	}
+	return args, nil
+}
 
 // skipInCopy reports the build outputs of `make web` that the copy leaves out
 // (this build makes them afresh): compressed siblings, the wasm, wasm_exec.js

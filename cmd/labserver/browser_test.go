@@ -9,7 +9,10 @@ package main
 // `go test -artifacts`).
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"smrlab/core/lab"
+	"smrlab/core/sharelink"
 )
 
 const (
@@ -434,6 +438,15 @@ func TestBrowserShareLinkReproduces(t *testing.T) {
 	}
 	p.shot("shared")
 	t.Logf("link of %d characters", len(url))
+	// The worker deflates links with the browser's CompressionStream; the
+	// command line (lab.DecodeShare, compress/flate) reads them too.
+	h, err := sharelink.Decode(url[strings.Index(url, "#"):])
+	if err != nil {
+		t.Fatalf("lab.DecodeShare of the page's link: %v", err)
+	}
+	if h.Seed != 21 || len(h.Actions) != 1 || !strings.HasSuffix(h.Actions[0], "isolate S3") {
+		t.Errorf("the page's link decodes to seed %d, actions %q", h.Seed, h.Actions)
+	}
 
 	q := p.newTab()
 	q.navigateURL(url)
@@ -494,6 +507,10 @@ func TestBrowserBadInputKeepsThePageAlive(t *testing.T) {
 	p.open("#r=not-a-recording!")
 	bannerSays("garbage-link", "shared link could not be opened", "base64")
 	stillRuns("garbage-link")
+	// A link that inflates past sharelink.JSONMax is refused while inflating.
+	p.open("?link=bomb#" + deflatedFragment(t, strings.Repeat(" ", sharelink.JSONMax+1)))
+	bannerSays("bomb-link", "shared link could not be opened", "inflates past the limit")
+	stillRuns("bomb-link")
 
 	// A garbage file and a JSON file that is no recording.
 	garbage := filepath.Join(t.TempDir(), "garbage.trace")
@@ -644,4 +661,22 @@ func TestBrowserViolationAndJump(t *testing.T) {
 	p.click("jump-violation")
 	checkJumped("jumped-from-before")
 	p.noBanner()
+}
+
+// deflatedFragment is a shared link's fragment (without the #) that carries
+// text, deflated as sharelink.Encode deflates a recording.
+func deflatedFragment(t *testing.T, text string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err == nil {
+		_, err = zw.Write([]byte(text))
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sharelink.Key + base64.RawURLEncoding.EncodeToString(buf.Bytes())
 }

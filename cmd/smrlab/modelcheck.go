@@ -14,6 +14,7 @@ import (
 	"smrlab/core/modelcheck"
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
+	"smrlab/core/sharelink"
 	"smrlab/core/trace"
 	"smrlab/core/tracefile"
 )
@@ -163,7 +164,7 @@ func writeCounterexample(r *modelcheck.Result, dir string, stdout io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote     %s (import it in the lab: it opens at step %d, the violation)\n", tracePath, len(r.Path))
 	fmt.Fprintf(stdout, "wrote     %s (smrlab run %s)\n", scnPath, scnPath)
-	if frag, err := lab.EncodeShare(&h); err == nil {
+	if frag, err := sharelink.Encode(&h); err == nil {
 		fmt.Fprintf(stdout, "open      %s#%s\n          (after make run)\n", labURL, frag)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"smrlab/core/lab"
 	"smrlab/core/trace"
+	"smrlab/core/tracefile"
 )
 
 // recordingBytesMax bounds a recording or trace file save-scenario reads.
@@ -54,7 +55,10 @@ func readRecording(path string) (*trace.Header, error) {
 	if len(data) > recordingBytesMax {
 		return nil, fmt.Errorf("%s: over the limit of %d bytes", path, recordingBytesMax)
 	}
-	h, _, err := lab.DecodeRecording(data)
+	h, _, err := tracefile.DecodeRecording(data)
+	if err == nil {
+		err = lab.CheckHeader(&h)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

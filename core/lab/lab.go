@@ -4,8 +4,6 @@
 package lab
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"smrlab/core/raft"
 	"smrlab/core/scenario"
 	"smrlab/core/trace"
-	"smrlab/core/tracefile"
 )
 
 // Header describes a run's inputs in a trace header.
@@ -128,24 +125,4 @@ func divergence(tr *trace.Trace, r *scenario.Result) string {
 	}
 	slices.Sort(diffs)
 	return strings.Join(diffs, "; ")
-}
-
-// DecodeRecording reads a run's inputs from a file in either form the lab
-// saves: a recording on its own (the trace header as JSON) or a whole trace
-// file (msgpack or JSON Lines), whose footer it returns too (zero for a
-// recording). The browser's import and `smrlab save-scenario` take both.
-func DecodeRecording(data []byte) (trace.Header, trace.Footer, error) {
-	var h trace.Header
-	trimmed := bytes.TrimSpace(data)
-	if bytes.HasPrefix(trimmed, []byte("{")) && json.Valid(trimmed) && !bytes.Contains(data, []byte(`"type":"header"`)) {
-		if err := json.Unmarshal(trimmed, &h); err != nil {
-			return h, trace.Footer{}, err
-		}
-		return h, trace.Footer{}, CheckHeader(&h)
-	}
-	tr, err := tracefile.Read(bytes.NewReader(data))
-	if err != nil {
-		return h, trace.Footer{}, err
-	}
-	return tr.Header, tr.Footer, nil
 }

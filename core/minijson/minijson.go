@@ -159,6 +159,10 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("JSON at byte %d: %s", e.Offset, e.What) }
 
+// fail is not inlined: an error path with 19 callers, each of which an
+// inlined copy made bigger in the browser's download.
+//
+//go:noinline
 func (r *Reader) fail(format string, args ...any) error {
 	return &Error{Offset: r.pos, What: fmt.Sprintf(format, args...)}
 }

@@ -8,7 +8,11 @@ type ID uint32
 // None is the ID of no server: no vote cast, no leader known.
 const None ID = 0
 
-// String prints a server as the paper's figures do: S1, S2, ...
+// String prints a server as the paper's figures do: S1, S2, ... It is not
+// inlined: it only makes texts, and its 23 inlined copies were 2 KB of the
+// browser's compressed download.
+//
+//go:noinline
 func (id ID) String() string {
 	if id == None {
 		return "none"

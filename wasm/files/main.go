@@ -165,7 +165,10 @@ func readTrace(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, footer, err := lab.DecodeRecording(data)
+	h, footer, err := tracefile.DecodeRecording(data)
+	if err == nil {
+		err = lab.CheckHeader(&h)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}

@@ -10,6 +10,7 @@
 // smrlab-files.wasm (wasm/files), fetched on the first such call so that a
 // visit downloads only the simulator: the worker hands it the simulator's
 // recording, or hands the simulator the recording it read out of a file.
+// Shared links are deflated and inflated here, by the browser (shareCalls).
 'use strict';
 
 // Start the download before wasm_exec.js is even parsed: the first view
@@ -65,6 +66,141 @@ const fileCalls = {
   },
 };
 
+// Shared links (#r=...) are made and read here, in the form that
+// core/sharelink writes and reads (the recording as JSON, deflated as in
+// RFC 1951 and base64url-encoded without padding), with the browser's own
+// CompressionStream and DecompressionStream: the simulator's build then
+// carries no compress/flate, about 45 KB of the first download.
+const shareKey = 'r=';             // sharelink.Key
+const shareFragmentMax = 64 << 10; // sharelink.FragmentMax
+const shareJSONMax = 2 << 20;      // sharelink.JSONMax
+
+const shareCalls = {
+  share: async () => {
+    const rec = self.smrlab.shareRecording();
+    if (!rec.ok) return rec;
+    try {
+      return {ok: true, value: await encodeShare(rec.value)};
+    } catch (e) {
+      return {ok: false, error: String(e && e.message || e)};
+    }
+  },
+  // open takes the page's options; a shared link among them ({share}) is
+  // handed to the simulator inflated ({shared}).
+  open: async (optionsJSON) => {
+    let o = null;
+    try {
+      o = JSON.parse(optionsJSON);
+    } catch (e) {
+      // Not JSON: the simulator names what is wrong with it.
+    }
+    if (o && typeof o === 'object' && typeof o.share === 'string') {
+      try {
+        o.shared = await decodeShare(o.share);
+      } catch (e) {
+        return {ok: false, error: String(e && e.message || e)};
+      }
+      delete o.share;
+      optionsJSON = JSON.stringify(o);
+    }
+    return self.smrlab.open(optionsJSON);
+  },
+};
+
+async function encodeShare(json) {
+  const deflated = await pipe(new TextEncoder().encode(json), codec(CompressionStream, 'deflate-raw'), Infinity);
+  const frag = shareKey + base64url(deflated);
+  if (frag.length > shareFragmentMax) {
+    throw new Error(`the recording is too long to share as a link (${frag.length} bytes, limit ${shareFragmentMax}): export it instead`);
+  }
+  return frag;
+}
+
+// decodeShare returns the recording a link's fragment (with or without the
+// leading #) carries, as JSON; the simulator checks that it can run it.
+async function decodeShare(frag) {
+  if (frag.startsWith('#')) frag = frag.slice(1);
+  if (frag.length > shareFragmentMax) {
+    throw new Error(`shared link: ${frag.length} bytes, over the limit of ${shareFragmentMax}`);
+  }
+  if (!frag.startsWith(shareKey)) throw new Error('shared link: the part after # must start with r=');
+  const raw = fromBase64url(frag.slice(shareKey.length));
+  let json;
+  try {
+    json = await pipe(raw, codec(DecompressionStream, 'deflate-raw'), shareJSONMax);
+  } catch (e) {
+    if (e instanceof CodecMissing) throw e;
+    throw new Error(`shared link: damaged (it does not inflate): ${e && e.message || e}`);
+  }
+  if (json === null) throw new Error(`shared link: inflates past the limit of ${shareJSONMax} bytes`);
+  try {
+    return new TextDecoder('utf-8', {fatal: true}).decode(json);
+  } catch (e) {
+    throw new Error('shared link: not a recording: not UTF-8 text');
+  }
+}
+
+class CodecMissing extends Error {}
+
+// codec makes a CompressionStream or DecompressionStream of format, or says
+// that this browser has none.
+function codec(Stream, format) {
+  try {
+    return new Stream(format);
+  } catch (e) {
+    throw new CodecMissing(`this browser cannot ${Stream === CompressionStream ? 'make' : 'open'} shared links ` +
+      `(no ${format} ${Stream.name || 'stream'}): a current Chromium, Firefox or Safari can; an exported recording works in any`);
+  }
+}
+
+// pipe runs bytes through a compression or decompression stream and returns
+// what comes out, or null as soon as that passes max bytes.
+async function pipe(bytes, stream, max) {
+  const writer = stream.writable.getWriter();
+  writer.write(bytes).catch(() => {});
+  writer.close().catch(() => {});
+  const reader = stream.readable.getReader();
+  const chunks = [];
+  let n = 0;
+  for (;;) {
+    const {done, value} = await reader.read();
+    if (done) break;
+    n += value.length;
+    if (n > max) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function base64url(bytes) {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// fromBase64url decodes unpadded base64url as strictly as Go's
+// base64.RawURLEncoding.
+function fromBase64url(s) {
+  const bad = s.search(/[^A-Za-z0-9_-]/);
+  if (bad >= 0) throw new Error(`shared link: not base64url: illegal base64 data at input byte ${bad}`);
+  if (s.length % 4 === 1) throw new Error(`shared link: not base64url: illegal base64 data at input byte ${s.length - 1}`);
+  const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/'));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
 // withRecording takes the recording at the call, before the file tools load,
 // so that frames run meanwhile do not change what is exported.
 async function withRecording(fn) {
@@ -88,6 +224,8 @@ async function answer(ev) {
       res = {ok: false, panic: true, error: 'the simulator stopped after an internal error; reload the page'};
     } else if (Object.hasOwn(fileCalls, fn)) {
       res = await fileCalls[fn](...(args || []));
+    } else if (Object.hasOwn(shareCalls, fn)) {
+      res = await shareCalls[fn](...(args || []));
     } else if (typeof self.smrlab[fn] !== 'function') {
       res = {ok: false, error: `unknown call ${fn}`};
     } else {

@@ -1,4 +1,4 @@
-package lab
+package sharelink
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"smrlab/core/lab"
 	"smrlab/core/sim"
 )
 
@@ -17,15 +18,15 @@ func deflated(t testing.TB, s string) string {
 	zw, _ := flate.NewWriter(&buf, flate.BestCompression)
 	_, _ = zw.Write([]byte(s))
 	_ = zw.Close()
-	return ShareKey + base64.RawURLEncoding.EncodeToString(buf.Bytes())
+	return Key + base64.RawURLEncoding.EncodeToString(buf.Bytes())
 }
 
 // truncated cuts the deflated bytes of a fragment short, as a link pasted
 // incompletely would be.
 func truncated(t *testing.T, frag string) string {
-	raw, err := base64.RawURLEncoding.DecodeString(frag[len(ShareKey):])
+	raw, err := base64.RawURLEncoding.DecodeString(frag[len(Key):])
 	require.NoError(t, err)
-	return ShareKey + base64.RawURLEncoding.EncodeToString(raw[:len(raw)/2])
+	return Key + base64.RawURLEncoding.EncodeToString(raw[:len(raw)/2])
 }
 
 func TestShareRoundTripReproducesTheRun(t *testing.T) {
@@ -34,22 +35,22 @@ func TestShareRoundTripReproducesTheRun(t *testing.T) {
 	require.NoError(t, s.Act("crash leader"))
 	s.Advance(1 * sim.Second)
 	h := s.Recording()
-	frag, err := EncodeShare(&h)
+	frag, err := Encode(&h)
 	require.NoError(t, err)
 	require.Less(t, len(frag), 2000, "a default-cluster link stays short")
-	got, err := DecodeShare("#" + frag)
+	got, err := Decode("#" + frag)
 	require.NoError(t, err)
 	require.Equal(t, h, *got)
-	again, err := OpenRecording(got)
+	again, err := lab.OpenRecording(got)
 	require.NoError(t, err)
 	require.Equal(t, s.StateHash(), again.StateHash())
 }
 
-func TestDecodeShareRefuses(t *testing.T) {
+func TestDecodeRefuses(t *testing.T) {
 	good := func() string {
 		s := openDefault(t, 1)
 		h := s.Recording()
-		f, err := EncodeShare(&h)
+		f, err := Encode(&h)
 		require.NoError(t, err)
 		return f
 	}()
@@ -70,31 +71,31 @@ func TestDecodeShareRefuses(t *testing.T) {
 		deflated(t, `{"format":"smrlab-trace","major":1,"until":-5}`):       "negative stop time",
 		deflated(t, `[1,2]`): "not a recording",
 		deflated(t, `{"format":"smrlab-trace","major":1,"actions":["at 1s crash S9"]}`): "no server \"S9\"",
-		"r=" + strings.Repeat("A", ShareFragmentMax):                                    "over the limit",
-		deflated(t, strings.Repeat(" ", ShareJSONMax+10)):                               "inflates past the limit",
+		"r=" + strings.Repeat("A", FragmentMax):                                         "over the limit",
+		deflated(t, strings.Repeat(" ", JSONMax+10)):                                    "inflates past the limit",
 		truncated(t, good): "damaged",
 	}
 	for frag, want := range cases {
-		_, err := DecodeShare(frag)
+		_, err := Decode(frag)
 		require.Error(t, err, frag)
 		require.Contains(t, err.Error(), want, frag[:min(len(frag), 60)])
 		require.True(t, strings.HasPrefix(err.Error(), "shared link: "), err.Error())
 	}
 }
 
-func FuzzDecodeShare(f *testing.F) {
-	s, err := OpenDefault(Options{Seed: 1, SeedSet: true})
+func FuzzDecode(f *testing.F) {
+	s, err := lab.OpenDefault(lab.Options{Seed: 1, SeedSet: true})
 	require.NoError(f, err)
 	require.NoError(f, s.Act("crash S1"))
 	h := s.Recording()
-	good, err := EncodeShare(&h)
+	good, err := Encode(&h)
 	require.NoError(f, err)
 	f.Add(good)
 	f.Add("r=")
 	f.Add("#r=AAAA")
 	f.Add(deflated(f, `{"format":"smrlab-trace","major":1,"scenario":"servers 3\nat 1s crash S2\n","until":5}`))
 	f.Fuzz(func(t *testing.T, frag string) {
-		h, err := DecodeShare(frag)
+		h, err := Decode(frag)
 		if err != nil {
 			return
 		}
@@ -102,11 +103,18 @@ func FuzzDecodeShare(f *testing.F) {
 		if h.Until == 0 || h.Until > 2*sim.Second {
 			h.Until = 2 * sim.Second
 		}
-		if _, err := OpenRecording(h); err != nil {
+		if _, err := lab.OpenRecording(h); err != nil {
 			t.Fatalf("decoded but does not open: %v", err)
 		}
-		if _, err := EncodeShare(h); err != nil && !strings.Contains(err.Error(), "too long") {
+		if _, err := Encode(h); err != nil && !strings.Contains(err.Error(), "too long") {
 			t.Fatal(err)
 		}
 	})
+}
+
+func openDefault(t *testing.T, seed uint64) *lab.Session {
+	t.Helper()
+	s, err := lab.OpenDefault(lab.Options{Seed: seed, SeedSet: true})
+	require.NoError(t, err)
+	return s
 }
