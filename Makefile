@@ -36,7 +36,7 @@ labserver: web
 run: labserver
 	$(BIN)/labserver
 
-web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
+web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json $(WEB_DIR)/lessons/index.json
 	$(GO) run ./tools/precompress -quality $(BROTLI_QUALITY) $(WEB_FILES)
 	@find $(WEB_DIR) -name '*.gz' -o -name '*.br' | while read -r f; do \
 		[ -e "$${f%.*}" ] || { echo "rm $$f (its file is gone)"; rm -f "$$f"; }; done
@@ -65,6 +65,15 @@ $(WEB_DIR)/scenarios/index.json: $(SCENARIOS) build
 	@rm -f $(WEB_DIR)/scenarios/*.scn
 	cp $(SCENARIOS) $(WEB_DIR)/scenarios/
 	$(BIN)/smrlab list --json $(SCENARIOS) > $@
+
+# The course's catalogue: the lesson files and their index, which the
+# page's lesson player reads (so `make site` needs no server for lessons).
+LESSONS := $(wildcard lessons/*.lesson)
+$(WEB_DIR)/lessons/index.json: $(LESSONS) build
+	@mkdir -p $(WEB_DIR)/lessons
+	@rm -f $(WEB_DIR)/lessons/*.lesson
+	$(if $(LESSONS),cp $(LESSONS) $(WEB_DIR)/lessons/)
+	$(BIN)/smrlab lesson list --json lessons/ > $@
 
 # A folder that any static web host serves as is, with no labserver.
 site: web
