@@ -15,6 +15,11 @@
 // build loaded on first use) write and read from the recording, and
 // encoding/json, whose reflection costs about 170 KB compressed: the JSON
 // here is written and read by core/minijson and the view's AppendJSON.
+//
+// A lesson (core/lesson) drives the same session through its Player: while
+// one is open, frame, act and step go through the player, which refuses
+// them while the step's prediction waits for an answer, and every view
+// carries the lesson's state as its "lesson" field.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 	"syscall/js"
 
 	"smrlab/core/lab"
+	"smrlab/core/lesson"
 	"smrlab/core/minijson"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
@@ -43,6 +49,9 @@ const (
 )
 
 var session *lab.Session
+
+// player drives session while a lesson is open (nil otherwise).
+var player *lesson.Player
 
 func main() {
 	// WebAssembly has no background GC thread, so every collection stops
@@ -63,6 +72,14 @@ func main() {
 		"importRecording": importRecording,
 		"stateHash":       stateHash,
 		"bugs":            bugs,
+		"lessonOpen":      lessonOpen,
+		"lessonState":     lessonState,
+		"lessonAnswer":    lessonCall(func(args []js.Value) error { return player.Answer(argString(args)) }),
+		"lessonHint":      lessonCall(func([]js.Value) error { return player.Hint() }),
+		"lessonReset":     lessonCall(func([]js.Value) error { return player.Reset() }),
+		"lessonShowMe":    lessonCall(func([]js.Value) error { return player.ShowMe() }),
+		"lessonNext":      lessonCall(func([]js.Value) error { return player.Next() }),
+		"lessonClose":     lessonClose,
 	}, func(res map[string]any) {
 		if session != nil {
 			res["seed"] = fmt.Sprint(session.Seed())
@@ -145,7 +162,7 @@ func open(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	session = s
+	session, player = s, nil
 	return viewJSON()
 }
 
@@ -196,6 +213,12 @@ func viewJSON() (any, error) {
 	}
 	v := session.View()
 	viewBuf = v.AppendJSON(viewBuf[:0])
+	if player != nil {
+		// The view's object, with the lesson's state as one more field.
+		st := player.State()
+		viewBuf = append(viewBuf[:len(viewBuf)-1], `,"lesson":`...)
+		viewBuf = append(st.AppendJSON(viewBuf), '}')
+	}
 	return string(viewBuf), nil
 }
 
@@ -211,6 +234,12 @@ func frame(args []js.Value) (any, error) {
 	if dt < 0 || dt > advanceMicrosMax {
 		return nil, fmt.Errorf("frame: %d microseconds out of range (0 to %d)", dt, advanceMicrosMax)
 	}
+	if player != nil {
+		if err := player.Advance(dt); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
 	session.Advance(dt)
 	return viewJSON()
 }
@@ -222,7 +251,14 @@ func step(args []js.Value) (any, error) {
 	if err := need(args, 1, `step("event" or "delivery")`); err != nil {
 		return nil, err
 	}
-	switch k := args[0].String(); k {
+	k := args[0].String()
+	if player != nil && (k == "event" || k == "delivery") {
+		if err := player.Act("step " + k); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
+	switch k {
 	case "event":
 		session.StepEvent()
 	case "delivery":
@@ -244,6 +280,13 @@ func act(args []js.Value) (any, error) {
 	if len(text) > 1024 {
 		return nil, fmt.Errorf("act: %d characters, over the limit of 1024", len(text))
 	}
+	if player != nil {
+		err := player.Act(text)
+		if err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
 	if err := session.Act(text); err != nil {
 		return nil, err
 	}
@@ -261,7 +304,13 @@ func goTo(args []js.Value) (any, error) {
 	if t != t || t < 0 {
 		return nil, fmt.Errorf("goto: time %v out of range", t)
 	}
+	if err := lessonUnlocked(); err != nil {
+		return nil, err
+	}
 	session.GoTo(int64(min(t, float64(session.End()))))
+	if player != nil {
+		player.Observe()
+	}
 	return viewJSON()
 }
 
@@ -269,7 +318,13 @@ func fork([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
+	if err := lessonUnlocked(); err != nil {
+		return nil, err
+	}
 	session.Fork()
+	if player != nil {
+		player.Observe()
+	}
 	return viewJSON()
 }
 
@@ -319,7 +374,7 @@ func importRecording(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	session = s
+	session, player = s, nil
 	view, err := viewJSON()
 	if err != nil {
 		return nil, err
@@ -359,4 +414,163 @@ func bugs([]js.Value) (any, error) {
 		b = append(b, '}')
 	}
 	return string(append(b, ']')), nil
+}
+
+// lessonOptions is what the page sends to open a lesson, as a JSON object
+// with these fields' names in lower case.
+type lessonOptions struct {
+	// Source is the lesson file, File its name (for errors).
+	Source string
+	File   string
+	// Scenarios holds the scenario files that the lesson's world names, by
+	// name: the page fetched them.
+	Scenarios map[string]string
+	// Student is the student's id, from which a per-student lesson draws
+	// its seed; Seed, when set, is used instead.
+	Student string
+	Seed    string
+	// Step is the step to open at (0-based), or StepID names it.
+	Step   int
+	StepID string
+}
+
+func parseLessonOptions(raw string) (lessonOptions, error) {
+	o := lessonOptions{Scenarios: map[string]string{}}
+	r := minijson.NewReader([]byte(raw))
+	err := r.Object(func(key string) error {
+		var err error
+		switch key {
+		case "source":
+			o.Source, err = r.String()
+		case "file":
+			o.File, err = r.String()
+		case "scenarios":
+			err = r.Object(func(name string) error {
+				src, err := r.String()
+				o.Scenarios[name] = src
+				return err
+			})
+		case "student":
+			o.Student, err = r.String()
+		case "seed":
+			o.Seed, err = r.String()
+		case "step":
+			var n int64
+			n, err = r.Int()
+			if err == nil && (n < 0 || n > 1<<20) {
+				err = fmt.Errorf("step: %d out of range", n)
+			}
+			o.Step = int(n)
+		case "stepId":
+			o.StepID, err = r.String()
+		default:
+			err = r.UnknownKey(key)
+		}
+		return err
+	})
+	if err == nil {
+		err = r.End()
+	}
+	return o, err
+}
+
+// lessonOpen opens a lesson at a step (the solutions of the steps before it
+// replayed) and returns the view with the lesson's state.
+func lessonOpen(args []js.Value) (any, error) {
+	if err := need(args, 1, "lessonOpen(optionsJSON)"); err != nil {
+		return nil, err
+	}
+	raw := args[0].String()
+	if len(raw) > 4*scenarioBytesMax {
+		return nil, fmt.Errorf("lessonOpen: options of %d bytes, over the limit", len(raw))
+	}
+	o, err := parseLessonOptions(raw)
+	if err != nil {
+		return nil, fmt.Errorf("lessonOpen: %w", err)
+	}
+	if o.File == "" {
+		o.File = "lesson.lesson"
+	}
+	l, err := lesson.Parse(o.File, []byte(o.Source), func(name string) ([]byte, error) {
+		src, ok := o.Scenarios[name]
+		if !ok {
+			return nil, fmt.Errorf("scenario %q was not loaded with the lesson", name)
+		}
+		return []byte(src), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	seed := l.SeedFor(o.Student)
+	if o.Seed != "" {
+		if seed, err = strconv.ParseUint(strings.TrimSpace(o.Seed), 10, 64); err != nil {
+			return nil, fmt.Errorf("seed %q: want a whole number from 0 to %d", o.Seed, uint64(1<<64-1))
+		}
+	}
+	step := o.Step
+	if o.StepID != "" {
+		step = -1
+		ids := make([]string, len(l.Steps))
+		for i, st := range l.Steps {
+			ids[i] = st.ID
+			if st.ID == o.StepID {
+				step = i
+			}
+		}
+		if step < 0 {
+			return nil, fmt.Errorf("lesson %s has no step %q (its steps: %s)", l.ID, o.StepID, strings.Join(ids, ", "))
+		}
+	}
+	p, err := lesson.Open(l, seed, step)
+	if err != nil {
+		return nil, err
+	}
+	session, player = p.Session(), p
+	return viewJSON()
+}
+
+var errNoLesson = errors.New("no lesson is open")
+
+// lessonCall wraps a player call that answers with the view.
+func lessonCall(fn func(args []js.Value) error) bridge.Func {
+	return func(args []js.Value) (any, error) {
+		if player == nil {
+			return nil, errNoLesson
+		}
+		if err := fn(args); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
+}
+
+func argString(args []js.Value) string {
+	if len(args) == 0 || args[0].Type() != js.TypeString {
+		return ""
+	}
+	return args[0].String()
+}
+
+// lessonState returns the open lesson's state alone, as JSON.
+func lessonState([]js.Value) (any, error) {
+	if player == nil {
+		return nil, errNoLesson
+	}
+	st := player.State()
+	return string(st.AppendJSON(nil)), nil
+}
+
+// lessonClose leaves the lesson: the session goes on as a free lab.
+func lessonClose([]js.Value) (any, error) {
+	player = nil
+	return viewJSON()
+}
+
+// lessonUnlocked refuses to move through time while a lesson's prediction
+// waits for an answer.
+func lessonUnlocked() error {
+	if player != nil && player.State().Locked {
+		return lesson.ErrLocked
+	}
+	return nil
 }

@@ -192,6 +192,9 @@ func (a *builtApp) build() error {
 	if err := os.WriteFile(filepath.Join(a.dir, "scenarios", "index.json"), []byte(index), 0o644); err != nil {
 		return err
 	}
+	if err := a.buildLessons(smrlab); err != nil {
+		return err
+	}
 	files, err := gzipLikeMakeWeb(a.dir)
 	if err != nil {
 		return err
@@ -201,6 +204,35 @@ func (a *builtApp) build() error {
 	// the tests a minute of Brotli's best quality.
 	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "smrlab-files.wasm" })
 	return runIn(root, nil, goBin, append([]string{"run", "./tools/precompress", "-quality", "11"}, files...)...)
+}
+
+// buildLessons does what `make web` does for the course: the lesson files
+// and their index in lessons/. The test binary's own lessons
+// (testdata/lessons: one on the manual scheduler, for the next-step panel)
+// join the course's, after them.
+func (a *builtApp) buildLessons(smrlab string) error {
+	dir := filepath.Join(a.dir, "lessons")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	course, err := filepath.Glob(filepath.Join(a.root, "lessons", "*.lesson"))
+	if err != nil {
+		return err
+	}
+	own, err := filepath.Glob(filepath.Join(a.root, "cmd", "labserver", "testdata", "lessons", "*.lesson"))
+	if err != nil || len(own) == 0 {
+		return fmt.Errorf("no testdata/lessons/*.lesson (%v)", err)
+	}
+	for _, f := range append(course, own...) {
+		if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+			return err
+		}
+	}
+	index, err := output(a.dir, nil, smrlab, "lesson", "list", "--json", "lessons/")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644)
 }
 
 // moduleRoot walks up from the test's folder to the one holding go.mod.
@@ -227,10 +259,10 @@ func goCommand() string { return "go" }
 
 // skipInCopy reports the build outputs of `make web` that the copy leaves out
 // (this build makes them afresh): compressed siblings, the wasm, wasm_exec.js
-// and the scenario catalogue.
+// and the scenario and lesson catalogues.
 func skipInCopy(rel string, d fs.DirEntry) bool {
 	if d.IsDir() {
-		return rel == "scenarios"
+		return rel == "scenarios" || rel == "lessons"
 	}
 	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
 		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "wasm_exec.js"
