@@ -12,6 +12,7 @@
 //	smrlab export TRACE --format perfetto|edn|shiviz|porcupine|timeline|jsonl|msgpack [-o FILE]
 //	smrlab check-history FILE [--format edn|jsonl] [--html OUT] [--timeout D] [--steps N]
 //	smrlab save-scenario RECORDING [-o FILE]
+//	smrlab lesson check|list|new ...
 //	smrlab help [COMMAND]
 package main
 
@@ -70,6 +71,12 @@ func init() {
 				":fail operations did not happen and are left out; :info and unfinished ones may have happened; " +
 				"events of other processes (:nemesis) are left out. Every key starts missing; a value alone " +
 				"(Knossos's single register) is key \"register\"", cmdCheckHistory},
+		{"lesson", lessonUsage, "check, list or start guided lessons (lessons/*.lesson; see lessons/README.md)\n\n" +
+			"check: prove every step of every lesson: its solution reaches its goals, its wrong paths do not, its " +
+			"predictions' answers are what the run shows (per-student lessons on --seeds seeds); exit 1 on a problem.\n" +
+			"list: the lesson catalogue (--json: the page's lessons/index.json).\n" +
+			"new: a lesson skeleton from a session's recording: its actions become a step's solution, its final state suggests the goals.",
+			cmdLesson},
 		{"list", "list [--json] [FILE]...", "list scenarios (default: scenarios/*.scn) with their descriptions", cmdList},
 		{"help", "help [COMMAND]", "show help", nil},
 	}

@@ -366,6 +366,28 @@ func (s *Session) GoTo(t int64) {
 	s.reached = max(reached, s.reached)
 }
 
+// Rewind returns the session to time t with only its first keep actions:
+// what a lesson's "reset step" does. Unlike GoTo and Fork, it also drops the
+// actions taken at t itself after the first keep (a student who acted at the
+// very moment the step began), and runs the kept actions of time t.
+func (s *Session) Rewind(t int64, keep int) {
+	t = min(max(t, 0), s.End())
+	keep = min(max(keep, 0), len(s.actions))
+	s.actions, s.parsed = s.actions[:keep], s.parsed[:keep]
+	c := len(s.checkpoints)
+	for c > 1 && s.checkpoints[c-1].at >= t {
+		c--
+	}
+	s.checkpoints = s.checkpoints[:c]
+	s.restore(t)
+	s.w.RunUntil(t)
+	s.noteViolation()
+	s.reached = t
+	if s.ahead != nil && s.ahead.Time > t {
+		s.ahead = nil
+	}
+}
+
 // nearestCheckpoint returns the time of the last checkpoint at or before t.
 func (s *Session) nearestCheckpoint(t int64) int64 {
 	i := len(s.checkpoints) - 1

@@ -1,0 +1,50 @@
+package lesson
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// readScenario reads a shipped scenario for "world scenario NAME".
+func readScenario(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", "scenarios", name+".scn"))
+}
+
+// loadCourse parses every lesson of the course (lessons/*.lesson).
+func loadCourse(t testing.TB) []*Lesson {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "..", "lessons", "*.lesson"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no lessons found: %v", err)
+	}
+	var out []*Lesson
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := Parse(f, src, readScenario)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestCourse proves every lesson of the course, as `smrlab lesson check
+// lessons/` does: so `make test` fails on a lesson that cannot be done.
+func TestCourse(t *testing.T) {
+	for _, l := range loadCourse(t) {
+		t.Run(l.ID, func(t *testing.T) {
+			r := CheckReport(l, Seeds(l, CheckSeedsDefault))
+			for _, p := range r.Problems {
+				t.Error(p)
+			}
+			if len(r.Seeds) == 0 || r.Virtual == 0 {
+				t.Errorf("nothing was checked: %d seeds, %dus", len(r.Seeds), r.Virtual)
+			}
+		})
+	}
+}
