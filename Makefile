@@ -15,8 +15,11 @@ WEB_DIR   := web/static
 WASM      := $(WEB_DIR)/smrlab.wasm
 # The file tools (exports, imports), a second build the page loads on first use.
 WASM_FILES := $(WEB_DIR)/smrlab-files.wasm
+# The simulator with the lesson player (-tags lessons), loaded when a lesson
+# opens: the lab alone does not download core/lesson.
+WASM_LESSONS := $(WEB_DIR)/smrlab-lessons.wasm
 WASM_EXEC := $(WEB_DIR)/wasm_exec.js
-WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
+WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
 	\( -name '*.html' -o -name '*.js' -o -name '*.mjs' -o -name '*.css' \) -not -path '*/[._]*' 2>/dev/null))
 WEB_GZ     = $(addsuffix .gz,$(WEB_FILES))
 BROTLI_QUALITY ?= 11
@@ -45,6 +48,10 @@ web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json $(WEB_DIR)/lessons/index.json
 # when it changed, so an unchanged wasm is not compressed again.
 $(WASM): FORCE
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $@.tmp ./wasm
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(WASM_LESSONS): FORCE
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags lessons -ldflags="-s -w" -o $@.tmp ./wasm
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(WASM_FILES): FORCE
@@ -144,5 +151,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
 
 clean:
-	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_EXEC)
+	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC)
 	find $(WEB_DIR) \( -name '*.gz' -o -name '*.br' \) -delete

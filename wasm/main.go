@@ -19,7 +19,10 @@
 // A lesson (core/lesson) drives the same session through its Player: while
 // one is open, frame, act and step go through the player, which refuses
 // them while the step's prediction waits for an answer, and every view
-// carries the lesson's state as its "lesson" field.
+// carries the lesson's state as its "lesson" field. The lesson player is
+// its own build (-tags lessons, wasm/lesson.go, smrlab-lessons.wasm), a
+// superset of this one that the worker loads when a lesson opens: it costs
+// about 105 KB compressed, which a visit to the lab alone does not pay.
 package main
 
 import (
@@ -31,7 +34,6 @@ import (
 	"syscall/js"
 
 	"smrlab/core/lab"
-	"smrlab/core/lesson"
 	"smrlab/core/minijson"
 	"smrlab/core/raft"
 	"smrlab/core/sim"
@@ -50,8 +52,26 @@ const (
 
 var session *lab.Session
 
-// player drives session while a lesson is open (nil otherwise).
-var player *lesson.Player
+// player drives session while a lesson is open (nil otherwise); only the
+// lessons build opens one.
+var player lessonPlayer
+
+// lessonPlayer is what the bridge asks of an open lesson (core/lesson's
+// Player, in the lessons build).
+type lessonPlayer interface {
+	Advance(dt int64) error
+	Act(text string) error
+	// Observe judges the goals after the session was driven directly.
+	Observe()
+	// Refuse says why the run may not move now (nil: it may).
+	Refuse() error
+	// AppendState appends the lesson's state as JSON.
+	AppendState(b []byte) []byte
+}
+
+// lessonFuncs are the lessons build's functions (wasm/lesson.go), nil in
+// this one.
+var lessonFuncs map[string]bridge.Func
 
 func main() {
 	// WebAssembly has no background GC thread, so every collection stops
@@ -59,7 +79,7 @@ func main() {
 	// Chromium: 400 beats the default and beats a memory limit with no
 	// percentage, whose growing heap costs more than the collections.)
 	debug.SetGCPercent(400)
-	bridge.Register("smrlab", map[string]bridge.Func{
+	fns := map[string]bridge.Func{
 		"open":            open,
 		"frame":           frame,
 		"view":            func([]js.Value) (any, error) { return viewJSON() },
@@ -72,15 +92,11 @@ func main() {
 		"importRecording": importRecording,
 		"stateHash":       stateHash,
 		"bugs":            bugs,
-		"lessonOpen":      lessonOpen,
-		"lessonState":     lessonState,
-		"lessonAnswer":    lessonCall(func(args []js.Value) error { return player.Answer(argString(args)) }),
-		"lessonHint":      lessonCall(func([]js.Value) error { return player.Hint() }),
-		"lessonReset":     lessonCall(func([]js.Value) error { return player.Reset() }),
-		"lessonShowMe":    lessonCall(func([]js.Value) error { return player.ShowMe() }),
-		"lessonNext":      lessonCall(func([]js.Value) error { return player.Next() }),
-		"lessonClose":     lessonClose,
-	}, func(res map[string]any) {
+	}
+	for name, fn := range lessonFuncs {
+		fns[name] = fn
+	}
+	bridge.Register("smrlab", fns, func(res map[string]any) {
 		if session != nil {
 			res["seed"] = fmt.Sprint(session.Seed())
 			if h, err := recordingJSON(); err == nil {
@@ -215,9 +231,8 @@ func viewJSON() (any, error) {
 	viewBuf = v.AppendJSON(viewBuf[:0])
 	if player != nil {
 		// The view's object, with the lesson's state as one more field.
-		st := player.State()
 		viewBuf = append(viewBuf[:len(viewBuf)-1], `,"lesson":`...)
-		viewBuf = append(st.AppendJSON(viewBuf), '}')
+		viewBuf = append(player.AppendState(viewBuf), '}')
 	}
 	return string(viewBuf), nil
 }
@@ -304,7 +319,7 @@ func goTo(args []js.Value) (any, error) {
 	if t != t || t < 0 {
 		return nil, fmt.Errorf("goto: time %v out of range", t)
 	}
-	if err := lessonUnlocked(); err != nil {
+	if err := lessonRefuses(); err != nil {
 		return nil, err
 	}
 	session.GoTo(int64(min(t, float64(session.End()))))
@@ -318,7 +333,7 @@ func fork([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
-	if err := lessonUnlocked(); err != nil {
+	if err := lessonRefuses(); err != nil {
 		return nil, err
 	}
 	session.Fork()
@@ -416,161 +431,11 @@ func bugs([]js.Value) (any, error) {
 	return string(append(b, ']')), nil
 }
 
-// lessonOptions is what the page sends to open a lesson, as a JSON object
-// with these fields' names in lower case.
-type lessonOptions struct {
-	// Source is the lesson file, File its name (for errors).
-	Source string
-	File   string
-	// Scenarios holds the scenario files that the lesson's world names, by
-	// name: the page fetched them.
-	Scenarios map[string]string
-	// Student is the student's id, from which a per-student lesson draws
-	// its seed; Seed, when set, is used instead.
-	Student string
-	Seed    string
-	// Step is the step to open at (0-based), or StepID names it.
-	Step   int
-	StepID string
-}
-
-func parseLessonOptions(raw string) (lessonOptions, error) {
-	o := lessonOptions{Scenarios: map[string]string{}}
-	r := minijson.NewReader([]byte(raw))
-	err := r.Object(func(key string) error {
-		var err error
-		switch key {
-		case "source":
-			o.Source, err = r.String()
-		case "file":
-			o.File, err = r.String()
-		case "scenarios":
-			err = r.Object(func(name string) error {
-				src, err := r.String()
-				o.Scenarios[name] = src
-				return err
-			})
-		case "student":
-			o.Student, err = r.String()
-		case "seed":
-			o.Seed, err = r.String()
-		case "step":
-			var n int64
-			n, err = r.Int()
-			if err == nil && (n < 0 || n > 1<<20) {
-				err = fmt.Errorf("step: %d out of range", n)
-			}
-			o.Step = int(n)
-		case "stepId":
-			o.StepID, err = r.String()
-		default:
-			err = r.UnknownKey(key)
-		}
-		return err
-	})
-	if err == nil {
-		err = r.End()
-	}
-	return o, err
-}
-
-// lessonOpen opens a lesson at a step (the solutions of the steps before it
-// replayed) and returns the view with the lesson's state.
-func lessonOpen(args []js.Value) (any, error) {
-	if err := need(args, 1, "lessonOpen(optionsJSON)"); err != nil {
-		return nil, err
-	}
-	raw := args[0].String()
-	if len(raw) > 4*scenarioBytesMax {
-		return nil, fmt.Errorf("lessonOpen: options of %d bytes, over the limit", len(raw))
-	}
-	o, err := parseLessonOptions(raw)
-	if err != nil {
-		return nil, fmt.Errorf("lessonOpen: %w", err)
-	}
-	if o.File == "" {
-		o.File = "lesson.lesson"
-	}
-	l, err := lesson.Parse(o.File, []byte(o.Source), func(name string) ([]byte, error) {
-		src, ok := o.Scenarios[name]
-		if !ok {
-			return nil, fmt.Errorf("scenario %q was not loaded with the lesson", name)
-		}
-		return []byte(src), nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	seed := l.SeedFor(o.Student)
-	if o.Seed != "" {
-		if seed, err = strconv.ParseUint(strings.TrimSpace(o.Seed), 10, 64); err != nil {
-			return nil, fmt.Errorf("seed %q: want a whole number from 0 to %d", o.Seed, uint64(1<<64-1))
-		}
-	}
-	step := o.Step
-	if o.StepID != "" {
-		step = -1
-		ids := make([]string, len(l.Steps))
-		for i, st := range l.Steps {
-			ids[i] = st.ID
-			if st.ID == o.StepID {
-				step = i
-			}
-		}
-		if step < 0 {
-			return nil, fmt.Errorf("lesson %s has no step %q (its steps: %s)", l.ID, o.StepID, strings.Join(ids, ", "))
-		}
-	}
-	p, err := lesson.Open(l, seed, step)
-	if err != nil {
-		return nil, err
-	}
-	session, player = p.Session(), p
-	return viewJSON()
-}
-
-var errNoLesson = errors.New("no lesson is open")
-
-// lessonCall wraps a player call that answers with the view.
-func lessonCall(fn func(args []js.Value) error) bridge.Func {
-	return func(args []js.Value) (any, error) {
-		if player == nil {
-			return nil, errNoLesson
-		}
-		if err := fn(args); err != nil {
-			return nil, err
-		}
-		return viewJSON()
-	}
-}
-
-func argString(args []js.Value) string {
-	if len(args) == 0 || args[0].Type() != js.TypeString {
-		return ""
-	}
-	return args[0].String()
-}
-
-// lessonState returns the open lesson's state alone, as JSON.
-func lessonState([]js.Value) (any, error) {
-	if player == nil {
-		return nil, errNoLesson
-	}
-	st := player.State()
-	return string(st.AppendJSON(nil)), nil
-}
-
-// lessonClose leaves the lesson: the session goes on as a free lab.
-func lessonClose([]js.Value) (any, error) {
-	player = nil
-	return viewJSON()
-}
-
-// lessonUnlocked refuses to move through time while a lesson's prediction
+// lessonRefuses refuses to move through time while a lesson's prediction
 // waits for an answer.
-func lessonUnlocked() error {
-	if player != nil && player.State().Locked {
-		return lesson.ErrLocked
+func lessonRefuses() error {
+	if player != nil {
+		return player.Refuse()
 	}
 	return nil
 }

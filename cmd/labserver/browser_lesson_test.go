@@ -25,7 +25,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"smrlab/core/lesson"
@@ -34,7 +33,7 @@ import (
 // lessonState is the part of view.lesson (core/lesson's State) the tests
 // read.
 type lessonState struct {
-	ID         string `json:"id"`
+	ID         string `json:"lesson"`
 	Step       int    `json:"step"`
 	Steps      int    `json:"steps"`
 	StepID     string `json:"stepId"`
@@ -45,7 +44,7 @@ type lessonState struct {
 	Attempts   int    `json:"attempts"`
 	Elapsed    int64  `json:"elapsed"`
 	HintsLeft  int    `json:"hintsLeft"`
-	HintReady  bool   `json:"hintReady"`
+	NextHint   string `json:"nextHint"`
 	Controls   []string
 	Hints      []struct{ Text string } `json:"hints"`
 	Goals      []struct{ Label, State, Why string }
@@ -155,7 +154,7 @@ func (p *page) key(k string) {
 // clickXY clicks the page at a point with the mouse.
 func (p *page) clickXY(x, y float64) {
 	p.tb.Helper()
-	if err := chromedp.Do(p.ctx, chromedp.MouseClickXY(x, y, chromedp.ButtonType(input.Left))); err != nil {
+	if err := chromedp.Do(p.ctx, chromedp.MouseClickXY(x, y)); err != nil {
 		p.fatalf("clicking at %.0f,%.0f: %v", x, y, err)
 	}
 	p.idle()
@@ -198,12 +197,14 @@ func (s student) act(a lesson.Action) {
 	p.tb.Helper()
 	words := strings.Fields(a.Text)
 	if a.Wait > 0 {
-		s.runFor(a.Wait)
+		s.runFor(a.Wait, true)
 		return
 	}
 	switch verb := words[0]; {
 	case a.Text == "crash leader" && !s.keyboard:
 		p.click("crash-leader")
+	case verb == "restart" && (len(words) == 1 || words[1] == "all"):
+		s.press("restart-crashed")
 	case (verb == "crash" || verb == "restart" || verb == "isolate" || verb == "campaign" || verb == "transfer") && len(words) == 2 &&
 		!eval[bool](p, `smrlabTest.view().manual === true`):
 		id := s.serverOf(words[1])
@@ -223,11 +224,9 @@ func (s student) act(a lesson.Action) {
 			p.idle()
 			return
 		}
-		xy := eval[map[string]float64](p, fmt.Sprintf(`smrlabTest.serverXY(%d)`, id))
-		p.clickXY(xy["x"], xy["y"])
+		xy := eval[map[string]any](p, fmt.Sprintf(`smrlabTest.serverXY(%d)`, id))
+		p.clickXY(xy["x"].(float64), xy["y"].(float64))
 		p.click("menu-" + verb)
-	case verb == "restart" && (len(words) == 1 || words[1] == "all"):
-		s.press("restart-crashed")
 	case a.Text == "heal":
 		s.press("heal")
 	case verb == "propose" && len(words) == 3:
@@ -249,14 +248,16 @@ func (s student) act(a lesson.Action) {
 	p.idle()
 }
 
+// goalsMet is true in the page when every goal of the step is met now.
+const goalsMet = `(() => { const l = smrlabTest.lesson(); return !!l && l.goals.every((g) => g.state === 'met'); })()`
+
 // runFor lets dt of virtual time pass, as a student who presses Play and
 // watches: the clock runs fast (the test's patience is shorter), and the
-// test waits until the time passed or the step is done.
-func (s student) runFor(dt int64) {
+// test waits until the time passed or, when untilGoals, every goal is met.
+func (s student) runFor(dt int64, untilGoals bool) {
 	p := s.p
 	p.tb.Helper()
-	st := p.lesson()
-	if st.Done {
+	if untilGoals && eval[bool](p, goalsMet) {
 		return
 	}
 	from := p.view().Now
@@ -264,9 +265,9 @@ func (s student) runFor(dt int64) {
 	if p.visible("play") && !eval[bool](p, `smrlabTest.playing()`) {
 		s.press("play")
 	}
-	p.waitFor(fmt.Sprintf("%d µs of virtual time, or the step done", dt), fmt.Sprintf(`(() => {
-		const v = smrlabTest.view(); const l = smrlabTest.lesson();
-		return v.now >= %d || (l && l.done) || v.stopped; })()`, from+dt), 60*time.Second)
+	p.waitFor(fmt.Sprintf("%d µs of virtual time, or the goals met", dt), fmt.Sprintf(`(() => {
+		const v = smrlabTest.view();
+		return v.now >= %d || (%v && %s) || v.stopped; })()`, from+dt, untilGoals, goalsMet), 60*time.Second)
 }
 
 // solveStep does what a student does in the lesson's step i: answer the
@@ -278,22 +279,14 @@ func (s student) solveStep(l *lesson.Lesson, i int) {
 	step := l.Steps[i]
 	p.waitFor("step "+step.ID+" is open", fmt.Sprintf(`(() => { const l = smrlabTest.lesson();
 		return l && l.stepId === %q && document.querySelector('[data-testid="lesson-step-title"]').textContent !== ''; })()`, step.ID), 10*time.Second)
-	if step.Predict != nil {
-		if st := p.lesson(); !st.Locked {
-			p.fatalf("step %s asks a prediction, and its controls are not locked", step.ID)
-		}
-		s.press("choice-" + step.Predict.Answer)
-		p.waitFor("the controls unlock", `!smrlabTest.lesson().locked`, 5*time.Second)
-	}
+	s.answer(step)
 	for _, a := range step.Solution {
-		s.act(a)
-		if p.lesson().Done {
+		if eval[bool](p, goalsMet) {
 			break
 		}
+		s.act(a)
 	}
-	if !p.lesson().Done {
-		s.runFor(10 * second)
-	}
+	s.runFor(10*second, true)
 	p.waitFor("every goal of "+step.ID+" is met and green", `(() => {
 		const l = smrlabTest.lesson(); if (!l || !l.done) return false;
 		const items = document.querySelectorAll('[data-testid="lesson-goals"] li');
@@ -305,18 +298,38 @@ func (s student) solveStep(l *lesson.Lesson, i int) {
 	p.pause()
 }
 
-// unlockHint resets the step until its first hint unlocks (each reset is an
-// attempt), or lets its time pass, then reveals it and checks its text.
+// answer answers the step's prediction, if it asks one not answered yet,
+// with the file's answer; the controls were locked until then.
+func (s student) answer(step lesson.Step) {
+	p := s.p
+	p.tb.Helper()
+	st := p.lesson()
+	if step.Predict == nil || st.Prediction == nil || st.Prediction.Answered {
+		return
+	}
+	if !st.Locked {
+		p.fatalf("step %s asks a prediction, and its controls are not locked", step.ID)
+	}
+	s.press("choice-" + step.Predict.Answer)
+	p.waitFor("the controls unlock", `!smrlabTest.lesson().locked`, 5*time.Second)
+}
+
+// unlockHint works at the step (resets count as attempts; the clock counts
+// the time stuck) until its first hint unlocks, then reveals it and checks
+// its text.
 func (s student) unlockHint(l *lesson.Lesson, i int) {
 	p := s.p
 	p.tb.Helper()
 	h := l.Steps[i].Hints[0]
-	for n := 0; n < h.Attempts; n++ {
-		s.press("lesson-reset")
-	}
-	if h.After > 0 {
-		s.runFor(h.After)
-		p.pause()
+	s.answer(l.Steps[i])
+	for n := 0; p.lesson().NextHint != "now"; n++ {
+		if n == 20 {
+			p.fatalf("the first hint of step %s is still locked: %q", l.Steps[i].ID, p.lesson().NextHint)
+		}
+		if h.After > 0 {
+			s.runFor(h.After, false)
+			p.pause()
+		}
 		s.press("lesson-reset")
 	}
 	p.waitFor("the hint button unlocks", `!document.querySelector('[data-testid="lesson-hint"]').disabled`, 10*time.Second)
@@ -351,7 +364,7 @@ func TestBrowserLessonOneByClicks(t *testing.T) {
 	p.shot("welcome")
 	s := student{p: p}
 	s.press("start-course")
-	p.waitFor("lesson 1 opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.id === %q && l.step === 0 &&
+	p.waitFor("lesson 1 opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.lesson === %q && l.step === 0 &&
 		!document.querySelector('[data-testid="lesson-panel"]').hidden; })()`, l.ID), 20*time.Second)
 	if got := eval[string](p, `location.search`); got != "?lesson="+l.ID+"&step=1" {
 		t.Errorf("the address says %q, want ?lesson=%s&step=1", got, l.ID)
@@ -438,7 +451,7 @@ func TestBrowserLessonOneByKeyboard(t *testing.T) {
 	p.waitFor("the welcome card", `!document.querySelector('[data-testid="welcome"]').hidden`, 10*time.Second)
 	s := student{p: p, keyboard: true}
 	s.press("start-course")
-	p.waitFor("lesson 1 opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.id === %q; })()`, l.ID), 20*time.Second)
+	p.waitFor("lesson 1 opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.lesson === %q; })()`, l.ID), 20*time.Second)
 	p.waitFor("the step's title has the focus", `document.activeElement === document.querySelector('[data-testid="lesson-step-title"]')`, 5*time.Second)
 	s.finishLesson(l, 0)
 	p.shot("keyboard-complete")
@@ -480,7 +493,7 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 	if v.Now != start || p.stateHash() != startHash {
 		t.Errorf("after Reset step: time %d, hash %s; the step started at %d with %s", v.Now, p.stateHash(), start, startHash)
 	}
-	if st.Attempts <= before.Attempts || st.StepID != l.Steps[0].ID || st.Done {
+	if st.Attempts <= before.Attempts || st.StepID != l.Steps[0].ID {
 		t.Errorf("after Reset step: %+v (before: %d attempts)", st, before.Attempts)
 	}
 	if l.Steps[0].Predict != nil && (st.Locked || st.Prediction == nil || !st.Prediction.Answered) {
@@ -537,8 +550,8 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 		}
 	}
 	p.shot("import-error")
-	if again := eval[map[string]any](p, `smrlabTest.progress()`); fmt.Sprint(again["lessons"]) != fmt.Sprint(exported["lessons"]) {
-		t.Errorf("a refused import changed the progress: %v, was %v", again["lessons"], exported["lessons"])
+	if again := p.progressNoWall(); again != normProgress(t, data) {
+		t.Errorf("a refused import changed the progress: %s, was %s", again, data)
 	}
 	// A fresh browser profile takes the exported file.
 	q := newPage(t)
@@ -555,7 +568,7 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 		l.ID, len(l.Steps)), 5*time.Second)
 
 	// Bad links: a clear error, the lab runs, the progress is kept.
-	kept := eval[string](p, `JSON.stringify(smrlabTest.progress())`)
+	kept := p.progressNoWall()
 	for _, bad := range []struct{ query, want string }{
 		{"?lesson=no-such-lesson", `no lesson "no-such-lesson"`},
 		{"?lesson=" + l.ID + "&step=99", fmt.Sprintf("has %d steps", len(l.Steps))},
@@ -570,13 +583,42 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 		if v := p.view(); v.Scenario != "lab" || len(v.Servers) == 0 {
 			t.Errorf("%s: the lab runs %q instead of the default cluster", bad.query, v.Scenario)
 		}
-		if got := eval[string](p, `JSON.stringify(smrlabTest.progress())`); got != kept {
+		if got := p.progressNoWall(); got != kept {
 			t.Errorf("%s changed the progress", bad.query)
 		}
 	}
 	p.shot("bad-link")
 	p.allow(`.`) // the banner's page reloaded with errors on purpose; none is a console error of the player
 	p.click("banner-close")
+}
+
+// progressNoWall is the page's progress as JSON, without the wall time
+// (which grows while a step is open), in the order normProgress writes.
+func (p *page) progressNoWall() string {
+	p.tb.Helper()
+	return normProgress(p.tb, []byte(eval[string](p, `JSON.stringify(smrlabTest.progress())`)))
+}
+
+// normProgress rewrites a progress file's JSON without its wall times, keys
+// sorted.
+func normProgress(tb testing.TB, data []byte) string {
+	tb.Helper()
+	var p map[string]any
+	if err := json.Unmarshal(data, &p); err != nil {
+		tb.Fatal(err)
+	}
+	lessons, _ := p["lessons"].(map[string]any)
+	for _, l := range lessons {
+		steps, _ := l.(map[string]any)["steps"].(map[string]any)
+		for _, s := range steps {
+			delete(s.(map[string]any), "wallMs")
+		}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }
 
 // importProgress hands a file to the catalogue's progress import.
@@ -596,7 +638,7 @@ func TestBrowserLessonNextStepPanel(t *testing.T) {
 	l := testLesson(t, "90-next-step-walk.lesson")
 	p := newPage(t)
 	p.open("?lesson=" + l.ID)
-	p.waitFor("the lesson opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.id === %q; })()`, l.ID), 20*time.Second)
+	p.waitFor("the lesson opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.lesson === %q; })()`, l.ID), 20*time.Second)
 	p.waitFor("the next-step panel shows, highlighted", `(() => { const e = document.querySelector('[data-testid="steps-panel"]');
 		return !e.hidden && e.classList.contains('lesson-highlight'); })()`, 10*time.Second)
 	checkOnlyOfferedControls(p, l.Steps[0].Controls)

@@ -118,8 +118,9 @@ func (a *builtApp) cleanup() {
 }
 
 // build does what `make web` does, into a temporary folder: the static files
-// (without the build outputs), the wasm, wasm_exec.js, the scenarios and
-// their index, and a gzip -9 sibling of each file `make web` compresses.
+// (without the build outputs), the three wasm builds, wasm_exec.js, the
+// scenarios and lessons and their indexes, and a gzip -9 sibling of each
+// file `make web` compresses.
 func (a *builtApp) build() error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -139,7 +140,7 @@ func (a *builtApp) build() error {
 	goBin := goCommand()
 	smrlab := filepath.Join(tmp, "smrlab")
 	var wg sync.WaitGroup
-	var wasmErr, filesErr, cliErr error
+	var wasmErr, filesErr, lessonsErr, cliErr error
 	wg.Go(func() {
 		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-ldflags=-s -w",
 			"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm")
@@ -149,10 +150,14 @@ func (a *builtApp) build() error {
 			"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files")
 	})
 	wg.Go(func() {
+		lessonsErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin, "build", "-trimpath", "-tags", "lessons",
+			"-ldflags=-s -w", "-o", filepath.Join(a.dir, "smrlab-lessons.wasm"), "./wasm")
+	})
+	wg.Go(func() {
 		cliErr = runIn(root, nil, goBin, "build", "-o", smrlab, "./cmd/smrlab")
 	})
 	wg.Wait()
-	if err := errors.Join(wasmErr, filesErr); err != nil {
+	if err := errors.Join(wasmErr, filesErr, lessonsErr); err != nil {
 		return err
 	}
 	if cliErr != nil {
@@ -200,9 +205,12 @@ func (a *builtApp) build() error {
 		return err
 	}
 	// Brotli as `make web` makes it, for what a visit downloads; the file
-	// tools' build, fetched only at an export, goes in gzip here, which saves
-	// the tests a minute of Brotli's best quality.
-	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "smrlab-files.wasm" })
+	// tools' and the lesson player's builds, fetched only at an export or a
+	// lesson, go in gzip here, which saves the tests minutes of Brotli's
+	// best quality.
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return filepath.Base(f) == "smrlab-files.wasm" || filepath.Base(f) == "smrlab-lessons.wasm"
+	})
 	return runIn(root, nil, goBin, append([]string{"run", "./tools/precompress", "-quality", "11"}, files...)...)
 }
 
@@ -265,7 +273,7 @@ func skipInCopy(rel string, d fs.DirEntry) bool {
 		return rel == "scenarios" || rel == "lessons"
 	}
 	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
-		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "wasm_exec.js"
+		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "smrlab-lessons.wasm" || rel == "wasm_exec.js"
 }
 
 func copyStatic(src, dst string) error {

@@ -262,6 +262,7 @@ async function act(text, statusEl = $('action-status')) {
   return true;
 }
 app.act = act;
+app.syncHeader = () => syncHeader();
 app.call = call;
 app.cleanError = cleanError;
 app.showBanner = (title, msg, detail) => showBanner(title, msg, detail);
@@ -419,6 +420,16 @@ function syncHeader() {
     `${spares > 0 ? ` and ${spares} spare machine${spares > 1 ? 's' : ''}` : ''}, PreVote and CheckQuorum on, two clients writing and reading.`
     : entry ? entry.description : '';
   const bugs = [...new Set([...on, ...(entry && entry.bugs ? entry.bugs.split(',') : [])])];
+  if (v.lesson) {
+    // A lesson names its world by the lesson, and keeps a hidden bug toggle
+    // hidden unless the step offers the bugs control ("find the bug").
+    const ctl = v.lesson.controls || [];
+    const showBugs = !ctl.length || ctl.includes('all') || ctl.includes('bugs');
+    $('scenario-info').innerHTML = `<b>Lesson: ${escapeHTML(v.lesson.title || v.lesson.lesson)}</b> · seed ${v.seed}` +
+      (showBugs && bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : '');
+    document.title = `smrlab — ${v.lesson.title || v.lesson.lesson}`;
+    return;
+  }
   $('scenario-info').innerHTML = `<b>${escapeHTML(v.scenario === 'lab' ? 'Default cluster' : v.scenario)}</b>` +
     ` · seed ${v.seed}${bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : ''}` +
     (desc ? `<div class="desc">${escapeHTML(desc)}</div>` : '');
@@ -522,7 +533,7 @@ function setPlaying(on) {
 // prediction waits for an answer); '' when it may.
 function lockedNote() {
   if (!(app.lessonLocked && app.lessonLocked())) return '';
-  showStatus($('action-status'), '🔒 Answer the prediction first: the controls unlock when you have chosen.', 'error');
+  showStatus($('action-status'), 'Locked: answer the prediction first (in the lesson panel); the controls unlock when you have chosen.', 'error');
   return 'locked';
 }
 

@@ -18,7 +18,7 @@
 // lesson-hint, lesson-hint-note, lesson-showme, lesson-reset, lesson-next,
 // lesson-status, lesson-done, lesson-exit, lesson-catalogue.
 
-import {escapeHTML, seconds, setAttr, setText} from './fmt.js';
+import {escapeHTML, seconds, setText} from './fmt.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -258,7 +258,7 @@ export function setupLessons(app) {
     const now = performance.now();
     const st = L.state;
     if (st && L.wallAt && document.visibilityState === 'visible' && !st.done) {
-      stepProgress(st.id, st.stepId).wallMs += Math.round(Math.min(now - L.wallAt, 60_000));
+      stepProgress(st.lesson, st.stepId).wallMs += Math.round(Math.min(now - L.wallAt, 60_000));
       saveSoon();
     }
     L.wallAt = now;
@@ -268,7 +268,7 @@ export function setupLessons(app) {
 
   // record keeps what the state says of the open step.
   function record(st) {
-    const p = stepProgress(st.id, st.stepId);
+    const p = stepProgress(st.lesson, st.stepId);
     const pr = st.prediction;
     const before = JSON.stringify(p);
     if (st.done) p.done = true;
@@ -280,7 +280,7 @@ export function setupLessons(app) {
     p.hints = Math.max(p.hints, (st.hints || []).length);
     p.attempts = Math.max(p.attempts, st.attempts || 0);
     p.virtualUs = Math.max(p.virtualUs, st.elapsed || 0);
-    const l = lessonProgress(st.id);
+    const l = lessonProgress(st.lesson);
     const cur = st.done ? Math.min(st.step + 1, st.steps) : st.step;
     if (cur > l.current) l.current = cur;
     if (JSON.stringify(p) !== before) saveSoon();
@@ -347,7 +347,7 @@ export function setupLessons(app) {
     const total = L.catalogue.length;
     const fin = L.catalogue.filter(isFinished).length;
     const started = Object.keys(L.progress.lessons).length > 0;
-    setText($('lessons'), !started ? '📘 Start the course' : `📘 Lessons · ${fin}/${total} done`);
+    setText($('lessons'), !started ? '▶ Start the course' : `Lessons · ${fin}/${total} done`);
   }
 
   function renderWelcome() {
@@ -366,6 +366,7 @@ export function setupLessons(app) {
   }
 
   function openCatalogue() {
+    preload();
     renderCatalogue();
     const d = $('lesson-dialog');
     if (!d.open) d.showModal();
@@ -373,6 +374,20 @@ export function setupLessons(app) {
     if (first) first.focus();
   }
   app.openLessons = openCatalogue;
+
+  // The lesson player is a download of its own (smrlab-lessons.wasm): ask
+  // for it as soon as the student heads for a lesson.
+  let preloaded = false;
+  const preload = () => {
+    if (!preloaded) {
+      preloaded = true;
+      app.call('preloadLessons');
+    }
+  };
+  for (const id of ['lessons', 'welcome-start', 'welcome-list']) {
+    $(id).addEventListener('pointerenter', preload);
+    $(id).addEventListener('focus', preload);
+  }
 
   $('lessons').addEventListener('click', openCatalogue);
   $('lesson-catalogue').addEventListener('click', openCatalogue);
@@ -423,7 +438,9 @@ export function setupLessons(app) {
     let source;
     const scenarios = {};
     try {
-      source = await fetchText('lessons/' + encodeURIComponent(e.file).replace(/%2F/g, '/'));
+      // The index names files as `smrlab lesson list` was given them: the
+      // page serves them all from lessons/.
+      source = await fetchText('lessons/' + encodeURIComponent(e.file.split('/').pop()));
       // A world named by scenario: its file, for the parser in Go.
       for (const m of source.matchAll(/^[ \t]*world[ \t]+scenario[ \t]+([\w.-]+)/gm)) {
         const name = m[1].replace(/\.scn$/, '');
@@ -433,7 +450,8 @@ export function setupLessons(app) {
       return `lesson ${id} could not be loaded: ${err.message}`;
     }
     app.setPlaying(false);
-    const opts = {source, file: 'lessons/' + e.file, student: L.student, scenarios};
+    if (!L.state) app.toast(`Opening the lesson “${e.title || e.id}”…`);
+    const opts = {source, file: 'lessons/' + e.file.split('/').pop(), student: L.student, scenarios};
     if (typeof step === 'string') opts.stepId = step;
     else opts.step = step;
     const res = await app.call('lessonOpen', JSON.stringify(opts));
@@ -486,7 +504,7 @@ export function setupLessons(app) {
   app.openLessonFromURL = openFromURL;
 
   function setURL(st) {
-    const q = new URLSearchParams({lesson: st.id, step: String(st.step + 1)});
+    const q = new URLSearchParams({lesson: st.lesson, step: String(st.step + 1)});
     const url = location.pathname + '?' + q.toString();
     if (location.search !== '?' + q.toString()) history.replaceState(null, '', url);
   }
@@ -543,7 +561,7 @@ export function setupLessons(app) {
     if (!st || !st.done) return;
     if (st.last) {
       L.finished = true;
-      lessonProgress(st.id).finished = true;
+      lessonProgress(st.lesson).finished = true;
       save();
       app.setPlaying(false);
       renderDone(st);
@@ -638,18 +656,21 @@ export function setupLessons(app) {
     if (key === L.key) return;
     L.key = key;
     const first = !L.state;
-    const newStep = first || L.state.id !== st.id || L.state.step !== st.step;
+    const newStep = first || L.state.lesson !== st.lesson || L.state.step !== st.step;
     if (newStep) {
       countWall();
       L.finished = false;
     }
     const wasDone = L.state && !newStep && L.state.done;
     L.state = st;
-    if (!L.entry || L.entry.id !== st.id) L.entry = L.catalogue.find((x) => x.id === st.id) || {id: st.id, title: st.title};
+    if (!L.entry || L.entry.id !== st.lesson) L.entry = L.catalogue.find((x) => x.id === st.lesson) || {id: st.lesson, title: st.title};
     record(st);
     render(st, newStep);
-    if (first) document.body.dataset.lesson = st.id;
-    if (newStep) setURL(st);
+    if (first) document.body.dataset.lesson = st.lesson;
+    if (newStep) {
+      setURL(st);
+      app.syncHeader();
+    }
     if (st.done && !wasDone && !newStep) {
       showStatus(st.last ? '✓ Every goal is met: press Finish.' : '✓ Every goal is met: press Next for the next step.', 'ok');
       if (!offers('play')) app.setPlaying(false);
@@ -681,7 +702,7 @@ export function setupLessons(app) {
     const order = L.catalogue.indexOf(e);
     setText($('lesson-kicker'), `${order >= 0 ? `Lesson ${order + 1}` : 'Lesson'}${e.minutes ? ` · ${e.minutes} min` : ''}` +
       ` · step ${st.step + 1} of ${st.steps}`);
-    setText($('lesson-title'), st.title || e.title || st.id);
+    setText($('lesson-title'), st.title || e.title || st.lesson);
     setText($('lesson-question'), e.question || '');
     $('lesson-question').hidden = !e.question;
     renderDots(st);
@@ -703,8 +724,6 @@ export function setupLessons(app) {
     const next = $('lesson-next');
     next.disabled = !st.done;
     setText(next, st.last ? '✓ Finish' : 'Next →');
-    setAttr(next, 'aria-label', st.done ? (st.last ? 'Finish the lesson' : 'Go on to the next step')
-      : 'Next: offered once every goal is met');
     next.title = st.done ? '' : 'Offered once every goal is met';
     $('lesson-showme').disabled = false;
     app.setHighlights(highlightsOf(st));
@@ -745,7 +764,7 @@ export function setupLessons(app) {
     }
     let note;
     if (!pr.answered) {
-      note = '<p class="lock-note">🔒 The run controls are locked until you choose an answer.</p>';
+      note = '<p class="lock-note">Locked: the run controls wait until you choose an answer.</p>';
     } else if (!pr.revealed) {
       note = `<p>You chose <b>${escapeHTML(pr.chosen)}</b>. Now run the step: the cluster will tell.</p>`;
     } else {
@@ -776,7 +795,14 @@ export function setupLessons(app) {
         `<span class="visually-hidden">: ${word}.</span>${why}</span></li>`;
     }).join('');
     const el = $('lesson-goals');
-    if (el.innerHTML !== html) el.innerHTML = html;
+    if (el.innerHTML !== html) {
+      const changed = el.innerHTML !== '' && el.dataset.step === st.stepId;
+      el.innerHTML = html;
+      el.dataset.step = st.stepId;
+      // A goal changed state as the run went on: bring the checklist into
+      // view, so the student sees it turn green.
+      if (changed) el.scrollIntoView({block: 'nearest'});
+    }
   }
 
   function renderHints(st) {
@@ -788,24 +814,24 @@ export function setupLessons(app) {
     const b = $('lesson-hint');
     const left = st.hintsLeft || 0;
     b.hidden = left === 0 && !hints.length ? true : false;
-    b.disabled = !(left > 0 && st.hintReady);
-    setText(b, `💡 ${hints.length ? 'Another hint' : 'Hint'}${left ? ` (${left} left)` : ''}`);
+    b.disabled = !(left > 0 && st.nextHint === 'now');
+    setText(b, `${hints.length ? 'Another hint' : 'Hint'}${left ? ` (${left} left)` : ''}`);
     let note = '';
     if (left === 0) note = hints.length ? 'No more hints: “Show me” plays the solution.' : '';
-    else if (!st.hintReady) note = `The next hint unlocks ${st.nextHint || 'later'}.`;
+    else if (st.nextHint !== 'now') note = `The next hint unlocks ${st.nextHint || 'later'}.`;
     setText($('lesson-hint-note'), note);
   }
 
   function renderDone(st) {
     const el = $('lesson-done');
-    const i = L.catalogue.findIndex((x) => x.id === st.id);
+    const i = L.catalogue.findIndex((x) => x.id === st.lesson);
     const next = i >= 0 ? L.catalogue.slice(i + 1).find((x) => !isFinished(x)) || L.catalogue[i + 1] : null;
-    const lp = L.progress.lessons[st.id] || {steps: {}};
+    const lp = L.progress.lessons[st.lesson] || {steps: {}};
     const steps = Object.values(lp.steps);
     const shown = steps.filter((s) => s.assisted).length;
     const hints = steps.reduce((n, s) => n + s.hints, 0);
     const virt = steps.reduce((n, s) => n + s.virtualUs, 0);
-    el.innerHTML = `<h3>🎉 Lesson complete</h3><p>${st.steps} step${st.steps === 1 ? '' : 's'}, ${hints} hint${hints === 1 ? '' : 's'}` +
+    el.innerHTML = `<h3>✓ Lesson complete</h3><p>${st.steps} step${st.steps === 1 ? '' : 's'}, ${hints} hint${hints === 1 ? '' : 's'}` +
       `${shown ? `, ${shown} shown` : ''}, ${seconds(virt, 1)} of virtual time.</p>` +
       (next ? `<button type="button" class="primary" data-testid="lesson-next-lesson" data-lesson="${escapeHTML(next.id)}">` +
         `Next lesson: ${escapeHTML(next.title || next.id)}</button>` : '<p>That was the last lesson of the course.</p>');
