@@ -76,9 +76,11 @@
 //                   ("chunk 0–64 of 360 B", "got 64 of 360 B")
 //   simulatePanic() shows the banner as a panicking call would
 //   lesson()        the open lesson's state (view.lesson), null when none
-//   progress(), student()   the lesson progress kept in localStorage, the student's id
+//   progress(), student()   Promises of the lesson progress kept in localStorage and
+//                   the student's id (they load the lesson player)
 //   lessons()       Promise of the course's catalogue (lessons/index.json)
-// The lesson player's hooks are listed at the top of lesson.js.
+// The course's and the lesson player's hooks are listed at the top of course.js
+// and lesson.js.
 
 import {createLab} from './lab.js';
 import {History} from './history.js';
@@ -93,7 +95,7 @@ import {renderLinear, resetClientsPanel, setupClientControls, syncClientControls
 import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
 import {renderSteps, setupSteps} from './steps.js';
-import {setupLessons} from './lesson.js';
+import {setupCourse} from './course.js';
 import {SIDE_NAME} from './palette.js';
 import {escapeHTML, onCanvasResize, pct, seconds, setAttr, setText} from './fmt.js';
 
@@ -240,9 +242,10 @@ function showStatus(el, text, kind) {
 }
 
 // act takes one action now and reports where the user acted.
-async function act(text, statusEl = $('action-status')) {
+// from names the lesson control it came from, when not the action's own.
+async function act(text, statusEl = $('action-status'), from = '') {
   if (!app.view) return false;
-  const refused = app.lessonRefuses ? app.lessonRefuses(text) : '';
+  const refused = app.lessonRefuses ? app.lessonRefuses(text, from) : '';
   if (refused) {
     showStatus(statusEl, '✖ ' + refused, 'error');
     return false;
@@ -1303,9 +1306,9 @@ window.smrlabTest = {
   // The open lesson's state (null when none), the stored progress, the
   // student's id, and the course's catalogue once loaded.
   lesson: () => (app.view && app.view.lesson) || null,
-  progress: () => app.lessonTest.progress(),
-  student: () => app.lessonTest.student(),
-  lessons: () => app.lessonTest.catalogue(),
+  progress: async () => (await app.loadLessons()).progress(),
+  student: async () => (await app.loadLessons()).student(),
+  lessons: async () => (await app.loadLessons()).catalogue(),
   firstDrawAt: 0,
   view: () => app.view,
   call: (fn, ...args) => call(fn, ...args),
@@ -1354,7 +1357,7 @@ setupClients();
 setupClientControls(app);
 setupCanvas();
 setupFiles();
-setupLessons(app);
+setupCourse(app);
 installKeys(app);
 app.setSpeed(DEFAULT_SPEED);
 setPlaying(false);

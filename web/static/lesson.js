@@ -8,8 +8,10 @@
 // view.lesson; this module draws it, shows only the controls the step
 // offers (elements marked data-ctl="NAME ..."), and keeps the progress.
 //
-// Test hooks (data-testid): lessons (header button), welcome, start-course,
-// welcome-catalogue, welcome-close; lesson-dialog, lesson-list (lesson-ID
+// course.js loads this module (with lesson.css) when the student heads for
+// a lesson: it adds the lesson panel and the catalogue to the page.
+//
+// Test hooks (data-testid): lesson-dialog, lesson-list (lesson-ID
 // entries, lesson-start-ID buttons), progress-export, progress-import,
 // progress-status, student-id, lesson-dialog-close; lesson-panel,
 // lesson-title, lesson-kicker, lesson-question, lesson-dots, lesson-step-title,
@@ -18,13 +20,12 @@
 // lesson-hint, lesson-hint-note, lesson-showme, lesson-reset, lesson-next,
 // lesson-status, lesson-done, lesson-exit, lesson-catalogue.
 
-import {escapeHTML, seconds, setText} from './fmt.js';
+import {escapeHTML, seconds, setText, span} from './fmt.js';
+import {PROGRESS_KEY, WELCOME_KEY} from './course.js';
 
 const $ = (id) => document.getElementById(id);
 
-const PROGRESS_KEY = 'smrlab.progress';
 const STUDENT_KEY = 'smrlab.student';
-const WELCOME_KEY = 'smrlab.welcome-closed';
 export const PROGRESS_FORMAT = 'smrlab-progress';
 const PROGRESS_VERSION = 1;
 // PROGRESS_BYTES_MAX bounds an imported progress file.
@@ -33,10 +34,6 @@ const PROGRESS_BYTES_MAX = 1 << 20;
 // fly, fast enough that a step's seconds of virtual time pass in a minute.
 const LESSON_SPEED = 0.1;
 
-// Every control name of the lesson format (lessons/README.md).
-const CONTROLS = ['play', 'pause', 'step', 'speed', 'scrub', 'crash', 'restart', 'partition', 'heal', 'network',
-  'clients', 'write', 'reads', 'admission', 'membership', 'snapshot', 'transfer', 'clock', 'slow-disk', 'nemesis',
-  'next-step', 'command', 'bugs', 'scenario'];
 // The panels a highlight can name, by their element.
 const PANELS = {
   cluster: 'cluster-wrap', logs: 'logs-panel', lamport: 'lamport-panel', status: 'status-panel', config: 'config-panel',
@@ -187,7 +184,86 @@ function mergeProgress(a, b) {
 
 // ---- The player
 
-export function setupLessons(app) {
+// PANEL and CATALOGUE are the player's part of the page.
+const PANEL = `
+  <section class="lesson-panel" id="lesson-panel" data-testid="lesson-panel" aria-labelledby="lesson-title" hidden>
+    <div class="lesson-head">
+      <div class="lesson-titles">
+        <p class="lesson-kicker" id="lesson-kicker" data-testid="lesson-kicker"></p>
+        <h2 id="lesson-title" data-testid="lesson-title"></h2>
+      </div>
+      <button type="button" id="lesson-catalogue" data-testid="lesson-catalogue" aria-haspopup="dialog">☰ All lessons</button>
+      <button type="button" id="lesson-exit" data-testid="lesson-exit" aria-label="Leave the lesson for the free lab">✕</button>
+    </div>
+    <p class="lesson-question" id="lesson-question" data-testid="lesson-question"></p>
+    <ol class="lesson-dots" id="lesson-dots" data-testid="lesson-dots" aria-label="Steps of the lesson"></ol>
+    <div class="lesson-body" id="lesson-body">
+      <h3 class="lesson-step-title" id="lesson-step-title" data-testid="lesson-step-title" tabindex="-1"></h3>
+      <div class="narration" id="lesson-narration" data-testid="lesson-narration"></div>
+      <div class="predict" id="lesson-predict" data-testid="lesson-predict" role="group" aria-labelledby="lesson-predict-q" hidden>
+        <p class="predict-kicker">Predict first</p>
+        <p class="predict-q" id="lesson-predict-q" data-testid="lesson-predict-question"></p>
+        <div class="choices" id="lesson-choices" data-testid="lesson-choices"></div>
+        <div class="predict-note" id="lesson-predict-note" data-testid="lesson-predict-note" tabindex="-1" aria-live="polite"></div>
+      </div>
+      <h4 class="lesson-sub" id="lesson-goals-title">Goal</h4>
+      <ul class="checklist" id="lesson-goals" data-testid="lesson-goals" aria-labelledby="lesson-goals-title"></ul>
+      <div class="lesson-hints">
+        <ol class="hint-list" id="lesson-hints" data-testid="lesson-hints" aria-label="Hints"></ol>
+        <div class="row">
+          <button type="button" id="lesson-hint" data-testid="lesson-hint">Hint</button>
+          <span class="muted small" id="lesson-hint-note" data-testid="lesson-hint-note"></span>
+        </div>
+      </div>
+      <div class="lesson-done" id="lesson-done" data-testid="lesson-done" hidden></div>
+    </div>
+    <div class="lesson-actions" role="group" aria-label="Step controls">
+      <button type="button" id="lesson-showme" data-testid="lesson-showme" title="Play the solution from the step's start (the step is then marked as shown)">▶ Show me</button>
+      <button type="button" id="lesson-reset" data-testid="lesson-reset" title="Put the cluster back where this step started">↺ Reset step</button>
+      <span class="spacer"></span>
+      <button type="button" id="lesson-next" class="primary" data-testid="lesson-next">Next →</button>
+    </div>
+    <p class="inline-status lesson-status" id="lesson-status" data-testid="lesson-status" role="status" aria-live="polite"></p>
+  </section>
+`;
+const CATALOGUE = `
+<dialog id="lesson-dialog" class="lesson-dialog" data-testid="lesson-dialog" aria-labelledby="lesson-dialog-title">
+  <form method="dialog" class="dialog-body">
+    <h2 id="lesson-dialog-title">The course: Raft, one question at a time</h2>
+    <p class="muted">Each lesson asks one question and answers it with the live cluster: every step has a goal, checked as the simulation runs. Your progress stays in this browser.</p>
+    <ol class="catalogue" id="lesson-list" data-testid="lesson-list"><li class="muted">Loading the lessons…</li></ol>
+    <h3>Your progress</h3>
+    <div class="row">
+      <button type="button" id="progress-export" data-testid="progress-export">Export progress…</button>
+      <label class="button" for="progress-import">Import progress…
+        <input type="file" id="progress-import" data-testid="progress-import" accept=".json,application/json">
+      </label>
+      <span class="muted small" id="student-id" data-testid="student-id"></span>
+    </div>
+    <p class="inline-status" id="progress-status" data-testid="progress-status" role="status" aria-live="polite"></p>
+    <div class="dialog-actions"><span class="spacer"></span><button value="close" id="lesson-dialog-close" data-testid="lesson-dialog-close">Close</button></div>
+  </form>
+</dialog>
+
+`;
+
+// loadStyle adds lesson.css to the page; it resolves once the rules apply.
+function loadStyle() {
+  return new Promise((resolve) => {
+    const link = document.createElement('link');
+    link.rel = 'stylesheet';
+    link.href = 'lesson.css';
+    link.onload = link.onerror = () => resolve();
+    document.head.append(link);
+  });
+}
+
+// setupLessons adds the player to the page and returns what course.js
+// calls; it resolves once its styles apply.
+export async function setupLessons(app) {
+  const styled = loadStyle();
+  document.querySelector('main.layout').insertAdjacentHTML('afterbegin', PANEL);
+  document.body.insertAdjacentHTML('beforeend', CATALOGUE);
   const L = {
     catalogue: [], // the course's lessons, in order (lessons/index.json)
     catalogueError: '',
@@ -300,7 +376,6 @@ export function setupLessons(app) {
       L.catalogueError = String(e.message || e);
     }
     renderCatalogue();
-    renderWelcome();
     return L.catalogue;
   })();
 
@@ -350,57 +425,14 @@ export function setupLessons(app) {
     setText($('lessons'), !started ? '▶ Start the course' : `Lessons · ${fin}/${total} done`);
   }
 
-  function renderWelcome() {
-    const el = $('welcome');
-    const q = new URLSearchParams(location.search);
-    const elsewhere = q.has('scenario') || q.has('lesson') || location.hash.startsWith('#r=');
-    const started = Object.keys(L.progress.lessons).length > 0;
-    const show = !L.state && !elsewhere && !storageGet(WELCOME_KEY) && !L.catalogueError && L.catalogue.length > 0;
-    const next = nextLesson();
-    if (next) {
-      const i = L.catalogue.indexOf(next) + 1;
-      setText($('welcome-first'), `${started ? 'Continue with' : 'Start'} lesson ${i}: ${next.title || next.id}` +
-        `${next.minutes ? ` (${next.minutes} min)` : ''}`);
-    }
-    el.hidden = !show;
-  }
-
   function openCatalogue() {
-    preload();
     renderCatalogue();
     const d = $('lesson-dialog');
     if (!d.open) d.showModal();
     const first = d.querySelector('button[data-lesson].primary') || d.querySelector('button[data-lesson]');
     if (first) first.focus();
   }
-  app.openLessons = openCatalogue;
-
-  // The lesson player is a download of its own (smrlab-lessons.wasm): ask
-  // for it as soon as the student heads for a lesson.
-  let preloaded = false;
-  const preload = () => {
-    if (!preloaded) {
-      preloaded = true;
-      app.call('preloadLessons');
-    }
-  };
-  for (const id of ['lessons', 'welcome-start', 'welcome-list']) {
-    $(id).addEventListener('pointerenter', preload);
-    $(id).addEventListener('focus', preload);
-  }
-
-  $('lessons').addEventListener('click', openCatalogue);
   $('lesson-catalogue').addEventListener('click', openCatalogue);
-  $('welcome-list').addEventListener('click', openCatalogue);
-  $('welcome-start').addEventListener('click', () => {
-    const e = nextLesson();
-    if (e) startLesson(e.id);
-  });
-  $('welcome-close').addEventListener('click', () => {
-    storageSet(WELCOME_KEY, '1');
-    $('welcome').hidden = true;
-    $('cluster').focus();
-  });
   $('lesson-list').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-lesson]');
     if (!b) return;
@@ -409,13 +441,14 @@ export function setupLessons(app) {
   });
 
   // startLesson opens a lesson where the student left it.
-  function startLesson(id) {
+  async function startLesson(id) {
     const e = L.catalogue.find((x) => x.id === id);
     if (!e) return;
     const l = L.progress.lessons[id];
     let step = 0;
     if (l && !isFinished(e)) step = Math.min(l.current, Math.max(0, (e.steps || 1) - 1));
-    openLesson(id, step);
+    const err = await openLesson(id, step);
+    if (err) app.showBanner('The lesson could not be opened.', err);
   }
 
   // ---- Opening a lesson
@@ -464,7 +497,6 @@ export function setupLessons(app) {
     focusStep();
     return '';
   }
-  app.openLesson = openLesson;
 
   // openFromURL opens ?lesson=ID&step=K (K 1-based or a step id); a bad
   // link shows what is wrong and leaves the lab and the progress as they
@@ -501,7 +533,6 @@ export function setupLessons(app) {
     }
     return true;
   }
-  app.openLessonFromURL = openFromURL;
 
   function setURL(st) {
     const q = new URLSearchParams({lesson: st.lesson, step: String(st.step + 1)});
@@ -597,14 +628,15 @@ export function setupLessons(app) {
   }
   app.offers = offers;
 
-  // allowsAction says whether the step lets the student take an action
-  // (by its verb): the keyboard shortcuts and the ring's menu ask.
-  app.lessonRefuses = (text) => {
+  // lessonRefuses says why the step does not let the student take an action
+  // ('' when it does), by the control of its verb, or by from, the control
+  // it came from (the next-step panel takes crashes and proposals too).
+  app.lessonRefuses = (text, from) => {
     if (!L.state) return '';
     if (L.locked) return 'Answer the prediction first: the controls unlock when you have chosen.';
     const verb = String(text).trim().split(/\s+/)[0];
-    const ctl = VERB_CONTROL[verb];
-    if (ctl && !offers(ctl) && !(ctl === 'transfer' && offers('next-step')) && !offers('command')) {
+    const ctl = from || VERB_CONTROL[verb];
+    if (ctl && !offers(ctl) && !offers('command')) {
       return `This step does not use "${verb}": see the step's goal.`;
     }
     return '';
@@ -624,8 +656,11 @@ export function setupLessons(app) {
   app.lessonControls = applyControls;
 
   const INTERACTIVE = 'button, input, select, textarea';
+  let anyLocked = false; // some control carries the lock now
   function applyLock(root) {
     const lock = !!L.state && L.locked;
+    if (!lock && !anyLocked) return;
+    anyLocked = lock;
     for (const el of root.querySelectorAll('[data-ctl]')) {
       const targets = el.matches(INTERACTIVE) ? [el] : [...el.querySelectorAll(INTERACTIVE)];
       for (const t of targets) {
@@ -652,7 +687,9 @@ export function setupLessons(app) {
       if (L.state) leave();
       return;
     }
-    const key = JSON.stringify(st);
+    record(st);
+    // The time in the step changes at every frame: it alone redraws nothing.
+    const key = JSON.stringify({...st, elapsed: 0});
     if (key === L.key) return;
     L.key = key;
     const first = !L.state;
@@ -664,7 +701,6 @@ export function setupLessons(app) {
     const wasDone = L.state && !newStep && L.state.done;
     L.state = st;
     if (!L.entry || L.entry.id !== st.lesson) L.entry = L.catalogue.find((x) => x.id === st.lesson) || {id: st.lesson, title: st.title};
-    record(st);
     render(st, newStep);
     if (first) document.body.dataset.lesson = st.lesson;
     if (newStep) {
@@ -684,6 +720,7 @@ export function setupLessons(app) {
     L.key = '';
     L.offered = null;
     L.locked = false;
+    L.ctlKey = '';
     L.entry = null;
     delete document.body.dataset.lesson;
     $('lesson-panel').hidden = true;
@@ -694,9 +731,13 @@ export function setupLessons(app) {
 
   function render(st, newStep) {
     $('lesson-panel').hidden = false;
-    L.offered = new Set(st.controls && st.controls.length ? st.controls : ['all']);
-    L.locked = !!st.locked;
-    applyControls(document);
+    const ctlKey = `${(st.controls || []).join(' ')}|${!!st.locked}`;
+    if (newStep || ctlKey !== L.ctlKey) {
+      L.ctlKey = ctlKey;
+      L.offered = new Set(st.controls && st.controls.length ? st.controls : ['all']);
+      L.locked = !!st.locked;
+      applyControls(document);
+    }
     document.body.dataset.locked = String(L.locked);
     const e = L.entry || {};
     const order = L.catalogue.indexOf(e);
@@ -818,8 +859,15 @@ export function setupLessons(app) {
     setText(b, `${hints.length ? 'Another hint' : 'Hint'}${left ? ` (${left} left)` : ''}`);
     let note = '';
     if (left === 0) note = hints.length ? 'No more hints: “Show me” plays the solution.' : '';
-    else if (st.nextHint !== 'now') note = `The next hint unlocks ${st.nextHint || 'later'}.`;
+    else if (st.nextHint !== 'now') note = `The next hint unlocks ${readableTimes(st.nextHint || 'later')}.`;
     setText($('lesson-hint-note'), note);
+  }
+
+  // readableTimes writes Go's exact durations ("2159500us") as a student
+  // reads them ("2.16 s").
+  function readableTimes(text) {
+    const unit = {us: 1, ms: 1000, s: 1e6};
+    return text.replace(/\b(\d+)(us|ms|s)\b/g, (_, n, u) => span(+n * unit[u]));
   }
 
   function renderDone(st) {
@@ -892,16 +940,19 @@ export function setupLessons(app) {
     app.showStatus(st, `✓ ${f.name}: progress of ${n} lesson${n === 1 ? '' : 's'} imported (student ${L.student}).`, 'ok');
   });
 
-  // Test hooks: the stored progress and the student's id.
-  app.lessonTest = {
+  await styled;
+  // What course.js calls, and the test hooks (smrlabTest.progress,
+  // student, lessons).
+  return {
+    openCatalogue,
+    openFromURL,
+    startNext: async () => {
+      await L.loaded;
+      const e = nextLesson();
+      return e ? startLesson(e.id) : undefined;
+    },
     progress: () => JSON.parse(JSON.stringify(L.progress)),
     student: () => L.student,
-    state: () => L.state,
     catalogue: () => L.loaded,
   };
-
-  applyControls(document);
-  return L;
 }
-
-export {CONTROLS};
