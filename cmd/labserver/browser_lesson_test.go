@@ -129,15 +129,28 @@ func (s student) press(id string) {
 }
 
 // tabTo presses Tab (as a keyboard user does) until the element of a
-// data-testid has the focus; the page's focus order must reach it.
+// data-testid has the focus; the page's focus order must reach it. When
+// the element comes before the focus, it presses Shift+Tab, as a user
+// going back would.
 func (p *page) tabTo(id string) {
 	p.tb.Helper()
-	is := fmt.Sprintf(`(document.activeElement && document.activeElement.dataset.testid === %q)`, id)
+	// 0: it has the focus; 1: it comes after the focus; -1: before it.
+	where := fmt.Sprintf(`(() => { const a = document.activeElement, t = document.querySelector('[data-testid=%q]');
+		if (a && a === t) return 0;
+		if (!t || !a || a === document.body) return 1;
+		return a.compareDocumentPosition(t) & Node.DOCUMENT_POSITION_PRECEDING ? -1 : 1; })()`, id)
+	back := eval[int](p, where) < 0
 	for i := 0; i < 300; i++ {
-		if eval[bool](p, is) {
+		if eval[int](p, where) == 0 {
 			return
 		}
-		p.key("\t")
+		var opts []chromedp.KeyOption
+		if back {
+			opts = append(opts, chromedp.KeyModifiers(chromedp.ModifierShift))
+		}
+		if err := chromedp.Do(p.ctx, chromedp.KeyEvent("\t", opts...)); err != nil {
+			p.fatalf("pressing Tab: %v", err)
+		}
 	}
 	p.fatalf("300 presses of Tab never reached %s (the focus is on %s)", id,
 		eval[string](p, `(document.activeElement && (document.activeElement.dataset.testid || document.activeElement.id || document.activeElement.tagName)) || 'nothing'`))
