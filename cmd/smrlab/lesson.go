@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"smrlab/core/lesson"
@@ -143,8 +145,12 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		if prev, ok := seen[l.ID]; ok {
 			problems = append(problems, fmt.Sprintf("%s:1: lesson %s is also %s", f, l.ID, prev))
 		}
+		earlier, err := earlierLessons(f)
+		if err != nil {
+			return nil, nil, err
+		}
 		for _, a := range l.Assumes {
-			if _, ok := seen[a]; !ok {
+			if _, ok := seen[a]; !ok && !slices.Contains(earlier, a) {
 				problems = append(problems, fmt.Sprintf("%s:1: assumes %s, which is not an earlier lesson of the course", f, a))
 			}
 		}
@@ -152,6 +158,27 @@ func loadLessons(pos []string, scenarios string) ([]loadedLesson, []string, erro
 		out = append(out, ll)
 	}
 	return out, problems, nil
+}
+
+// earlierLessons are the ids of the lessons before file in its folder, by
+// their file names (NN-ID.lesson), so that a lesson checked alone may
+// assume the ones before it.
+func earlierLessons(file string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(file), "*.lesson"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".lesson")
+		if base >= strings.TrimSuffix(filepath.Base(file), ".lesson") {
+			continue
+		}
+		if nn, id, ok := strings.Cut(base, "-"); ok && len(nn) == 2 {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 func cmdLessonCheck(args []string, stdout, stderr io.Writer) error {
@@ -169,16 +196,36 @@ func cmdLessonCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, ll := range lessons {
-		start := time.Now()
-		r := lesson.CheckReport(ll.lesson, lesson.Seeds(ll.lesson, *seeds))
+	// Lessons are independent: check them on every core, print in order.
+	reports := make([]lesson.Report, len(lessons))
+	took := make([]time.Duration, len(lessons))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(runtime.GOMAXPROCS(0), len(lessons)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				start := time.Now()
+				reports[i] = lesson.CheckReport(lessons[i].lesson, lesson.Seeds(lessons[i].lesson, *seeds))
+				took[i] = time.Since(start)
+			}
+		}()
+	}
+	for i := range lessons {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, ll := range lessons {
+		r := reports[i]
 		mark := "ok  "
 		if len(r.Problems) > 0 {
 			mark = "FAIL"
 		}
 		fmt.Fprintf(stdout, "%s %-28s %d steps, %d predictions, %d seed%s, %s virtual, %.2fs\n", mark,
 			filepath.Base(ll.path), r.Steps, r.Predictions, len(r.Seeds), plural(len(r.Seeds)),
-			fmtVirtual(r.Virtual), time.Since(start).Seconds())
+			fmtVirtual(r.Virtual), took[i].Seconds())
 		for _, p := range r.Problems {
 			problems = append(problems, p.String())
 		}
@@ -200,6 +247,9 @@ func plural(n int) string {
 }
 
 func fmtVirtual(us int64) string {
+	if us < sim.Second {
+		return strconv.FormatFloat(float64(us)/float64(sim.Millisecond), 'f', 1, 64) + "ms"
+	}
 	return strconv.FormatFloat(float64(us)/float64(sim.Second), 'f', 1, 64) + "s"
 }
 
@@ -259,5 +309,42 @@ func cmdLessonList(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdLessonNew(args []string, stdout, stderr io.Writer) error {
-	return fmt.Errorf("lesson new: not built yet")
+	fs := newFlags("lesson", stdout)
+	from := fs.String("from", "", "the recording (or trace file) to make the lesson from")
+	id := fs.String("id", "", "the lesson's id (default: from -o's file name, else recorded)")
+	out := fs.String("o", "", "write the lesson to this file (default: standard output)")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if *from == "" || len(pos) > 0 {
+		return fmt.Errorf("write: smrlab lesson new --from RECORDING [--id ID] [-o FILE]")
+	}
+	if *id == "" {
+		*id = "recorded"
+		if base := strings.TrimSuffix(filepath.Base(*out), ".lesson"); *out != "" {
+			if _, rest, ok := strings.Cut(base, "-"); ok && len(base) > 3 && base[2] == '-' {
+				base = rest
+			}
+			*id = base
+		}
+	}
+	h, err := readRecording(*from)
+	if err != nil {
+		return err
+	}
+	text, err := lesson.Skeleton(h, *id)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *from, err)
+	}
+	if *out == "" {
+		_, err = io.WriteString(stdout, text)
+		return err
+	}
+	if err := os.WriteFile(*out, []byte(text), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "wrote %s: lesson %s with %d recorded actions; prove it with: smrlab lesson check %s\n",
+		*out, *id, len(h.Actions), *out)
+	return nil
 }

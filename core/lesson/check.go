@@ -34,6 +34,11 @@ type Report struct {
 	Seeds       []uint64
 	// Virtual is the virtual time simulated, in µs, over every seed and path.
 	Virtual int64
+	// Checked counts the steps proved (their solution played to its
+	// goals), over every seed; Actions the actions played (solutions and
+	// wrong paths). A manual-scheduler lesson may take no virtual time at
+	// all, so these, not Virtual, say that something was checked.
+	Checked, Actions int
 }
 
 // Seeds are the seeds Check proves a lesson on: its own, or for a
@@ -64,18 +69,18 @@ func CheckReport(l *Lesson, seeds []uint64) Report {
 		}
 	}
 	for _, seed := range seeds {
-		r.Problems = append(r.Problems, checkSeed(l, seed, &r.Virtual)...)
+		r.Problems = append(r.Problems, checkSeed(l, seed, &r)...)
 	}
 	return r
 }
 
-func checkSeed(l *Lesson, seed uint64, virtual *int64) []Problem {
+func checkSeed(l *Lesson, seed uint64, r *Report) []Problem {
 	var out []Problem
 	p, err := Open(l, seed, 0)
 	if err != nil {
 		return []Problem{{File: l.File, Line: 1, Seed: seed, Msg: err.Error()}}
 	}
-	defer func() { *virtual += p.simulated }()
+	defer func() { r.Virtual += p.simulated }()
 	for {
 		st := p.cur()
 		add := func(line int, format string, args ...any) {
@@ -93,6 +98,7 @@ func checkSeed(l *Lesson, seed uint64, virtual *int64) []Problem {
 			}
 		}
 		for _, w := range st.Wrong {
+			r.Actions += len(w.Actions)
 			p.checkRewind()
 			if err := p.play(w.Actions); err != nil {
 				add(w.Line, "the wrong path does not run: %v", err)
@@ -101,6 +107,7 @@ func checkSeed(l *Lesson, seed uint64, virtual *int64) []Problem {
 			}
 		}
 		p.checkRewind()
+		r.Actions += len(st.Solution)
 		if err := p.play(st.Solution); err != nil {
 			add(st.Solution[0].Line, "the solution does not run: %v", err)
 			return out
@@ -109,9 +116,10 @@ func checkSeed(l *Lesson, seed uint64, virtual *int64) []Problem {
 			add(st.Solution[0].Line, "the solution does not reach the goals: %s", p.unmet())
 			return out
 		}
+		r.Checked++
 		if pr := st.Predict; pr != nil && p.when.status[0] != Met {
 			add(pr.AnswerLine, "the answer %s says %q, but the solution's run does not show it: %s", pr.Answer,
-				pr.When.Text, p.when.why[0])
+				pr.When.Text, p.when.explain(0, p.env))
 		}
 		if p.step+1 >= len(l.Steps) {
 			return out
@@ -136,7 +144,7 @@ func (p *Player) unmet() string {
 	var parts []string
 	for i, g := range p.cur().Goals {
 		if p.goals.status[i] != Met {
-			parts = append(parts, fmt.Sprintf("%q is %s (%s)", g.Label, p.goals.status[i], p.goals.why[i]))
+			parts = append(parts, fmt.Sprintf("%q is %s (%s)", g.Label, p.goals.status[i], p.goals.explain(i, p.env)))
 		}
 	}
 	return strings.Join(parts, "; ")

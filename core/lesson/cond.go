@@ -35,6 +35,8 @@ const (
 	CondDid                                 // did VERB [TARGET] (event)
 	CondTime                                // time >= DUR
 	CondPredicted                           // predicted (event)
+	CondLeaderUnchanged                     // leader unchanged
+	CondNot                                 // not CONDITION
 )
 
 // Metrics a "metric" condition may name, as the lab's metrics panel names them.
@@ -55,17 +57,30 @@ type Cond struct {
 	Learners  []raft.ID
 	Name      string // invariant, metric, count, did's verb, rejected's reason
 	Target    string // did's target: leader, follower, S2 or ""
-	AtMost    bool   // metric <= X (else >= X)
+	AtMost    bool   // metric <= X, COUNT <= N (else >= X)
 	Milli     int64  // metric bound in thousandths
 	Dur       int64  // time >= DUR
 	Within    int64  // the condition must be met within this much of the step (0: no bound)
+	Inner     *Cond  // not CONDITION: the condition negated
 }
 
-const condHelp = "leader [S2], no leader, leader changed, term >= N, term >= +N, committed N|last on majority|all|S3, " +
+const condHelp = "leader [S2], no leader, leader changed, leader unchanged, term >= N, term >= +N, committed N|last on majority|all|S3, " +
 	"snapshot [>= N] on S3, voters S1,S2,S3 [learners S4], joint, violation [NAME], no-violation, " +
 	"linearizable, not linearizable, metric NAME >= X, metric NAME <= X, " +
-	"completed|indeterminate|rejected|retries|installs|snapshots|install-failures|leader-changes|changes >= N, " +
-	"stall, no-stall, did VERB [TARGET], time >= DUR, predicted; any of them followed by within DUR"
+	"completed|indeterminate|rejected|retries|installs|snapshots|install-failures|leader-changes|changes >= N (or <= N), " +
+	"stall, no-stall, did VERB [TARGET], time >= DUR, predicted, not CONDITION; any of them followed by within DUR"
+
+// needsLinear reports a condition that reads the linearizability verdict.
+func (c *Cond) needsLinear() bool {
+	switch {
+	case c.Inner != nil:
+		return c.Inner.needsLinear()
+	case c.Kind == CondLinearizable, c.Kind == CondNotLinearizable,
+		c.Kind == CondViolation && c.Name == check.Linearizability:
+		return true
+	}
+	return false
+}
 
 // event reports a condition that stays met once met.
 func (c *Cond) event() bool {
@@ -114,6 +129,10 @@ func (p *parser) condBody(c *Cond, toks []token) error {
 			c.Kind = CondLeaderChanged
 			return nil
 		}
+		if len(args) == 1 && args[0].text == "unchanged" {
+			c.Kind = CondLeaderUnchanged
+			return nil
+		}
 		c.Kind = CondLeader
 		if len(args) == 1 {
 			n, ok := serverNumber(args[0].text)
@@ -159,10 +178,20 @@ func (p *parser) condBody(c *Cond, toks []token) error {
 	case "linearizable":
 		return none(CondLinearizable)
 	case "not":
-		if words != "not linearizable" {
-			return bad("write: not linearizable")
+		switch {
+		case words == "not linearizable":
+			c.Kind = CondNotLinearizable // the checker found a violation: not the negation of linearizable
+			return nil
+		case len(args) == 0:
+			return bad("not what? write: not CONDITION, like: not committed 3 on majority")
+		case args[0].text == "not":
+			return p.errAt(args[0].col, "not not: write the condition itself")
 		}
-		c.Kind = CondNotLinearizable
+		inner := Cond{Line: c.Line, Col: args[0].col, Text: strings.Join(texts(args), " ")}
+		if err := p.condBody(&inner, args); err != nil {
+			return err
+		}
+		c.Kind, c.Inner = CondNot, &inner
 	case "metric":
 		return p.parseMetric(c, w, args)
 	case "stall":
@@ -192,11 +221,16 @@ func (p *parser) condBody(c *Cond, toks []token) error {
 	return nil
 }
 
-// atLeast reads ">= N".
+// atLeast reads ">= N" (or "<= N" where c may be an upper bound).
 func (p *parser) atLeast(c *Cond, w token, args []token) error {
-	if len(args) != 2 || args[0].text != ">=" {
+	upper := c.Kind == CondCount && len(args) == 2 && args[0].text == "<="
+	if len(args) != 2 || (args[0].text != ">=" && !upper) {
+		if c.Kind == CondCount {
+			return p.errAt(w.col, "write: %s >= 3, or %s <= 3", w.text, w.text)
+		}
 		return p.errAt(w.col, "write: %s >= 3", w.text)
 	}
+	c.AtMost = upper
 	n, err := strconv.ParseUint(args[1].text, 10, 64)
 	if err != nil || n > 1<<40 {
 		return p.errAt(args[1].col, "want a whole number, not %q", args[1].text)
@@ -356,6 +390,9 @@ func (p *parser) parseDid(c *Cond, w token, args []token) error {
 
 // checkServers refuses a server outside a cluster of n.
 func (c *Cond) checkServers(n int) error {
+	if c.Inner != nil {
+		return c.Inner.checkServers(n)
+	}
 	ids := append(append([]raft.ID{}, c.Voters...), c.Learners...)
 	if c.Server > 0 {
 		ids = append(ids, raft.ID(c.Server))

@@ -59,6 +59,7 @@ type env struct {
 	lin         *linear.Result // nil: no history checked yet
 	dids        []did
 	predicted   bool
+	votersCache []raft.ID
 }
 
 // eval judges one condition now, without its within bound and latching
@@ -154,6 +155,21 @@ func (c *Cond) eval(e *env) (Status, string) {
 			return Met, "answered"
 		}
 		return NotYet, "answer the prediction"
+	case CondLeaderUnchanged:
+		if n := tookOffice(e); n > 0 {
+			return Failed, fmt.Sprintf("%d election%s won in this step (%s)", n, plural(int(n)), leadsNow(e))
+		}
+		return Met, "no server took office in this step (" + leadsNow(e) + ")"
+	case CondNot:
+		inner, why := c.Inner.eval(e)
+		switch st := not(c.Inner, inner); st {
+		case Met:
+			return st, why
+		case Failed:
+			return st, "it happened: " + why
+		default:
+			return st, "it holds now: " + why
+		}
 	}
 	return NotYet, "unknown condition"
 }
@@ -187,17 +203,14 @@ func evalCommitted(c *Cond, e *env) (Status, string) {
 		}
 		return NotYet, fmt.Sprintf("S%d has commit index %d, needs %d", c.Server, v.Status.Commit, n)
 	}
-	voters := e.w.LatestConfig().Voters
-	if len(voters) == 0 {
-		for _, v := range e.views {
-			voters = append(voters, v.ID)
+	var voters []raft.ID
+	for _, id := range e.voters() {
+		if int(id) <= len(e.views) {
+			voters = append(voters, id)
 		}
 	}
 	have, behind := 0, []string{}
 	for _, id := range voters {
-		if int(id) > len(e.views) {
-			continue
-		}
 		if cm := e.views[id-1].Status.Commit; cm >= n {
 			have++
 		} else {
@@ -269,37 +282,24 @@ func firstSentence(r *linear.Result) string {
 	return s
 }
 
-// metricMilli is a metric's value in thousandths of its unit, and how it is
-// written.
-func metricMilli(name string, e *env) (int64, string) {
-	st := e.w.Stats()
+// metricShown writes a metric's value as the metrics panel does.
+func metricShown(name string, e *env) string {
+	v := metricValue(name, e)
 	switch name {
 	case "leader_changes_per_minute":
-		if e.now <= 0 {
-			return 0, "0"
-		}
-		v := int64(st.LeaderChanges) * 60_000_000_000 / e.now
-		return v, fmt.Sprintf("%d.%02d", v/1000, v%1000/10)
-	case "snapshot_install_failures":
-		return int64(st.SnapshotInstallFailures) * 1000, fmt.Sprint(st.SnapshotInstallFailures)
+		return fmt.Sprintf("%d.%02d", v/1000, v%1000/10)
 	case "quorum_acks_latency_p99":
-		p := st.QuorumAcks.Percentile(99)
-		return p * 1000, fmtDuration(p)
+		return fmtDuration(v / 1000)
 	case "commit_index_monotonic":
-		if v := e.w.Violation(); v != nil && v.Invariant == check.CommitMonotonic {
-			return 0, "0 (a commit index went back)"
+		if v == 0 {
+			return "0 (a commit index went back)"
 		}
-		return 1000, "1"
 	}
-	n := uint64(0)
-	for _, v := range st.Rejected {
-		n += v
-	}
-	return int64(n) * 1000, fmt.Sprint(n)
+	return fmt.Sprint(v / 1000)
 }
 
 func evalMetric(c *Cond, e *env) (Status, string) {
-	v, shown := metricMilli(c.Name, e)
+	v, shown := metricValue(c.Name, e), metricShown(c.Name, e)
 	ok := v >= c.Milli
 	cmp := ">="
 	if c.AtMost {
@@ -319,19 +319,27 @@ func evalMetric(c *Cond, e *env) (Status, string) {
 	return NotYet, fmt.Sprintf("%s is %s, needs %s %s", c.Name, shown, cmp, bound)
 }
 
-// evalCount counts from the step's start: "completed >= 5" asks for five
-// operations completed in this step.
-func evalCount(c *Cond, e *env) (Status, string) {
-	var n uint64
-	if c.Name == "rejected" && c.Target != "" {
-		n = e.w.Stats().Rejected[c.Target] - e.rejected0[c.Target]
-	} else {
-		now, _ := scenario.Count(c.Name, e.w.Stats())
-		n = now - e.counts0[c.Name]
+// leadsNow says who leads now.
+func leadsNow(e *env) string {
+	if e.lead == raft.None {
+		return "no server leads now"
 	}
+	return fmt.Sprintf("%v leads in term %d", e.lead, e.term)
+}
+
+// evalCount counts from the step's start: "completed >= 5" asks for five
+// operations completed in this step, "leader-changes <= 0" for none.
+func evalCount(c *Cond, e *env) (Status, string) {
+	n := countInStep(c, e)
 	what := c.Name
 	if c.Target != "" {
 		what += " (" + c.Target + ")"
+	}
+	if c.AtMost {
+		if n > c.N {
+			return Failed, fmt.Sprintf("%s: %d in this step, more than %d", what, n, c.N)
+		}
+		return Met, fmt.Sprintf("%s: %d in this step, at most %d", what, n, c.N)
 	}
 	if n >= c.N {
 		return Met, fmt.Sprintf("%s: %d in this step", what, n)
@@ -340,35 +348,44 @@ func evalCount(c *Cond, e *env) (Status, string) {
 }
 
 func evalDid(c *Cond, e *env) (Status, string) {
-	for _, d := range e.dids {
-		if d.verb != c.Name {
-			continue
-		}
-		switch c.Target {
-		case "":
-			return Met, "done"
-		case "leader":
-			if d.leader != raft.None && containsID(d.servers, d.leader) {
-				return Met, fmt.Sprintf("you did %s %v, the leader then", c.Name, d.leader)
-			}
-		case "follower":
-			for _, id := range d.servers {
-				if id != d.leader {
-					return Met, fmt.Sprintf("you did %s %v, a follower then", c.Name, id)
-				}
-			}
-		default:
-			n, _ := serverNumber(c.Target)
-			if containsID(d.servers, raft.ID(n)) {
-				return Met, "done"
-			}
-		}
+	if why, ok := findDid(c, e); ok {
+		return Met, why
 	}
 	what := c.Name
 	if c.Target != "" {
 		what += " " + c.Target
 	}
 	return NotYet, "not done yet in this step: " + what
+}
+
+// findDid looks for what c names among the student's actions, and says what
+// it found.
+func findDid(c *Cond, e *env) (string, bool) {
+	for _, d := range e.dids {
+		if d.verb != c.Name {
+			continue
+		}
+		switch c.Target {
+		case "":
+			return "you did " + c.Name, true
+		case "leader":
+			if d.leader != raft.None && containsID(d.servers, d.leader) {
+				return fmt.Sprintf("you did %s %v, the leader then", c.Name, d.leader), true
+			}
+		case "follower":
+			for _, id := range d.servers {
+				if id != d.leader {
+					return fmt.Sprintf("you did %s %v, a follower then", c.Name, id), true
+				}
+			}
+		default:
+			n, _ := serverNumber(c.Target)
+			if containsID(d.servers, raft.ID(n)) {
+				return fmt.Sprintf("you did %s S%d", c.Name, n), true
+			}
+		}
+	}
+	return "", false
 }
 
 func containsID(ids []raft.ID, id raft.ID) bool {
@@ -380,8 +397,27 @@ func containsID(ids []raft.ID, id raft.ID) bool {
 	return false
 }
 
+// voters are the voters of the latest configuration (every server when
+// none is known yet).
+func (e *env) voters() []raft.ID {
+	if e.votersCache == nil {
+		e.votersCache = e.w.LatestConfig().Voters
+		if len(e.votersCache) == 0 {
+			for _, v := range e.views {
+				e.votersCache = append(e.votersCache, v.ID)
+			}
+		}
+	}
+	return e.votersCache
+}
+
+// checkStatus makes the tracker hold status to eval's verdict (tests).
+var checkStatus = false
+
 // tracker follows a list of conditions through a step: event conditions
-// and within bounds latch, no-violation and no-stall fail for good.
+// and within bounds latch, no-violation and no-stall fail for good. It
+// keeps the explanation of a verdict that latched; the others are
+// explained on demand, from the world as it is (explain).
 type tracker struct {
 	conds  []*Cond
 	status []Status
@@ -399,15 +435,34 @@ func (t *tracker) update(e *env, stopped string) {
 		if t.status[i] != NotYet && (t.status[i] == Failed || c.event()) {
 			continue
 		}
-		st, why := c.eval(e)
-		if st == NotYet && c.Within > 0 && e.now-e.start >= c.Within {
-			st, why = Failed, fmt.Sprintf("not within %s: %s", fmtDuration(c.Within), why)
+		st := c.status(e)
+		if checkStatus {
+			if want, why := c.eval(e); want != st {
+				panic(fmt.Sprintf("condition %q: status %v, eval %v (%s)", c.Text, st, want, why))
+			}
 		}
-		if st == NotYet && stopped != "" {
-			st, why = Failed, stopped+": "+why
+		t.why[i] = ""
+		switch {
+		case st == NotYet && c.Within > 0 && e.now-e.start >= c.Within:
+			_, why := c.eval(e)
+			st, t.why[i] = Failed, fmt.Sprintf("not within %s: %s", fmtDuration(c.Within), why)
+		case st == NotYet && stopped != "":
+			_, why := c.eval(e)
+			st, t.why[i] = Failed, stopped+": "+why
+		case st == Failed || (st == Met && c.event()):
+			_, t.why[i] = c.eval(e)
 		}
-		t.status[i], t.why[i] = st, why
+		t.status[i] = st
 	}
+}
+
+// explain says why condition i is in its state.
+func (t *tracker) explain(i int, e *env) string {
+	if t.why[i] != "" || e == nil {
+		return t.why[i]
+	}
+	_, why := t.conds[i].eval(e)
+	return why
 }
 
 // allMet reports every condition met now.

@@ -46,7 +46,11 @@ type Lesson struct {
 	// PerStudent derives it per student instead (StudentSeed).
 	Seed       uint64
 	PerStudent bool
-	Steps      []Step
+	// StartFromSolutions ("steps start from solutions"): each step starts
+	// from the world the solutions of the steps before it reach (as opening
+	// the lesson at that step does), not from where the student left it.
+	StartFromSolutions bool
+	Steps              []Step
 }
 
 // Step is one step of a lesson.

@@ -25,7 +25,8 @@ type parser struct {
 }
 
 // header directives, which may come before the world or among its lines.
-var headerWords = []string{"lesson", "title", "summary", "minutes", "question", "assumes", "reference", "world", "seed"}
+var headerWords = []string{"lesson", "title", "summary", "minutes", "question", "assumes", "reference", "world", "seed",
+	"steps"}
 
 // Parse reads a lesson. scenarios returns a shipped scenario's source by
 // name, for "world scenario NAME" (nil: only inline worlds). Errors carry
@@ -69,6 +70,9 @@ func (p *parser) parseLine(line string) error {
 		return nil
 	}
 	kw := toks[0]
+	if kw.text == "hint:" {
+		kw.text = "hint" // "hint: TEXT", unlocked at once
+	}
 	if p.step == nil && kw.text != "step" {
 		if p.inWorld && !slices.Contains(headerWords, kw.text) {
 			if kw.text == "expect" {
@@ -145,6 +149,11 @@ func (p *parser) parseHeader(kw token, args []token) error {
 		return p.parseSeed(kw, args)
 	case "world":
 		return p.parseWorld(kw, args)
+	case "steps":
+		if rest != "start from solutions" {
+			return p.errAt(kw.col, "write: steps start from solutions")
+		}
+		l.StartFromSolutions = true
 	default:
 		return p.errAt(kw.col, "unknown directive %q before the first step (known: %s, step)", kw.text, strings.Join(headerWords, ", "))
 	}

@@ -3,6 +3,7 @@ package lesson
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"smrlab/core/check"
@@ -19,10 +20,15 @@ const (
 	// this often in virtual time (and after every action).
 	EvalEveryMicros = 10 * sim.Millisecond
 	// LinearEveryMicros: the linearizability verdict is brought up to date
-	// at most this often, when the history changed.
-	LinearEveryMicros = 100 * sim.Millisecond
+	// at most this often, when the history changed (and only in a step
+	// whose goals ask for it): each update re-checks the keys that changed
+	// from their first operation, so checking every 100ms cost several
+	// times the simulation itself (BenchmarkGoals).
+	LinearEveryMicros = sim.Second
 	// LinearStepsPerKey bounds the linearizability search of each key in
-	// model steps, so that the verdict is the same on every machine.
+	// model steps, and nothing else bounds it (no timeout, natively either),
+	// so that the verdict is the same on every machine, loaded or not, and
+	// `lesson check` agrees with the page.
 	LinearStepsPerKey = 200_000
 )
 
@@ -75,8 +81,11 @@ type Player struct {
 	linOps       int
 	linRes       *linear.Result
 	prevViews    []sim.ServerView
+	viewsBuf     []sim.ServerView // the buffer the next Observe fills (it and prevViews alternate)
 	prevLeader   raft.ID
+	msgTo        raft.ID // the receiver of the message the action being taken names
 	stopped      string
+	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
 }
 
@@ -91,7 +100,6 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 		return nil, err
 	}
 	p := &Player{l: l, seed: seed, s: s}
-	p.lin.Steps = LinearStepsPerKey
 	if err := p.startStep(0); err != nil {
 		return nil, err
 	}
@@ -131,6 +139,15 @@ func (p *Player) Session() *lab.Session { return p.s }
 
 func (p *Player) cur() *Step { return &p.l.Steps[p.step] }
 
+// Locked reports the run controls locked by an unanswered prediction
+// (State().Locked, without building the state).
+func (p *Player) Locked() bool { return p.locked() }
+
+// StepStart is the virtual time the current step began (after its setup):
+// a page that lets the student seek should not go before it, since what the
+// step's start holds (the setup) would be lost by acting there.
+func (p *Player) StepStart() int64 { return p.start }
+
 // locked reports the run controls locked by an unanswered prediction.
 func (p *Player) locked() bool {
 	return p.cur().Predict != nil && !p.answered && !p.revealed
@@ -151,12 +168,7 @@ func (p *Player) startStep(i int) error {
 		conds = append(conds, &st.Predict.When)
 	}
 	for _, c := range conds {
-		switch {
-		case c.Kind == CondLinearizable, c.Kind == CondNotLinearizable,
-			c.Kind == CondViolation && (c.Name == "" || c.Name == check.Linearizability),
-			c.Kind == CondNoViolation:
-			p.needLinear = true
-		}
+		p.needLinear = p.needLinear || c.needsLinear()
 	}
 	p.goals, p.when = nil, nil // judged again from the step's start
 	p.inSetup = true
@@ -214,7 +226,7 @@ func (p *Player) baseline() {
 	if st0.Predict != nil {
 		p.when = newTracker([]*Cond{&st0.Predict.When})
 	}
-	p.lin = linear.Checker{Steps: LinearStepsPerKey}
+	p.lin = newLinearChecker()
 	p.linAt, p.linOps, p.linRes = -1, 0, nil
 	p.Observe()
 }
@@ -222,7 +234,7 @@ func (p *Player) baseline() {
 // observeQuiet remembers the world's servers and leader without judging
 // (before a setup, whose actions are attributed to no one).
 func (p *Player) observeQuiet() {
-	p.prevViews = p.s.World().Servers()
+	p.prevViews = p.s.World().AppendServers(p.prevViews[:0])
 	p.prevLeader = p.s.World().Leader()
 	p.seenActions = len(p.s.Actions())
 }
@@ -231,7 +243,8 @@ func (p *Player) observeQuiet() {
 // and judges the goals. Call it after driving Session() directly.
 func (p *Player) Observe() {
 	w := p.s.World()
-	views := w.Servers()
+	views := w.AppendServers(p.viewsBuf[:0])
+	p.viewsBuf = p.prevViews
 	acts := p.s.Actions()
 	if len(acts) < p.seenActions {
 		p.seenActions = len(acts) // a fork discarded actions
@@ -273,6 +286,7 @@ func (p *Player) Observe() {
 		p.prevViews, p.prevLeader = views, w.Leader()
 		return // a setup runs: nothing is judged until the step starts
 	}
+	p.env = e
 	p.goals.update(e, p.stopped)
 	if p.when != nil {
 		p.when.update(e, p.stopped)
@@ -307,6 +321,10 @@ func (p *Player) attribute(text string, views []sim.ServerView) did {
 			}
 		}
 	}
+	// A message delivered, dropped or duplicated: its receiver.
+	if p.msgTo != raft.None && (d.verb == "deliver" || d.verb == "drop" || d.verb == "duplicate") {
+		d.servers = appendID(d.servers, p.msgTo)
+	}
 	// A crash or restart of "random", "follower" or "all": the servers that
 	// went down, or came up.
 	for i, v := range views {
@@ -326,6 +344,12 @@ func appendID(ids []raft.ID, id raft.ID) []raft.ID {
 		return ids
 	}
 	return append(ids, id)
+}
+
+// newLinearChecker is the lesson's linearizability checker: bounded by
+// LinearStepsPerKey steps per key only, never by the wall clock.
+func newLinearChecker() linear.Checker {
+	return linear.Checker{Steps: LinearStepsPerKey, StepsOnly: true}
 }
 
 // updateLinear brings the linearizability verdict up to date when the
@@ -403,11 +427,13 @@ func (p *Player) do(a Action) error {
 		p.advance(a.Wait)
 		return nil
 	case a.Text == "step event" || a.Text == "step delivery":
+		before := p.s.Now()
 		if a.Text == "step event" {
 			p.s.StepEvent()
 		} else {
 			p.s.StepDelivery()
 		}
+		p.simulated += p.s.Now() - before
 		if !p.inSetup {
 			p.dids = append(p.dids, did{verb: "step", leader: p.prevLeader})
 		}
@@ -417,11 +443,37 @@ func (p *Player) do(a Action) error {
 		p.Observe()
 		return nil
 	}
+	before := p.s.Now()
+	p.msgTo = p.receiver(a.Text)
+	defer func() { p.msgTo = raft.None }()
 	if err := p.s.Act(a.Text); err != nil {
 		return err
 	}
+	p.simulated += p.s.Now() - before
 	p.Observe()
 	return nil
+}
+
+// receiver is the server a deliver, drop or duplicate action's message is
+// addressed to (raft.None for other actions, or no such message on the
+// wire): the action is then attributed to it, for "did deliver S2".
+func (p *Player) receiver(text string) raft.ID {
+	f := strings.Fields(text)
+	if len(f) != 2 || (f[0] != "deliver" && f[0] != "drop" && f[0] != "duplicate") {
+		return raft.None
+	}
+	num, ok := strings.CutPrefix(f[1], "m")
+	id, err := strconv.ParseUint(num, 10, 64)
+	if !ok || err != nil {
+		return raft.None
+	}
+	w := p.s.World()
+	for _, m := range w.InFlight() {
+		if m.ID == id && m.To >= 1 && int(m.To) <= w.Config().Servers {
+			return raft.ID(m.To)
+		}
+	}
+	return raft.None
 }
 
 // play runs a list of actions as the lesson (not the student) takes them.
@@ -522,6 +574,14 @@ func (p *Player) Next() error {
 		return fmt.Errorf("the goals of step %s are not met yet", p.cur().ID)
 	case p.step+1 >= len(p.l.Steps):
 		return fmt.Errorf("step %s is the lesson's last", p.cur().ID)
+	}
+	if p.l.StartFromSolutions {
+		// The next step starts where the solution leads, whatever path
+		// the student took: back to this step's start, and play it.
+		p.rewind()
+		if err := p.play(p.cur().Solution); err != nil {
+			return fmt.Errorf("replaying the solution of step %s: %w", p.cur().ID, err)
+		}
 	}
 	return p.startStep(p.step + 1)
 }

@@ -80,7 +80,7 @@ func (p *Player) State() State {
 	for i, g := range st.Goals {
 		gs := GoalState{Label: g.Label, State: NotYet.String()}
 		if p.goals != nil {
-			gs.State, gs.Why = p.goals.status[i].String(), p.goals.why[i]
+			gs.State, gs.Why = p.goals.status[i].String(), p.goals.explain(i, p.env)
 		}
 		s.Goals = append(s.Goals, gs)
 	}
@@ -91,7 +91,7 @@ func (p *Player) State() State {
 			ps.Answer, ps.Right, ps.Explain = pr.Answer, p.chosen == pr.Answer, pr.Explain
 			ws := GoalState{Label: pr.When.Text, State: NotYet.String()}
 			if p.when != nil {
-				ws.State, ws.Why = p.when.status[0].String(), p.when.why[0]
+				ws.State, ws.Why = p.when.status[0].String(), p.when.explain(0, p.env)
 			}
 			ps.When = &ws
 		}

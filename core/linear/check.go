@@ -113,6 +113,10 @@ type Options struct {
 	// same verdict on every machine. Under WebAssembly a check always has a
 	// step budget, stepsPerMillisecond times the timeout when Steps is zero.
 	Steps uint64
+	// StepsOnly, with Steps, drops the timeout natively too: the step
+	// budget alone bounds the search, so the verdict depends on the history
+	// only, whatever the machine's load (as under WebAssembly).
+	StepsOnly bool
 	// Now, when set, reads the wall clock to fill Result.Elapsed. Pass
 	// time.Now from outside core/, which may not read the clock itself.
 	Now func() time.Time
@@ -146,6 +150,7 @@ func check(ops []Op, opt Options) Result {
 	timeout := opt.Timeout
 	p := prepare(ops)
 	res := Result{Ops: p.ops, Keys: len(p.parts), LeftOut: p.leftOut}
+	p.stepsOnly = opt.StepsOnly && opt.Steps > 0
 	verdict, info := porcupine.CheckOperationsVerbose(kvModel, p.operations(), p.bound(timeout, opt.Steps))
 	res.vis = &visual{info: info}
 	undecided := p.undecided(info.PartialLinearizations())
@@ -162,7 +167,7 @@ func check(ops []Op, opt Options) Result {
 		}
 		res.Verdict, res.UnknownKeys = Unknown, aborted
 		res.Reason = fmt.Sprintf("the search ran out of its budget of %s per key", plural(p.budget(timeout, opt.Steps), "step"))
-		if verdict == porcupine.Unknown && stepsPerMillisecond == 0 { // some keys timed out too
+		if verdict == porcupine.Unknown && stepsPerMillisecond == 0 && !p.stepsOnly { // some keys timed out too
 			res.UnknownKeys = nil
 			for _, i := range undecided {
 				res.UnknownKeys = append(res.UnknownKeys, p.parts[i].key)
@@ -226,13 +231,13 @@ type partition struct {
 
 // bound prepares the search's limits and returns porcupine's timeout:
 // natively the timeout, and the step budget per key if one is given; under
-// WebAssembly only a step budget (see budget_js.go).
+// WebAssembly, or with StepsOnly, only a step budget (see budget_js.go).
 func (p *prepared) bound(timeout time.Duration, steps uint64) time.Duration {
 	budget := p.budget(timeout, steps)
 	for _, part := range p.parts {
 		part.budget, part.steps, part.stopped = budget, 0, false
 	}
-	if stepsPerMillisecond == 0 {
+	if stepsPerMillisecond == 0 && !p.stepsOnly {
 		return timeout
 	}
 	return 0
@@ -274,6 +279,8 @@ type prepared struct {
 	never int64
 	// clients are the clients in order; porcupine wants zero-based IDs.
 	clients []uint32
+	// stepsOnly: the step budget alone bounds the search (Options.StepsOnly).
+	stepsOnly bool
 }
 
 func prepare(ops []Op) *prepared {
@@ -368,7 +375,8 @@ func (p *prepared) blame(undecided []int, partials [][][]int, timeout time.Durat
 	var keys []string
 	for _, i := range undecided {
 		part := p.parts[i]
-		alone := &prepared{parts: []*partition{part}, ops: len(part.ops), never: p.never, clients: p.clients}
+		alone := &prepared{parts: []*partition{part}, ops: len(part.ops), never: p.never, clients: p.clients,
+			stepsOnly: p.stepsOnly}
 		verdict, info := porcupine.CheckOperationsVerbose(kvModel, alone.operations(), alone.bound(share, steps))
 		if len(alone.aborted()) > 0 {
 			continue

@@ -234,6 +234,30 @@ func TestStepBudgetGivesUnknown(t *testing.T) {
 	require.Equal(t, NotLinearizable, CheckWith(ops, Options{Timeout: time.Minute, Steps: 1 << 30}).Verdict)
 }
 
+// TestStepsOnlyIgnoresTheTimeout checks that with StepsOnly a check is
+// bounded by its step budget alone, natively too: a timeout far too short
+// to decide anything changes nothing, so the verdict is the machine's load's
+// no more (what a lesson's goals need to be the same in `lesson check` and
+// in the browser).
+func TestStepsOnlyIgnoresTheTimeout(t *testing.T) {
+	ops := append(pathological(8), put(99, 1, "easy", "a", 0, 1))
+	for range 3 {
+		res := CheckWith(ops, Options{Timeout: time.Nanosecond, Steps: 1000, StepsOnly: true})
+		require.Equal(t, Unknown, res.Verdict)
+		require.Equal(t, "the search ran out of its budget of 1000 steps per key", res.Reason)
+		require.Equal(t, []string{"x"}, res.UnknownKeys)
+	}
+	res := CheckWith(ops, Options{Timeout: time.Nanosecond, Steps: 1 << 30, StepsOnly: true})
+	require.Equal(t, NotLinearizable, res.Verdict, "%v", res)
+	require.Equal(t, "x", res.Violation.Key)
+
+	h := NewHistory()
+	record(t, h, ops...)
+	c := &Checker{Timeout: time.Nanosecond, Steps: 1 << 30, StepsOnly: true}
+	require.NotNil(t, c.Update(h))
+	require.Equal(t, NotLinearizable, c.Result().Verdict)
+}
+
 // TestViolationNextToATimeout checks that a violation found while another
 // key times out is pinned to the right key, though porcupine does not say
 // which key is which.

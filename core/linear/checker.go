@@ -36,6 +36,10 @@ type Checker struct {
 	// Steps, when not zero, bounds each key's search in steps too (see
 	// Options.Steps).
 	Steps uint64
+	// StepsOnly, with Steps, bounds each key's search by Steps alone, with
+	// no timeout natively either (see Options.StepsOnly): the same history
+	// gets the same verdict on every machine.
+	StepsOnly bool
 	// Now, when set, measures Result.Elapsed (see Options.Now).
 	Now func() time.Time
 
@@ -94,7 +98,7 @@ func (c *Checker) Update(h *History) *Result {
 	if timeout <= 0 {
 		timeout = DefaultCheckerTimeout
 	}
-	res := CheckWith(ops, Options{Timeout: timeout, Steps: c.Steps, Now: c.Now})
+	res := CheckWith(ops, Options{Timeout: timeout, Steps: c.Steps, StepsOnly: c.StepsOnly, Now: c.Now})
 	res.vis = nil // it covers only the batch: WriteHTML checks the whole history again
 	c.elapsed += res.Elapsed
 	if res.Verdict == NotLinearizable {
@@ -140,7 +144,7 @@ func (c *Checker) follow(h *History) {
 	if c.hist == h && c.histID == h.id {
 		return
 	}
-	*c = Checker{Timeout: c.Timeout, KeysPerUpdateMax: c.KeysPerUpdateMax, Steps: c.Steps, Now: c.Now,
+	*c = Checker{Timeout: c.Timeout, KeysPerUpdateMax: c.KeysPerUpdateMax, Steps: c.Steps, StepsOnly: c.StepsOnly, Now: c.Now,
 		hist: h, histID: h.id, keys: map[string]*keyState{}}
 }
 
