@@ -279,9 +279,10 @@ app.setSpeedValue = (x) => {
   return SPEEDS[best];
 };
 // setHighlights marks what a lesson's step points at: servers and the
-// leader on the ring, rows of the logs, panels (null: nothing).
+// leader on the ring, rows of the logs, panels (null: nothing); reveal
+// scrolls the panels into view (at a step's start).
 app.highlights = null;
-app.setHighlights = (h) => {
+app.setHighlights = (h, reveal = false) => {
   app.highlights = h;
   for (const el of document.querySelectorAll('.lesson-highlight')) el.classList.remove('lesson-highlight');
   if (h) {
@@ -290,6 +291,8 @@ app.setHighlights = (h) => {
       if (!el) continue;
       el.classList.add('lesson-highlight');
       if (el.tagName === 'DETAILS') el.open = true;
+      // (after the panels' next turn: the next-step panel shows only then)
+      if (reveal) setTimeout(() => el.scrollIntoView({block: 'nearest'}), 250);
     }
   }
   app.dirty = true;

@@ -767,7 +767,7 @@ export async function setupLessons(app) {
     setText(next, st.last ? '✓ Finish' : 'Next →');
     next.title = st.done ? '' : 'Offered once every goal is met';
     $('lesson-showme').disabled = false;
-    app.setHighlights(highlightsOf(st));
+    app.setHighlights(highlightsOf(st), newStep);
   }
 
   function renderDots(st) {
