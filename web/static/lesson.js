@@ -412,6 +412,8 @@ export async function setupLessons(app) {
           `<span class="cat-num" aria-hidden="true">${i + 1}</span>` +
           `<div class="cat-text"><h3 class="cat-title" id="cat-title-${id}">${escapeHTML(e.title || e.id)}</h3>` +
           `<p class="cat-question">${escapeHTML(e.question || e.summary || '')}</p>` +
+          (e.assumes && e.assumes.length ? `<p class="cat-assumes">After: ${escapeHTML(e.assumes.map((a) =>
+            (L.catalogue.find((x) => x.id === a) || {title: a}).title || a).join(', '))}</p>` : '') +
           `<p class="cat-meta"><span>${e.minutes ? `${e.minutes} min` : ''}</span>` +
           `<span class="cat-progress" data-testid="lesson-progress-${id}">${escapeHTML(progress)}</span></p></div>` +
           `<button type="button" class="${fin ? '' : 'primary'}" data-lesson="${id}" data-testid="lesson-start-${id}" ` +
