@@ -59,6 +59,8 @@ var player lessonPlayer
 // lessonPlayer is what the bridge asks of an open lesson (core/lesson's
 // Player, in the lessons build).
 type lessonPlayer interface {
+	// Session is the session it drives now (a step may start a new world).
+	Session() *lab.Session
 	Advance(dt int64) error
 	Act(text string) error
 	// Observe judges the goals after the session was driven directly.
@@ -226,6 +228,9 @@ var viewBuf []byte
 func viewJSON() (any, error) {
 	if session == nil {
 		return nil, errNoSession
+	}
+	if player != nil {
+		session = player.Session()
 	}
 	v := session.View()
 	viewBuf = v.AppendJSON(viewBuf[:0])

@@ -183,6 +183,9 @@ function ingestJSON(json, fresh) {
   }
   parseMs += performance.now() - t0;
   ingestBytes += json.length;
+  // Another world (a lesson's step may start one): start afresh too.
+  const was = app.view;
+  if (was && (v.scenario !== was.scenario || v.seed !== was.seed || v.servers.length !== was.servers.length)) fresh = true;
   if (fresh) {
     app.scenarioFile = '';
     hist.clear();
