@@ -21,12 +21,12 @@
 // lesson-status, lesson-done, lesson-exit, lesson-catalogue.
 
 import {escapeHTML, seconds, setText, span} from './fmt.js';
-import {PROGRESS_KEY, WELCOME_KEY} from './course.js';
+import {PROGRESS_KEY} from './course.js';
 
 const $ = (id) => document.getElementById(id);
 
 const STUDENT_KEY = 'smrlab.student';
-export const PROGRESS_FORMAT = 'smrlab-progress';
+const PROGRESS_FORMAT = 'smrlab-progress';
 const PROGRESS_VERSION = 1;
 // PROGRESS_BYTES_MAX bounds an imported progress file.
 const PROGRESS_BYTES_MAX = 1 << 20;
@@ -270,8 +270,8 @@ export async function setupLessons(app) {
     loaded: null, // Promise of the catalogue
     state: null, // the open lesson's state, from the latest view
     entry: null, // the open lesson's catalogue entry
-    key: '',
-    stepKey: '',
+    key: '', // the state last drawn, less its time
+    ctlKey: '', // the controls and lock last applied
     offered: null, // Set of offered controls, null when no lesson
     locked: false,
     progress: null,
@@ -662,7 +662,8 @@ export async function setupLessons(app) {
   function applyLock(root) {
     const lock = !!L.state && L.locked;
     if (!lock && !anyLocked) return;
-    anyLocked = lock;
+    if (root === document) anyLocked = lock;
+    else if (lock) anyLocked = true;
     for (const el of root.querySelectorAll('[data-ctl]')) {
       const targets = el.matches(INTERACTIVE) ? [el] : [...el.querySelectorAll(INTERACTIVE)];
       for (const t of targets) {
