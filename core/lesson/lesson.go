@@ -50,13 +50,19 @@ type Lesson struct {
 	// from the world the solutions of the steps before it reach (as opening
 	// the lesson at that step does), not from where the student left it.
 	StartFromSolutions bool
-	Steps              []Step
+	// HideBugs ("hide bugs"): the page shows nothing that names the
+	// world's bug toggles while the lesson runs (State.HideBugs).
+	HideBugs bool
+	Steps    []Step
 }
 
 // Step is one step of a lesson.
 type Step struct {
 	ID, Title string
 	Line      int
+	// World, when not nil, is a fresh world the step starts in (at time 0,
+	// then its setup) instead of the world the previous step left.
+	World *World
 	// Say is the narration's source (Markdown subset), one entry per say
 	// line; Narration renders it.
 	Say        []string
@@ -72,6 +78,23 @@ type Step struct {
 
 // Narration is the step's narration as safe HTML.
 func (s *Step) Narration() string { return RenderMarkdown(s.Say) }
+
+// World is a step's fresh world: "world scenario NAME" or an inline
+// "world" block as the step's first lines, with an optional seed.
+type World struct {
+	Line int
+	// Name is the shipped scenario's name ("" for an inline world); File
+	// and Source its scenario, as Lesson.WorldFile and WorldSource.
+	Name     string
+	File     string
+	Source   []byte
+	Scenario *scenario.Scenario
+	// Seed is the world's seed (the scenario's unless a seed line names
+	// one); PerStudent derives it from the student's seed instead.
+	Seed       uint64
+	PerStudent bool
+	seedSet    bool
+}
 
 // Highlight is something on screen a step points at.
 type Highlight struct {

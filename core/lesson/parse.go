@@ -22,11 +22,24 @@ type parser struct {
 	hasWorld bool
 	step     *Step
 	seen     map[string]int // header directives seen, by line
+	// A step's fresh world: stepWorlds[i] marks the lines of step i's
+	// inline world; inStepWorld while they are read; stepLines counts the
+	// step's lines so far (its world comes first); stepSeed marks a seed
+	// line of the step's world.
+	stepWorlds  map[int][]bool
+	inStepWorld bool
+	stepLines   int
+	stepSeed    bool
 }
+
+// stepWords are the directives of a step; any other line after a step's
+// "world" belongs to its inline world.
+var stepWords = []string{"step", "title", "say", "controls", "highlight", "setup", "predict", "choice", "answer",
+	"explain", "goal", "hint", "hint:", "solution", "wrong"}
 
 // header directives, which may come before the world or among its lines.
 var headerWords = []string{"lesson", "title", "summary", "minutes", "question", "assumes", "reference", "world", "seed",
-	"steps"}
+	"steps", "hide"}
 
 // Parse reads a lesson. scenarios returns a shipped scenario's source by
 // name, for "world scenario NAME" (nil: only inline worlds). Errors carry
@@ -35,7 +48,7 @@ func Parse(file string, src []byte, scenarios func(name string) ([]byte, error))
 	if len(src) > SourceBytesMax {
 		return nil, &Error{File: file, Line: 1, Msg: fmt.Sprintf("file is %d bytes, over the limit of %d", len(src), SourceBytesMax)}
 	}
-	p := &parser{l: &Lesson{File: file}, file: file, seen: map[string]int{}}
+	p := &parser{l: &Lesson{File: file}, file: file, seen: map[string]int{}, stepWorlds: map[int][]bool{}}
 	p.lines = strings.Split(string(src), "\n")
 	p.world = make([]bool, len(p.lines))
 	for i, line := range p.lines {
@@ -70,6 +83,10 @@ func (p *parser) parseLine(line string) error {
 		return nil
 	}
 	kw := toks[0]
+	if p.inStepWorld && !slices.Contains(stepWords, kw.text) && kw.text != "world" {
+		return p.stepWorldLine(kw, toks[1:])
+	}
+	p.inStepWorld = false
 	if kw.text == "hint:" {
 		kw.text = "hint" // "hint: TEXT", unlocked at once
 	}
@@ -154,6 +171,11 @@ func (p *parser) parseHeader(kw token, args []token) error {
 			return p.errAt(kw.col, "write: steps start from solutions")
 		}
 		l.StartFromSolutions = true
+	case "hide":
+		if rest != "bugs" {
+			return p.errAt(kw.col, "write: hide bugs")
+		}
+		l.HideBugs = true
 	default:
 		return p.errAt(kw.col, "unknown directive %q before the first step (known: %s, step)", kw.text, strings.Join(headerWords, ", "))
 	}
@@ -212,6 +234,16 @@ func isID(s string) bool {
 func (p *parser) parseStepLine(kw token, args []token) error {
 	if kw.text == "step" {
 		return p.startStep(kw, args)
+	}
+	p.stepLines++
+	switch kw.text {
+	case "world":
+		return p.parseStepWorld(kw, args)
+	case "seed":
+		if p.step.World == nil || p.stepLines != 2 || p.stepSeed {
+			return p.errAt(kw.col, "a seed line in a step belongs to its world: write it right after the step's world line")
+		}
+		return p.stepWorldSeed(kw, args)
 	}
 	s := p.step
 	rest := restFrom(p.raw, kw.col+len(kw.text))
@@ -288,6 +320,72 @@ func (p *parser) startStep(kw token, args []token) error {
 	p.l.Steps = append(p.l.Steps, Step{ID: args[0].text, Line: p.line})
 	p.step = &p.l.Steps[len(p.l.Steps)-1]
 	p.inWorld = false
+	p.stepLines, p.stepSeed = 0, false
+	return nil
+}
+
+// parseStepWorld reads a step's "world scenario NAME" or "world" (an inline
+// world: the lines after it, up to the step's first directive).
+func (p *parser) parseStepWorld(kw token, args []token) error {
+	switch {
+	case len(p.l.Steps) == 1:
+		return p.errAt(kw.col, "the first step starts in the lesson's world: write it before the first step")
+	case p.stepLines != 1:
+		return p.errAt(kw.col, "a step's world comes first in the step, right after its step line")
+	}
+	w := &World{Line: p.line}
+	switch {
+	case len(args) == 0:
+		p.inStepWorld = true
+		p.stepWorlds[len(p.l.Steps)-1] = make([]bool, len(p.lines))
+	case len(args) == 2 && args[0].text == "scenario":
+		if !isID(args[1].text) {
+			return p.errAt(args[1].col, "a scenario name is lowercase letters, digits and dashes, not %q", args[1].text)
+		}
+		w.Name = args[1].text
+	default:
+		return p.errAt(kw.col, "write: world scenario NAME (a shipped scenario), or world alone and the scenario's lines after it")
+	}
+	p.step.World = w
+	return nil
+}
+
+// stepWorldLine reads a line of a step's inline world.
+func (p *parser) stepWorldLine(kw token, args []token) error {
+	switch kw.text {
+	case "expect":
+		return p.errAt(kw.col, "a lesson's world takes no expect lines: write what the student must reach as goals of a step")
+	case "seed":
+		if p.stepSeed {
+			return p.errAt(kw.col, "a second seed line in step %s's world", p.step.ID)
+		}
+		if err := p.stepWorldSeed(kw, args); err != nil {
+			return err
+		}
+		if p.step.World.PerStudent {
+			return nil
+		}
+	}
+	p.stepWorlds[len(p.l.Steps)-1][p.line-1] = true
+	return nil
+}
+
+// stepWorldSeed reads the seed of a step's world: a number, or per-student.
+func (p *parser) stepWorldSeed(kw token, args []token) error {
+	if len(args) != 1 {
+		return p.errAt(kw.col, "seed takes a number or per-student, like: seed 3")
+	}
+	p.stepSeed = true
+	w := p.step.World
+	if args[0].text == "per-student" {
+		w.PerStudent = true
+		return nil
+	}
+	v, err := strconv.ParseUint(args[0].text, 10, 64)
+	if err != nil || v > scenario.SeedMax {
+		return p.errAt(args[0].col, "seed: want a whole number up to %d or per-student, not %q", uint64(scenario.SeedMax), args[0].text)
+	}
+	w.Seed, w.seedSet = v, true
 	return nil
 }
 
@@ -298,6 +396,10 @@ func (p *parser) parseControls(kw token, args []token) error {
 	for _, a := range args {
 		if !slices.Contains(Controls, a.text) {
 			return p.errAt(a.col, "unknown control %q (known: %s)", a.text, strings.Join(Controls, " "))
+		}
+		if p.l.HideBugs && (a.text == "bugs" || a.text == "scenario") {
+			return p.errAt(a.col, "the lesson hides its bugs (hide bugs, line %d): a step cannot offer the %s control",
+				p.seen["hide"], a.text)
 		}
 		if !slices.Contains(p.step.Controls, a.text) {
 			p.step.Controls = append(p.step.Controls, a.text)
@@ -564,53 +666,87 @@ func (p *parser) finish(scenarios func(string) ([]byte, error)) error {
 
 func (p *parser) loadWorld(scenarios func(string) ([]byte, error)) error {
 	l := p.l
-	if l.WorldName != "" {
-		if scenarios == nil {
-			return &Error{File: p.file, Line: p.seen["world"], Msg: "this reader has no shipped scenarios: write the world inline"}
+	file, src, sc, err := p.readWorld(l.WorldName, p.world, p.seen["world"], scenarios)
+	if err != nil {
+		return err
+	}
+	l.WorldFile, l.WorldSource, l.Scenario = file, src, sc
+	if _, ok := p.seen["seed-number"]; !ok {
+		l.Seed = sc.Seed
+	}
+	for i := range l.Steps {
+		w := l.Steps[i].World
+		if w == nil {
+			continue
 		}
-		src, err := scenarios(l.WorldName)
+		w.File, w.Source, w.Scenario, err = p.readWorld(w.Name, p.stepWorlds[i], w.Line, scenarios)
 		if err != nil {
-			return &Error{File: p.file, Line: p.seen["world"], Msg: fmt.Sprintf("scenario %s: %v", l.WorldName, err)}
+			return err
 		}
-		l.WorldFile, l.WorldSource = l.WorldName+".scn", src
+		if w.PerStudent && !l.PerStudent {
+			return &Error{File: p.file, Line: w.Line, Msg: fmt.Sprintf("step %s's world has seed per-student, "+
+				"but the lesson does not: write seed per-student for the lesson's world too", l.Steps[i].ID)}
+		}
+		if !w.seedSet {
+			w.Seed = w.Scenario.Seed
+		}
+	}
+	return nil
+}
+
+// readWorld reads a world: a shipped scenario by name, or the lines of the
+// lesson file that mask marks (the others commented out, so that the
+// scenario's errors carry the lesson's line numbers).
+func (p *parser) readWorld(name string, mask []bool, line int, scenarios func(string) ([]byte, error)) (string, []byte, *scenario.Scenario, error) {
+	var file string
+	var src []byte
+	if name != "" {
+		if scenarios == nil {
+			return "", nil, nil, &Error{File: p.file, Line: line, Msg: "this reader has no shipped scenarios: write the world inline"}
+		}
+		b, err := scenarios(name)
+		if err != nil {
+			return "", nil, nil, &Error{File: p.file, Line: line, Msg: fmt.Sprintf("scenario %s: %v", name, err)}
+		}
+		file, src = name+".scn", b
 	} else {
 		var b strings.Builder
 		last := 0
-		for i, in := range p.world {
+		for i, in := range mask {
 			if in {
 				last = i + 1
 			}
 		}
 		for i, line := range p.lines[:last] {
-			if !p.world[i] && strings.TrimSpace(line) != "" {
+			if !mask[i] && strings.TrimSpace(line) != "" {
 				b.WriteString("# ")
 			}
 			b.WriteString(line)
 			b.WriteByte('\n')
 		}
-		l.WorldFile, l.WorldSource = p.file, []byte(b.String())
+		file, src = p.file, []byte(b.String())
 	}
-	sc, err := scenario.Parse(l.WorldFile, l.WorldSource)
+	sc, err := scenario.Parse(file, src)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
-	if l.WorldName == "" && len(sc.Expect) > 0 && sc.Expect[0].Line > 0 {
-		return &Error{File: p.file, Line: sc.Expect[0].Line, Msg: "a lesson's world takes no expect lines"}
+	if name == "" && len(sc.Expect) > 0 && sc.Expect[0].Line > 0 {
+		return "", nil, nil, &Error{File: p.file, Line: sc.Expect[0].Line, Msg: "a lesson's world takes no expect lines"}
 	}
-	l.Scenario = sc
-	if _, ok := p.seen["seed-number"]; !ok {
-		l.Seed = sc.Seed
-	}
-	return nil
+	return file, src, sc, nil
 }
 
 // checkAgainstWorld checks what needs the cluster's size: the servers that
 // highlights and conditions name, and every action.
 func (p *parser) checkAgainstWorld() error {
 	l := p.l
-	n := l.Scenario.Config.Servers
+	sc := l.Scenario
 	for si := range l.Steps {
 		s := &l.Steps[si]
+		if s.World != nil {
+			sc = s.World.Scenario // the world in force from this step on
+		}
+		n := sc.Config.Servers
 		for _, h := range s.Highlights {
 			if h.Server > n {
 				return &Error{File: p.file, Line: s.Line, Msg: fmt.Sprintf("step %s highlights S%d in a cluster of %d", s.ID, h.Server, n)}
@@ -634,7 +770,7 @@ func (p *parser) checkAgainstWorld() error {
 		}
 		for _, list := range lists {
 			for _, a := range list {
-				if err := p.checkAction(a); err != nil {
+				if err := p.checkAction(sc, a); err != nil {
 					return err
 				}
 			}
@@ -645,12 +781,11 @@ func (p *parser) checkAgainstWorld() error {
 
 // checkAction parses a scenario action as the session will, so that a
 // mistake is refused with its place in the lesson file.
-func (p *parser) checkAction(a Action) error {
+func (p *parser) checkAction(sc *scenario.Scenario, a Action) error {
 	if a.Wait > 0 || strings.HasPrefix(a.Text, "step ") {
 		return nil
 	}
 	const prefix = "at 0us "
-	sc := p.l.Scenario
 	_, err := scenario.ParseAction(prefix+a.Text, sc.Config.Servers, sc.Config.Net)
 	if err == nil {
 		return nil
@@ -664,6 +799,3 @@ func (p *parser) checkAction(a Action) error {
 	}
 	return &Error{File: p.file, Line: a.Line, Col: col, Msg: msg}
 }
-
-// worldServers is the number of servers of the lesson's world.
-func (l *Lesson) worldServers() int { return l.Scenario.Config.Servers }

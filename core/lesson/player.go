@@ -46,6 +46,8 @@ type Player struct {
 	seed uint64
 	s    *lab.Session
 	step int
+	// worlds counts the sessions opened (a step may start a fresh world).
+	worlds int
 
 	// The step's start: its time and the session's actions then (setup
 	// included), and what the counters read.
@@ -90,17 +92,27 @@ type Player struct {
 }
 
 // Open starts a lesson on a seed at step (0-based): the world at time 0,
-// then the solutions of the steps before step, each after its setup.
+// then the solutions of the steps before step, each after its setup. When a
+// step before it (or it) starts a fresh world, only the steps from the
+// latest such step are replayed, from that world.
 func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 	if step < 0 || step >= len(l.Steps) {
 		return nil, fmt.Errorf("lesson %s has steps 1 to %d, not %d", l.ID, len(l.Steps), step+1)
 	}
-	s, err := lab.Open(l.WorldFile, l.WorldSource, lab.Options{Seed: seed, SeedSet: true})
-	if err != nil {
-		return nil, err
+	from := 0
+	for i := step; i > 0; i-- {
+		if l.Steps[i].World != nil {
+			from = i
+			break
+		}
 	}
-	p := &Player{l: l, seed: seed, s: s}
-	if err := p.startStep(0); err != nil {
+	p := &Player{l: l, seed: seed}
+	if from == 0 {
+		if err := p.openWorld(0); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.startStep(from); err != nil {
 		return nil, err
 	}
 	for p.step < step {
@@ -113,6 +125,38 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 	}
 	return p, nil
 }
+
+// openWorld opens a new session: the lesson's world (i == 0) or step i's.
+func (p *Player) openWorld(i int) error {
+	file, src, seed := p.l.WorldFile, p.l.WorldSource, p.seed
+	if i > 0 {
+		w := p.l.Steps[i].World
+		file, src, seed = w.File, w.Source, p.worldSeed(i)
+	}
+	s, err := lab.Open(file, src, lab.Options{Seed: seed, SeedSet: true})
+	if err != nil {
+		return err
+	}
+	p.s = s
+	p.worlds++
+	return nil
+}
+
+// worldSeed is the seed of step i's fresh world: its seed line's, or for
+// seed per-student one derived from the lesson's seed (the student's), or
+// else its scenario's.
+func (p *Player) worldSeed(i int) uint64 {
+	w := p.l.Steps[i].World
+	if w.PerStudent {
+		return StudentSeed(p.l.ID+"/"+p.l.Steps[i].ID, strconv.FormatUint(p.seed, 10))
+	}
+	return w.Seed
+}
+
+// Worlds counts the worlds (sessions) the player has opened: 1 after Open,
+// one more each time a step starts a fresh world. Session() then returns
+// the new one.
+func (p *Player) Worlds() int { return p.worlds }
 
 // SeedFor is the seed a student opens the lesson with: the lesson's own, or
 // for a per-student lesson one derived from the student's id.
@@ -134,7 +178,8 @@ func (p *Player) Step() int { return p.step }
 
 // Session is the session the player drives. The page draws it and may drive
 // it directly (seek, step), calling Observe after: run controls go through
-// Advance and Act, which enforce the prediction's lock.
+// Advance and Act, which enforce the prediction's lock. A step that starts a
+// fresh world replaces it (Next, Open): Worlds() and State().World count.
 func (p *Player) Session() *lab.Session { return p.s }
 
 func (p *Player) cur() *Step { return &p.l.Steps[p.step] }
@@ -157,6 +202,11 @@ func (p *Player) locked() bool {
 func (p *Player) startStep(i int) error {
 	p.step = i
 	st := p.cur()
+	if i > 0 && st.World != nil {
+		if err := p.openWorld(i); err != nil {
+			return fmt.Errorf("%s:%d: step %s's world: %w", p.l.File, st.World.Line, st.ID, err)
+		}
+	}
 	p.attempts, p.stuckBefore, p.answered, p.chosen, p.revealed = 0, 0, false, "", false
 	p.hintsShown, p.done, p.assisted = 0, false, false
 	p.needLinear = false
@@ -575,7 +625,7 @@ func (p *Player) Next() error {
 	case p.step+1 >= len(p.l.Steps):
 		return fmt.Errorf("step %s is the lesson's last", p.cur().ID)
 	}
-	if p.l.StartFromSolutions {
+	if p.l.StartFromSolutions && p.l.Steps[p.step+1].World == nil {
 		// The next step starts where the solution leads, whatever path
 		// the student took: back to this step's start, and play it.
 		p.rewind()

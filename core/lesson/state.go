@@ -29,6 +29,13 @@ type State struct {
 	Done          bool
 	Assisted      bool
 	Last          bool
+	// World counts the worlds opened so far (1, then one more each time a
+	// step starts a fresh world): when it changes, the session is a new one.
+	World int
+	// HideBugs: the page must not show the world's bug toggles: the lesson
+	// says hide bugs, or the step offers none of the bugs, scenario and all
+	// controls.
+	HideBugs bool
 }
 
 // HighlightState is a highlight, with "leader" resolved to the server that
@@ -68,7 +75,7 @@ func (p *Player) State() State {
 	s := State{Lesson: p.l.ID, Title: p.l.Title, Seed: p.seed, Step: p.step, Steps: len(p.l.Steps),
 		StepID: st.ID, StepTitle: st.Title, Narration: st.Narration(), Controls: st.Controls,
 		Locked: p.locked(), Attempts: p.attempts, Elapsed: p.stuck(), Done: p.done, Assisted: p.assisted,
-		Last: p.step == len(p.l.Steps)-1}
+		Last: p.step == len(p.l.Steps)-1, World: p.worlds, HideBugs: p.hideBugs()}
 	lead := p.s.World().Leader()
 	for _, h := range st.Highlights {
 		hs := HighlightState{Kind: h.Kind, Server: h.Server, Index: h.Index, Panel: h.Panel}
@@ -110,13 +117,27 @@ func (p *Player) State() State {
 	return s
 }
 
+// hideBugs reports whether the page must hide the world's bug toggles now.
+func (p *Player) hideBugs() bool {
+	if p.l.HideBugs {
+		return true
+	}
+	for _, c := range p.cur().Controls {
+		if c == "bugs" || c == "scenario" || c == "all" {
+			return false
+		}
+	}
+	return true
+}
+
 // AppendJSON appends the state as JSON: {"lesson", "title", "seed" (a
 // string), "step", "steps", "stepId", "stepTitle", "narration", "controls",
 // "highlights": [{"kind", "server", "index", "panel"}], "locked",
 // "prediction": null or {"question", "choices": [{"id", "text"}],
 // "answered", "chosen", "revealed", "answer", "right", "explain", "when":
 // null or a goal}, "goals": [{"label", "state", "why"}], "hints": [{"text"}],
-// "hintsLeft", "nextHint", "attempts", "elapsed", "done", "assisted", "last"}.
+// "hintsLeft", "nextHint", "attempts", "elapsed", "done", "assisted", "last",
+// "world", "hideBugs"}.
 func (s *State) AppendJSON(b []byte) []byte {
 	b = append(b, `{"lesson":`...)
 	b = minijson.AppendString(b, s.Lesson)
@@ -185,6 +206,10 @@ func (s *State) AppendJSON(b []byte) []byte {
 	b = minijson.AppendBool(b, s.Assisted)
 	b = append(b, `,"last":`...)
 	b = minijson.AppendBool(b, s.Last)
+	b = append(b, `,"world":`...)
+	b = strconv.AppendInt(b, int64(s.World), 10)
+	b = append(b, `,"hideBugs":`...)
+	b = minijson.AppendBool(b, s.HideBugs)
 	return append(b, '}')
 }
 
