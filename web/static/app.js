@@ -185,7 +185,8 @@ function ingestJSON(json, fresh) {
   ingestBytes += json.length;
   // Another world (a lesson's step may start one): start afresh too.
   const was = app.view;
-  if (was && (v.scenario !== was.scenario || v.seed !== was.seed || v.servers.length !== was.servers.length)) fresh = true;
+  if (was && (v.scenario !== was.scenario || v.seed !== was.seed || v.servers.length !== was.servers.length ||
+    (v.lesson && was.lesson && v.lesson.world !== was.lesson.world))) fresh = true;
   if (fresh) {
     app.scenarioFile = '';
     hist.clear();
@@ -432,8 +433,7 @@ function syncHeader() {
   if (v.lesson) {
     // A lesson names its world by the lesson, and keeps a hidden bug toggle
     // hidden unless the step offers the bugs control ("find the bug").
-    const ctl = v.lesson.controls || [];
-    const showBugs = !ctl.length || ctl.includes('all') || ctl.includes('bugs');
+    const showBugs = !v.lesson.hideBugs;
     $('scenario-info').innerHTML = `<b>Lesson: ${escapeHTML(v.lesson.title || v.lesson.lesson)}</b> · seed ${v.seed}` +
       (showBugs && bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : '');
     document.title = `smrlab — ${v.lesson.title || v.lesson.lesson}`;

@@ -625,7 +625,10 @@ export async function setupLessons(app) {
 
   // ---- Controls: what the step offers, and the lock
 
+  // A lesson that hides its bug toggles ("find the bug") offers neither the
+  // bugs nor the scenario controls, nor share and exports (they carry them).
   function offers(ctl) {
+    if (L.state && L.state.hideBugs && (ctl === 'bugs' || ctl === 'scenario')) return false;
     return !L.offered || L.offered.has('all') || L.offered.has(ctl);
   }
   app.offers = offers;
@@ -734,7 +737,7 @@ export async function setupLessons(app) {
 
   function render(st, newStep) {
     $('lesson-panel').hidden = false;
-    const ctlKey = `${(st.controls || []).join(' ')}|${!!st.locked}`;
+    const ctlKey = `${(st.controls || []).join(' ')}|${!!st.locked}|${!!st.hideBugs}`;
     if (newStep || ctlKey !== L.ctlKey) {
       L.ctlKey = ctlKey;
       L.offered = new Set(st.controls && st.controls.length ? st.controls : ['all']);
