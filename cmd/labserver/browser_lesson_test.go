@@ -800,3 +800,38 @@ func readAxe(t *testing.T) string {
 	}
 	return b.String()
 }
+
+// A step that starts a fresh world: the page starts afresh with it (five
+// servers from time 0, after three), and a lesson that hides its bug toggle
+// shows it nowhere, not even in a step that offers every control: no bug
+// name, no bugs picker, no scenario bar, no share link or export.
+func TestBrowserLessonFreshWorldHidesBugs(t *testing.T) {
+	l := testLesson(t, "91-fresh-world-walk.lesson")
+	p := newPage(t)
+	p.open("?lesson=" + l.ID)
+	p.waitFor("the lesson opens", fmt.Sprintf(`(() => { const l = smrlabTest.lesson(); return l && l.lesson === %q; })()`, l.ID), 20*time.Second)
+	s := student{p: p}
+	s.solveStep(l, 0)
+	s.press("lesson-next")
+	p.waitFor("the fresh world of step 2", `(() => { const v = smrlabTest.view(), l = smrlabTest.lesson();
+		return l.step === 1 && v.servers.length === 5 && v.now < 500000 &&
+			document.querySelectorAll('[data-testid^="select-S"]').length === 5; })()`, 10*time.Second)
+	v := p.view()
+	if !strings.Contains(v.Bugs, "learner-votes") {
+		t.Fatalf("the step's world runs bugs %q, want learner-votes (the test's premise)", v.Bugs)
+	}
+	for _, id := range []string{"bugs-picker", "share", "open", "scenario-picker", "import-file"} {
+		if p.visible(id) {
+			t.Errorf("%s shows in a lesson that hides its bugs", id)
+		}
+	}
+	if eval[bool](p, `document.body.innerText.includes('learner-votes')`) {
+		t.Errorf("the page shows the hidden bug's name: %q", p.text("scenario-info"))
+	}
+	if !p.visible("crash-leader") || !p.visible("play") {
+		t.Error("a step that offers every control hides the run controls")
+	}
+	p.shot("fresh-world")
+	s.solveStep(l, 1)
+	p.noBanner()
+}
