@@ -289,6 +289,8 @@ app.highlights = null;
 app.setHighlights = (h, reveal = false) => {
   app.highlights = h;
   for (const el of document.querySelectorAll('.lesson-highlight')) el.classList.remove('lesson-highlight');
+  // A new step with no panel to point at starts from the top of the panels.
+  if (reveal && (!h || !h.panels.size)) document.querySelector('.side').scrollTop = 0;
   if (h) {
     for (const id of h.panels) {
       const el = $(id);
