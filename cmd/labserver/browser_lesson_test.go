@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -833,5 +835,21 @@ func TestBrowserLessonFreshWorldHidesBugs(t *testing.T) {
 	}
 	p.shot("fresh-world")
 	s.solveStep(l, 1)
+	p.noBanner()
+}
+
+// The lessons need no labserver: served by a plain static file server (as
+// `make site` is meant to be), a lesson's link opens and runs.
+func TestBrowserLessonOnAStaticHost(t *testing.T) {
+	labServerURL(t) // builds the app
+	srv := httptest.NewServer(http.FileServer(http.Dir(app.dir)))
+	defer srv.Close()
+	l := testLesson(t, "90-next-step-walk.lesson")
+	p := newPage(t)
+	p.base = srv.URL + "/"
+	p.open("?lesson=" + l.ID)
+	p.waitFor("the lesson opens from static files", fmt.Sprintf(`(() => { const l = smrlabTest.lesson();
+		return l && l.lesson === %q && !document.querySelector('[data-testid="lesson-panel"]').hidden; })()`, l.ID), 20*time.Second)
+	student{p: p}.solveStep(l, 0)
 	p.noBanner()
 }
