@@ -22,7 +22,7 @@
 // carries the lesson's state as its "lesson" field. The lesson player is
 // its own build (-tags lessons, wasm/lesson.go, smrlab-lessons.wasm), a
 // superset of this one that the worker loads when a lesson opens: it costs
-// about 105 KB compressed, which a visit to the lab alone does not pay.
+// over 100 KB compressed, which a visit to the lab alone does not pay.
 package main
 
 import (
@@ -301,8 +301,7 @@ func act(args []js.Value) (any, error) {
 		return nil, fmt.Errorf("act: %d characters, over the limit of 1024", len(text))
 	}
 	if player != nil {
-		err := player.Act(text)
-		if err != nil {
+		if err := player.Act(text); err != nil {
 			return nil, err
 		}
 		return viewJSON()
