@@ -516,7 +516,17 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 	}
 	p.shot("reset")
 
-	// Solve step 1, go on to step 2, and reload.
+	// Show me plays the solution from the step's start and marks the step.
+	s.press("lesson-showme")
+	p.waitFor("Show me reaches every goal", goalsMet, 20*time.Second)
+	if st := p.lesson(); !st.Assisted || !st.Done {
+		t.Errorf("after Show me the step is %+v, want done and assisted", st)
+	}
+	p.waitFor("the progress marks the step shown", fmt.Sprintf(`smrlabTest.progress().then((p) => p.lessons[%q].steps[%q].assisted)`,
+		l.ID, l.Steps[0].ID), 5*time.Second)
+	p.shot("shown")
+
+	// Go on to step 2, and reload.
 	s.solveStep(l, 0)
 	s.press("lesson-next")
 	p.waitFor("step 2", `smrlabTest.lesson().step === 1`, 10*time.Second)
@@ -531,10 +541,12 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 	if lp == nil || lp["current"] != float64(1) {
 		t.Fatalf("after a reload the progress is %v, want lesson %s at step 2", prog, l.ID)
 	}
-	if sp, _ := lp["steps"].(map[string]any)[l.Steps[0].ID].(map[string]any); sp == nil || sp["done"] != true || sp["attempts"].(float64) < 1 {
+	if sp, _ := lp["steps"].(map[string]any)[l.Steps[0].ID].(map[string]any); sp == nil || sp["done"] != true || sp["assisted"] != true ||
+		sp["attempts"].(float64) < 1 {
 		t.Errorf("after a reload step %s's progress is %v", l.Steps[0].ID, sp)
 	}
 	p.click("lessons")
+	p.waitFor("the catalogue opens", `!!document.querySelector('[data-testid="lesson-dialog"]')?.open`, 10*time.Second)
 	p.waitFor("the catalogue shows the progress", fmt.Sprintf(`(document.querySelector('[data-testid="lesson-progress-%s"]') || {}).textContent === '1 of %d steps done'`,
 		l.ID, len(l.Steps)), 10*time.Second)
 	p.shot("catalogue-progress")
@@ -572,6 +584,7 @@ func TestBrowserLessonResetProgressAndLinks(t *testing.T) {
 	q := newPage(t)
 	q.open("")
 	q.click("lessons")
+	q.waitFor("the catalogue opens", `!!document.querySelector('[data-testid="lesson-dialog"]')?.open`, 10*time.Second)
 	q.importProgress(path)
 	if st := q.text("progress-status"); !strings.HasPrefix(st, "✓") {
 		t.Fatalf("importing the exported progress: %q", st)

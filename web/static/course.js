@@ -82,8 +82,14 @@ export function setupCourse(app) {
     }
   };
 
-  // The header's label and the welcome card, from the catalogue and the
-  // stored progress.
+  // The welcome card, for a first visit; a returning student's header and
+  // card name the next lesson, from the catalogue (a first visit does not
+  // fetch it: the card's own words start lesson 1).
+  const q = new URLSearchParams(location.search);
+  const elsewhere = q.has('scenario') || q.has('lesson') || location.hash.startsWith('#r=');
+  $('welcome').hidden = elsewhere || !!stored(WELCOME_KEY);
+  const lessons = storedLessons();
+  if (!Object.keys(lessons).length) return;
   (async () => {
     let list = [];
     try {
@@ -94,22 +100,14 @@ export function setupCourse(app) {
     }
     if (!Array.isArray(list) || !list.length) return;
     list.sort((a, b) => (a.order || 0) - (b.order || 0));
-    const lessons = storedLessons();
     const finished = (e) => {
       const l = lessons[e.id];
       const done = l && l.steps && typeof l.steps === 'object' ? Object.values(l.steps).filter((s) => s && s.done).length : 0;
       return !!(l && (l.finished === true || (e.steps && done >= e.steps)));
     };
-    const started = Object.keys(lessons).length > 0;
-    if (!document.body.dataset.lesson) {
-      setText($('lessons'), started ? `Lessons · ${list.filter(finished).length}/${list.length} done` : '▶ Start the course');
-    }
+    if (!document.body.dataset.lesson) setText($('lessons'), `Lessons · ${list.filter(finished).length}/${list.length} done`);
     const next = list.find((e) => !finished(e)) || list[0];
-    const i = list.indexOf(next) + 1;
-    setText($('welcome-first'), `${started ? 'Continue with' : 'Start'} lesson ${i}: ${next.title || next.id}` +
+    setText($('welcome-first'), `Continue with lesson ${list.indexOf(next) + 1}: ${next.title || next.id}` +
       `${next.minutes ? ` (${next.minutes} min)` : ''}`);
-    const q = new URLSearchParams(location.search);
-    const elsewhere = q.has('scenario') || q.has('lesson') || location.hash.startsWith('#r=');
-    $('welcome').hidden = elsewhere || !!stored(WELCOME_KEY) || !!document.body.dataset.lesson;
   })();
 }
