@@ -17,8 +17,11 @@ WASM      := $(WEB_DIR)/smrlab.wasm
 WASM_FILES := $(WEB_DIR)/smrlab-files.wasm
 # Both builds leave inlining out of the packages listed in wasm/noinline-packages.
 WASM_GCFLAGS := $(foreach p,$(shell sed '/^\#/d' wasm/noinline-packages),-gcflags=$(p)=-l)
+# The simulator with the lesson player (-tags lessons), loaded when a lesson
+# opens: the lab alone does not download core/lesson.
+WASM_LESSONS := $(WEB_DIR)/smrlab-lessons.wasm
 WASM_EXEC := $(WEB_DIR)/wasm_exec.js
-WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
+WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC) $(shell find $(WEB_DIR) -type f \
 	\( -name '*.html' -o -name '*.js' -o -name '*.mjs' -o -name '*.css' \) -not -path '*/[._]*' 2>/dev/null))
 WEB_GZ     = $(addsuffix .gz,$(WEB_FILES))
 BROTLI_QUALITY ?= 11
@@ -38,7 +41,7 @@ labserver: web
 run: labserver
 	$(BIN)/labserver
 
-web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
+web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json $(WEB_DIR)/lessons/index.json
 	$(GO) run ./tools/precompress -quality $(BROTLI_QUALITY) $(WEB_FILES)
 	@find $(WEB_DIR) -name '*.gz' -o -name '*.br' | while read -r f; do \
 		[ -e "$${f%.*}" ] || { echo "rm $$f (its file is gone)"; rm -f "$$f"; }; done
@@ -47,6 +50,10 @@ web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json
 # when it changed, so an unchanged wasm is not compressed again.
 $(WASM): FORCE
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" $(WASM_GCFLAGS) -o $@.tmp ./wasm
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+
+$(WASM_LESSONS): FORCE
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -tags lessons -ldflags="-s -w" $(WASM_GCFLAGS) -o $@.tmp ./wasm
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
 
 $(WASM_FILES): FORCE
@@ -67,6 +74,15 @@ $(WEB_DIR)/scenarios/index.json: $(SCENARIOS) build
 	@rm -f $(WEB_DIR)/scenarios/*.scn
 	cp $(SCENARIOS) $(WEB_DIR)/scenarios/
 	$(BIN)/smrlab list --json $(SCENARIOS) > $@
+
+# The course's catalogue: the lesson files and their index, which the
+# page's lesson player reads (so `make site` needs no server for lessons).
+LESSONS := $(wildcard lessons/*.lesson)
+$(WEB_DIR)/lessons/index.json: $(LESSONS) build
+	@mkdir -p $(WEB_DIR)/lessons
+	@rm -f $(WEB_DIR)/lessons/*.lesson
+	$(if $(LESSONS),cp $(LESSONS) $(WEB_DIR)/lessons/)
+	$(BIN)/smrlab lesson list --json lessons/ > $@
 
 # A folder that any static web host serves as is, with no labserver.
 site: web
@@ -137,5 +153,5 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
 
 clean:
-	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_EXEC)
+	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC)
 	find $(WEB_DIR) \( -name '*.gz' -o -name '*.br' \) -delete

@@ -23,6 +23,14 @@
 // 7 December 2026 this build was 4,708,929 bytes, 1,274,587 in gzip -9 and
 // 949,940 in Brotli (1,384,020 and 1,023,467 in the morning); keep it under
 // 1,363,148 in gzip.
+//
+// A lesson (core/lesson) drives the same session through its Player: while
+// one is open, frame, act and step go through the player, which refuses
+// them while the step's prediction waits for an answer, and every view
+// carries the lesson's state as its "lesson" field. The lesson player is
+// its own build (-tags lessons, wasm/lesson.go, smrlab-lessons.wasm), a
+// superset of this one that the worker loads when a lesson opens: it costs
+// over 100 KB compressed, which a visit to the lab alone does not pay.
 package main
 
 import (
@@ -52,13 +60,36 @@ const (
 
 var session *lab.Session
 
+// player drives session while a lesson is open (nil otherwise); only the
+// lessons build opens one.
+var player lessonPlayer
+
+// lessonPlayer is what the bridge asks of an open lesson (core/lesson's
+// Player, in the lessons build).
+type lessonPlayer interface {
+	// Session is the session it drives now (a step may start a new world).
+	Session() *lab.Session
+	Advance(dt int64) error
+	Act(text string) error
+	// Observe judges the goals after the session was driven directly.
+	Observe()
+	// Refuse says why the run may not move now (nil: it may).
+	Refuse() error
+	// AppendState appends the lesson's state as JSON.
+	AppendState(b []byte) []byte
+}
+
+// lessonFuncs are the lessons build's functions (wasm/lesson.go), nil in
+// this one.
+var lessonFuncs map[string]bridge.Func
+
 func main() {
 	// WebAssembly has no background GC thread, so every collection stops
 	// the simulation: collect less often, for a bigger heap. (Measured in
 	// Chromium: 400 beats the default and beats a memory limit with no
 	// percentage, whose growing heap costs more than the collections.)
 	debug.SetGCPercent(400)
-	bridge.Register("smrlab", map[string]bridge.Func{
+	fns := map[string]bridge.Func{
 		"open":            open,
 		"frame":           frame,
 		"view":            func([]js.Value) (any, error) { return viewJSON() },
@@ -71,7 +102,11 @@ func main() {
 		"importRecording": importRecording,
 		"stateHash":       stateHash,
 		"bugs":            bugs,
-	}, func(res map[string]any) {
+	}
+	for name, fn := range lessonFuncs {
+		fns[name] = fn
+	}
+	bridge.Register("smrlab", fns, func(res map[string]any) {
 		if session != nil {
 			res["seed"] = fmt.Sprint(session.Seed())
 			if h, err := recordingJSON(); err == nil {
@@ -155,7 +190,7 @@ func open(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	session = s
+	session, player = s, nil
 	return viewJSON()
 }
 
@@ -204,8 +239,16 @@ func viewJSON() (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
+	if player != nil {
+		session = player.Session()
+	}
 	v := session.View()
 	viewBuf = v.AppendJSON(viewBuf[:0])
+	if player != nil {
+		// The view's object, with the lesson's state as one more field.
+		viewBuf = append(viewBuf[:len(viewBuf)-1], `,"lesson":`...)
+		viewBuf = append(player.AppendState(viewBuf), '}')
+	}
 	return string(viewBuf), nil
 }
 
@@ -221,6 +264,12 @@ func frame(args []js.Value) (any, error) {
 	if dt < 0 || dt > advanceMicrosMax {
 		return nil, fmt.Errorf("frame: %d microseconds out of range (0 to %d)", dt, advanceMicrosMax)
 	}
+	if player != nil {
+		if err := player.Advance(dt); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
 	session.Advance(dt)
 	return viewJSON()
 }
@@ -232,7 +281,14 @@ func step(args []js.Value) (any, error) {
 	if err := need(args, 1, `step("event" or "delivery")`); err != nil {
 		return nil, err
 	}
-	switch k := args[0].String(); k {
+	k := args[0].String()
+	if player != nil && (k == "event" || k == "delivery") {
+		if err := player.Act("step " + k); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
+	switch k {
 	case "event":
 		session.StepEvent()
 	case "delivery":
@@ -254,6 +310,12 @@ func act(args []js.Value) (any, error) {
 	if len(text) > 1024 {
 		return nil, fmt.Errorf("act: %d characters, over the limit of 1024", len(text))
 	}
+	if player != nil {
+		if err := player.Act(text); err != nil {
+			return nil, err
+		}
+		return viewJSON()
+	}
 	if err := session.Act(text); err != nil {
 		return nil, err
 	}
@@ -271,7 +333,13 @@ func goTo(args []js.Value) (any, error) {
 	if t != t || t < 0 {
 		return nil, fmt.Errorf("goto: time %v out of range", t)
 	}
+	if err := lessonRefuses(); err != nil {
+		return nil, err
+	}
 	session.GoTo(int64(min(t, float64(session.End()))))
+	if player != nil {
+		player.Observe()
+	}
 	return viewJSON()
 }
 
@@ -279,7 +347,13 @@ func fork([]js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
+	if err := lessonRefuses(); err != nil {
+		return nil, err
+	}
 	session.Fork()
+	if player != nil {
+		player.Observe()
+	}
 	return viewJSON()
 }
 
@@ -331,7 +405,7 @@ func importRecording(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	session = s
+	session, player = s, nil
 	view, err := viewJSON()
 	if err != nil {
 		return nil, err
@@ -371,4 +445,13 @@ func bugs([]js.Value) (any, error) {
 		b = append(b, '}')
 	}
 	return string(append(b, ']')), nil
+}
+
+// lessonRefuses refuses to move through time while a lesson's prediction
+// waits for an answer.
+func lessonRefuses() error {
+	if player != nil {
+		return player.Refuse()
+	}
+	return nil
 }

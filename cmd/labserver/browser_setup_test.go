@@ -118,8 +118,9 @@ func (a *builtApp) cleanup() {
 }
 
 // build does what `make web` does, into a temporary folder: the static files
-// (without the build outputs), the wasm, wasm_exec.js, the scenarios and
-// their index, and a gzip -9 sibling of each file `make web` compresses.
+// (without the build outputs), the three wasm builds, wasm_exec.js, the
+// scenarios and lessons and their indexes, and a gzip -9 sibling of each
+// file `make web` compresses.
 func (a *builtApp) build() error {
 	root, err := moduleRoot()
 	if err != nil {
@@ -143,7 +144,7 @@ func (a *builtApp) build() error {
 		return err
 	}
 	var wg sync.WaitGroup
-	var wasmErr, filesErr, cliErr error
+	var wasmErr, filesErr, lessonsErr, cliErr error
 	wg.Go(func() {
 		wasmErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin,
 			slices.Concat(wasmBuild, []string{"-o", filepath.Join(a.dir, "smrlab.wasm"), "./wasm"})...)
@@ -153,10 +154,14 @@ func (a *builtApp) build() error {
 			slices.Concat(wasmBuild, []string{"-o", filepath.Join(a.dir, "smrlab-files.wasm"), "./wasm/files"})...)
 	})
 	wg.Go(func() {
+		lessonsErr = runIn(root, []string{"GOOS=js", "GOARCH=wasm"}, goBin,
+			slices.Concat(wasmBuild, []string{"-tags", "lessons", "-o", filepath.Join(a.dir, "smrlab-lessons.wasm"), "./wasm"})...)
+	})
+	wg.Go(func() {
 		cliErr = runIn(root, nil, goBin, "build", "-o", smrlab, "./cmd/smrlab")
 	})
 	wg.Wait()
-	if err := errors.Join(wasmErr, filesErr); err != nil {
+	if err := errors.Join(wasmErr, filesErr, lessonsErr); err != nil {
 		return err
 	}
 	if cliErr != nil {
@@ -196,15 +201,50 @@ func (a *builtApp) build() error {
 	if err := os.WriteFile(filepath.Join(a.dir, "scenarios", "index.json"), []byte(index), 0o644); err != nil {
 		return err
 	}
+	if err := a.buildLessons(smrlab); err != nil {
+		return err
+	}
 	files, err := gzipLikeMakeWeb(a.dir)
 	if err != nil {
 		return err
 	}
 	// Brotli as `make web` makes it, for what a visit downloads; the file
-	// tools' build, fetched only at an export, goes in gzip here, which saves
-	// the tests a minute of Brotli's best quality.
-	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "smrlab-files.wasm" })
+	// tools' and the lesson player's builds, fetched only at an export or a
+	// lesson, go in gzip here, which saves the tests minutes of Brotli's
+	// best quality.
+	files = slices.DeleteFunc(files, func(f string) bool {
+		return filepath.Base(f) == "smrlab-files.wasm" || filepath.Base(f) == "smrlab-lessons.wasm"
+	})
 	return runIn(root, nil, goBin, append([]string{"run", "./tools/precompress", "-quality", "11"}, files...)...)
+}
+
+// buildLessons does what `make web` does for the course: the lesson files
+// and their index in lessons/. The test binary's own lessons
+// (testdata/lessons: one on the manual scheduler, for the next-step panel)
+// join the course's, after them.
+func (a *builtApp) buildLessons(smrlab string) error {
+	dir := filepath.Join(a.dir, "lessons")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	course, err := filepath.Glob(filepath.Join(a.root, "lessons", "*.lesson"))
+	if err != nil {
+		return err
+	}
+	own, err := filepath.Glob(filepath.Join(a.root, "cmd", "labserver", "testdata", "lessons", "*.lesson"))
+	if err != nil || len(own) == 0 {
+		return fmt.Errorf("no testdata/lessons/*.lesson (%v)", err)
+	}
+	for _, f := range append(course, own...) {
+		if err := copyFile(f, filepath.Join(dir, filepath.Base(f))); err != nil {
+			return err
+		}
+	}
+	index, err := output(a.dir, nil, smrlab, "lesson", "list", "--json", "lessons/")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "index.json"), []byte(index), 0o644)
 }
 
 // moduleRoot walks up from the test's folder to the one holding go.mod.
@@ -248,13 +288,13 @@ func wasmBuildArgs(root string) ([]string, error) {
 
 // skipInCopy reports the build outputs of `make web` that the copy leaves out
 // (this build makes them afresh): compressed siblings, the wasm, wasm_exec.js
-// and the scenario catalogue.
+// and the scenario and lesson catalogues.
 func skipInCopy(rel string, d fs.DirEntry) bool {
 	if d.IsDir() {
-		return rel == "scenarios"
+		return rel == "scenarios" || rel == "lessons"
 	}
 	return strings.HasSuffix(rel, ".gz") || strings.HasSuffix(rel, ".br") || strings.HasSuffix(rel, ".br.tmp") ||
-		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "wasm_exec.js"
+		rel == "smrlab.wasm" || rel == "smrlab-files.wasm" || rel == "smrlab-lessons.wasm" || rel == "wasm_exec.js"
 }
 
 func copyStatic(src, dst string) error {

@@ -75,6 +75,12 @@
 //   drawnChunks()   the labels of the last 50 InstallSnapshot messages the ring drew
 //                   ("chunk 0–64 of 360 B", "got 64 of 360 B")
 //   simulatePanic() shows the banner as a panicking call would
+//   lesson()        the open lesson's state (view.lesson), null when none
+//   progress(), student()   Promises of the lesson progress kept in localStorage and
+//                   the student's id (they load the lesson player)
+//   lessons()       Promise of the course's catalogue (lessons/index.json)
+// The course's and the lesson player's hooks are listed at the top of course.js
+// and lesson.js.
 
 import {createLab} from './lab.js';
 import {History} from './history.js';
@@ -89,6 +95,7 @@ import {renderLinear, resetClientsPanel, setupClientControls, syncClientControls
 import {buildLegend} from './legend.js';
 import {installKeys} from './keys.js';
 import {renderSteps, setupSteps} from './steps.js';
+import {setupCourse} from './course.js';
 import {SIDE_NAME} from './palette.js';
 import {escapeHTML, onCanvasResize, pct, seconds, setAttr, setText} from './fmt.js';
 
@@ -102,7 +109,10 @@ const FRAME_US_MAX = 2_000_000;
 const REAL_MS_MAX = 100;
 const PANELS_EVERY_MS = 120;
 const FRAME_TIMES_MAX = 600;
-const VIEW_FNS = new Set(['open', 'frame', 'view', 'step', 'act', 'goto', 'fork']);
+const VIEW_FNS = new Set(['open', 'frame', 'view', 'step', 'act', 'goto', 'fork',
+  'lessonOpen', 'lessonAnswer', 'lessonHint', 'lessonReset', 'lessonShowMe', 'lessonNext', 'lessonClose']);
+// The calls that open a new session: the page starts its history afresh.
+const FRESH_FNS = new Set(['open', 'lessonOpen']);
 
 // ---- State
 
@@ -156,7 +166,7 @@ async function call(fn, ...args) {
   }
   if (res.panic) showPanic(res);
   if (res.ok) {
-    if (VIEW_FNS.has(fn) && typeof res.value === 'string') ingestJSON(res.value, fn === 'open');
+    if (VIEW_FNS.has(fn) && typeof res.value === 'string') ingestJSON(res.value, FRESH_FNS.has(fn));
     else if (fn === 'importTrace' && res.value && res.value.view) ingestJSON(res.value.view, true);
   }
   return res;
@@ -173,6 +183,10 @@ function ingestJSON(json, fresh) {
   }
   parseMs += performance.now() - t0;
   ingestBytes += json.length;
+  // Another world (a lesson's step may start one): start afresh too.
+  const was = app.view;
+  if (was && (v.scenario !== was.scenario || v.seed !== was.seed || v.servers.length !== was.servers.length ||
+    (v.lesson && was.lesson && v.lesson.world !== was.lesson.world))) fresh = true;
   if (fresh) {
     app.scenarioFile = '';
     hist.clear();
@@ -187,6 +201,7 @@ function ingestJSON(json, fresh) {
   hist.ingest(v, performance.now());
   app.view = v;
   if (fresh) syncHeader();
+  if (app.onLessonView) app.onLessonView(v.lesson);
   app.dirty = true;
   app.panelsDirty = true;
   if (app.playing && (v.stopped || v.now >= v.end)) setPlaying(false);
@@ -231,8 +246,14 @@ function showStatus(el, text, kind) {
 }
 
 // act takes one action now and reports where the user acted.
-async function act(text, statusEl = $('action-status')) {
+// from names the lesson control it came from, when not the action's own.
+async function act(text, statusEl = $('action-status'), from = '') {
   if (!app.view) return false;
+  const refused = app.lessonRefuses ? app.lessonRefuses(text, from) : '';
+  if (refused) {
+    showStatus(statusEl, '✖ ' + refused, 'error');
+    return false;
+  }
   const past = app.view.now < app.view.reached;
   const last = hist.events[hist.events.length - 1];
   const seq = last && last.seq != null ? last.seq : -1;
@@ -248,6 +269,51 @@ async function act(text, statusEl = $('action-status')) {
   return true;
 }
 app.act = act;
+app.syncHeader = () => syncHeader();
+app.call = call;
+app.cleanError = cleanError;
+app.showBanner = (title, msg, detail) => showBanner(title, msg, detail);
+app.toast = (text) => toast(text);
+app.download = (data, name, type) => download(data, name, type);
+// setSpeedValue picks the speed nearest x times real time.
+app.setSpeedValue = (x) => {
+  let best = 0;
+  SPEEDS.forEach((s, i) => { if (Math.abs(Math.log(s / x)) < Math.abs(Math.log(SPEEDS[best] / x))) best = i; });
+  app.setSpeed(best);
+  return SPEEDS[best];
+};
+// setHighlights marks what a lesson's step points at: servers and the
+// leader on the ring, rows of the logs, panels (null: nothing); reveal
+// scrolls the panels into view (at a step's start).
+app.highlights = null;
+app.setHighlights = (h, reveal = false) => {
+  app.highlights = h;
+  for (const el of document.querySelectorAll('.lesson-highlight')) el.classList.remove('lesson-highlight');
+  // A new step with no panel to point at starts from the top of the panels.
+  if (reveal && (!h || !h.panels.size)) document.querySelector('.side').scrollTop = 0;
+  if (h) {
+    for (const id of h.panels) {
+      const el = $(id);
+      if (!el) continue;
+      el.classList.add('lesson-highlight');
+      if (el.tagName === 'DETAILS') el.open = true;
+      // (after the panels' next turn: the next-step panel shows only then)
+      if (reveal) setTimeout(() => el.scrollIntoView({block: 'nearest'}), 250);
+    }
+  }
+  app.dirty = true;
+};
+function highlightedServers(v) {
+  const h = app.highlights;
+  if (!h) return null;
+  const ids = new Set(h.servers);
+  if (h.leader) {
+    const l = leaderOf(v);
+    if (l) ids.add(l.id);
+  }
+  for (const r of h.logs) ids.add(r.id);
+  return ids;
+}
 // advance runs the session forward by us virtual microseconds (drawn when it answers).
 app.advance = (us) => call('frame', us);
 app.goto = (t) => gotoThrottled(t);
@@ -366,6 +432,15 @@ function syncHeader() {
     `${spares > 0 ? ` and ${spares} spare machine${spares > 1 ? 's' : ''}` : ''}, PreVote and CheckQuorum on, two clients writing and reading.`
     : entry ? entry.description : '';
   const bugs = [...new Set([...on, ...(entry && entry.bugs ? entry.bugs.split(',') : [])])];
+  if (v.lesson) {
+    // A lesson names its world by the lesson, and keeps a hidden bug toggle
+    // hidden unless the step offers the bugs control ("find the bug").
+    const showBugs = !v.lesson.hideBugs;
+    $('scenario-info').innerHTML = `<b>Lesson: ${escapeHTML(v.lesson.title || v.lesson.lesson)}</b> · seed ${v.seed}` +
+      (showBugs && bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : '');
+    document.title = `smrlab — ${v.lesson.title || v.lesson.lesson}`;
+    return;
+  }
   $('scenario-info').innerHTML = `<b>${escapeHTML(v.scenario === 'lab' ? 'Default cluster' : v.scenario)}</b>` +
     ` · seed ${v.seed}${bugs.length ? ' · <span class="bugs">bug: ' + escapeHTML(bugs.join(', ')) + '</span>' : ''}` +
     (desc ? `<div class="desc">${escapeHTML(desc)}</div>` : '');
@@ -427,7 +502,14 @@ async function boot() {
   // Ask for the scenario source now, while the wasm loads.
   const src = file ? fetchScenario(file).catch((e) => e) : null;
   let ok = false;
-  if (location.hash.startsWith('#r=')) {
+  if (q.has('lesson')) {
+    ok = await app.openLessonFromURL(q);
+    if (ok) {
+      $('loading').hidden = true;
+      loadBugs();
+      return;
+    }
+  } else if (location.hash.startsWith('#r=')) {
     lastHash = location.hash;
     ok = await openSession({share: location.hash}, {paused: true});
     if (ok) toast(`Opened a shared run at ${seconds(app.view.now, 3)}. Press Play to go on.`);
@@ -458,7 +540,16 @@ function setPlaying(on) {
   document.body.dataset.playing = String(app.playing);
 }
 
+// lockedNote tells the student why the run does not move (a lesson's
+// prediction waits for an answer); '' when it may.
+function lockedNote() {
+  if (!(app.lessonLocked && app.lessonLocked())) return '';
+  showStatus($('action-status'), 'Locked: answer the prediction first (in the lesson panel); the controls unlock when you have chosen.', 'error');
+  return 'locked';
+}
+
 app.togglePlay = () => {
+  if (!app.playing && lockedNote()) return;
   if (!app.playing && app.view && (app.view.stopped || app.view.now >= app.view.end)) {
     showStatus($('action-status'), app.view.violation ? 'The run stopped at the violation: drag the timeline back to replay it.'
       : 'This is the end of the scenario.', 'error');
@@ -478,7 +569,7 @@ app.setSpeed = (i) => {
 
 app.step = async (kind) => {
   setPlaying(false);
-  if (!app.view) return;
+  if (!app.view || lockedNote()) return;
   const before = app.view.now, seen = hist.eventsVersion;
   const res = await call('step', kind);
   if (!res.ok) return fail($('action-status'), res);
@@ -489,13 +580,13 @@ app.step = async (kind) => {
 };
 
 app.back = (us) => {
-  if (!app.view) return;
+  if (!app.view || lockedNote()) return;
   setPlaying(false);
   gotoThrottled(Math.max(0, app.view.now - us));
 };
 
 app.fork = async () => {
-  if (!app.view) return;
+  if (!app.view || lockedNote()) return;
   const was = app.view.reached;
   const res = await call('fork');
   if (!res.ok) return fail($('action-status'), res);
@@ -539,6 +630,7 @@ function loop() {
 function tick() {
   const now = performance.now();
   const v = app.view;
+  if (app.playing && app.lessonLocked && app.lessonLocked()) setPlaying(false);
   if (app.playing && v && lab && !lab.busy && !scrubbing) {
     const realMs = Math.min(now - lastFrameAt, REAL_MS_MAX);
     lastFrameAt = now;
@@ -573,7 +665,8 @@ function tick() {
   lastTurn = canvasesDue ? 'canvases' : panelsDue ? 'panels' : '';
   if (canvasesDue) {
     const violators = v.violation ? new Set(v.violation.nodes || []) : null;
-    cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators});
+    cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators,
+      highlight: highlightedServers(v)});
     app.hoverDirty = false;
     drew = true;
     part.ring = performance.now() - t0;
@@ -585,7 +678,7 @@ function tick() {
   }
   if (canvasesDue && app.dirty) {
     let t1 = performance.now();
-    if ($('logs-panel').open) logRows = drawLogs($('logs'), v, app.selected);
+    if ($('logs-panel').open) logRows = drawLogs($('logs'), v, app.selected, app.highlights && app.highlights.logs);
     let t2 = performance.now();
     part.logs = t2 - t1;
     if ($('lamport-panel').open) drawLamport($('lamport'), v, hist, +$('lamport-window').value, app.selected);
@@ -636,6 +729,7 @@ function renderPanels(v) {
   const last = hist.events[hist.events.length - 1];
   setText($('last-event'), last ? `latest event · ${(last.t / 1e6).toFixed(6)} s · ${last.text}` : '');
   $('fork').disabled = !(v.now < v.reached);
+  if (app.lessonLock) app.lessonLock();
 }
 
 function updateTimebar(v) {
@@ -908,6 +1002,11 @@ function setupCanvas() {
   });
 }
 
+// The lesson control (data-ctl) each item of the ring's menu belongs to.
+const MENU_CONTROL = {crash: 'crash', restart: 'restart', pause: 'crash', resume: 'crash', isolate: 'partition',
+  campaign: 'transfer', cut: 'partition', snapshot: 'snapshot', add: 'membership', promote: 'membership',
+  remove: 'membership', transfer: 'transfer'};
+
 function openMenu(id) {
   const s = app.view.servers.find((q) => q.id === id);
   if (!s) return;
@@ -927,6 +1026,7 @@ function openMenu(id) {
     : `<button role="menuitem" data-k="${k}" data-testid="menu-${k}" ${off ? 'disabled' : ''}${typeof off === 'string' && off
       ? ` title="${escapeHTML(off)}"` : ''} aria-label="${label.replace(/^[^\w]+/, '')} S${id}">${label}</button>`).join('');
   for (const b of m.querySelectorAll('button')) {
+    b.dataset.ctl = MENU_CONTROL[b.dataset.k] || '';
     b.onclick = () => {
       const k = b.dataset.k;
       closeMenu();
@@ -934,6 +1034,7 @@ function openMenu(id) {
       else act(`${k} S${id}`);
     };
   }
+  if (app.lessonControls) app.lessonControls(m);
   m.hidden = false;
   const wrap = $('cluster-wrap').getBoundingClientRect();
   const mw = m.offsetWidth, mh = m.offsetHeight;
@@ -1210,6 +1311,12 @@ window.addEventListener('unhandledrejection', (ev) => {
 
 window.smrlabTest = {
   ready,
+  // The open lesson's state (null when none), the stored progress, the
+  // student's id, and the course's catalogue once loaded.
+  lesson: () => (app.view && app.view.lesson) || null,
+  progress: async () => (await app.loadLessons()).progress(),
+  student: async () => (await app.loadLessons()).student(),
+  lessons: async () => (await app.loadLessons()).catalogue(),
   firstDrawAt: 0,
   view: () => app.view,
   call: (fn, ...args) => call(fn, ...args),
@@ -1227,12 +1334,7 @@ window.smrlabTest = {
   playing: () => app.playing,
   play: () => setPlaying(true),
   pause: () => setPlaying(false),
-  setSpeed: (x) => {
-    let best = 0;
-    SPEEDS.forEach((s, i) => { if (Math.abs(Math.log(s / x)) < Math.abs(Math.log(SPEEDS[best] / x))) best = i; });
-    app.setSpeed(best);
-    return SPEEDS[best];
-  },
+  setSpeed: (x) => app.setSpeedValue(x),
   busy: () => (lab ? lab.busyFor() : 0),
   simulatePanic: async () => {
     const rec = await call('recording');
@@ -1263,6 +1365,7 @@ setupClients();
 setupClientControls(app);
 setupCanvas();
 setupFiles();
+setupCourse(app);
 installKeys(app);
 app.setSpeed(DEFAULT_SPEED);
 setPlaying(false);

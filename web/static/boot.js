@@ -3,7 +3,8 @@
 // script, so that it runs as soon as the parser meets it (and no inline
 // script is needed: the lab server's Content-Security-Policy forbids them).
 try {
-  window.smrlabWorker = new Worker('worker.js');
+  // A lesson's link starts the simulator with the lesson player at once.
+  window.smrlabWorker = new Worker(/[?&]lesson=/.test(location.search) ? 'worker.js?build=lessons' : 'worker.js');
 } catch (e) {
   window.smrlabWorkerError = e;
 }

@@ -269,6 +269,16 @@ export class ClusterDrawer {
       ctx.stroke();
       ctx.restore();
     }
+    // A lesson's step points at this server: a wide amber halo.
+    if (ui.highlight && ui.highlight.has(s.id)) {
+      ctx.save();
+      ctx.strokeStyle = 'rgba(230,159,0,0.55)';
+      ctx.lineWidth = 7;
+      ctx.beginPath();
+      ctx.arc(x, y, r + 24, 0, TAU);
+      ctx.stroke();
+      ctx.restore();
+    }
     if (role === 'leader') {
       ctx.fillStyle = 'rgba(0,114,178,0.16)';
       ctx.beginPath();

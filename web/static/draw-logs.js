@@ -17,7 +17,9 @@ const HEAD_H = 18;
 
 // drawLogs draws every row and returns what each row shows, for the page's
 // description and its tests: {id, snapshot, first, last}.
-export function drawLogs(canvas, v, selected) {
+// highlights (a lesson's step) are rows to mark: {id, index} (index 0: the
+// whole row).
+export function drawLogs(canvas, v, selected, highlights) {
   const {ctx, w, h} = fitCanvas(canvas);
   ctx.clearRect(0, 0, w, h);
   const out = [];
@@ -145,6 +147,17 @@ export function drawLogs(canvas, v, selected) {
       ctx.fill();
       ctx.strokeStyle = '#fff';
       ctx.stroke();
+    }
+    // A lesson's step points at this row (or one entry of it): amber.
+    for (const hl of highlights || []) {
+      if (hl.id !== s.id) continue;
+      ctx.save();
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = '#e69f00';
+      ctx.lineWidth = 3;
+      if (hl.index >= lo && hl.index < lo + cols) ctx.strokeRect(X0 + (hl.index - lo) * cw - 1, y - 3, cw + 2, ch + 6);
+      else ctx.strokeRect(2, HEAD_H + row * rh + 1, w - 4, rh - 2);
+      ctx.restore();
     }
     // Numbers on the right.
     ctx.textAlign = 'left';

@@ -1,4 +1,5 @@
-// Keyboard shortcuts (the help dialog lists them).
+// Keyboard shortcuts (the help dialog lists them). In a lesson, a shortcut
+// works only when the step offers its control (app.offers).
 
 export function installKeys(app) {
   document.addEventListener('keydown', (ev) => {
@@ -12,18 +13,19 @@ export function installKeys(app) {
     if (document.querySelector('dialog[open]')) return;
     const onButton = tag === 'BUTTON' || tag === 'SUMMARY' || tag === 'A';
     const k = ev.key;
+    const can = (ctl) => !app.offers || app.offers(ctl);
     let handled = true;
     if (k === ' ' || k === 'Spacebar') {
       if (onButton) return;
-      app.togglePlay();
+      if (can('play') || can('pause')) app.togglePlay();
     } else if (k === 'ArrowRight') {
-      app.step(ev.shiftKey ? 'delivery' : 'event');
+      if (can('step')) app.step(ev.shiftKey ? 'delivery' : 'event');
     } else if (k === 'ArrowLeft') {
-      app.back(ev.shiftKey ? 100_000 : 10_000);
+      if (can('scrub')) app.back(ev.shiftKey ? 100_000 : 10_000);
     } else if (k === '+' || k === '=') {
-      app.setSpeed(app.speedIndex + 1);
+      if (can('speed')) app.setSpeed(app.speedIndex + 1);
     } else if (k === '-' || k === '_') {
-      app.setSpeed(app.speedIndex - 1);
+      if (can('speed')) app.setSpeed(app.speedIndex - 1);
     } else if (k >= '1' && k <= '9') {
       app.select(+k, true);
     } else if (k === '0') {
@@ -41,9 +43,9 @@ export function installKeys(app) {
     } else if (k === 'h') {
       app.act('heal');
     } else if (k === 'x') {
-      app.openPartition();
+      if (can('partition')) app.openPartition();
     } else if (k === 'f') {
-      app.fork();
+      if (can('scrub')) app.fork();
     } else if (k === '?' || k === '/') {
       app.help();
     } else {

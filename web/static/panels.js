@@ -168,40 +168,41 @@ function buildServer(app, v, s) {
   const drift = ['-50%', '-20%', '-5%', '0', '+5%', '+20%', '+50%'];
   $('server-body').innerHTML = `
     <div class="btn-grid" role="group" aria-label="Faults for S${id}">
-      <button id="srv-crash" data-testid="server-crash" aria-label="Crash S${id}" title="c">✖ Crash</button>
-      <button id="srv-restart" data-testid="server-restart" aria-label="Restart S${id}" title="r">↻ Restart</button>
-      <button id="srv-pause" data-testid="server-pause" aria-label="Pause S${id}" title="p">❚❚ Pause</button>
-      <button id="srv-resume" data-testid="server-resume" aria-label="Resume S${id}" title="p">▶ Resume</button>
-      <button id="srv-isolate" data-testid="server-isolate" aria-label="Isolate S${id} from every other server">Isolate</button>
-      <button id="srv-campaign" data-testid="server-campaign" aria-label="Make S${id} start an election now">Campaign</button>
-      <button id="srv-transfer" data-testid="server-transfer" aria-label="Ask the leader to hand leadership to S${id} (TimeoutNow)" data-tip="The leader brings S${id} up to date, then tells it to start an election at once">Make leader</button>
-      <button id="srv-cut" data-testid="server-cut" aria-label="Cut a link from S${id}: then click the other server">✂ Cut a link…</button>
-      <label class="inline small"><input type="checkbox" id="srv-oneway" data-testid="server-cut-oneway"> one way</label>
+      <button id="srv-crash" data-testid="server-crash" data-ctl="crash" aria-label="Crash S${id}" title="c">✖ Crash</button>
+      <button id="srv-restart" data-testid="server-restart" data-ctl="restart" aria-label="Restart S${id}" title="r">↻ Restart</button>
+      <button id="srv-pause" data-testid="server-pause" data-ctl="crash" aria-label="Pause S${id}" title="p">❚❚ Pause</button>
+      <button id="srv-resume" data-testid="server-resume" data-ctl="crash" aria-label="Resume S${id}" title="p">▶ Resume</button>
+      <button id="srv-isolate" data-testid="server-isolate" data-ctl="partition" aria-label="Isolate S${id} from every other server">Isolate</button>
+      <button id="srv-campaign" data-testid="server-campaign" data-ctl="transfer" aria-label="Make S${id} start an election now">Campaign</button>
+      <button id="srv-transfer" data-testid="server-transfer" data-ctl="transfer" aria-label="Ask the leader to hand leadership to S${id} (TimeoutNow)" data-tip="The leader brings S${id} up to date, then tells it to start an election at once">Make leader</button>
+      <button id="srv-cut" data-testid="server-cut" data-ctl="partition" aria-label="Cut a link from S${id}: then click the other server">✂ Cut a link…</button>
+      <label class="inline small" data-ctl="partition"><input type="checkbox" id="srv-oneway" data-testid="server-cut-oneway"> one way</label>
     </div>
     <div class="btn-grid member-grid" role="group" aria-label="Snapshots and membership for S${id}">
-      <button id="srv-snapshot" data-testid="server-snapshot" aria-label="S${id} takes a snapshot now and compacts its log" data-tip="Snapshot the state machine now and drop the log entries it covers (§7)">▣ Snapshot now</button>
-      <button id="srv-add" data-testid="server-add" aria-label="Add S${id} to the cluster: as a learner, then a voter once caught up" data-tip="Joins as a learner (non-voting), promoted to voter once it has caught up">+ Add to cluster</button>
-      <button id="srv-promote" data-testid="server-promote" aria-label="Promote the learner S${id} to voter" data-tip="The learner becomes a voter: the quorum grows">⇧ Promote to voter</button>
-      <button id="srv-remove" data-testid="server-remove" aria-label="Remove S${id} from the configuration" data-tip="S${id} leaves the configuration and becomes a spare machine">− Remove</button>
+      <button id="srv-snapshot" data-testid="server-snapshot" data-ctl="snapshot" aria-label="S${id} takes a snapshot now and compacts its log" data-tip="Snapshot the state machine now and drop the log entries it covers (§7)">▣ Snapshot now</button>
+      <button id="srv-add" data-testid="server-add" data-ctl="membership" aria-label="Add S${id} to the cluster: as a learner, then a voter once caught up" data-tip="Joins as a learner (non-voting), promoted to voter once it has caught up">+ Add to cluster</button>
+      <button id="srv-promote" data-testid="server-promote" data-ctl="membership" aria-label="Promote the learner S${id} to voter" data-tip="The learner becomes a voter: the quorum grows">⇧ Promote to voter</button>
+      <button id="srv-remove" data-testid="server-remove" data-ctl="membership" aria-label="Remove S${id} from the configuration" data-tip="S${id} leaves the configuration and becomes a spare machine">− Remove</button>
     </div>
     <p class="inline-status" id="srv-status" data-testid="server-status" role="status" aria-live="polite"></p>
     <dl class="kv" id="srv-kv" data-testid="server-details"></dl>
-    <div class="sub-row"><span class="sub-label">Disk</span>
+    <div class="sub-row" data-ctl="slow-disk"><span class="sub-label">Disk</span>
       <span class="seg" role="group" aria-label="Slow disk for S${id}">
         <button data-disk="100" data-testid="disk-off" aria-label="Normal disk">normal</button>
         <button data-disk="1000" data-testid="disk-10x" aria-label="Disk 10 times slower">10×</button>
         <button data-disk="10000" data-testid="disk-100x" aria-label="Disk 100 times slower">100×</button>
       </span></div>
-    <div class="sub-row"><span class="sub-label">Clock</span>
+    <div class="sub-row" data-ctl="clock"><span class="sub-label">Clock</span>
       <label class="inline">drift <select id="srv-drift" data-testid="clock-drift" aria-label="Clock drift for S${id}">
         ${drift.map((d) => `<option${d === '0' ? ' selected' : ''}>${d}</option>`).join('')}</select></label>
       <label class="inline">skew <input id="srv-skew" data-testid="clock-skew" size="5" value="0" aria-label="Clock skew for S${id}, like +50ms"></label>
       <button id="srv-clock" data-testid="clock-apply" aria-label="Apply the clock settings to S${id}">Set</button></div>
-    <div class="sub-row links"><span class="sub-label">Links out</span>
+    <div class="sub-row links" data-ctl="partition heal"><span class="sub-label">Links out</span>
       <span class="seg wrap">${others.map((o) => `<button data-link="${id}-${o}" data-testid="link-${id}-${o}">→S${o}</button>`).join('')}</span></div>
-    <div class="sub-row links"><span class="sub-label">Links in</span>
+    <div class="sub-row links" data-ctl="partition heal"><span class="sub-label">Links in</span>
       <span class="seg wrap">${others.map((o) => `<button data-link="${o}-${id}" data-testid="link-${o}-${id}">S${o}→</button>`).join('')}</span></div>
     <div id="srv-progress"></div>`;
+  if (app.lessonControls) app.lessonControls($('server-body'));
   const st = $('srv-status');
   const act = (text) => app.act(text, st);
   $('srv-crash').onclick = () => act(`crash S${id}`);

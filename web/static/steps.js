@@ -33,7 +33,7 @@ export function setupSteps(app) {
     if (!b) return;
     const v = app.view;
     if (v && v.now >= v.reached && !v.violation && v.now + STEP_US <= v.end) await app.advance(STEP_US);
-    app.act(b.dataset.step, $('steps-status'));
+    app.act(b.dataset.step, $('steps-status'), 'next-step');
   });
 }
 

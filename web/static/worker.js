@@ -11,11 +11,20 @@
 // visit downloads only the simulator: the worker hands it the simulator's
 // recording, or hands the simulator the recording it read out of a file.
 // Shared links are deflated and inflated here, by the browser (shareCalls).
+//
+// Lessons are the third build's, smrlab-lessons.wasm (wasm/ with -tags
+// lessons): the simulator and the lesson player, a superset of
+// smrlab.wasm. The first lesson* call loads it, and it then answers every
+// call (the page opens a fresh session with the lesson). A page opened on a
+// lesson's link starts it at once (worker.js?build=lessons).
 'use strict';
 
+const LESSONS = 'smrlab-lessons.wasm';
+const lessonsFirst = new URLSearchParams(self.location.search).get('build') === 'lessons';
+const MAIN = lessonsFirst ? LESSONS : 'smrlab.wasm';
 // Start the download before wasm_exec.js is even parsed: the first view
 // waits for nothing else.
-const wasmResponse = fetch('smrlab.wasm');
+const wasmResponse = fetch(MAIN);
 importScripts('wasm_exec.js');
 
 // start instantiates a Go build from its fetch and waits until it has set
@@ -38,9 +47,39 @@ async function start(name, response, global) {
   return {exited};
 }
 
-const loaded = start('smrlab.wasm', wasmResponse, 'smrlab').then(({exited}) => {
+const loaded = start(MAIN, wasmResponse, 'smrlab').then(({exited}) => {
   exited.then(() => { self.smrlabExited = true; });
 });
+
+// The lesson player's build: fetched ahead when the page expects a lesson
+// (preloadLessons), started at the first lesson call in place of the
+// simulator alone.
+let lessonsResponse = null;
+let lessons = lessonsFirst ? loaded : null;
+function prefetchLessons() {
+  if (!lessonsResponse && !lessons) lessonsResponse = fetch(LESSONS);
+}
+function loadLessons() {
+  if (!lessons) {
+    prefetchLessons();
+    const response = lessonsResponse;
+    lessonsResponse = null;
+    lessons = (async () => {
+      await loaded;
+      const lab = self.smrlab;
+      delete self.smrlab;
+      try {
+        const {exited} = await start(LESSONS, response, 'smrlab');
+        exited.then(() => { self.smrlabExited = true; });
+      } catch (e) {
+        self.smrlab = lab; // the lab goes on; the next lesson call tries again
+        lessons = null;
+        throw e;
+      }
+    })();
+  }
+  return lessons;
+}
 
 let files = null;
 function loadFiles() {
@@ -220,8 +259,12 @@ async function answer(ev) {
   let res;
   try {
     await loaded;
+    if (typeof fn === 'string' && fn.startsWith('lesson')) await loadLessons();
     if (self.smrlabExited) {
       res = {ok: false, panic: true, error: 'the simulator stopped after an internal error; reload the page'};
+    } else if (fn === 'preloadLessons') {
+      prefetchLessons();
+      res = {ok: true, value: null};
     } else if (Object.hasOwn(fileCalls, fn)) {
       res = await fileCalls[fn](...(args || []));
     } else if (Object.hasOwn(shareCalls, fn)) {
