@@ -5,6 +5,7 @@ WASM_PATH := $(GOROOT)/lib/wasm:$(GOROOT)/misc/wasm:$(PATH)
 BIN       := bin
 SEEDS     ?= 2000
 BUG_SEEDS ?= $(SEEDS)
+LESSON_SEEDS ?= 200
 
 # The browser lab: the app in web/static, the simulator built to WebAssembly
 # next to it, and a gzip -9 and a Brotli sibling of every file the labserver
@@ -135,6 +136,8 @@ explore: build
 	done
 	@echo "== modelcheck --reconfiguration --depth 12 (the correct core: a joint change, C_new committed, a crash)"; \
 		$(BIN)/smrlab modelcheck --reconfiguration --depth 12 --quiet || exit 1
+	@echo "== lesson check --seeds $(LESSON_SEEDS) lessons/ (every lesson on more students' seeds)"; \
+		$(BIN)/smrlab lesson check --seeds $(LESSON_SEEDS) lessons/ || exit 1
 
 # Every fuzz target for a minute; `make test` runs their corpora.
 FUZZTIME ?= 60s
@@ -151,6 +154,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/raft
 	$(GO) test -run '^$$' -fuzz FuzzEDN -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lesson
+	$(GO) test -run '^$$' -fuzz FuzzRenderMarkdown -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lesson
 
 clean:
 	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC)
