@@ -216,9 +216,8 @@ func modelcheckUsage(fs *flag.FlagSet) {
 		switch {
 		case r.Default:
 			where = "the default bounds find it too; " + where
-		case r.Heavy:
-			steps = fmt.Sprintf("<=%d steps", r.Steps)
-			where += " (the search holds more than 7 GB: a large machine's run)"
+		case r.Long:
+			where += " (about 980,000 states: minutes)"
 		}
 		fmt.Fprintf(w, "  %-38s %10s  %s\n", r.Bug.Name(), steps, where)
 	}

@@ -66,7 +66,7 @@ func TestModelcheckHelpSaysWhichBoundsFindEachBug(t *testing.T) {
 	_, out, errOut := smrlab(t, "modelcheck", "-h")
 	out = strings.Join(strings.Fields(out+errOut), " ")
 	for _, want := range []string{"Default bounds: term<=3", "--reconfiguration: ", "spares=1 changes<=2",
-		"commit-previous-term <=14 steps term<=3",
+		"commit-previous-term 14 steps term<=3",
 		"vote-without-log-check 8 steps the default bounds find it too",
 		"truncate-without-conflict 12 steps term<=2 log<=3",
 		"learner-votes 11 steps", "Out of reach: commit-from-leader-commit-without-min",

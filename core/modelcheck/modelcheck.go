@@ -210,54 +210,86 @@ type budget struct {
 // budgetMax bounds each budget of a path (it is counted in a byte).
 const budgetMax = 100
 
-// node is a state of the search. Its world is made only when it is
-// expanded: a new state keeps its parent and the action that led to it, and
-// the parent keeps its world until the last of its new children has been
-// made from it. So the search holds one level's worlds, not two.
+// node is a state of the search: the way to it, not its world. A world
+// (about 25 KB) is made only when the node is expanded, by replaying the
+// path's actions from the nearest ancestor whose world is at hand (see
+// rebuilder), and let go once the node's children are made. So memory per
+// state is the node and its visited entry, whatever the depth.
 type node struct {
-	w      *sim.World
-	used   budget
-	path   *step
 	parent *node
-	action sim.Action
-	// children counts the new states still to be made from w.
-	children int
+	// choice is the step from the parent ("deliver m3"); it runs at
+	// depth milliseconds.
+	choice string
+	used   budget
+	depth  uint8
 }
 
-// world makes n's world from its parent's (again, as when it was found)
-// and lets the parent's go once its last child has it.
-func (n *node) world() *sim.World {
-	if n.w != nil || n.parent == nil {
-		return n.w
-	}
-	p := n.parent
-	n.w = p.w.Clone()
-	// The action was scheduled and run once already, from a clone of the
-	// same world: it cannot fail now.
-	_ = n.w.Schedule(n.action)
-	n.w.RunUntil(n.action.At)
-	n.parent = nil
-	if p.children--; p.children == 0 {
-		p.w = nil
-	}
-	return n.w
+// line is n's step as a recorded action: "at 3000us deliver m3".
+func (n *node) line() string { return stepPrefix(int(n.depth)) + n.choice }
+
+func stepPrefix(depth int) string {
+	return "at " + strconv.FormatInt(int64(depth)*StepMicros, 10) + "us "
 }
 
-// step is one action of a path, linked to the one before.
-type step struct {
-	prev *step
-	text string
-}
-
-func (s *step) list() []string {
-	var out []string
-	for ; s != nil; s = s.prev {
-		out = append(out, s.text)
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
+// list is the path to n, one recorded action per step.
+func (n *node) list() []string {
+	out := make([]string, n.depth)
+	for ; n.parent != nil; n = n.parent {
+		out[n.depth-1] = n.line()
 	}
 	return out
+}
+
+// rebuilder makes the worlds of the nodes of a level, in the order of the
+// frontier. Breadth first, a level lists the children of each node of the
+// level before in that node's order, so the frontier is in the order of its
+// paths and neighbours share long prefixes: the rebuilder keeps the world of
+// the latest node made at each depth, and a node's world is its nearest
+// kept ancestor's, cloned, with the rest of the path replayed. Each ancestor
+// is made about once per level (at three children a node, a node costs one
+// and a half replayed steps), and the worlds held are one per depth.
+type rebuilder struct {
+	b     *Bounds
+	kept  []*node
+	world []*sim.World
+	chain []*node
+}
+
+func newRebuilder(b *Bounds, root *node, w *sim.World) *rebuilder {
+	r := &rebuilder{b: b, kept: make([]*node, b.Depth+1), world: make([]*sim.World, b.Depth+1)}
+	r.kept[0], r.world[0] = root, w
+	return r
+}
+
+// make returns n's world, a world of its own. The worlds kept are never
+// changed: expanding a node clones its world for each child.
+func (r *rebuilder) make(n *node) (*sim.World, error) {
+	if n.parent == nil {
+		return r.world[0], nil
+	}
+	chain := r.chain[:0]
+	a := n
+	for ; r.kept[a.depth] != a; a = a.parent {
+		chain = append(chain, a)
+	}
+	w := r.world[a.depth]
+	for i := len(chain) - 1; i >= 0; i-- {
+		c := chain[i]
+		act, err := scenario.ParseAction(c.line(), r.b.Servers+r.b.Spares, sim.LinkParams{})
+		if err != nil {
+			return nil, fmt.Errorf("modelcheck: replaying %q: %w", c.line(), err)
+		}
+		w = w.Clone()
+		// The action was scheduled and run once already, from a world
+		// made by the same steps: it cannot fail now.
+		_ = w.Schedule(act)
+		w.RunUntil(act.At)
+		if i > 0 {
+			r.kept[c.depth], r.world[c.depth] = c, w
+		}
+	}
+	r.chain = chain[:0]
+	return w, nil
 }
 
 // Options tune an exploration beyond its bounds.
@@ -292,8 +324,10 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 	}
 	res := &Result{Bounds: b, Bugs: bugs, Scenario: src}
 	seen := newVisited(b)
-	frontier := []*node{{w: w}}
-	seen.add(frontier[0])
+	root := &node{}
+	frontier := []*node{root}
+	seen.add(w, root.used)
+	worlds := newRebuilder(&b, root, w)
 	res.States = 1
 	cut := false
 	var dead []uint64
@@ -301,10 +335,13 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 		var next []*node
 		before := res.States
 		at := int64(depth+1) * StepMicros
-		prefix := "at " + strconv.FormatInt(at, 10) + "us "
+		prefix := stepPrefix(depth + 1)
 		for i, n := range frontier {
 			frontier[i] = nil
-			w := n.world()
+			w, err := worlds.make(n)
+			if err != nil {
+				return nil, err
+			}
 			full := w.InFlightCount() >= b.InFlight
 			dead = w.DeadLetters(dead[:0])
 			for _, choice := range ChoicesOf(w, &b) {
@@ -323,21 +360,19 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 				}
 				c.RunUntil(at)
 				res.Transitions++
-				child := &node{w: c, used: used, path: &step{prev: n.path, text: line}}
+				child := &node{parent: n, choice: choice, used: used, depth: uint8(depth + 1)}
 				if v := c.Violation(); v != nil {
-					res.Violation, res.Path, res.Depth = v, child.path.list(), depth+1
+					res.Violation, res.Path, res.Depth = v, child.list(), depth+1
 					res.Elapsed = elapsed()
 					return res, nil
 				}
-				if !seen.add(child) {
+				if !seen.add(c, used) {
 					continue
 				}
 				// Keep the way to the state, not the state: it is made
-				// again when its turn comes (node.world).
+				// again when its turn comes (rebuilder).
 				res.States++
 				if depth+1 < b.Depth {
-					child.w, child.parent, child.action = nil, n, a
-					n.children++
 					next = append(next, child)
 				}
 				if b.States > 0 && res.States >= uint64(b.States) {
@@ -345,9 +380,6 @@ func Explore(b Bounds, bugs raft.Bugs, o Options) (*Result, error) {
 					res.Elapsed = elapsed()
 					return res, nil
 				}
-			}
-			if n.children == 0 {
-				n.w = nil
 			}
 		}
 		res.Depth = depth + 1

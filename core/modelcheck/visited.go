@@ -2,6 +2,7 @@ package modelcheck
 
 import (
 	"smrlab/core/raft"
+	"smrlab/core/sim"
 )
 
 // visited remembers the states explored, by their servers' part (the
@@ -65,36 +66,37 @@ func (v *visited) ordered(r *raft.Renaming) bool {
 	return true
 }
 
-// add records n's state and reports whether it is new.
-func (v *visited) add(n *node) bool {
+// add records w's state, reached with budgets used, and reports whether it
+// is new.
+func (v *visited) add(w *sim.World, used budget) bool {
 	v.keys = v.keys[:0]
 	for id := range v.sig {
-		v.sig[id] = n.w.Signature(raft.ID(id + 1))
+		v.sig[id] = w.Signature(raft.ID(id + 1))
 	}
 	best := ^uint64(0)
 	for i := range v.renamings {
 		k := ^uint64(0)
 		if v.ordered(&v.renamings[i]) {
-			k = n.w.ModelKey(&v.renamings[i])
+			k = w.ModelKey(&v.renamings[i])
 			best = min(best, k)
 		}
 		v.keys = append(v.keys, k)
 	}
-	full := n.w.InFlightCount() >= v.b.InFlight
+	full := w.InFlightCount() >= v.b.InFlight
 	list := v.byServers[best]
 	var first []uint64
 	for i, k := range v.keys {
 		if k != best {
 			continue
 		}
-		v.wire = n.w.Wire(v.wire[:0], &v.renamings[i])
+		v.wire = w.Wire(v.wire[:0], &v.renamings[i])
 		if len(list) > subsumeScanMax {
 			// Past this many, compare with the latest ones only: a miss
 			// costs a state explored twice, never a state lost.
 			list = list[len(list)-subsumeScanMax:]
 		}
 		for _, r := range list {
-			if r.used.within(n.used) && (!r.full || full) && superset(r.wire, v.wire) {
+			if r.used.within(used) && (!r.full || full) && superset(r.wire, v.wire) {
 				return false
 			}
 		}
@@ -102,7 +104,7 @@ func (v *visited) add(n *node) bool {
 			first = append([]uint64(nil), v.wire...)
 		}
 	}
-	v.byServers[best] = append(v.byServers[best], reached{wire: first, used: n.used, full: full})
+	v.byServers[best] = append(v.byServers[best], reached{wire: first, used: used, full: full})
 	return true
 }
 
