@@ -194,6 +194,8 @@ func TestBugTogglesAreCaught(t *testing.T) {
 				require.Nil(t, ok.Violation, "%s without %v, seed %d", name, bugs, seed)
 			}
 			require.Positive(t, caught, "%s: no seed of 1..%d catches %v", name, bugSeeds, bugs)
+			require.GreaterOrEqual(t, caught, randomizedCatches[name], "%s: too few seeds of 1..%d catch %v",
+				name, bugSeeds, bugs)
 			t.Logf("%s: %v caught on %d of %d seeds", name, bugs, caught, bugSeeds)
 		})
 	}
