@@ -91,12 +91,7 @@ func parseLessonOptions(raw string) (lessonOptions, error) {
 		case "seed":
 			o.Seed, err = r.String()
 		case "step":
-			var n int64
-			n, err = r.Int()
-			if err == nil && (n < 0 || n > 1<<20) {
-				err = fmt.Errorf("step: %d out of range", n)
-			}
-			o.Step = int(n)
+			o.Step, err = countField(r, "step")
 		case "stepId":
 			o.StepID, err = r.String()
 		default:

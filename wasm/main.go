@@ -155,12 +155,7 @@ func parseOpenOptions(raw string) (openOptions, error) {
 		case "bugs":
 			o.Bugs, err = r.Strings()
 		case "servers":
-			var n int64
-			n, err = r.Int()
-			if err == nil && (n < 0 || n > 1<<20) {
-				err = fmt.Errorf("servers: %d out of range", n)
-			}
-			o.Servers = int(n)
+			o.Servers, err = countField(r, "servers")
 		case "shared":
 			o.Shared, err = r.String()
 		default:
@@ -172,6 +167,15 @@ func parseOpenOptions(raw string) (openOptions, error) {
 		err = r.End()
 	}
 	return o, err
+}
+
+// countField reads a count the page hands over: an integer from 0 to 2^20.
+func countField(r *minijson.Reader, name string) (int, error) {
+	n, err := r.Int()
+	if err == nil && (n < 0 || n > 1<<20) {
+		err = fmt.Errorf("%s: %d out of range", name, n)
+	}
+	return int(n), err
 }
 
 func open(args []js.Value) (any, error) {
