@@ -61,7 +61,15 @@ func (r *Room) apply(b *inputBody) error {
 			return err
 		}
 		r.branchChanged(b.At)
-		r.remember(b.At, r.Hash())
+		h := r.Hash()
+		r.remember(b.At, h)
+		// A grid point's hash is the state there with every act of that
+		// microsecond done, as a browser that goes to it computes it.
+		for i := range r.grid {
+			if r.grid[i].at == b.At {
+				r.grid[i].hash = h
+			}
+		}
 	case "clock":
 		return r.applyClock(b)
 	case "close":
