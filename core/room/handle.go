@@ -258,7 +258,7 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 			return
 		}
 	}
-	if err := r.commit(o, &inputBody{K: "role", Seat: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
+	if err := r.commit(o, &inputBody{K: "role", Seat: Teacher, Target: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
 		r.refuse(o, Teacher, f.Seq, "action", err.Error(), nowMs)
 		return
 	}
