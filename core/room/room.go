@@ -39,7 +39,13 @@ type seat struct {
 	lastSeq  int64
 	conns    int
 	diverged bool
+	// ahead holds the seat's hash reports for times the room has not
+	// reached yet (a browser runs a little ahead), checked when it does.
+	ahead []hashAt
 }
+
+// AheadMax bounds the hash reports a seat may have waiting for the room.
+const AheadMax = 4
 
 // hashAt is a state hash at a virtual time (a grid point or after an act).
 type hashAt struct {
@@ -476,4 +482,14 @@ func (r *Room) forgetAfter(t int64) {
 		}
 	}
 	r.grid = r.grid[:k]
+	for _, st := range r.seats {
+		k := 0
+		for _, h := range st.ahead {
+			if h.at <= t {
+				st.ahead[k] = h
+				k++
+			}
+		}
+		st.ahead = st.ahead[:k]
+	}
 }
