@@ -419,8 +419,9 @@ func (r *Room) Tick(nowMs int64) Output {
 		o.Records = append(o.Records, r.Progress())
 		r.progressAt = r.s.Now()
 	}
-	if r.viewers > 0 && nowMs-r.lastViewMs >= ViewEveryMs {
-		r.lastViewMs = nowMs
+	changed := r.viewDirty || r.s.Now() != r.viewAt || r.n != r.viewN
+	if r.viewers > 0 && changed && nowMs-r.lastViewMs >= ViewEveryMs {
+		r.lastViewMs, r.viewDirty, r.viewAt, r.viewN = nowMs, false, r.s.Now(), r.n
 		v := r.s.View()
 		b := append([]byte(`{"t":"view","view":`), nil...)
 		b = v.AppendJSON(b)

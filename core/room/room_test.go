@@ -402,6 +402,16 @@ func TestViews(t *testing.T) {
 		}
 	}
 	require.Equal(t, 5, n)
+
+	// Paused, nothing changes: no views, but a new viewer gets one.
+	c.clock("pause", "")
+	c.wait(200)
+	c.sends = nil
+	c.wait(1_000)
+	require.Nil(t, lastFrame(c.sends, Viewers, "view"))
+	c.r.SetViewers(2)
+	c.wait(50)
+	require.NotNil(t, lastFrame(c.sends, Viewers, "view"))
 }
 
 // TestActAtTimeZero: an act before the clock ever played is in the state
