@@ -31,6 +31,10 @@ const (
 	HashesKept = 512
 	// InputsMax bounds a room's inputs: a class's session, with room to spare.
 	InputsMax = 200_000
+	// CheckpointsMax bounds the copies of the world a room's run keeps to go
+	// back in time: about 10 MB a room, where a single-user session keeps
+	// lab.CheckpointsMax.
+	CheckpointsMax = 64
 )
 
 // seat is a room's seat as the room runs it.
@@ -131,6 +135,7 @@ func open(id, code string, spec Spec) (*Room, error) {
 			spec.Title = r.ex.Title
 		}
 	}
+	s.SetCheckpointsMax(CheckpointsMax)
 	r.spec, r.s = spec, s
 	r.seats = []*seat{{row: SeatRow{Seat: Teacher, Name: "teacher", Role: Role{Role: "teacher"}}}}
 	r.byToken = map[string]SeatID{}
