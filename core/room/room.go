@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"smrlab/core/lab"
 )
@@ -324,6 +325,13 @@ func (r *Room) seatRecord(s *seat) Record {
 }
 
 func (r *Room) audit(o *Output, nowMs int64, actor, kind, detail string) {
+	if len(detail) > auditDetailMax {
+		cut := auditDetailMax
+		for cut > 0 && !utf8.RuneStart(detail[cut]) {
+			cut--
+		}
+		detail = detail[:cut] + "…"
+	}
 	o.Records = append(o.Records, Record{Kind: RecordAudit, Room: r.id,
 		Audit: Audit{AtMs: nowMs, Actor: actor, Kind: kind, Detail: detail}})
 }
@@ -345,6 +353,10 @@ func (r *Room) seat(id SeatID) *seat {
 	}
 	return r.seats[id]
 }
+
+// auditDetailMax bounds an audit entry's detail (a refusal may quote a
+// hostile frame).
+const auditDetailMax = 300
 
 // ErrClosed is returned for a join to a closed room.
 var ErrClosed = errors.New("the room is closed")
