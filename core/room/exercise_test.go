@@ -55,7 +55,7 @@ func TestParseExerciseErrors(t *testing.T) {
 		{head + world + "goal leader soon | A leader\n", "x.exercise:7:6: unknown goal \"leader soon\""},
 		{head + world + "goal leaderless < forever | Short\n", "x.exercise:7:6: leaderless <: want a duration"},
 		{head + world + "score happiness\n", "x.exercise:7:7: unknown score \"happiness\""},
-		{head + world + "assign server 3\n", "x.exercise:7:8: assign server takes no count"},
+		{head + world + "assign server 0\n", "x.exercise:7:8: assign server: want a count from 1"},
 		{head + world + "assign king\n", "x.exercise:7:8: write: assign ROLE"},
 		{head + world + "bugs no-such-bug\n", "x.exercise:7:6:"},
 		{head + world + "scenario other.scn\n", "x.exercise:7:1: an exercise has one world"},
@@ -118,15 +118,17 @@ func firstMessage(c *class, from, to int) uint64 {
 func TestBeAServer(t *testing.T) {
 	c := exerciseClass(t, "be-a-server")
 	servers := map[string]SeatID{}
-	for i := 1; i <= 6; i++ {
+	for i := 1; i <= 31; i++ {
 		id := c.join(fmt.Sprint("Student ", i))
 		role := c.r.seats[id].row.Role
-		if i == 6 {
-			require.Equal(t, Role{Role: "observer"}, role, "five servers, then observers")
+		if i == 31 {
+			require.Equal(t, Role{Role: "observer"}, role, "five teams of six, then observers")
 			continue
 		}
-		require.Equal(t, Role{Role: "server", Server: fmt.Sprint("S", i)}, role)
-		servers[role.Server] = id
+		require.Equal(t, Role{Role: "server", Server: fmt.Sprint("S", (i-1)%5+1)}, role)
+		if i <= 5 {
+			servers[role.Server] = id
+		}
 	}
 	require.Equal(t, "not-yet", goals(c.r)["elected"])
 	require.Empty(t, c.act(servers["S1"], "campaign S1").Refused)
