@@ -102,7 +102,10 @@ func open(id, code string, spec Spec) (*Room, error) {
 		return nil, fmt.Errorf("room id %q: want 1 to 64 characters", id)
 	}
 	r := &Room{id: id, code: code}
-	if spec.Exercise != "" || spec.ExerciseSource != "" {
+	if spec.Exercise != "" && spec.ExerciseSource == "" {
+		return nil, fmt.Errorf("exercise %q: the room needs the exercise file's text (ExerciseSource)", spec.Exercise)
+	}
+	if spec.ExerciseSource != "" {
 		ex, err := ParseExercise(spec.Exercise+".exercise", []byte(spec.ExerciseSource))
 		if err != nil {
 			return nil, fmt.Errorf("the room's exercise: %w", err)
