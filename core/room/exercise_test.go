@@ -284,3 +284,33 @@ func TestRollingRestart(t *testing.T) {
 	require.False(t, st.Done)
 	require.True(t, strings.HasPrefix(st.Goals[2].Why, "the cluster was without a leader for"), st.Goals[2].Why)
 }
+
+// TestRedTeamUnsafe: with forget-vote-on-restart switched on, a nemesis
+// that crashes and restarts servers every few tens of milliseconds makes
+// two leaders in one term on some seeds, and the blue team's safety goal
+// fails.
+func TestRedTeamUnsafe(t *testing.T) {
+	caught := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		c := newClass(t, Spec{Exercise: "red-team-blue-team", ExerciseSource: exerciseSource(t, "red-team-blue-team"),
+			Bugs: []string{"forget-vote-on-restart"}, Seed: seed})
+		red := c.join("Red")
+		c.clock("speed", `,"speedPpm":10000000`)
+		c.clock("play", "")
+		c.wait(500)
+		for _, text := range []string{"net latency=1ms..40ms", "slow-disk all 20x",
+			"nemesis kill-random,kill-leader every 20ms..80ms for 60s"} {
+			require.Empty(t, c.act(red, text).Refused, text)
+		}
+		for i := 0; i < 7 && c.r.Session().World().Violation() == nil; i++ {
+			c.wait(1_000)
+		}
+		if c.r.Session().World().Violation() != nil {
+			caught++
+			require.Equal(t, "failed", goals(c.r)["no-violation"])
+			require.Equal(t, int64(1), score(c.r, "violations"))
+			require.Contains(t, c.r.ExerciseStatus().Goals[1].Why, "ElectionSafety")
+		}
+	}
+	require.Positive(t, caught, "no seed of six gave two leaders in one term")
+}
