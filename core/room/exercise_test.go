@@ -314,3 +314,23 @@ func TestRedTeamUnsafe(t *testing.T) {
 	}
 	require.Positive(t, caught, "no seed of six gave two leaders in one term")
 }
+
+// TestRestartedAll: the restarts are read from the branch's actions:
+// servers named one by one, in lists, or all.
+func TestRestartedAll(t *testing.T) {
+	c := exerciseClass(t, "rolling-restart")
+	c.clock("speed", `,"speedPpm":1000000`)
+	c.clock("play", "")
+	for _, step := range []struct{ text, left string }{
+		{"restart S1", "S1, S2, S3, S4, S5"}, // not crashed: no restart
+		{"crash S1,S2", "S1, S2, S3, S4, S5"},
+		{"restart S2", "S1, S3, S4, S5"},
+		{"crash all", "S1, S3, S4, S5"},
+		{"restart all", ""},
+	} {
+		c.wait(100)
+		require.Empty(t, c.act(Teacher, step.text).Refused)
+		require.Equal(t, step.left, strings.Join(c.r.notRestarted(), ", "), step.text)
+	}
+	require.Equal(t, "met", goals(c.r)["restarted-all"])
+}
