@@ -150,21 +150,33 @@ func OpenRecording(h *trace.Header) (*Session, error) {
 	if len(h.Actions) > SessionActionsMax {
 		return nil, fmt.Errorf("the recording has %d actions, over the limit of %d", len(h.Actions), SessionActionsMax)
 	}
+	until := h.Until
+	if until == 0 {
+		until = s.End() // a whole run, as the command line records it
+	}
+	until = min(until, s.End())
+	// Each action is taken as it was: when the run reaches its time. The
+	// copies of the world kept on the way then hold no action still to
+	// come, which going back would take a second time. The actions past
+	// until wait in the world, as after going back in a session.
 	for i, a := range in.Options.Actions {
 		if i > 0 && a.At < in.Options.Actions[i-1].At {
 			return nil, fmt.Errorf("the recording's action %d (%q) is earlier than the one before it", i+1, h.Actions[i])
+		}
+		if a.At <= until {
+			s.runTo(a.At)
 		}
 		s.actions = append(s.actions, Recorded{At: a.At, Text: h.Actions[i]})
 		s.parsed = append(s.parsed, a)
 		if err := s.w.Schedule(a); err != nil {
 			return nil, fmt.Errorf("the recording's action %d: %w", i+1, err)
 		}
+		if a.At <= until && s.w.Now() == a.At {
+			s.w.RunUntil(a.At)
+			s.noteViolation()
+		}
 	}
-	until := h.Until
-	if until == 0 {
-		until = s.End() // a whole run, as the command line records it
-	}
-	s.runTo(min(until, s.End()))
+	s.runTo(until)
 	return s, nil
 }
 
@@ -217,17 +229,35 @@ func (s *Session) Advance(dt int64) {
 // checkpoint interval it passes.
 func (s *Session) runTo(t int64) {
 	for s.w.Now() < t && !s.w.Stopped() {
-		last := s.checkpoints[len(s.checkpoints)-1].at
-		next := last + CheckpointEveryMicros
+		next := s.nextCheckpoint()
 		target := min(t, next)
 		s.w.RunUntil(target)
 		s.noteViolation()
-		if s.w.Now() == next && s.w.Violation() == nil {
+		if s.w.Now() == next && s.w.Violation() == nil && !s.actionAfter(next) {
 			s.checkpoints = append(s.checkpoints, checkpoint{at: next, w: s.w.Clone()})
 			s.thinCheckpoints()
 		}
 	}
 	s.reached = max(s.reached, s.w.Now())
+}
+
+// nextCheckpoint is the time of the next copy of the world to keep: the
+// first multiple of CheckpointEveryMicros past the last copy and past now
+// (copies are not kept while an action of the branch is still to come).
+func (s *Session) nextCheckpoint() int64 {
+	next := s.checkpoints[len(s.checkpoints)-1].at + CheckpointEveryMicros
+	if now := s.w.Now(); next <= now {
+		next += ((now-next)/CheckpointEveryMicros + 1) * CheckpointEveryMicros
+	}
+	return next
+}
+
+// actionAfter reports an action of the branch later than t: it waits in the
+// world's queue, and a copy of the world taken now would hold it, so that
+// going back to that copy (which schedules the actions after it) would
+// take it twice.
+func (s *Session) actionAfter(t int64) bool {
+	return len(s.parsed) > 0 && s.parsed[len(s.parsed)-1].At > t
 }
 
 // CheckpointsLeast is the fewest copies of the world SetCheckpointsMax lets
@@ -282,7 +312,7 @@ func (s *Session) stepUntil(mask uint32) bool {
 			return false
 		}
 		s.kinds = 0
-		if cp := s.checkpoints[len(s.checkpoints)-1].at + CheckpointEveryMicros; next >= cp {
+		if cp := s.nextCheckpoint(); next >= cp {
 			// Pass the checkpoint time through runTo, which keeps a copy there.
 			s.runTo(cp)
 		} else {
@@ -322,9 +352,15 @@ func (s *Session) Act(text string) error {
 		}
 		return err
 	}
-	s.fork(now)
+	// Schedule first: an action the world refuses (a manual step in a
+	// seeded world) must leave the branch as it was, future included.
 	if err := s.w.Schedule(a); err != nil {
 		return err
+	}
+	if s.fork(now) {
+		// The world was computed again without the old future, and without
+		// the action: schedule it there (it cannot fail: it just did not).
+		_ = s.w.Schedule(a)
 	}
 	s.actions = append(s.actions, Recorded{At: now, Text: line})
 	s.parsed = append(s.parsed, a)
@@ -334,7 +370,8 @@ func (s *Session) Act(text string) error {
 
 // fork discards everything after now: recorded actions, checkpoints (at
 // now too, as the action about to be taken is not in them) and the reach.
-func (s *Session) fork(now int64) {
+// It reports whether actions were dropped, and so the world rebuilt.
+func (s *Session) fork(now int64) bool {
 	n := len(s.actions)
 	for n > 0 && s.actions[n-1].At > now {
 		n--
@@ -355,6 +392,7 @@ func (s *Session) fork(now int64) {
 	if s.ahead != nil && s.ahead.Time >= now {
 		s.ahead = nil
 	}
+	return dropped
 }
 
 // noteViolation remembers a violation the current branch reaches.

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -283,4 +284,64 @@ func TestSetCheckpointsMax(t *testing.T) {
 	require.NoError(t, err)
 	fresh.Advance(30 * 1_000_000)
 	require.Equal(t, mid, fresh.StateHash())
+}
+
+// TestRefusedActKeepsTheFuture: an action the world refuses when it is
+// scheduled (a manual step in a seeded world), taken after going back in
+// time, leaves the branch's future actions where they were.
+func TestRefusedActKeepsTheFuture(t *testing.T) {
+	s, err := OpenDefault(Options{Seed: 2, SeedSet: true})
+	require.NoError(t, err)
+	s.Advance(2_000_000)
+	require.NoError(t, s.Act("crash S2"))
+	s.Advance(1_000_000)
+	want := s.StateHash()
+	s.GoTo(1_000_000)
+	require.Error(t, s.Act("deliver m1"), "deliver needs the manual scheduler")
+	require.Len(t, s.Actions(), 1)
+	s.GoTo(3_000_000)
+	require.Equal(t, want, s.StateHash())
+}
+
+// TestRecordingGoesBack: a session opened from a recording goes back before
+// its actions and forward again to the same states, its actions taken once
+// (a copy of the world kept while an action was still to come must not
+// hold it twice); so does a recording whose branch goes on past its time.
+func TestRecordingGoesBack(t *testing.T) {
+	live, err := OpenDefault(Options{Seed: 3, SeedSet: true})
+	require.NoError(t, err)
+	for _, at := range []int64{1_500_000, 5_300_000, 9_100_000} {
+		live.GoTo(at)
+		require.NoError(t, live.Act(fmt.Sprintf("propose S1 k%d=1", at)))
+	}
+	live.GoTo(12_000_000)
+	want := map[int64]uint64{}
+	for _, at := range []int64{4_000_000, 7_000_000, 12_000_000} {
+		live.GoTo(at)
+		want[at] = live.StateHash()
+	}
+	for _, until := range []int64{12_000_000, 7_000_000} {
+		h := live.Branch()
+		h.Until = until
+		s, err := OpenRecording(&h)
+		require.NoError(t, err)
+		s.GoTo(12_000_000)
+		for _, at := range []int64{4_000_000, 7_000_000, 12_000_000, 4_000_000, 12_000_000} {
+			s.GoTo(at)
+			require.Equal(t, want[at], s.StateHash(), "recording until %d, at %d", until, at)
+		}
+		// Each action ran once on the way from 4 s to 12 s.
+		s.GoTo(4_000_000)
+		actions := 0
+		for s.Now() < 12_000_000 {
+			s.recent = s.recent[:0]
+			s.Advance(100_000)
+			for _, e := range s.recent {
+				if e.Kind == trace.Action {
+					actions++
+				}
+			}
+		}
+		require.Equal(t, 2, actions, "recording until %d: the actions at 5.3 s and 9.1 s, once each", until)
+	}
 }

@@ -27,6 +27,10 @@ type class struct {
 	sends   []Send
 	seq     map[SeatID]int64
 	nowMs   int64
+	// midSync is a sync taken in the middle of a class, and midSends the
+	// number of sends before it (a browser that joined then).
+	midSync  []byte
+	midSends int
 }
 
 func newClass(t testing.TB, spec Spec) *class {

@@ -16,7 +16,8 @@ import (
 
 var randomActs = []string{"crash S1", "restart S1", "crash S2", "restart S2", "crash leader", "restart all",
 	"partition S1 | S2 S3", "heal", "isolate S3", "propose S1 x=1", "workload stop", "workload start",
-	"slow-disk S2 10x", "transfer S3", "snapshot S1", "pause S2", "resume S2", "explode S1", "crash S9"}
+	"slow-disk S2 10x", "transfer S3", "snapshot S1", "pause S2", "resume S2", "explode S1", "crash S9",
+	"campaign S1", "campaign S2", "deliver m1", "deliver m2", "deliver m3", "drop m4", "duplicate m2", "heartbeat S1"}
 
 var randomRoles = []string{`"role":"server","server":"S1"`, `"role":"server","server":"S2"`, `"role":"nemesis"`,
 	`"role":"operator"`, `"role":"client"`, `"role":"observer"`}
@@ -31,6 +32,10 @@ func randomClass(t *testing.T, seed uint64, spec Spec) *class {
 	c.clock("play", "")
 	seats := []SeatID{}
 	for step := 0; step < 80; step++ {
+		if step == 40 {
+			// A browser that joins in the middle of the class.
+			c.midSync, c.midSends = c.r.Sync(Teacher), len(c.sends)
+		}
 		switch k := rng.IntN(20); {
 		case k < 3 || len(seats) == 0:
 			seats = append(seats, c.join(fmt.Sprintf("S%d-%d", seed, len(seats)+1)))
@@ -86,11 +91,16 @@ func randomClass(t *testing.T, seed uint64, spec Spec) *class {
 func TestRestoreReachesTheSameRoom(t *testing.T) {
 	rolling, err := os.ReadFile("../../exercises/rolling-restart.exercise")
 	require.NoError(t, err)
-	for seed := uint64(1); seed <= 12; seed++ {
+	manual, err := os.ReadFile("../../exercises/be-a-server.exercise")
+	require.NoError(t, err)
+	for seed := uint64(1); seed <= 15; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			spec := Spec{File: "t.scn", Scenario: testScenario, Seed: seed}
-			if seed%2 == 0 {
+			switch seed % 3 {
+			case 1:
 				spec = Spec{Exercise: "rolling-restart", ExerciseSource: string(rolling)}
+			case 2:
+				spec = Spec{Exercise: "be-a-server", ExerciseSource: string(manual)}
 			}
 			c := randomClass(t, seed, spec)
 			want := c.r
@@ -100,6 +110,7 @@ func TestRestoreReachesTheSameRoom(t *testing.T) {
 					break
 				}
 			}
+			follow(t, c.sends[c.midSends:], c.midSync)
 			room, seats, inputs, _ := c.stored()
 			progress := want.Progress()
 			got, err := Restore(room, seats, inputs, progress, c.nowMs)
@@ -176,6 +187,9 @@ func follow(t *testing.T, sends []Send, first []byte) int {
 		switch f.T {
 		case "input":
 			s.GoTo(f.At)
+			if os.Getenv("FOLLOW_DEBUG") != "" {
+				t.Logf("before act: now %d hash %016x actions %v", s.Now(), s.StateHash(), s.Actions())
+			}
 			require.NoError(t, s.Act(f.Text))
 		case "clock":
 			switch f.Op {
