@@ -259,13 +259,16 @@ func firstLine(s string) string {
 	return s
 }
 
-// storedClock is the room's clock as stored, with the wall time of its
-// anchor (which room.Clock leaves out of the protocol's JSON).
+// storedClock is the room's clock as stored: every field of room.Clock,
+// with the wall time of its anchor (which the protocol's JSON leaves out).
+// It converts to and from room.Clock, so a field added there stops the
+// build here until it is stored too.
 type storedClock struct {
-	Playing  bool  `json:"playing"`
-	SpeedPpm int64 `json:"speedPpm"`
-	At       int64 `json:"at"`
-	Ms       int64 `json:"ms"`
+	Playing  bool   `json:"playing"`
+	SpeedPpm int64  `json:"speedPpm"`
+	At       int64  `json:"at"`
+	Ms       int64  `json:"ms"`
+	N        uint64 `json:"n"`
 }
 
 // Apply stores recs in one transaction: all of them or none. An input whose
@@ -345,7 +348,7 @@ func (s *Store) apply1(ctx context.Context, tx *sql.Tx, r room.Record) error {
 			r.Room, r.Audit.AtMs, r.Audit.Actor, r.Audit.Kind, r.Audit.Detail)
 		return err
 	case room.RecordProgress:
-		clock, err := json.Marshal(storedClock{Playing: r.Clock.Playing, SpeedPpm: r.Clock.SpeedPpm, At: r.Clock.At, Ms: r.Clock.Ms})
+		clock, err := json.Marshal(storedClock(r.Clock))
 		if err != nil {
 			return err
 		}
@@ -380,7 +383,7 @@ func (s *Store) scanRoom(row interface{ Scan(...any) error }) (RoomRow, error) {
 		if err := json.Unmarshal([]byte(clock), &c); err != nil {
 			return RoomRow{}, fmt.Errorf("room %s: clock: %w", r.ID, err)
 		}
-		r.Clock = room.Clock{Playing: c.Playing, SpeedPpm: c.SpeedPpm, At: c.At, Ms: c.Ms}
+		r.Clock = room.Clock(c)
 	}
 	return r, nil
 }

@@ -73,7 +73,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 		ctx := context.Background()
 		s := openT(t, dsn)
 		progress := room.Record{Kind: room.RecordProgress, Room: "r1", At: 3_000_000, Hash: "0123456789abcdef",
-			Clock: room.Clock{Playing: true, SpeedPpm: 50_000, At: 2_000_000, Ms: 5000}}
+			Clock: room.Clock{Playing: true, SpeedPpm: 50_000, At: 2_000_000, Ms: 5000, N: 2}}
 		closed := roomRec("r1", "K7QM2P")
 		closed.Closed = 9000
 		recs := []room.Record{roomRec("r1", "K7QM2P"), auditRec("r1", "open", "leader-crash.scn"),
