@@ -370,10 +370,9 @@ func (r *Room) Tick(nowMs int64) Output {
 	if r.Closed() {
 		return o
 	}
-	before := r.s.Now()
 	r.runClock(nowMs)
-	if (r.s.Now() != before || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
-		r.lastNowMs = nowMs
+	if (r.s.Now() != r.lastNowAt || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
+		r.lastNowMs, r.lastNowAt = nowMs, r.s.Now()
 		grid := make([][2]any, len(r.grid))
 		for i, g := range r.grid {
 			grid[i] = [2]any{g.at, g.hash}

@@ -53,7 +53,7 @@ func (r *Room) apply(b *inputBody) error {
 		}
 		s.row.Role = *b.Role
 	case "act":
-		r.advance(b.At)
+		r.goTo(b.At)
 		if r.s.Now() != b.At {
 			return fmt.Errorf("act at %dus: the run reaches only %dus", b.At, r.s.Now())
 		}
@@ -76,7 +76,7 @@ func (r *Room) apply(b *inputBody) error {
 func (r *Room) applyClock(b *inputBody) error {
 	switch b.Op {
 	case "play", "pause", "speed":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.clock.Playing = b.Op == "play" || (b.Op == "speed" && r.clock.Playing)
 		if b.Op == "speed" {
 			r.clock.SpeedPpm = b.SpeedPpm
@@ -84,7 +84,7 @@ func (r *Room) applyClock(b *inputBody) error {
 	case "goto":
 		r.goTo(b.At)
 	case "fork":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.s.Fork()
 		r.branchChanged(b.At)
 		r.clock.Playing = false
