@@ -63,12 +63,15 @@ type PhaseResult struct {
 	Missed   int         // acknowledged actions that did not reach every reading student
 	BytesAvg float64     // bytes received per reading student per second (wire bytes)
 	BytesMax float64
+	SlowAvg  float64 // bytes per slow student per second (read until the second phase)
+	SelfCPU  float64 // the load generator's own CPU use, in cores
 	Metrics  metricsDelta
 }
 
 type metricsDelta struct {
 	ok                                        bool
 	SlowConsumers, Refused, Divergences, Rate float64
+	CPU                                       float64 // the server's CPU use, in cores
 }
 
 // Result is a run's figures.
@@ -139,13 +142,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	joinStart := time.Now()
 	rooms := make([]*loadRoom, cfg.Rooms)
 	for i := range rooms {
-		id, code, err := openRoom(ctx, cfg)
+		id, code, err := openRoom(ctx, cfg, base, i)
 		if err != nil {
 			return nil, fmt.Errorf("room %d: %w", i+1, err)
 		}
 		r := &loadRoom{id: id, code: code}
 		r.teacher = &client{room: i, idx: -1}
-		if err := r.teacher.join(ctx, wsURL.String(), base, cfg, 0, code, false); err != nil {
+		if err := r.teacher.join(ctx, wsURL.String(), base, cfg, i, code, false); err != nil {
 			return nil, fmt.Errorf("room %d (%s): teacher: %w", i+1, code, err)
 		}
 		rooms[i] = r
@@ -168,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := c.join(ctx, wsURL.String(), base, cfg, k+1, rooms[c.room].code, true); err != nil {
+			if err := c.join(ctx, wsURL.String(), base, cfg, cfg.Rooms+k, rooms[c.room].code, true); err != nil {
 				joinMu.Lock()
 				if joinErr == nil {
 					joinErr = fmt.Errorf("room %d (%s): student %d: %w", c.room+1, rooms[c.room].code, c.idx+1, err)
@@ -243,9 +246,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		at    time.Time
 		bytes []int64
 		m     metricsSample
+		cpu   time.Duration
 	}
 	sample := func() mark {
-		mk := mark{at: time.Now(), bytes: make([]int64, len(allStudents))}
+		mk := mark{at: time.Now(), bytes: make([]int64, len(allStudents)), cpu: selfCPU()}
 		for i, c := range allStudents {
 			mk.bytes[i] = c.bytes.Load()
 		}
@@ -319,10 +323,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		pr.Fanout = percentilesOf(fan)
 		from, to := marks[p], marks[p+1]
 		secs := to.at.Sub(from.at).Seconds()
-		var sum float64
-		var n int
+		var sum, slowSum float64
+		var n, slowN int
 		for i, c := range allStudents {
 			if c.slow {
+				slowSum += float64(to.bytes[i]-from.bytes[i]) / secs
+				slowN++
 				continue
 			}
 			bps := float64(to.bytes[i]-from.bytes[i]) / secs
@@ -331,7 +337,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			pr.BytesMax = max(pr.BytesMax, bps)
 		}
 		pr.BytesAvg = sum / float64(n)
+		if slowN > 0 {
+			pr.SlowAvg = slowSum / float64(slowN)
+		}
 		pr.Metrics = delta(from.m, to.m, secs)
+		pr.SelfCPU = (to.cpu - from.cpu).Seconds() / secs
 		res.Phases = append(res.Phases, pr)
 	}
 	for _, r := range rooms {
@@ -350,7 +360,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
+// openRoom opens a room as the teacher, from loopback address k.
+// selfCPU is the CPU time this process used so far (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func openRoom(ctx context.Context, cfg Config, base *url.URL, k int) (id, code string, err error) {
 	body, _ := json.Marshal(map[string]any{"scenario": cfg.Scenario, "seed": cfg.Seed, "bugs": []string{}, "exercise": cfg.Exercise})
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(cfg.URL, "/")+"/api/rooms", bytes.NewReader(body))
 	if err != nil {
@@ -358,7 +378,9 @@ func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.Key)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	d := sourceDialer(base, k)
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: d.DialContext}}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", "", fmt.Errorf("POST /api/rooms: %w", err)
 	}
@@ -375,7 +397,8 @@ func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
 }
 
 // sourceIP spreads the clients over loopback addresses (127.0.x.y), so
-// that the server's join limit per address meets at most one client each.
+// that the server's limits per address (joins, rooms opened) meet at most
+// one client each: teachers are 0..rooms-1, students after them.
 func sourceIP(k int) net.IP {
 	return net.IPv4(127, 0, byte(1+k/250), byte(2+k%250))
 }
@@ -393,11 +416,18 @@ func (c countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *client) dial(ctx context.Context, wsURL string, base *url.URL, k int) error {
+// sourceDialer dials from loopback address k when the server is on IPv4
+// loopback.
+func sourceDialer(base *url.URL, k int) *net.Dialer {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	if ip := net.ParseIP(base.Hostname()); base.Hostname() == "localhost" || (ip != nil && ip.IsLoopback() && ip.To4() != nil) {
 		d.LocalAddr = &net.TCPAddr{IP: sourceIP(k)}
 	}
+	return d
+}
+
+func (c *client) dial(ctx context.Context, wsURL string, base *url.URL, k int) error {
+	d := sourceDialer(base, k)
 	if c.slow {
 		d.Control = func(network, address string, rc syscall.RawConn) error {
 			var serr error
@@ -579,6 +609,7 @@ type metricsSample struct {
 	SlowConsumers, Refused float64
 	Divergences, SimEvents float64
 	Rooms, SeatsConnected  float64
+	CPUSeconds             float64
 }
 
 func scrape(ctx context.Context, base string) (metricsSample, error) {
@@ -621,7 +652,8 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 		HeapInuse: sums["go_memstats_heap_inuse_bytes"], RSS: sums["process_resident_memory_bytes"],
 		SlowConsumers: sums["smrlab_slow_consumers_total"], Refused: sums["smrlab_refused_total"],
 		Divergences: sums["smrlab_divergences_total"], SimEvents: sums["smrlab_sim_events_total"],
-		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"]}
+		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"],
+		CPUSeconds: sums["process_cpu_seconds_total"]}
 	return m, sc.Err()
 }
 
@@ -630,5 +662,6 @@ func delta(a, b metricsSample, secs float64) metricsDelta {
 		return metricsDelta{}
 	}
 	return metricsDelta{ok: true, SlowConsumers: b.SlowConsumers - a.SlowConsumers, Refused: b.Refused - a.Refused,
-		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs}
+		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs,
+		CPU: (b.CPUSeconds - a.CPUSeconds) / secs}
 }

@@ -122,14 +122,19 @@ func printTable(w io.Writer, cfg Config, res *Result) {
 	fmt.Fprintln(w, "latency: an action sent by the teacher until its input frame reached EVERY reading student of the room;")
 	fmt.Fprintln(w, "missed: acknowledged actions some reading student never got; B/s: wire bytes received per reading student;")
 	fmt.Fprintln(w, "slow: slow consumers the server dropped (its smrlab_slow_consumers_total)")
+	if cfg.Slow > 0 {
+		for _, p := range res.Phases {
+			fmt.Fprintf(w, "slow students (%s mode) in %q: %.0f B/s each\n", cfg.SlowMode, p.Name, p.SlowAvg)
+		}
+	}
 	if res.Before.ok && res.With.ok {
 		mb := func(b float64) string { return fmt.Sprintf("%.1f MB", b/1e6) }
 		fmt.Fprintf(w, "server: heap in use %s before the rooms, %s with them (%s per room); RSS %s -> %s (%s per room)\n",
 			mb(res.Before.HeapInuse), mb(res.With.HeapInuse), mb((res.With.HeapInuse-res.Before.HeapInuse)/float64(cfg.Rooms)),
 			mb(res.Before.RSS), mb(res.With.RSS), mb((res.With.RSS-res.Before.RSS)/float64(cfg.Rooms)))
 		for _, p := range res.Phases {
-			fmt.Fprintf(w, "server in %q: %.0f slow consumers dropped, %.0f frames refused, %.0f divergences, %.0f simulation events/s\n",
-				p.Name, p.Metrics.SlowConsumers, p.Metrics.Refused, p.Metrics.Divergences, p.Metrics.Rate)
+			fmt.Fprintf(w, "server in %q: %.0f%% of a core (labload %.0f%%), %.0f slow consumers dropped, %.0f frames refused, %.0f divergences, %.0f simulation events/s\n",
+				p.Name, 100*p.Metrics.CPU, 100*p.SelfCPU, p.Metrics.SlowConsumers, p.Metrics.Refused, p.Metrics.Divergences, p.Metrics.Rate)
 		}
 	} else {
 		fmt.Fprintln(w, "server: /metrics not readable, no memory figures")
