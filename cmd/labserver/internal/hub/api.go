@@ -41,8 +41,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // teacher lets a request through only with the teacher key, as
-// "Authorization: Bearer <key>". Wrong keys count against the address's
-// rate, so that the key cannot be guessed quickly.
+// "Authorization: Bearer <key>". Wrong keys spend the address's budget of
+// failures, so that the key cannot be guessed quickly.
 func (h *Hub) teacher(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -50,10 +50,11 @@ func (h *Hub) teacher(next http.HandlerFunc) http.HandlerFunc {
 		case !ok || key == "":
 			h.met.refused.WithLabelValues("teacher_key").Inc()
 			writeError(w, http.StatusUnauthorized, "this needs the teacher key, sent as the header Authorization: Bearer <key>")
-		case !h.joins.allow(remoteHost(r.RemoteAddr)):
-			h.met.refused.WithLabelValues("join_rate").Inc()
-			writeError(w, http.StatusTooManyRequests, "too many requests from your address: wait a few seconds")
+		case h.keyFails.spent(remoteHost(r.RemoteAddr)):
+			h.met.refused.WithLabelValues("key_rate").Inc()
+			writeError(w, http.StatusTooManyRequests, "too many wrong teacher keys from your address: wait a few seconds")
 		case !h.keyMatches(strings.TrimSpace(key)):
+			h.keyFails.allow(remoteHost(r.RemoteAddr))
 			h.met.refused.WithLabelValues("teacher_key").Inc()
 			h.log.Info("wrong teacher key", "addr", r.RemoteAddr, "path", r.URL.Path)
 			writeError(w, http.StatusForbidden, "wrong teacher key")

@@ -112,9 +112,10 @@ type Hub struct {
 	byCode  map[string]*roomLoop
 	loading map[string]*loadCall // by room id
 
-	joins *addrLimiter
-	conns atomic.Int64 // websocket connections open
-	wg    sync.WaitGroup
+	joins    *addrLimiter // websocket connections per address
+	keyFails *addrLimiter // wrong teacher keys per address
+	conns    atomic.Int64 // websocket connections open
+	wg       sync.WaitGroup
 }
 
 // loadCall is one restore of a room in progress; others asking for the same
@@ -150,7 +151,8 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 		cfg: cfg, lim: lim, st: cfg.Store, log: cfg.Logger, met: newMetrics(),
 		ctx: ctx, cancel: cancel,
 		byID: map[string]*roomLoop{}, byCode: map[string]*roomLoop{}, loading: map[string]*loadCall{},
-		joins: newAddrLimiter(lim.joinRate, lim.joinBurst),
+		joins:    newAddrLimiter(lim.joinRate, lim.joinBurst),
+		keyFails: newAddrLimiter(lim.joinRate, lim.joinBurst),
 	}, nil
 }
 
