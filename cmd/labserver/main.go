@@ -136,8 +136,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	mux := http.NewServeMux()
 	h.Register(mux)
-	mux.Handle("GET /teach", page(static, "/teach.html"))
-	mux.Handle("GET /join", page(static, "/join.html"))
+	mux.Handle("GET /teach", servePage(static, "/teach.html"))
+	mux.Handle("GET /join", servePage(static, "/join.html"))
 	mux.Handle("/", static)
 
 	srv := &http.Server{
@@ -231,8 +231,8 @@ func redactDSN(dsn string) string {
 	return "postgres://..."
 }
 
-// page serves one static file at another path (/teach is teach.html).
-func page(static http.Handler, file string) http.Handler {
+// servePage serves one static file at another path (/teach is teach.html).
+func servePage(static http.Handler, file string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r2 := r.Clone(r.Context())
 		r2.URL.Path, r2.URL.RawPath = file, ""

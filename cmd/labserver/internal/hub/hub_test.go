@@ -21,11 +21,8 @@ import (
 
 	"github.com/coder/websocket"
 
-	"smrlab/cmd/labserver/internal/pgtest"
 	"smrlab/cmd/labserver/internal/store"
 )
-
-func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // testKey is the teacher key of every test hub.
 const testKey = "teacher-key-for-the-tests"
