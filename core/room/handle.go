@@ -258,7 +258,7 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 			return
 		}
 	}
-	if err := r.commit(o, &inputBody{K: "role", Seat: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
+	if err := r.commit(o, &inputBody{K: "role", Seat: Teacher, Target: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
 		r.refuse(o, Teacher, f.Seq, "action", err.Error(), nowMs)
 		return
 	}
@@ -370,10 +370,9 @@ func (r *Room) Tick(nowMs int64) Output {
 	if r.Closed() {
 		return o
 	}
-	before := r.s.Now()
 	r.runClock(nowMs)
-	if (r.s.Now() != before || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
-		r.lastNowMs = nowMs
+	if (r.s.Now() != r.lastNowAt || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
+		r.lastNowMs, r.lastNowAt = nowMs, r.s.Now()
 		grid := make([][2]any, len(r.grid))
 		for i, g := range r.grid {
 			grid[i] = [2]any{g.at, g.hash}

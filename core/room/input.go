@@ -9,8 +9,9 @@ import (
 // virtual time it took effect at, so that a replay needs no wall clock.
 type inputBody struct {
 	K        string `json:"k"`
-	Seat     SeatID `json:"seat"`
+	Seat     SeatID `json:"seat"` // the seat that sent it (join, name: the seat itself)
 	Seq      int64  `json:"seq,omitempty"`
+	Target   SeatID `json:"target,omitempty"` // role: the seat given the role
 	Name     string `json:"name,omitempty"`
 	Role     *Role  `json:"role,omitempty"`
 	At       int64  `json:"at"`
@@ -47,13 +48,13 @@ func (r *Room) apply(b *inputBody) error {
 		}
 		s.row.Name = b.Name
 	case "role":
-		s := r.seat(b.Seat)
-		if s == nil || b.Seat == Teacher || b.Role == nil {
-			return fmt.Errorf("no student seat %d", b.Seat)
+		s := r.seat(b.Target)
+		if s == nil || b.Target == Teacher || b.Role == nil {
+			return fmt.Errorf("no student seat %d", b.Target)
 		}
 		s.row.Role = *b.Role
 	case "act":
-		r.advance(b.At)
+		r.goTo(b.At)
 		if r.s.Now() != b.At {
 			return fmt.Errorf("act at %dus: the run reaches only %dus", b.At, r.s.Now())
 		}
@@ -61,7 +62,15 @@ func (r *Room) apply(b *inputBody) error {
 			return err
 		}
 		r.branchChanged(b.At)
-		r.remember(b.At, r.Hash())
+		h := r.Hash()
+		r.remember(b.At, h)
+		// A grid point's hash is the state there with every act of that
+		// microsecond done, as a browser that goes to it computes it.
+		for i := range r.grid {
+			if r.grid[i].at == b.At {
+				r.grid[i].hash = h
+			}
+		}
 	case "clock":
 		return r.applyClock(b)
 	case "close":
@@ -76,7 +85,7 @@ func (r *Room) apply(b *inputBody) error {
 func (r *Room) applyClock(b *inputBody) error {
 	switch b.Op {
 	case "play", "pause", "speed":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.clock.Playing = b.Op == "play" || (b.Op == "speed" && r.clock.Playing)
 		if b.Op == "speed" {
 			r.clock.SpeedPpm = b.SpeedPpm
@@ -84,7 +93,7 @@ func (r *Room) applyClock(b *inputBody) error {
 	case "goto":
 		r.goTo(b.At)
 	case "fork":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.s.Fork()
 		r.branchChanged(b.At)
 		r.clock.Playing = false

@@ -59,6 +59,7 @@ type roomState struct {
 	hashes          []hashAt // ring of recent hashes, oldest first
 	grid            []hashAt // grid points passed since the last now frame
 	lastNowMs       int64
+	lastNowAt       int64
 	lastViewMs      int64
 	lastSeatsMs     int64
 	lastExMs        int64
