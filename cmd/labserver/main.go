@@ -30,7 +30,6 @@ import (
 
 	"smrlab/cmd/labserver/internal/hub"
 	"smrlab/cmd/labserver/internal/store"
-	"smrlab/exercises"
 	"smrlab/web"
 )
 
@@ -124,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	h, err := hub.New(hub.Config{
 		Store: st, Instance: *instance, KeyHash: keyHash, OriginPatterns: origins,
 		RoomSeats: *roomSeats, ServerSeats: *serverSeats, Rooms: *rooms, Lease: *lease,
-		Scenarios: scenarios, Exercises: exercises.Files(), Logger: logger,
+		Scenarios: scenarios, Logger: logger,
 	})
 	if err != nil {
 		logger.Error("cannot host rooms", "err", err)

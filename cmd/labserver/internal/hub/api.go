@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"smrlab/core/room"
+	"smrlab/exercises"
 )
 
 // writeJSON answers with v as JSON.
@@ -148,9 +149,9 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 		spec.File, spec.Scenario = req.Scenario, string(src)
 	}
 	if req.Exercise != "" {
-		src, err := readShipped(h.cfg.Exercises, req.Exercise+".exercise", ".exercise")
-		if err != nil {
-			return spec, fmt.Errorf("exercise: %w", err)
+		src, ok := exercises.Source(req.Exercise)
+		if !ok {
+			return spec, fmt.Errorf("exercise: %q: no such exercise is shipped (GET /api/exercises lists them)", req.Exercise)
 		}
 		spec.Exercise, spec.ExerciseSource = req.Exercise, string(src)
 		ex, err := room.ParseExercise(req.Exercise+".exercise", src)
@@ -377,19 +378,10 @@ func (h *Hub) audit(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// exerciseInfo is a row of GET /api/exercises.
-type exerciseInfo struct {
-	Name     string   `json:"name"`
-	Title    string   `json:"title"`
-	Summary  string   `json:"summary"`
-	Scenario string   `json:"scenario"`
-	Roles    []string `json:"roles"`
-}
-
 // exercises is GET /api/exercises: the shipped exercises, for the teacher's
 // form (public: they hold no secret).
 func (h *Hub) exercises(w http.ResponseWriter, r *http.Request) {
-	list, err := exerciseList(h.cfg.Exercises)
+	list, err := exercises.List()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

@@ -37,10 +37,9 @@ type Config struct {
 	ServerSeats    int           // connections this instance holds at most
 	Rooms          int           // rooms this instance serves at most
 	Lease          time.Duration // how long a claim on a room lasts
-	// Scenarios and Exercises hold the shipped files a teacher picks by
-	// name (leader-crash.scn, be-a-server.exercise); nil: none.
+	// Scenarios holds the shipped scenario files a teacher picks by name
+	// (leader-crash.scn); nil: none. The exercises are package exercises.
 	Scenarios fs.FS
-	Exercises fs.FS
 	Logger    *slog.Logger
 }
 

@@ -61,8 +61,8 @@ func newTestHubOn(t *testing.T, dsn string, opts ...func(*Config, *limits)) *tes
 	cfg := Config{
 		Store: st, Instance: "test", KeyHash: hash,
 		RoomSeats: RoomSeatsDefault, ServerSeats: ServerSeatsDefault, Rooms: RoomsDefault, Lease: LeaseDefault,
-		Scenarios: os.DirFS(repoDir(t, "scenarios")), Exercises: os.DirFS(repoDir(t, "exercises")),
-		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Scenarios: os.DirFS(repoDir(t, "scenarios")),
+		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	lim := defaultLimits()
 	lim.joinBurst = 1000 // tests connect many clients from one address

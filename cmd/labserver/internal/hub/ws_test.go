@@ -17,6 +17,8 @@ import (
 
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
+
+	"smrlab/exercises"
 )
 
 // A student joins, gets a token and a seat, acts within its role, and a
@@ -437,7 +439,7 @@ func TestRoomAPI(t *testing.T) {
 		}
 	}
 	status, body := th.api("GET", "/api/exercises", "", nil)
-	var list []exerciseInfo
+	var list []exercises.Info
 	if err := json.Unmarshal(body, &list); status != 200 || err != nil || len(list) < 3 {
 		t.Fatalf("GET /api/exercises: %d %s", status, body)
 	}
