@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,10 +28,13 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		outW.Close()
 	}()
 
-	line, err := bufio.NewReader(out).ReadString('\n')
+	rd := bufio.NewReader(out)
+	line, err := rd.ReadString('\n')
 	if err != nil {
 		t.Fatalf("reading the URL line: %v (stderr: %s)", err, stderr.String())
 	}
+	rest := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(rd); rest <- string(b) }()
 	url, ok := strings.CutPrefix(strings.TrimSpace(line), "smrlab lab: open ")
 	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") || !strings.HasSuffix(url, "/") {
 		t.Fatalf("first line %q, want smrlab lab: open http://127.0.0.1:PORT/", line)
@@ -42,6 +46,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 		t.Errorf("GET %s: status %d, Content-Type %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+
+	for path, want := range map[string]int{"/healthz": 200, "/teach": 404, "/join?code=ACDEFG": 404, "/api/rooms": 401, "/api/exercises": 200} {
+		resp, err := http.Get(strings.TrimSuffix(url, "/") + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if _, err := os.Stat(filepath.Join("..", "..", "web", "static", strings.TrimPrefix(strings.Split(path, "?")[0], "/")+".html")); err == nil && want == 404 {
+			want = 200 // the page exists in this tree
+		}
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: status %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 
 	cancel()
@@ -56,6 +74,32 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if _, err := http.Get(url); err == nil {
 		t.Errorf("still serving after shutdown")
 	}
+	if out := <-rest; !strings.Contains(out, "teacher key: ") || !strings.Contains(out, "shown once") {
+		t.Errorf("a first start prints a new teacher key once; stdout after the URL:\n%s", out)
+	}
+
+	// The second start on the same store keeps the key and says how to renew it.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	out2, outW2 := io.Pipe()
+	go func() {
+		exit <- run(ctx2, []string{"-addr", "127.0.0.1:0", "-db", filepath.Join(dir, "labserver.db")}, outW2, &stderr)
+		outW2.Close()
+	}()
+	var stdout strings.Builder
+	sc := bufio.NewScanner(out2)
+	for sc.Scan() {
+		stdout.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "teacher key: ") {
+			cancel2()
+		}
+	}
+	if code := <-exit; code != 0 {
+		t.Fatalf("second start: exit %d; stderr:\n%s", code, stderr.String())
+	}
+	if out := stdout.String(); strings.Contains(out, "shown once") || !strings.Contains(out, "-new-teacher-key") {
+		t.Errorf("a second start must not print a key, and must say how to make a new one:\n%s", out)
+	}
 }
 
 func TestRunFlags(t *testing.T) {
@@ -69,6 +113,9 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"-dir", "/no/such/folder", "-addr", "127.0.0.1:0"}, 1, "cannot serve the lab"},
 		{[]string{"-dir", t.TempDir(), "-addr", "256.0.0.1:1"}, 1, "cannot listen"},
+		{[]string{"-tls-cert", "cert.pem", "-addr", "127.0.0.1:0"}, 2, "-tls-cert and -tls-key go together"},
+		{[]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "no", "such", "dir", "x.db")}, 1, "cannot open the rooms' store"},
+		{[]string{"-addr", "127.0.0.1:0", "-db", filepath.Join(t.TempDir(), "x.db"), "-teacher-key", "short"}, 1, "at least 12"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), tc.args, &stdout, &stderr); code != tc.code {
