@@ -232,11 +232,14 @@ func (r *Room) clockOp(o *Output, f *Frame, nowMs int64) {
 		At       int64  `json:"at"`
 		Hash     string `json:"hash"`
 	}{"clock", r.n, f.Op, r.clock.Playing, r.clock.SpeedPpm, r.s.Now(), r.Hash()})})
+	kind, detail := "clock", fmt.Sprintf("%s at %dus", f.Op, r.s.Now())
 	switch f.Op {
-	case "goto", "fork", "reset":
-		r.audit(o, nowMs, "teacher", map[bool]string{true: "reset", false: "clock"}[f.Op == "reset"],
-			fmt.Sprintf("%s to %dus", f.Op, r.s.Now()))
+	case "reset":
+		kind = "reset"
+	case "speed":
+		detail = fmt.Sprintf("speed %d ppm at %dus", f.SpeedPpm, r.s.Now())
 	}
+	r.audit(o, nowMs, "teacher", kind, detail)
 	o.Records = append(o.Records, r.Progress())
 	r.progressAt = r.s.Now()
 	r.maybeExercise(o, nowMs, true)
