@@ -73,7 +73,14 @@ func (l *roomLoop) call(ctx context.Context, fn func()) error {
 	case <-ran:
 		return nil
 	case <-l.done:
-		return fmt.Errorf("room %s stopped", l.code)
+		// fn may have been the room's last work (closing it): it ran
+		// before the goroutine ended if ran is closed by now.
+		select {
+		case <-ran:
+			return nil
+		default:
+			return fmt.Errorf("room %s stopped", l.code)
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -342,6 +349,7 @@ func (l *roomLoop) join(c *conn, hello room.Hello) error {
 			break
 		}
 		if n := l.students(); n >= l.h.cfg.RoomSeats {
+			l.h.auditRefusal(l.id, c.addr, fmt.Sprintf("room_seats: %q found the room full (%d students)", hello.Name, n))
 			return refuse("room_seats", "room %s is full: it seats %d students (-room-seats)", l.code, n)
 		}
 		token := newToken()
