@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	roomSeats := fl.Int("room-seats", hub.RoomSeatsDefault, "students one room seats at most")
 	serverSeats := fl.Int("server-seats", hub.ServerSeatsDefault, "websocket connections this labserver holds at most")
 	rooms := fl.Int("rooms", hub.RoomsDefault, "open rooms this labserver serves at most")
+	joinRate := fl.Float64("join-rate", hub.JoinRateDefault, "websocket connections a second from one address (a class behind one NAT may need more)")
+	joinBurst := fl.Int("join-burst", hub.JoinBurstDefault, "websocket connections from one address at once, before -join-rate applies")
 	lease := fl.Duration("lease", hub.LeaseDefault, "how long a claim on a room lasts: another instance takes a room over this long after its instance dies")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: labserver [-addr host:port] [-dir folder] [-open] [-db file|postgres://...] [flags]")
@@ -123,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	h, err := hub.New(hub.Config{
 		Store: st, Instance: *instance, KeyHash: keyHash, OriginPatterns: origins,
 		RoomSeats: *roomSeats, ServerSeats: *serverSeats, Rooms: *rooms, Lease: *lease,
+		JoinRate: *joinRate, JoinBurst: *joinBurst,
 		Scenarios: scenarios, Logger: logger,
 	})
 	if err != nil {

@@ -37,6 +37,10 @@ type Config struct {
 	ServerSeats    int           // connections this instance holds at most
 	Rooms          int           // rooms this instance serves at most
 	Lease          time.Duration // how long a claim on a room lasts
+	// JoinRate and JoinBurst bound the websocket connections from one
+	// address (a classroom behind one NAT, or a load generator, needs more).
+	JoinRate  float64 // a second; 0: the default
+	JoinBurst int
 	// Scenarios holds the shipped scenario files a teacher picks by name
 	// (leader-crash.scn); nil: none. The exercises are package exercises.
 	Scenarios fs.FS
@@ -49,6 +53,8 @@ const (
 	ServerSeatsDefault = 3000
 	RoomsDefault       = 200
 	LeaseDefault       = 10 * time.Second
+	JoinRateDefault    = 1
+	JoinBurstDefault   = 10
 )
 
 // limits are the hub's timings and bounds; the flags set some of them
@@ -89,8 +95,8 @@ func defaultLimits() limits {
 		actionBurst:   20,
 		frameRate:     50,
 		frameBurst:    100,
-		joinRate:      1,
-		joinBurst:     10,
+		joinRate:      JoinRateDefault,
+		joinBurst:     JoinBurstDefault,
 		bodyBytesMax:  1 << 20,
 	}
 }
@@ -144,6 +150,12 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.JoinRate > 0 {
+		lim.joinRate = rate.Limit(cfg.JoinRate)
+	}
+	if cfg.JoinBurst > 0 {
+		lim.joinBurst = cfg.JoinBurst
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
