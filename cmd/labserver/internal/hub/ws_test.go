@@ -458,3 +458,54 @@ func TestRoomAPI(t *testing.T) {
 		t.Errorf("a stored key is kept: made %q, %v", made, err)
 	}
 }
+
+// A projector in views mode gets view models while the room plays, and
+// cannot act; a browser whose hash differs is told and counted.
+func TestWSProjectorViewsAndDivergence(t *testing.T) {
+	th := newTestHub(t)
+	rm := th.openRoom(nil)
+	teach, _ := th.teacher(rm.Code)
+	proj := th.dial()
+	proj.send(map[string]any{"t": "hello", "v": 1, "code": rm.Code, "as": "projector", "mode": "views"})
+	if f := proj.await("sync"); f.Seat != -1 {
+		t.Fatalf("projector's sync: seat %d, want -1", f.Seat)
+	}
+	proj.send(act(1, "crash S1"))
+	if f := proj.await("refused"); !strings.Contains(f.Reason, "projector") {
+		t.Fatalf("a projector's act: %s", f.raw)
+	}
+	teach.send(map[string]any{"t": "clock", "seq": 1, "op": "play"})
+	teach.await("ack")
+	for {
+		f, err := proj.read()
+		if err != nil {
+			t.Fatalf("awaiting a view: %v", err)
+		}
+		if f.T == "view" {
+			break
+		}
+	}
+
+	ada, _ := th.student(rm.Code, "Ada", "")
+	ada.send(map[string]any{"t": "hash", "at": 0, "hash": "0123456789abcdef"})
+	if f := ada.await("diverged"); f.At != 0 {
+		t.Fatalf("a wrong hash at 0: %s", f.raw)
+	}
+	th.awaitMetric("smrlab_divergences_total", 1)
+	th.awaitMetric(`smrlab_refused_total{reason="projector"}`, 1)
+	th.awaitMetric(`smrlab_sim_events_total{room="`+rm.ID+`"}`, 1)
+	resp, err := http.Get(th.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body bytes.Buffer
+	body.ReadFrom(resp.Body)
+	for _, name := range []string{"smrlab_rooms 1", "smrlab_seats_connected 3", `smrlab_frames_total{dir="in"}`,
+		`smrlab_bytes_total{dir="out"}`, "smrlab_store_seconds_count",
+		"smrlab_action_fanout_seconds_count", "smrlab_slow_consumers_total 0", "go_memstats_heap_inuse_bytes"} {
+		if !strings.Contains(body.String(), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
