@@ -232,11 +232,14 @@ func (r *Room) clockOp(o *Output, f *Frame, nowMs int64) {
 		At       int64  `json:"at"`
 		Hash     string `json:"hash"`
 	}{"clock", r.n, f.Op, r.clock.Playing, r.clock.SpeedPpm, r.s.Now(), r.Hash()})})
+	kind, detail := "clock", fmt.Sprintf("%s at %dus", f.Op, r.s.Now())
 	switch f.Op {
-	case "goto", "fork", "reset":
-		r.audit(o, nowMs, "teacher", map[bool]string{true: "reset", false: "clock"}[f.Op == "reset"],
-			fmt.Sprintf("%s to %dus", f.Op, r.s.Now()))
+	case "reset":
+		kind = "reset"
+	case "speed":
+		detail = fmt.Sprintf("speed %d ppm at %dus", f.SpeedPpm, r.s.Now())
 	}
+	r.audit(o, nowMs, "teacher", kind, detail)
 	o.Records = append(o.Records, r.Progress())
 	r.progressAt = r.s.Now()
 	r.maybeExercise(o, nowMs, true)
@@ -258,7 +261,7 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 			return
 		}
 	}
-	if err := r.commit(o, &inputBody{K: "role", Seat: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
+	if err := r.commit(o, &inputBody{K: "role", Seat: Teacher, Target: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
 		r.refuse(o, Teacher, f.Seq, "action", err.Error(), nowMs)
 		return
 	}

@@ -9,8 +9,9 @@ import (
 // virtual time it took effect at, so that a replay needs no wall clock.
 type inputBody struct {
 	K        string `json:"k"`
-	Seat     SeatID `json:"seat"`
+	Seat     SeatID `json:"seat"` // the seat that sent it (join, name: the seat itself)
 	Seq      int64  `json:"seq,omitempty"`
+	Target   SeatID `json:"target,omitempty"` // role: the seat given the role
 	Name     string `json:"name,omitempty"`
 	Role     *Role  `json:"role,omitempty"`
 	At       int64  `json:"at"`
@@ -47,9 +48,9 @@ func (r *Room) apply(b *inputBody) error {
 		}
 		s.row.Name = b.Name
 	case "role":
-		s := r.seat(b.Seat)
-		if s == nil || b.Seat == Teacher || b.Role == nil {
-			return fmt.Errorf("no student seat %d", b.Seat)
+		s := r.seat(b.Target)
+		if s == nil || b.Target == Teacher || b.Role == nil {
+			return fmt.Errorf("no student seat %d", b.Target)
 		}
 		s.row.Role = *b.Role
 	case "act":
@@ -61,7 +62,15 @@ func (r *Room) apply(b *inputBody) error {
 			return err
 		}
 		r.branchChanged(b.At)
-		r.remember(b.At, r.Hash())
+		h := r.Hash()
+		r.remember(b.At, h)
+		// A grid point's hash is the state there with every act of that
+		// microsecond done, as a browser that goes to it computes it.
+		for i := range r.grid {
+			if r.grid[i].at == b.At {
+				r.grid[i].hash = h
+			}
+		}
 	case "clock":
 		return r.applyClock(b)
 	case "close":

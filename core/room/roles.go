@@ -135,7 +135,7 @@ func ownerOf(k sim.ActionKind) string {
 	switch {
 	case operatorVerbs[k]:
 		return "the operators"
-	case clientVerbs[k] && !serverVerbs[k]:
+	case clientVerbs[k]:
 		return "the clients"
 	case k == sim.ActCampaign || k == sim.ActHeartbeat || k == sim.ActPersist || k == sim.ActDeliver:
 		return "the servers"
