@@ -184,7 +184,7 @@ func (r *Room) act(o *Output, id SeatID, f *Frame, nowMs int64) {
 		r.refuse(o, id, f.Seq, "action", err.Error(), nowMs)
 		return
 	}
-	hash := r.Hash()
+	hash := r.actHash
 	o.Sends = append(o.Sends, Send{To: id, Frame: ackFrame(f.Seq, r.n)})
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: marshal(struct {
 		T    string `json:"t"`
@@ -198,7 +198,9 @@ func (r *Room) act(o *Output, id SeatID, f *Frame, nowMs int64) {
 	if id == Teacher {
 		r.audit(o, nowMs, "teacher", "act", fmt.Sprintf("at %dus: %s", b.At, f.Text))
 	}
-	r.maybeExercise(o, nowMs, true)
+	// At once if a goal changed; the scoreboard alone waits its turn, so
+	// that a class acting together does not double every act's fan-out.
+	r.maybeExercise(o, nowMs, false)
 }
 
 // clockOp takes the teacher's clock frame.

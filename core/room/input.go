@@ -63,6 +63,7 @@ func (r *Room) apply(b *inputBody) error {
 		}
 		r.branchChanged(b.At)
 		h := r.Hash()
+		r.actHash = h
 		r.remember(b.At, h)
 		// A grid point's hash is the state there with every act of that
 		// microsecond done, as a browser that goes to it computes it.

@@ -60,6 +60,7 @@ type roomState struct {
 	grid            []hashAt // grid points passed since the last now frame
 	lastNowMs       int64
 	lastNowAt       int64
+	actHash         string // the hash right after the last act
 	lastViewMs      int64
 	lastSeatsMs     int64
 	lastExMs        int64

@@ -403,3 +403,29 @@ func TestViews(t *testing.T) {
 	}
 	require.Equal(t, 5, n)
 }
+
+// TestActAtTimeZero: an act before the clock ever played is in the state
+// at 0, for the room going back there and for a browser that joins later.
+func TestActAtTimeZero(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	c.act(Teacher, "crash S3")
+	want := c.r.Hash()
+	var sf struct {
+		Recording json.RawMessage `json:"recording"`
+		At        int64           `json:"at"`
+		Hash      string          `json:"hash"`
+	}
+	require.NoError(t, json.Unmarshal(c.r.Sync(Teacher), &sf))
+	require.Equal(t, want, sf.Hash)
+	h, err := trace.ParseHeaderJSON(sf.Recording)
+	require.NoError(t, err)
+	s, err := lab.OpenRecording(&h)
+	require.NoError(t, err)
+	s.GoTo(sf.At)
+	require.Equal(t, want, hexHash(s.StateHash()))
+	c.clock("speed", `,"speedPpm":1000000`)
+	c.clock("play", "")
+	c.wait(500)
+	c.clock("goto", `,"at":0`)
+	require.Equal(t, want, c.r.Hash())
+}
