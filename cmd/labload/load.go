@@ -49,9 +49,9 @@ const slowRcvBuf = 4096
 // recording, a view model tens of KB).
 const readLimitBytes = 16 << 20
 
-// drainWait is how long the run waits after its last action for the
-// frames still in flight.
-const drainWait = 2 * time.Second
+// drainMax bounds the wait after the last action for its answers and
+// input frames: an action not delivered by then is counted as missed.
+const drainMax = 30 * time.Second
 
 // PhaseResult is one phase's figures.
 type PhaseResult struct {
@@ -86,7 +86,8 @@ type client struct {
 	room, idx int // idx -1 is the teacher
 	slow      bool
 	conn      *websocket.Conn
-	bytes     atomic.Int64 // wire bytes read
+	bytes     atomic.Int64  // wire bytes read
+	maxN      atomic.Uint64 // the highest input number seen (input or sync)
 	arr       arrivals
 	stop      chan struct{} // closed: a slow student stops reading
 	done      chan struct{}
@@ -95,6 +96,7 @@ type client struct {
 	// the teacher's
 	mu       sync.Mutex
 	seq      int64
+	answered int // actions acked or refused
 	actions  []action
 	refusals []string
 }
@@ -278,7 +280,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	phase.Store(int32(len(phases) + 1)) // actions after the last phase are not counted
 	stopActs()
 	actWG.Wait()
-	_ = sleep(drainWait)
+	drain(ctx, rooms)
 	for _, r := range rooms {
 		for _, c := range append([]*client{r.teacher}, r.students...) {
 			c.conn.Close(websocket.StatusNormalClosure, "load run over")
@@ -547,8 +549,10 @@ func (c *client) read(ctx context.Context) {
 		switch f.T {
 		case "input":
 			c.arr.inputs[f.N] = now
+			c.sawN(f.N)
 		case "sync":
 			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: now})
+			c.sawN(f.N)
 		case "ack":
 			c.acked(f.Seq, f.N)
 		case "refused":
@@ -583,23 +587,74 @@ func (c *client) act(ctx context.Context, text string, phase int) error {
 	return c.send(ctx, map[string]any{"t": "act", "seq": seq, "text": text})
 }
 
+func (c *client) sawN(n uint64) {
+	if n > c.maxN.Load() {
+		c.maxN.Store(n) // only this client's reader writes it
+	}
+}
+
+// drain waits until every action was answered and every reading student
+// saw each room's last acknowledged input, or drainMax.
+func drain(ctx context.Context, rooms []*loadRoom) {
+	deadline := time.Now().Add(drainMax)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if drained(rooms) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func drained(rooms []*loadRoom) bool {
+	for _, r := range rooms {
+		t := r.teacher
+		t.mu.Lock()
+		pending := t.answered < len(t.actions)
+		var last uint64
+		for _, a := range t.actions {
+			last = max(last, a.n)
+		}
+		t.mu.Unlock()
+		if pending {
+			return false
+		}
+		for _, c := range r.students {
+			if !c.slow && c.maxN.Load() < last {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (c *client) acked(seq int64, n uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := len(c.actions) - 1; i >= 0; i-- {
-		if c.actions[i].seq == seq {
-			c.actions[i].n = n
-			return
-		}
+	if a := c.action(seq); a != nil {
+		a.n = n
+		c.answered++
 	}
 }
 
 func (c *client) refused(seq int64, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.action(seq) != nil {
+		c.answered++
+	}
 	if len(c.refusals) < 5 {
 		c.refusals = append(c.refusals, fmt.Sprintf("seq %d: %s", seq, reason))
 	}
+}
+
+// action finds the action sent with seq (the clock frames are not actions).
+func (c *client) action(seq int64) *action {
+	for i := len(c.actions) - 1; i >= 0; i-- {
+		if c.actions[i].seq == seq {
+			return &c.actions[i]
+		}
+	}
+	return nil
 }
 
 // metricsSample is what the run reads from the server's /metrics.
