@@ -72,6 +72,8 @@ type metricsDelta struct {
 	ok                                        bool
 	SlowConsumers, Refused, Divergences, Rate float64
 	CPU                                       float64 // the server's CPU use, in cores
+	Applies, StoreMean                        float64 // store.Apply calls and their mean seconds
+	ServerFanoutMean                          float64 // the server's own action fan-out time, mean seconds
 }
 
 // Result is a run's figures.
@@ -665,6 +667,8 @@ type metricsSample struct {
 	Divergences, SimEvents float64
 	Rooms, SeatsConnected  float64
 	CPUSeconds             float64
+	StoreSum, StoreCount   float64 // smrlab_store_seconds
+	FanoutSum, FanoutCount float64 // smrlab_action_fanout_seconds
 }
 
 func scrape(ctx context.Context, base string) (metricsSample, error) {
@@ -708,7 +712,9 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 		SlowConsumers: sums["smrlab_slow_consumers_total"], Refused: sums["smrlab_refused_total"],
 		Divergences: sums["smrlab_divergences_total"], SimEvents: sums["smrlab_sim_events_total"],
 		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"],
-		CPUSeconds: sums["process_cpu_seconds_total"]}
+		CPUSeconds: sums["process_cpu_seconds_total"],
+		StoreSum:   sums["smrlab_store_seconds_sum"], StoreCount: sums["smrlab_store_seconds_count"],
+		FanoutSum: sums["smrlab_action_fanout_seconds_sum"], FanoutCount: sums["smrlab_action_fanout_seconds_count"]}
 	return m, sc.Err()
 }
 
@@ -718,5 +724,14 @@ func delta(a, b metricsSample, secs float64) metricsDelta {
 	}
 	return metricsDelta{ok: true, SlowConsumers: b.SlowConsumers - a.SlowConsumers, Refused: b.Refused - a.Refused,
 		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs,
-		CPU: (b.CPUSeconds - a.CPUSeconds) / secs}
+		CPU: (b.CPUSeconds - a.CPUSeconds) / secs, Applies: b.StoreCount - a.StoreCount,
+		StoreMean:        ratio(b.StoreSum-a.StoreSum, b.StoreCount-a.StoreCount),
+		ServerFanoutMean: ratio(b.FanoutSum-a.FanoutSum, b.FanoutCount-a.FanoutCount)}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }

@@ -135,6 +135,8 @@ func printTable(w io.Writer, cfg Config, res *Result) {
 		for _, p := range res.Phases {
 			fmt.Fprintf(w, "server in %q: %.0f%% of a core (labload %.0f%%), %.0f slow consumers dropped, %.0f frames refused, %.0f divergences, %.0f simulation events/s\n",
 				p.Name, 100*p.Metrics.CPU, 100*p.SelfCPU, p.Metrics.SlowConsumers, p.Metrics.Refused, p.Metrics.Divergences, p.Metrics.Rate)
+			fmt.Fprintf(w, "  store: %.0f applies, %.2f ms each on average; the server's own fan-out of an action: %.2f ms on average\n",
+				p.Metrics.Applies, 1000*p.Metrics.StoreMean, 1000*p.Metrics.ServerFanoutMean)
 		}
 	} else {
 		fmt.Fprintln(w, "server: /metrics not readable, no memory figures")
