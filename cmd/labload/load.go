@@ -35,7 +35,9 @@ type Config struct {
 	Scenario      string        // POST /api/rooms "scenario"
 	Seed          int64
 	Exercise      string
-	Acts          []string // the teacher's actions, in turn
+	Acts          []string // the actions, in turn
+	Actor         string   // who acts: "teacher", or "student" (the first student of each room, made server S2 by the teacher)
+	ActorServer   string   // the server the acting student is given
 	JoinParallel  int      // joins in flight at once
 	Log           io.Writer
 }
@@ -86,6 +88,7 @@ type Result struct {
 
 type client struct {
 	room, idx int // idx -1 is the teacher
+	seat      int // the room's seat number, from the first sync
 	slow      bool
 	conn      *websocket.Conn
 	bytes     atomic.Int64  // wire bytes read
@@ -106,6 +109,7 @@ type client struct {
 type loadRoom struct {
 	id, code string
 	teacher  *client
+	actor    *client // who sends the room's actions: the teacher or a student
 	students []*client
 }
 
@@ -120,6 +124,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.ActionsPerSec <= 0 {
 		return nil, errors.New("-actions-per-sec must be positive")
+	}
+	if cfg.Actor == "" {
+		cfg.Actor = "teacher"
+	}
+	if cfg.Actor == "student" && cfg.ActorServer == "" {
+		cfg.ActorServer = "S2"
 	}
 	if len(cfg.Acts) == 0 {
 		return nil, errors.New("no actions to send")
@@ -192,9 +202,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Join = time.Since(joinStart)
 	logf("seated %d students in %d rooms in %v", len(allStudents), len(rooms), res.Join.Round(time.Millisecond))
 
-	// Play every room's clock, then act.
+	// Give the acting student its role, play every room's clock, then act.
 	for _, r := range rooms {
-		if err := r.teacher.send(ctx, map[string]any{"t": "clock", "seq": r.teacher.nextSeq(), "op": "play"}); err != nil {
+		r.actor = r.teacher
+		if cfg.Actor == "student" {
+			r.actor = r.students[0]
+			role := map[string]any{"t": "role", "seat": r.actor.seat, "role": "server", "server": cfg.ActorServer}
+			if err := r.teacher.request(ctx, role); err != nil {
+				return nil, fmt.Errorf("room %s: make seat %d server %s: %w", r.code, r.actor.seat, cfg.ActorServer, err)
+			}
+		}
+		if err := r.teacher.request(ctx, map[string]any{"t": "clock", "op": "play"}); err != nil {
 			return nil, fmt.Errorf("room %s: play: %w", r.code, err)
 		}
 	}
@@ -220,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			t := time.NewTicker(interval)
 			defer t.Stop()
 			for k := 0; ; k++ {
-				if err := r.teacher.act(actCtx, cfg.Acts[k%len(cfg.Acts)], int(phase.Load())); err != nil {
+				if err := r.actor.act(actCtx, cfg.Acts[k%len(cfg.Acts)], int(phase.Load())); err != nil {
 					if actCtx.Err() == nil {
 						logf("room %s: act: %v", r.code, err)
 					}
@@ -306,8 +324,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					reading = append(reading, &c.arr)
 				}
 			}
-			t := r.teacher
-			for _, a := range t.actions {
+			for _, a := range r.actor.actions {
 				if a.phase != p+1 {
 					continue
 				}
@@ -349,13 +366,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Phases = append(res.Phases, pr)
 	}
 	for _, r := range rooms {
-		for _, a := range r.teacher.actions {
+		for _, a := range r.actor.actions {
 			if a.phase >= 1 && a.phase <= len(phases) && a.n == 0 {
 				res.Phases[a.phase-1].Refused++
 			}
 		}
 		if len(res.Refusals) < 5 {
-			res.Refusals = append(res.Refusals, r.teacher.refusals...)
+			res.Refusals = append(res.Refusals, r.actor.refusals...)
 		}
 	}
 	if len(res.Refusals) > 5 {
@@ -495,6 +512,7 @@ func (c *client) join(ctx context.Context, wsURL string, base *url.URL, cfg Conf
 			return fmt.Errorf("refused: %s", f.Reason)
 		}
 		if f.T == "sync" {
+			c.seat = f.Seat
 			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: time.Now()})
 			break
 		}
@@ -510,6 +528,7 @@ type frame struct {
 	N      uint64 `json:"n"`
 	Seq    int64  `json:"seq"`
 	Reason string `json:"reason"`
+	Seat   int    `json:"seat"`
 }
 
 var viewPrefix = []byte(`{"t":"view"`)
@@ -573,7 +592,7 @@ func (c *client) send(ctx context.Context, v any) error {
 	return c.conn.Write(wctx, websocket.MessageText, data)
 }
 
-// nextSeq is the teacher's next sequence number.
+// nextSeq is the seat's next sequence number.
 func (c *client) nextSeq() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -609,7 +628,7 @@ func drain(ctx context.Context, rooms []*loadRoom) {
 
 func drained(rooms []*loadRoom) bool {
 	for _, r := range rooms {
-		t := r.teacher
+		t := r.actor
 		t.mu.Lock()
 		pending := t.answered < len(t.actions)
 		var last uint64
@@ -629,6 +648,33 @@ func drained(rooms []*loadRoom) bool {
 	return true
 }
 
+// request sends a frame with the seat's next seq (not an action of the
+// phases) and waits for the server's answer.
+func (c *client) request(ctx context.Context, f map[string]any) error {
+	seq := c.nextSeq()
+	f["seq"] = seq
+	c.mu.Lock()
+	c.actions = append(c.actions, action{seq: seq, sent: time.Now()})
+	c.mu.Unlock()
+	if err := c.send(ctx, f); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		c.mu.Lock()
+		a := *c.action(seq)
+		c.mu.Unlock()
+		if a.n != 0 {
+			return nil
+		}
+		if a.refused != "" {
+			return fmt.Errorf("refused: %s", a.refused)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer to %v", f)
+}
+
 func (c *client) acked(seq int64, n uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -641,7 +687,8 @@ func (c *client) acked(seq int64, n uint64) {
 func (c *client) refused(seq int64, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.action(seq) != nil {
+	if a := c.action(seq); a != nil {
+		a.refused = reason
 		c.answered++
 	}
 	if len(c.refusals) < 5 {

@@ -64,7 +64,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cfg.Scenario, "scenario", "", "the rooms' scenario (a file name the server knows; empty: its default)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "the rooms' seed")
 	fs.StringVar(&cfg.Exercise, "exercise", "", "the rooms' exercise (empty: free play)")
-	acts := fs.String("acts", "crash S2,restart S2", "the teacher's actions, comma-separated, sent in turn")
+	acts := fs.String("acts", "crash S2,restart S2", "the actions, comma-separated, sent in turn")
+	fs.StringVar(&cfg.Actor, "actor", "teacher", "who acts in each room: teacher, or student (the room's first student, made server -actor-server by the teacher)")
+	fs.StringVar(&cfg.ActorServer, "actor-server", "S2", "the server an acting student is given")
 	fs.IntVar(&cfg.JoinParallel, "join-parallel", 16, "students joining at once")
 	serve := fs.String("serve", "", "start this labserver binary on a free loopback port for the run (and stop it after)")
 	serveArgs := fs.String("serve-args", "", "more flags for the -serve labserver, space-separated")
@@ -78,6 +80,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.Acts = strings.Split(*acts, ",")
 	if !*quiet {
 		cfg.Log = stderr
+	}
+	if cfg.Actor != "teacher" && cfg.Actor != "student" {
+		return fmt.Errorf("-actor %q: want teacher or student", cfg.Actor)
 	}
 	if cfg.SlowMode != "views" && cfg.SlowMode != "lockstep" {
 		return fmt.Errorf("-slow-mode %q: want views or lockstep", cfg.SlowMode)
