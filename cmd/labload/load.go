@@ -31,6 +31,7 @@ type Config struct {
 	Duration      time.Duration // of each phase
 	ActionsPerSec float64       // per room, sent by the room's teacher
 	Slow          int           // students per room who stop reading in the second phase
+	SlowEvery     int           // only every SlowEvery-th room has slow students (the others are the same-time control)
 	SlowMode      string        // the slow students' hello mode: "views" (heavy) or "lockstep"
 	Scenario      string        // POST /api/rooms "scenario"
 	Seed          int64
@@ -57,17 +58,20 @@ const drainMax = 30 * time.Second
 
 // PhaseResult is one phase's figures.
 type PhaseResult struct {
-	Name     string
-	Actions  int // sent in the phase
-	Acked    int
-	Refused  int
-	Fanout   percentiles // send → input frame at every reading student
-	Missed   int         // acknowledged actions that did not reach every reading student
-	BytesAvg float64     // bytes received per reading student per second (wire bytes)
-	BytesMax float64
-	SlowAvg  float64 // bytes per slow student per second (read until the second phase)
-	SelfCPU  float64 // the load generator's own CPU use, in cores
-	Metrics  metricsDelta
+	Name    string
+	Actions int // sent in the phase
+	Acked   int
+	Refused int
+	Fanout  percentiles // send → input frame at every reading student
+	// With SlowEvery > 1: Fanout of the rooms that have slow students and
+	// of those that do not, over the same seconds.
+	FanoutSlowRooms, FanoutOtherRooms percentiles
+	Missed                            int     // acknowledged actions that did not reach every reading student
+	BytesAvg                          float64 // bytes received per reading student per second (wire bytes)
+	BytesMax                          float64
+	SlowAvg                           float64 // bytes per slow student per second (read until the second phase)
+	SelfCPU                           float64 // the load generator's own CPU use, in cores
+	Metrics                           metricsDelta
 }
 
 type metricsDelta struct {
@@ -125,6 +129,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.ActionsPerSec <= 0 {
 		return nil, errors.New("-actions-per-sec must be positive")
 	}
+	if cfg.SlowEvery < 1 {
+		cfg.SlowEvery = 1
+	}
 	if cfg.Actor == "" {
 		cfg.Actor = "teacher"
 	}
@@ -170,7 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var allStudents []*client
 	for i, r := range rooms {
 		for j := range cfg.Students {
-			c := &client{room: i, idx: j, slow: j >= cfg.Students-cfg.Slow}
+			c := &client{room: i, idx: j, slow: i%cfg.SlowEvery == 0 && j >= cfg.Students-cfg.Slow}
 			r.students = append(r.students, c)
 			allStudents = append(allStudents, c)
 		}
@@ -316,8 +323,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The figures.
 	for p, name := range phases {
 		pr := PhaseResult{Name: name}
-		var fan []time.Duration
-		for _, r := range rooms {
+		var fan, fanSlow, fanOther []time.Duration
+		for i, r := range rooms {
 			var reading []*arrivals
 			for _, c := range r.students {
 				if !c.slow {
@@ -339,9 +346,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					continue
 				}
 				fan = append(fan, d)
+				if cfg.Slow > 0 && i%cfg.SlowEvery == 0 {
+					fanSlow = append(fanSlow, d)
+				} else {
+					fanOther = append(fanOther, d)
+				}
 			}
 		}
 		pr.Fanout = percentilesOf(fan)
+		if cfg.SlowEvery > 1 {
+			pr.FanoutSlowRooms, pr.FanoutOtherRooms = percentilesOf(fanSlow), percentilesOf(fanOther)
+		}
 		from, to := marks[p], marks[p+1]
 		secs := to.at.Sub(from.at).Seconds()
 		var sum, slowSum float64

@@ -60,6 +60,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "time after everyone is seated before measuring")
 	fs.Float64Var(&cfg.ActionsPerSec, "actions-per-sec", 1, "actions per second per room (sent by its teacher)")
 	fs.IntVar(&cfg.Slow, "slow", 0, "students per room who stop reading in a second phase (0: no second phase)")
+	fs.IntVar(&cfg.SlowEvery, "slow-every", 1, "only every Nth room has slow students; the rest, at the same time, are the control (shown in rows of their own)")
 	fs.StringVar(&cfg.SlowMode, "slow-mode", "views", "the slow students' mode: views (view models, heavy) or lockstep")
 	fs.StringVar(&cfg.Scenario, "scenario", "", "the rooms' scenario (a file name the server knows; empty: its default)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "the rooms' seed")
@@ -123,6 +124,14 @@ func printTable(w io.Writer, cfg Config, res *Result) {
 		fmt.Fprintf(w, "%-22s %7d %6d %8s %8s %8s %8s %7d %14.0f %13.0f %6s\n",
 			p.Name, p.Actions, p.Acked, ms(p.Fanout.P50), ms(p.Fanout.P95), ms(p.Fanout.P99), ms(p.Fanout.Max),
 			p.Missed, p.BytesAvg, p.BytesMax, slow)
+		if cfg.SlowEvery > 1 && cfg.Slow > 0 {
+			for _, row := range []struct {
+				name string
+				f    percentiles
+			}{{"  rooms with slow", p.FanoutSlowRooms}, {"  rooms without", p.FanoutOtherRooms}} {
+				fmt.Fprintf(w, "%-22s %7s %6d %8s %8s %8s %8s\n", row.name, "", row.f.N, ms(row.f.P50), ms(row.f.P95), ms(row.f.P99), ms(row.f.Max))
+			}
+		}
 	}
 	fmt.Fprintln(w, "latency: an action sent by the teacher until its input frame reached EVERY reading student of the room;")
 	fmt.Fprintln(w, "missed: acknowledged actions some reading student never got; B/s: wire bytes received per reading student;")
