@@ -415,6 +415,12 @@ func (s *Session) restore(t int64) {
 	s.recent, s.truncated, s.reset = s.recent[:0], false, true
 	s.attach()
 	s.runTo(t)
+	if cp.fresh && t == cp.at {
+		// runTo does not run what is due at the time it is already at: the
+		// actions taken at the very start run now, as they did when taken,
+		// so that going to a time shows its actions done, at 0 as anywhere.
+		s.w.RunUntil(t)
+	}
 	// The page redraws from what it is handed after a jump: the events of
 	// the last moments are enough, and handing over seconds of them would
 	// make every jump slow.

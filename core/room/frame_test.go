@@ -175,3 +175,24 @@ func FuzzHello(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRoomFrame: whatever a seat sends, the room answers without a panic,
+// and a frame it refuses changes neither its inputs nor its state.
+func FuzzRoomFrame(f *testing.F) {
+	for _, s := range []string{`{"t":"act","seq":7,"text":"crash S3"}`, `{"t":"act","seq":8,"text":"   "}`,
+		`{"t":"act","seq":9,"text":"deliver m1"}`, `{"t":"clock","seq":8,"op":"goto","at":5}`,
+		`{"t":"role","seq":9,"seat":1,"role":"server","server":"S9"}`, `{"t":"hash","at":0,"hash":"0123456789abcdef"}`} {
+		f.Add(uint8(1), []byte(s))
+		f.Add(uint8(0), []byte(s))
+	}
+	c := newClass(f, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	c.join("Ada")
+	c.frame(Teacher, `{"t":"role","seq":%d,"seat":1,"role":"server","server":"S2"}`)
+	f.Fuzz(func(t *testing.T, seat uint8, data []byte) {
+		n, hash := c.r.n, c.r.Hash()
+		o := c.r.Frame(SeatID(seat%3), data, c.nowMs)
+		if len(o.Refused) > 0 && (c.r.n != n || c.r.Hash() != hash) {
+			t.Fatalf("refused %q (%v) but the room changed", data, o.Refused)
+		}
+	})
+}
