@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -41,9 +40,6 @@ type Config struct {
 	// address (a classroom behind one NAT, or a load generator, needs more).
 	JoinRate  float64 // a second; 0: the default
 	JoinBurst int
-	// Scenarios holds the shipped scenario files a teacher picks by name
-	// (leader-crash.scn); nil: none. The exercises are package exercises.
-	Scenarios fs.FS
 	Logger    *slog.Logger
 }
 
