@@ -184,8 +184,12 @@ func (h *Hub) Start(ctx context.Context) error {
 	if restored > 0 {
 		h.log.Info("rooms restored", "rooms", restored)
 	}
-	h.wg.Add(1)
-	go h.scan()
+	if h.st.Engine() == "postgres" {
+		// Only instances sharing PostgreSQL can die under each other's
+		// rooms; one on SQLite restored its rooms above.
+		h.wg.Add(1)
+		go h.scan()
+	}
 	return nil
 }
 
