@@ -192,7 +192,7 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 			continue
 		}
 		now := nowMs()
-		r, out, err := room.New(id, code, spec, now)
+		r, out, err := newRoomSafely(id, code, spec, now)
 		if err != nil {
 			return nil, &badSpec{err}
 		}
@@ -213,6 +213,16 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 		return l, nil
 	}
 	return nil, errors.New("no free join code after 10 tries")
+}
+
+// newRoomSafely is room.New, with a panic turned into an error.
+func newRoomSafely(id, code string, spec room.Spec, now int64) (r *room.Room, out room.Output, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("opening the room panicked: %v", p)
+		}
+	}()
+	return room.New(id, code, spec, now)
 }
 
 // roomInfo is a row of GET /api/rooms.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -94,14 +95,45 @@ func (l *roomLoop) run() {
 	for !l.ended {
 		select {
 		case fn := <-l.inbox:
-			fn()
+			l.safely(fn)
 		case <-t.C:
-			l.tick()
+			l.safely(l.tick)
 		case <-l.h.ctx.Done():
-			l.storeProgress(true)
-			l.stop(websocket.StatusGoingAway, "the labserver is restarting: reconnect")
+			l.safely(func() {
+				l.storeProgress(true)
+				l.stop(websocket.StatusGoingAway, "the labserver is restarting: reconnect")
+			})
 		}
 	}
+}
+
+// safely runs fn; a panic in the room stops this room alone (the other
+// classes go on), and the next connection restores it from its stored
+// inputs, which hold nothing the panic left half done.
+func (l *roomLoop) safely(fn func()) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		l.h.log.Error("a room panicked: it stops here and is restored from the store on the next connection",
+			"room", l.id, "code", l.code, "panic", p, "stack", string(debug.Stack()))
+		l.h.met.panics.Inc()
+		reason := "the labserver hit an internal error in this room: reconnect"
+		frame := errorFrame(reason)
+		for c := range l.conns {
+			select {
+			case c.queue <- outFrame{data: frame}:
+			default:
+			}
+			c.gone = true
+			c.kill(websocket.StatusInternalError, reason)
+		}
+		l.ended = true
+		l.h.unload(l)
+		l.h.met.simEvents.DeleteLabelValues(l.id)
+	}()
+	fn()
 }
 
 // tick runs the room's clock, counts its simulation events, stores its
