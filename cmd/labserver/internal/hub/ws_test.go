@@ -509,3 +509,23 @@ func TestWSProjectorViewsAndDivergence(t *testing.T) {
 		}
 	}
 }
+
+// A client sending frames far past a seat's frame rate is closed before
+// its flood reaches the room.
+func TestWSFlood(t *testing.T) {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.frameRate, l.frameBurst = rate.Every(time.Hour), 5 })
+	rm := th.openRoom(nil)
+	ada, _ := th.student(rm.Code, "Ada", "")
+	go func() {
+		for i := 0; i < 50; i++ {
+			if ada.ws.Write(context.Background(), websocket.MessageText, []byte(`{"t":"resync"}`)) != nil {
+				return
+			}
+		}
+	}()
+	if status, _ := ada.closed(); status != websocket.StatusPolicyViolation {
+		t.Fatalf("a flood: close status %v, want %v", status, websocket.StatusPolicyViolation)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="flood"}`, 1)
+	th.awaitMetric(`smrlab_refused_total{reason="frame_rate"}`, 1)
+}
