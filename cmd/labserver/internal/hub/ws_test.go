@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"smrlab/core/room"
 	"smrlab/exercises"
 )
 
@@ -528,4 +530,39 @@ func TestWSFlood(t *testing.T) {
 	}
 	th.awaitMetric(`smrlab_refused_total{reason="flood"}`, 1)
 	th.awaitMetric(`smrlab_refused_total{reason="frame_rate"}`, 1)
+}
+
+// A hub started on a store restores its open rooms; one whose replay
+// differs from its stored hash is still served, and the difference is
+// logged and counted.
+func TestRestartRestoresAndCountsDivergence(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rooms.db")
+	th := newTestHubOn(t, db)
+	rm := th.openRoom(nil)
+	teach, _ := th.teacher(rm.Code)
+	teach.send(act(1, "crash S2"))
+	in := teach.await("input")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	th.h.Shutdown(sctx)
+	row, ok, err := th.st.RoomByID(sctx, rm.ID)
+	if err != nil || !ok || row.Hash != in.Hash {
+		t.Fatalf("the stored room after a shutdown: %+v %v %v (want its hash %s stored)", row, ok, err, in.Hash)
+	}
+	bad := row.Progress()
+	bad.Hash = "0123456789abcdef"
+	if err := th.st.Apply(sctx, []room.Record{bad}); err != nil {
+		t.Fatal(err)
+	}
+
+	th2 := newTestHubOn(t, db)
+	th2.awaitMetric("smrlab_divergences_total", 1)
+	th2.awaitMetric("smrlab_rooms", 1)
+	if !strings.Contains(th2.log.String(), "restored room differs from its stored hash") {
+		t.Errorf("no divergence logged:\n%s", th2.log.String())
+	}
+	_, s := th2.student(rm.Code, "Ada", "")
+	if s.Hash != in.Hash {
+		t.Fatalf("the restored room's hash %s, want %s (its inputs are its truth)", s.Hash, in.Hash)
+	}
 }
