@@ -271,8 +271,13 @@ func TestWSSlowConsumer(t *testing.T) {
 	// The slow client now reads nothing until the acts are done.
 
 	const acts = 400
+	// Ada reads all along, and the teacher acts again only once Ada has
+	// the last input: her queue never holds more than a frame or two,
+	// however slowly this machine runs her goroutines. got says what went
+	// wrong for her.
 	got := make(chan string, 1)
-	go func() { // Ada reads all along
+	seen := make(chan struct{}, acts)
+	go func() {
 		var last uint64
 		for n := 0; n < acts; {
 			f, err := ada.read()
@@ -289,16 +294,18 @@ func TestWSSlowConsumer(t *testing.T) {
 			case f.T == "input":
 				last = f.N
 				n++
+				seen <- struct{}{}
 			}
 		}
-		got <- ""
 	}()
 	for seq := int64(1); seq <= acts; seq++ {
 		teach.send(act(seq, []string{"crash S1", "restart S1"}[seq%2]))
 		teach.await("ack")
-	}
-	if msg := <-got; msg != "" {
-		t.Fatalf("the reading student: %s", msg)
+		select {
+		case <-seen:
+		case msg := <-got:
+			t.Fatalf("the reading student, at act %d: %s", seq, msg)
+		}
 	}
 	th.awaitMetric("smrlab_slow_consumers_total", 1)
 	// The slow client got a fresh sync after its first sync, or was
