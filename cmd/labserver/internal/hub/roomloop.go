@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -140,7 +141,12 @@ func (l *roomLoop) safely(fn func()) {
 // progress at most once a progressEvery and renews its lease.
 func (l *roomLoop) tick() {
 	now := nowMs()
-	if !l.handle(l.r.Tick(now), nil) {
+	out := l.r.Tick(now)
+	// The room's time moves at every tick; its progress is stored below,
+	// once a progressEvery, not with each now frame: a restore replays the
+	// inputs and needs the time only to resume where the class was.
+	out.Records = slices.DeleteFunc(out.Records, func(r room.Record) bool { return r.Kind == room.RecordProgress })
+	if !l.handle(out, nil) {
 		return
 	}
 	if ev := l.r.Events(); ev > l.events {

@@ -532,7 +532,9 @@ func TestWSFlood(t *testing.T) {
 			}
 		}
 	}()
-	if status, _ := ada.closed(); status != websocket.StatusPolicyViolation {
+	// The close frame may be lost to the writes racing it: the server
+	// ending the connection, and saying why in its metrics, is the test.
+	if status, _ := ada.closed(); status != websocket.StatusPolicyViolation && status != -1 {
 		t.Fatalf("a flood: close status %v, want %v", status, websocket.StatusPolicyViolation)
 	}
 	th.awaitMetric(`smrlab_refused_total{reason="flood"}`, 1)
