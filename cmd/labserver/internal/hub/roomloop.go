@@ -156,7 +156,9 @@ func (l *roomLoop) tick() {
 	if time.Since(l.stored) >= l.h.lim.progressEvery {
 		l.storeProgress(false)
 	}
-	if time.Since(l.claimed) >= l.h.cfg.Lease/3 {
+	if time.Since(l.claimed) >= l.h.cfg.Lease/3 && l.h.st.Engine() == "postgres" {
+		// Only instances sharing PostgreSQL take rooms from each other;
+		// on SQLite the claim made when the room loaded names the owner.
 		l.renew(now)
 	}
 }
