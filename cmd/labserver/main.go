@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -121,12 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("teacher key", "err", err)
 		return 1
 	}
-	scenarios, _ := fs.Sub(staticFS(*dir), "scenarios")
 	h, err := hub.New(hub.Config{
 		Store: st, Instance: *instance, KeyHash: keyHash, OriginPatterns: origins,
 		RoomSeats: *roomSeats, ServerSeats: *serverSeats, Rooms: *rooms, Lease: *lease,
 		JoinRate: *joinRate, JoinBurst: *joinBurst,
-		Scenarios: scenarios, Logger: logger,
+		Logger: logger,
 	})
 	if err != nil {
 		logger.Error("cannot host rooms", "err", err)
@@ -240,14 +238,6 @@ func servePage(static http.Handler, file string) http.Handler {
 		r2.URL.Path, r2.URL.RawPath = file, ""
 		static.ServeHTTP(w, r2)
 	})
-}
-
-// staticFS is the file system the static handler serves.
-func staticFS(dir string) fs.FS {
-	if dir == "" {
-		return web.Static()
-	}
-	return os.DirFS(dir)
 }
 
 // staticFiles returns the handler for the embedded files, or for dir when it

@@ -180,6 +180,11 @@ func TestBeAServerCaughtBreakingRaft(t *testing.T) {
 	require.Equal(t, int64(1), score(c.r, "violations"))
 	o := c.act(servers["S4"], "campaign S4")
 	require.Equal(t, []string{"stopped"}, o.Refused, "the run stopped at the violation")
+	at, events := c.r.Now(), c.r.Events()
+	c.clock("play", "")
+	c.wait(2_000)
+	require.Equal(t, at, c.r.Now(), "the clock plays, the run stays stopped")
+	require.Equal(t, events, c.r.Events())
 }
 
 // TestRedTeamBlueTeam: the seats get nemesis, nemesis, operator, operator,

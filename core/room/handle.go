@@ -277,6 +277,13 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 // checkHash compares a browser's hash with the room's own at that time.
 // A hash the room no longer keeps (or never computed) tells nothing.
 func (r *Room) checkHash(o *Output, id SeatID, at int64, hash string, nowMs int64) {
+	if s := r.seats[id]; at > r.s.Now() {
+		if len(s.ahead) >= AheadMax {
+			s.ahead = s.ahead[1:]
+		}
+		s.ahead = append(s.ahead, hashAt{at, hash})
+		return
+	}
 	want := ""
 	for i := len(r.hashes) - 1; i >= 0; i-- {
 		h := r.hashes[i]
@@ -304,6 +311,26 @@ func (r *Room) checkHash(o *Output, id SeatID, at int64, hash string, nowMs int6
 		s.diverged = true
 		r.seatsDirty = true
 		r.flushSeats(o, nowMs, true)
+	}
+}
+
+// checkAhead checks the hash reports that were ahead of the room and that
+// it has now reached.
+func (r *Room) checkAhead(o *Output, nowMs int64) {
+	now := r.s.Now()
+	for id, s := range r.seats {
+		if len(s.ahead) == 0 || s.ahead[0].at > now {
+			continue
+		}
+		var keep []hashAt
+		for _, h := range s.ahead {
+			if h.at > now {
+				keep = append(keep, h)
+				continue
+			}
+			r.checkHash(o, SeatID(id), h.at, h.hash, nowMs)
+		}
+		s.ahead = keep
 	}
 }
 
@@ -376,6 +403,7 @@ func (r *Room) Tick(nowMs int64) Output {
 		return o
 	}
 	r.runClock(nowMs)
+	r.checkAhead(&o, nowMs)
 	if (r.s.Now() != r.lastNowAt || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
 		r.lastNowMs, r.lastNowAt = nowMs, r.s.Now()
 		grid := make([][2]any, len(r.grid))
@@ -391,8 +419,9 @@ func (r *Room) Tick(nowMs int64) Output {
 		o.Records = append(o.Records, r.Progress())
 		r.progressAt = r.s.Now()
 	}
-	if r.viewers > 0 && nowMs-r.lastViewMs >= ViewEveryMs {
-		r.lastViewMs = nowMs
+	changed := r.viewDirty || r.s.Now() != r.viewAt || r.n != r.viewN
+	if r.viewers > 0 && changed && nowMs-r.lastViewMs >= ViewEveryMs {
+		r.lastViewMs, r.viewDirty, r.viewAt, r.viewN = nowMs, false, r.s.Now(), r.n
 		v := r.s.View()
 		b := append([]byte(`{"t":"view","view":`), nil...)
 		b = v.AppendJSON(b)

@@ -119,6 +119,12 @@ func (r *Room) applyClock(b *inputBody) error {
 func (r *Room) advance(t int64) {
 	t = min(t, r.s.End())
 	for r.s.Now() < t {
+		if r.s.World().Stopped() {
+			// A violation stopped the run, or nothing is left to happen:
+			// going on would only re-run the last stretch (lab.GoTo goes
+			// back to a checkpoint when the world has stopped).
+			return
+		}
 		now := r.s.Now()
 		next := (now/GridMicros + 1) * GridMicros
 		if r.track != nil {
@@ -170,7 +176,7 @@ func (r *Room) trackTo(t int64) {
 		return
 	}
 	r.s.GoTo(from)
-	for p := (from/SampleMicros + 1) * SampleMicros; p <= t; p += SampleMicros {
+	for p := (from/SampleMicros + 1) * SampleMicros; p <= t && !r.s.World().Stopped(); p += SampleMicros {
 		r.s.GoTo(p)
 		if r.s.Now() != p {
 			break

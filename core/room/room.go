@@ -39,7 +39,13 @@ type seat struct {
 	lastSeq  int64
 	conns    int
 	diverged bool
+	// ahead holds the seat's hash reports for times the room has not
+	// reached yet (a browser runs a little ahead), checked when it does.
+	ahead []hashAt
 }
+
+// AheadMax bounds the hash reports a seat may have waiting for the room.
+const AheadMax = 4
 
 // hashAt is a state hash at a virtual time (a grid point or after an act).
 type hashAt struct {
@@ -61,6 +67,9 @@ type roomState struct {
 	lastNowMs       int64
 	lastNowAt       int64
 	actHash         string // the hash right after the last act
+	viewDirty       bool   // a new viewer waits for its first view
+	viewAt          int64  // the time and input count of the last view
+	viewN           uint64
 	lastViewMs      int64
 	lastSeatsMs     int64
 	lastExMs        int64
@@ -291,8 +300,15 @@ func (r *Room) clockNow() Clock {
 	return c
 }
 
-// SetViewers tells how many connections want view models.
-func (r *Room) SetViewers(n int) { r.viewers = max(n, 0) }
+// SetViewers tells how many connections want view models. A new viewer
+// gets a view at the next tick; then views follow the run, at most every
+// ViewEveryMs, and none while nothing changes.
+func (r *Room) SetViewers(n int) {
+	if n > r.viewers {
+		r.viewDirty = true
+	}
+	r.viewers = max(n, 0)
+}
 
 func (r *Room) roomRecord() Record {
 	return Record{Kind: RecordRoom, Room: r.id, Code: r.code, Spec: r.spec, Created: r.created, Closed: r.closed}
@@ -476,4 +492,14 @@ func (r *Room) forgetAfter(t int64) {
 		}
 	}
 	r.grid = r.grid[:k]
+	for _, st := range r.seats {
+		k := 0
+		for _, h := range st.ahead {
+			if h.at <= t {
+				st.ahead[k] = h
+				k++
+			}
+		}
+		st.ahead = st.ahead[:k]
+	}
 }

@@ -402,6 +402,16 @@ func TestViews(t *testing.T) {
 		}
 	}
 	require.Equal(t, 5, n)
+
+	// Paused, nothing changes: no views, but a new viewer gets one.
+	c.clock("pause", "")
+	c.wait(200)
+	c.sends = nil
+	c.wait(1_000)
+	require.Nil(t, lastFrame(c.sends, Viewers, "view"))
+	c.r.SetViewers(2)
+	c.wait(50)
+	require.NotNil(t, lastFrame(c.sends, Viewers, "view"))
 }
 
 // TestActAtTimeZero: an act before the clock ever played is in the state
@@ -428,4 +438,27 @@ func TestActAtTimeZero(t *testing.T) {
 	c.wait(500)
 	c.clock("goto", `,"at":0`)
 	require.Equal(t, want, c.r.Hash())
+}
+
+// TestDivergenceAhead: a browser a little ahead of the room reports a hash
+// for a grid point the room has not reached: it is checked when the room
+// gets there, and dropped if the branch changes before.
+func TestDivergenceAhead(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	ada := c.join("Ada")
+	report := func(at int64, hash string) {
+		c.take(c.r.Frame(ada, []byte(fmt.Sprintf(`{"t":"hash","at":%d,"hash":%q}`, at, hash)), c.nowMs))
+	}
+	c.clock("speed", `,"speedPpm":1000000`)
+	c.clock("play", "")
+	report(1_000_000, "0123456789abcdef")
+	report(2_000_000, "0123456789abcdef")
+	c.wait(1_500)
+	d := lastFrame(c.sends, ada, "diverged")
+	require.NotNil(t, d, "checked when the room reached 1 s")
+	require.Equal(t, float64(1_000_000), d["at"])
+	c.act(Teacher, "crash S1") // at 1.5 s: the report for 2 s was of another branch
+	c.sends = nil
+	c.wait(1_000)
+	require.Nil(t, lastFrame(c.sends, ada, "diverged"))
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"path"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"smrlab/core/room"
 	"smrlab/exercises"
+	"smrlab/scenarios"
 )
 
 // writeJSON answers with v as JSON.
@@ -142,7 +142,7 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 			spec.File = path.Base(req.Scenario)
 		}
 	case req.Scenario != "":
-		src, err := readShipped(h.cfg.Scenarios, req.Scenario, ".scn")
+		src, err := shippedScenario(req.Scenario)
 		if err != nil {
 			return spec, fmt.Errorf("scenario: %w", err)
 		}
@@ -159,7 +159,7 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 			return spec, err
 		}
 		if spec.Scenario == "" && ex.Scenario != "" {
-			src, err := readShipped(h.cfg.Scenarios, ex.Scenario, ".scn")
+			src, err := shippedScenario(ex.Scenario)
 			if err != nil {
 				return spec, fmt.Errorf("exercise %s's scenario: %w", ex.Name, err)
 			}
@@ -169,19 +169,16 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 	return spec, nil
 }
 
-// readShipped reads a shipped file by its plain name (no folders).
-func readShipped(fsys fs.FS, name, ext string) ([]byte, error) {
-	if fsys == nil {
-		return nil, fmt.Errorf("%q: this labserver ships no such files", name)
+// shippedScenario reads a scenario of package scenarios by its file name.
+func shippedScenario(name string) ([]byte, error) {
+	if !strings.HasSuffix(name, ".scn") || strings.ContainsAny(name, `/\`) {
+		return nil, fmt.Errorf("%q: want the plain name of a shipped .scn file", name)
 	}
-	if !strings.HasSuffix(name, ext) || strings.ContainsAny(name, `/\`) || !fs.ValidPath(name) {
-		return nil, fmt.Errorf("%q: want the plain name of a shipped %s file", name, ext)
+	src, ok := scenarios.Source(name)
+	if !ok {
+		return nil, fmt.Errorf("%q: no such scenario is shipped", name)
 	}
-	b, err := fs.ReadFile(fsys, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%q: no such file is shipped", name)
-	}
-	return b, err
+	return src, nil
 }
 
 // open makes a new room: a fresh id and join code, its native run, its
@@ -195,7 +192,7 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 			continue
 		}
 		now := nowMs()
-		r, out, err := room.New(id, code, spec, now)
+		r, out, err := newRoomSafely(id, code, spec, now)
 		if err != nil {
 			return nil, &badSpec{err}
 		}
@@ -216,6 +213,16 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 		return l, nil
 	}
 	return nil, errors.New("no free join code after 10 tries")
+}
+
+// newRoomSafely is room.New, with a panic turned into an error.
+func newRoomSafely(id, code string, spec room.Spec, now int64) (r *room.Room, out room.Output, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("opening the room panicked: %v", p)
+		}
+	}()
+	return room.New(id, code, spec, now)
 }
 
 // roomInfo is a row of GET /api/rooms.

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -41,9 +40,6 @@ type Config struct {
 	// address (a classroom behind one NAT, or a load generator, needs more).
 	JoinRate  float64 // a second; 0: the default
 	JoinBurst int
-	// Scenarios holds the shipped scenario files a teacher picks by name
-	// (leader-crash.scn); nil: none. The exercises are package exercises.
-	Scenarios fs.FS
 	Logger    *slog.Logger
 }
 
@@ -188,8 +184,12 @@ func (h *Hub) Start(ctx context.Context) error {
 	if restored > 0 {
 		h.log.Info("rooms restored", "rooms", restored)
 	}
-	h.wg.Add(1)
-	go h.scan()
+	if h.st.Engine() == "postgres" {
+		// Only instances sharing PostgreSQL can die under each other's
+		// rooms; one on SQLite restored its rooms above.
+		h.wg.Add(1)
+		go h.scan()
+	}
 	return nil
 }
 
@@ -393,7 +393,7 @@ func (h *Hub) replay(ctx context.Context, row store.RoomRow, now int64) (*room.R
 		return nil, err
 	}
 	t0 := time.Now()
-	r, err := room.Restore(row.Record(), seats, inputs, row.Progress(), now)
+	r, err := restoreSafely(row, seats, inputs, now)
 	var div *room.DivergenceError
 	switch {
 	case errors.As(err, &div) && r != nil:
@@ -405,6 +405,17 @@ func (h *Hub) replay(ctx context.Context, row store.RoomRow, now int64) (*room.R
 	h.log.Info("room restored", "room", row.ID, "code", row.Code, "inputs", len(inputs), "seats", len(seats),
 		"at", r.Now(), "hash", r.Hash(), "took", time.Since(t0))
 	return r, nil
+}
+
+// restoreSafely is room.Restore, with a panic turned into an error: a
+// room that cannot be replayed must not take the other classes down.
+func restoreSafely(row store.RoomRow, seats []room.SeatRow, inputs []room.Input, now int64) (r *room.Room, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("replaying room %s panicked: %v", row.Code, p)
+		}
+	}()
+	return room.Restore(row.Record(), seats, inputs, row.Progress(), now)
 }
 
 // unload forgets a room whose goroutine ended.

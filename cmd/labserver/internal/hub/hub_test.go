@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -61,8 +60,7 @@ func newTestHubOn(t *testing.T, dsn string, opts ...func(*Config, *limits)) *tes
 	cfg := Config{
 		Store: st, Instance: "test", KeyHash: hash,
 		RoomSeats: RoomSeatsDefault, ServerSeats: ServerSeatsDefault, Rooms: RoomsDefault, Lease: LeaseDefault,
-		Scenarios: os.DirFS(repoDir(t, "scenarios")),
-		Logger:    slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	lim := defaultLimits()
 	lim.joinBurst = 1000 // tests connect many clients from one address
@@ -90,16 +88,6 @@ func newTestHubOn(t *testing.T, dsn string, opts ...func(*Config, *limits)) *tes
 		}
 	})
 	return th
-}
-
-// repoDir is a folder at the repository's root.
-func repoDir(t *testing.T, name string) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "..", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 type syncBuffer struct {

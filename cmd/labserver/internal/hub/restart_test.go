@@ -55,18 +55,6 @@ func labserverBinary(t *testing.T) string {
 	return binPath
 }
 
-// withSource adds the scenario's text to a room request: a labserver
-// binary built without `make web` ships no scenario files.
-func withSource(t *testing.T, req map[string]any) map[string]any {
-	t.Helper()
-	src, err := os.ReadFile(filepath.Join(repoDir(t, "scenarios"), req["scenario"].(string)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req["source"] = string(src)
-	return req
-}
-
 // proc is a labserver process of a test.
 type proc struct {
 	t      *testing.T
@@ -180,8 +168,8 @@ func TestRestartAfterSIGKILL(t *testing.T) {
 	flags := []string{"-db", db, "-teacher-key", testKey, "-instance", "one"}
 	p1 := startLabserver(t, flags...)
 
-	paused := openRoomAt(t, p1.url, withSource(t, map[string]any{"scenario": "leader-crash.scn", "seed": 5}))
-	playing := openRoomAt(t, p1.url, withSource(t, map[string]any{"scenario": "leader-crash.scn", "seed": 9}))
+	paused := openRoomAt(t, p1.url, map[string]any{"scenario": "leader-crash.scn", "seed": 5})
+	playing := openRoomAt(t, p1.url, map[string]any{"scenario": "leader-crash.scn", "seed": 9})
 
 	teach, _ := joinAt(t, p1.url, teacherHello(paused.Code))
 	ada, adaSync := joinAt(t, p1.url, studentHello(paused.Code, "Ada", ""))

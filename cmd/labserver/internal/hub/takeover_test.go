@@ -16,7 +16,7 @@ func TestTakeoverOnPostgres(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	common := []string{"-db", dsn, "-teacher-key", testKey, "-lease", "1s"}
 	a := startLabserver(t, append(common, "-instance", "A")...)
-	rm := openRoomAt(t, a.url, withSource(t, map[string]any{"scenario": "leader-crash.scn", "seed": 2}))
+	rm := openRoomAt(t, a.url, map[string]any{"scenario": "leader-crash.scn", "seed": 2})
 	b := startLabserver(t, append(common, "-instance", "B")...)
 
 	teach, _ := joinAt(t, a.url, teacherHello(rm.Code))
