@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,20 @@ const slowRcvBuf = 4096
 // recording, a view model tens of KB).
 const readLimitBytes = 16 << 20
 
+// kindCount is the frames of one kind a client read, and their bytes
+// (payload, before any websocket framing or compression).
+type kindCount struct{ Frames, Bytes int64 }
+
+// slowestKept is how many of a phase's slowest actions the result keeps.
+const slowestKept = 10
+
+// slowAction is an action and its fan-out time, for the -worst listing.
+type slowAction struct {
+	room string
+	sent time.Time
+	took time.Duration
+}
+
 // drainMax bounds the wait after the last action for its answers and
 // input frames: an action not delivered by then is counted as missed.
 const drainMax = 30 * time.Second
@@ -59,7 +74,9 @@ const drainMax = 30 * time.Second
 // PhaseResult is one phase's figures.
 type PhaseResult struct {
 	Name    string
-	Actions int // sent in the phase
+	Start   time.Time
+	Slowest []slowAction // the slowest actions, slowest first
+	Actions int          // sent in the phase
 	Acked   int
 	Refused int
 	Fanout  percentiles // send → input frame at every reading student
@@ -84,6 +101,9 @@ type metricsDelta struct {
 
 // Result is a run's figures.
 type Result struct {
+	// Kinds counts the frames one reading student of the first room read
+	// from its first sync to the end, by kind ("t"): where the bytes go.
+	Kinds        map[string]*kindCount
 	Phases       []PhaseResult
 	Join         time.Duration // to open the rooms and seat everyone
 	Before, With metricsSample // the server's metrics before any room, and at the end of the first phase
@@ -95,8 +115,9 @@ type client struct {
 	seat      int // the room's seat number, from the first sync
 	slow      bool
 	conn      *websocket.Conn
-	bytes     atomic.Int64  // wire bytes read
-	maxN      atomic.Uint64 // the highest input number seen (input or sync)
+	bytes     atomic.Int64          // wire bytes read
+	maxN      atomic.Uint64         // the highest input number seen (input or sync)
+	kinds     map[string]*kindCount // frames read after the first sync, by "t"; the reader's own
 	arr       arrivals
 	stop      chan struct{} // closed: a slow student stops reading
 	done      chan struct{}
@@ -321,6 +342,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 
 	// The figures.
+	for _, c := range rooms[0].students {
+		if !c.slow {
+			res.Kinds = c.kinds
+			break
+		}
+	}
 	for p, name := range phases {
 		pr := PhaseResult{Name: name}
 		var fan, fanSlow, fanOther []time.Duration
@@ -346,6 +373,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					continue
 				}
 				fan = append(fan, d)
+				pr.Slowest = append(pr.Slowest, slowAction{room: r.code, sent: a.sent, took: d})
 				if cfg.Slow > 0 && i%cfg.SlowEvery == 0 {
 					fanSlow = append(fanSlow, d)
 				} else {
@@ -354,6 +382,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 		}
 		pr.Fanout = percentilesOf(fan)
+		pr.Start = marks[p].at
+		sort.Slice(pr.Slowest, func(i, j int) bool { return pr.Slowest[i].took > pr.Slowest[j].took })
+		pr.Slowest = pr.Slowest[:min(len(pr.Slowest), slowestKept)]
 		if cfg.SlowEvery > 1 {
 			pr.FanoutSlowRooms, pr.FanoutOtherRooms = percentilesOf(fanSlow), percentilesOf(fanOther)
 		}
@@ -534,6 +565,7 @@ func (c *client) join(ctx context.Context, wsURL string, base *url.URL, cfg Conf
 	}
 	c.stop = make(chan struct{})
 	c.done = make(chan struct{})
+	c.kinds = map[string]*kindCount{}
 	go c.read(ctx)
 	return nil
 }
@@ -582,6 +614,13 @@ func (c *client) read(ctx context.Context) {
 			c.err = err
 			return
 		}
+		k := c.kinds[f.T]
+		if k == nil {
+			k = &kindCount{}
+			c.kinds[f.T] = k
+		}
+		k.Frames++
+		k.Bytes += int64(len(data))
 		switch f.T {
 		case "input":
 			c.arr.inputs[f.N] = now

@@ -36,6 +36,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -72,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	serve := fs.String("serve", "", "start this labserver binary on a free loopback port for the run (and stop it after)")
 	serveArgs := fs.String("serve-args", "", "more flags for the -serve labserver, space-separated")
 	quiet := fs.Bool("q", false, "print only the table")
+	worst := fs.Int("worst", 0, "also list each phase's N slowest actions (at most 10), with when they were sent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,6 +109,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printTable(stdout, cfg, res)
+	for _, p := range res.Phases {
+		for i, a := range p.Slowest[:min(*worst, len(p.Slowest))] {
+			fmt.Fprintf(stdout, "slowest in %q #%d: room %s, sent %.1f s into the phase, %.1f ms\n",
+				p.Name, i+1, a.room, a.sent.Sub(p.Start).Seconds(), float64(a.took)/float64(time.Millisecond))
+		}
+	}
 	return nil
 }
 
@@ -154,6 +162,18 @@ func printTable(w io.Writer, cfg Config, res *Result) {
 		}
 	} else {
 		fmt.Fprintln(w, "server: /metrics not readable, no memory figures")
+	}
+	if len(res.Kinds) > 0 {
+		var kinds []string
+		for k := range res.Kinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		fmt.Fprint(w, "one student's frames over the run (count, payload bytes):")
+		for _, k := range kinds {
+			fmt.Fprintf(w, " %s %d %d B;", k, res.Kinds[k].Frames, res.Kinds[k].Bytes)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, r := range res.Refusals {
 		fmt.Fprintln(w, "refused:", r)
