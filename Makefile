@@ -128,7 +128,7 @@ bench: deps build bench-rooms
 # -slow-every 2, beside the rooms without a slow reader in the same
 # seconds: a loaded machine's noise hits both alike). The store's
 # Apply on both engines is benchmarked too.
-LOAD_DURATION ?= 20s
+LOAD_DURATION ?= 40s
 bench-rooms: labserver
 	$(GO) build -o $(BIN)/labload ./cmd/labload
 	$(BIN)/labload -q -serve $(BIN)/labserver -rooms 1 -students 300 -actions-per-sec 4 -duration $(LOAD_DURATION) -slow 1
