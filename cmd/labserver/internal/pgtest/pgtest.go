@@ -159,7 +159,12 @@ func start() (*server, error) {
 		return nil, err
 	}
 	var cred *syscall.Credential
-	dir, err := os.MkdirTemp("", "smrlab-pgtest-")
+	parent := "" // os.TempDir()
+	if os.Geteuid() == 0 {
+		// The postgres user must reach the folder: $TMPDIR may be root's own.
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "smrlab-pgtest-")
 	if err != nil {
 		return nil, err
 	}
