@@ -36,7 +36,8 @@ type Exercise struct {
 }
 
 // Assign gives the next joining seats a role: Count of them (0: every one
-// left), or for role server each server of the cluster in turn.
+// left); for role server, each server of the cluster in turn, to Count
+// seats a server (0: one), a team per server.
 type Assign struct {
 	Role  string `json:"role"`
 	Count int    `json:"count,omitempty"`
@@ -207,9 +208,6 @@ func parseAssign(rest string) (Assign, error) {
 		if err != nil || n < 1 || n > SeatsMax {
 			return a, fmt.Errorf("assign %s: want a count from 1 to %d, not %q", f[0], SeatsMax, f[1])
 		}
-		if a.Role == "server" {
-			return a, fmt.Errorf("assign server takes no count: each server of the cluster goes to one seat")
-		}
 		a.Count = n
 	}
 	return a, nil
@@ -301,14 +299,20 @@ func (r *Room) assign(id SeatID) Role {
 	for _, a := range r.ex.Assign {
 		switch {
 		case a.Role == "server":
-			used := map[string]bool{}
+			// The server with the fewest seats, the first of them: S1, S2,
+			// ..., then S1 again for a team of two, up to Count a server.
+			per := map[string]int{}
 			for _, s := range r.seats[1:] {
-				used[s.row.Role.Server] = true
+				per[s.row.Role.Server]++
 			}
+			best, least := "", max(a.Count, 1)
 			for i := 1; i <= servers; i++ {
-				if name := "S" + strconv.Itoa(i); !used[name] {
-					return Role{Role: "server", Server: name}
+				if name := "S" + strconv.Itoa(i); per[name] < least {
+					best, least = name, per[name]
 				}
+			}
+			if best != "" {
+				return Role{Role: "server", Server: best}
 			}
 		case a.Count == 0 || taken[a.Role] < a.Count:
 			return Role{Role: a.Role}
@@ -518,7 +522,9 @@ func (r *Room) judge(g *Goal) (string, string) {
 }
 
 // notRestarted lists the cluster's servers that the branch has not yet
-// crashed and then restarted, by name ("crash S2" ... "restart S2").
+// crashed and then restarted, by name ("crash S2" or "crash S1,S2" or
+// "crash all", then "restart S2" or "restart all"); "crash leader" names
+// no server, as the exercise asks each one's seat to restart its own.
 func (r *Room) notRestarted() []string {
 	cfg := r.s.Scenario().Config
 	n := cfg.Servers
@@ -536,16 +542,25 @@ func (r *Room) notRestarted() []string {
 		if len(f) < 4 {
 			continue
 		}
-		for _, name := range f[3:] {
-			id, err := strconv.Atoi(strings.TrimPrefix(name, "S"))
-			if err != nil || id < 1 || id > n || !strings.HasPrefix(name, "S") {
-				continue
+		if f[2] != "crash" && f[2] != "restart" {
+			continue
+		}
+		for _, name := range strings.Split(strings.Join(f[3:], ","), ",") {
+			ids := []int{}
+			if name == "all" {
+				for id := 1; id <= n; id++ {
+					ids = append(ids, id)
+				}
+			} else if id, err := strconv.Atoi(strings.TrimPrefix(name, "S")); err == nil && strings.HasPrefix(name, "S") &&
+				id >= 1 && id <= n {
+				ids = append(ids, id)
 			}
-			switch f[2] {
-			case "crash":
-				crashed[id] = true
-			case "restart":
-				done[id] = done[id] || crashed[id]
+			for _, id := range ids {
+				if f[2] == "crash" {
+					crashed[id] = true
+				} else {
+					done[id] = done[id] || crashed[id]
+				}
 			}
 		}
 	}

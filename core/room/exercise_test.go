@@ -55,7 +55,7 @@ func TestParseExerciseErrors(t *testing.T) {
 		{head + world + "goal leader soon | A leader\n", "x.exercise:7:6: unknown goal \"leader soon\""},
 		{head + world + "goal leaderless < forever | Short\n", "x.exercise:7:6: leaderless <: want a duration"},
 		{head + world + "score happiness\n", "x.exercise:7:7: unknown score \"happiness\""},
-		{head + world + "assign server 3\n", "x.exercise:7:8: assign server takes no count"},
+		{head + world + "assign server 0\n", "x.exercise:7:8: assign server: want a count from 1"},
 		{head + world + "assign king\n", "x.exercise:7:8: write: assign ROLE"},
 		{head + world + "bugs no-such-bug\n", "x.exercise:7:6:"},
 		{head + world + "scenario other.scn\n", "x.exercise:7:1: an exercise has one world"},
@@ -118,15 +118,17 @@ func firstMessage(c *class, from, to int) uint64 {
 func TestBeAServer(t *testing.T) {
 	c := exerciseClass(t, "be-a-server")
 	servers := map[string]SeatID{}
-	for i := 1; i <= 6; i++ {
+	for i := 1; i <= 31; i++ {
 		id := c.join(fmt.Sprint("Student ", i))
 		role := c.r.seats[id].row.Role
-		if i == 6 {
-			require.Equal(t, Role{Role: "observer"}, role, "five servers, then observers")
+		if i == 31 {
+			require.Equal(t, Role{Role: "observer"}, role, "five teams of six, then observers")
 			continue
 		}
-		require.Equal(t, Role{Role: "server", Server: fmt.Sprint("S", i)}, role)
-		servers[role.Server] = id
+		require.Equal(t, Role{Role: "server", Server: fmt.Sprint("S", (i-1)%5+1)}, role)
+		if i <= 5 {
+			servers[role.Server] = id
+		}
 	}
 	require.Equal(t, "not-yet", goals(c.r)["elected"])
 	require.Empty(t, c.act(servers["S1"], "campaign S1").Refused)
@@ -281,4 +283,54 @@ func TestRollingRestart(t *testing.T) {
 	st := c.r.ExerciseStatus()
 	require.False(t, st.Done)
 	require.True(t, strings.HasPrefix(st.Goals[2].Why, "the cluster was without a leader for"), st.Goals[2].Why)
+}
+
+// TestRedTeamUnsafe: with forget-vote-on-restart switched on, a nemesis
+// that crashes and restarts servers every few tens of milliseconds makes
+// two leaders in one term on some seeds, and the blue team's safety goal
+// fails.
+func TestRedTeamUnsafe(t *testing.T) {
+	caught := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		c := newClass(t, Spec{Exercise: "red-team-blue-team", ExerciseSource: exerciseSource(t, "red-team-blue-team"),
+			Bugs: []string{"forget-vote-on-restart"}, Seed: seed})
+		red := c.join("Red")
+		c.clock("speed", `,"speedPpm":10000000`)
+		c.clock("play", "")
+		c.wait(500)
+		for _, text := range []string{"net latency=1ms..40ms", "slow-disk all 20x",
+			"nemesis kill-random,kill-leader every 20ms..80ms for 60s"} {
+			require.Empty(t, c.act(red, text).Refused, text)
+		}
+		for i := 0; i < 7 && c.r.Session().World().Violation() == nil; i++ {
+			c.wait(1_000)
+		}
+		if c.r.Session().World().Violation() != nil {
+			caught++
+			require.Equal(t, "failed", goals(c.r)["no-violation"])
+			require.Equal(t, int64(1), score(c.r, "violations"))
+			require.Contains(t, c.r.ExerciseStatus().Goals[1].Why, "ElectionSafety")
+		}
+	}
+	require.Positive(t, caught, "no seed of six gave two leaders in one term")
+}
+
+// TestRestartedAll: the restarts are read from the branch's actions:
+// servers named one by one, in lists, or all.
+func TestRestartedAll(t *testing.T) {
+	c := exerciseClass(t, "rolling-restart")
+	c.clock("speed", `,"speedPpm":1000000`)
+	c.clock("play", "")
+	for _, step := range []struct{ text, left string }{
+		{"restart S1", "S1, S2, S3, S4, S5"}, // not crashed: no restart
+		{"crash S1,S2", "S1, S2, S3, S4, S5"},
+		{"restart S2", "S1, S3, S4, S5"},
+		{"crash all", "S1, S3, S4, S5"},
+		{"restart all", ""},
+	} {
+		c.wait(100)
+		require.Empty(t, c.act(Teacher, step.text).Refused)
+		require.Equal(t, step.left, strings.Join(c.r.notRestarted(), ", "), step.text)
+	}
+	require.Equal(t, "met", goals(c.r)["restarted-all"])
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
+	"unicode/utf8"
 
 	"smrlab/core/lab"
 )
@@ -31,6 +31,10 @@ const (
 	HashesKept = 512
 	// InputsMax bounds a room's inputs: a class's session, with room to spare.
 	InputsMax = 200_000
+	// CheckpointsMax bounds the copies of the world a room's run keeps to go
+	// back in time: about 10 MB a room, where a single-user session keeps
+	// lab.CheckpointsMax.
+	CheckpointsMax = 64
 )
 
 // seat is a room's seat as the room runs it.
@@ -77,15 +81,17 @@ type roomState struct {
 	viewers         int
 	exSent          []byte
 	exGoals         string
-	progressAt      int64
 }
 
+// hexHash writes a state hash as 16 hex digits, as browsers do.
 func hexHash(h uint64) string {
-	b := strconv.AppendUint(make([]byte, 0, 16), h, 16)
-	for len(b) < 16 {
-		b = append([]byte{'0'}, b...)
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[h&15]
+		h >>= 4
 	}
-	return string(b)
+	return string(b[:])
 }
 
 // open builds a room with its native run, without any record.
@@ -97,7 +103,10 @@ func open(id, code string, spec Spec) (*Room, error) {
 		return nil, fmt.Errorf("room id %q: want 1 to 64 characters", id)
 	}
 	r := &Room{id: id, code: code}
-	if spec.Exercise != "" || spec.ExerciseSource != "" {
+	if spec.Exercise != "" && spec.ExerciseSource == "" {
+		return nil, fmt.Errorf("exercise %q: the room needs the exercise file's text (ExerciseSource)", spec.Exercise)
+	}
+	if spec.ExerciseSource != "" {
 		ex, err := ParseExercise(spec.Exercise+".exercise", []byte(spec.ExerciseSource))
 		if err != nil {
 			return nil, fmt.Errorf("the room's exercise: %w", err)
@@ -131,6 +140,7 @@ func open(id, code string, spec Spec) (*Room, error) {
 			spec.Title = r.ex.Title
 		}
 	}
+	s.SetCheckpointsMax(CheckpointsMax)
 	r.spec, r.s = spec, s
 	r.seats = []*seat{{row: SeatRow{Seat: Teacher, Name: "teacher", Role: Role{Role: "teacher"}}}}
 	r.byToken = map[string]SeatID{}
@@ -201,8 +211,8 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		if in.N != uint64(i)+1 {
 			return nil, fmt.Errorf("room %s: input %d is numbered %d", row.Room, i+1, in.N)
 		}
-		if progress.Clock.N == in.N-1 && progress.Clock.N > 0 {
-			check()
+		if progress.Clock.N == in.N-1 {
+			check() // the progress was stored before this input
 		}
 		var b inputBody
 		if err := json.Unmarshal(in.Body, &b); err != nil {
@@ -216,7 +226,7 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		}
 		r.n = in.N
 	}
-	if progress.Kind == RecordProgress && (progress.Clock.N == 0 || progress.Clock.N >= r.n) {
+	if progress.Clock.N >= r.n {
 		check()
 	}
 	if row.Closed != 0 {
@@ -232,7 +242,6 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		r.goTo(at)
 	}
 	r.clock.At, r.clock.Ms = r.s.Now(), nowMs
-	r.progressAt = r.s.Now()
 	return r, div
 }
 
@@ -319,6 +328,13 @@ func (r *Room) seatRecord(s *seat) Record {
 }
 
 func (r *Room) audit(o *Output, nowMs int64, actor, kind, detail string) {
+	if len(detail) > auditDetailMax {
+		cut := auditDetailMax
+		for cut > 0 && !utf8.RuneStart(detail[cut]) {
+			cut--
+		}
+		detail = detail[:cut] + "…"
+	}
 	o.Records = append(o.Records, Record{Kind: RecordAudit, Room: r.id,
 		Audit: Audit{AtMs: nowMs, Actor: actor, Kind: kind, Detail: detail}})
 }
@@ -340,6 +356,10 @@ func (r *Room) seat(id SeatID) *seat {
 	}
 	return r.seats[id]
 }
+
+// auditDetailMax bounds an audit entry's detail (a refusal may quote a
+// hostile frame).
+const auditDetailMax = 300
 
 // ErrClosed is returned for a join to a closed room.
 var ErrClosed = errors.New("the room is closed")
@@ -440,10 +460,9 @@ func (r *Room) Close(nowMs int64, actor string) Output {
 	if r.Closed() {
 		return o
 	}
-	if err := r.commit(&o, &inputBody{K: "close", Ms: nowMs}); err != nil {
-		// Only the input cap refuses, and a close is always let in.
-		r.closed = max(nowMs, 1)
-	}
+	// A close input cannot fail: commit lets it past the input cap, and
+	// applying it only marks the room.
+	_ = r.commit(&o, &inputBody{K: "close", Ms: nowMs})
 	o.Records = append(o.Records, r.roomRecord(), r.Progress())
 	r.audit(&o, nowMs, actor, "close", fmt.Sprintf("at %dus, hash %s, %d inputs", r.s.Now(), r.Hash(), r.n))
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: []byte(`{"t":"closed"}`)})
