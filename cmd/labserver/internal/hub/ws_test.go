@@ -336,8 +336,24 @@ func TestWSSlowConsumer(t *testing.T) {
 
 // A client that answers no ping is closed after pongWait.
 func TestWSPingTimeout(t *testing.T) {
-	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 200*time.Millisecond })
+	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 2*time.Second })
 	rm := th.openRoom(nil)
+	// Bob reads all along, so his pongs go back: he stays through the
+	// dozens of pings that pass while Ada is found dead.
+	bob, _ := th.student(rm.Code, "Bob", "")
+	frames := make(chan frame, 100)
+	go func() {
+		for {
+			f, err := bob.read()
+			if err != nil {
+				close(frames)
+				return
+			}
+			if f.T == "refused" {
+				frames <- f
+			}
+		}
+	}()
 	c := th.dial()
 	c.send(studentHello(rm.Code, "Ada", ""))
 	// Reading nothing, this client answers no ping (coder/websocket
@@ -346,6 +362,13 @@ func TestWSPingTimeout(t *testing.T) {
 	if status, _ := c.closed(); status != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v, want %v", status, websocket.StatusPolicyViolation)
 	}
+	bob.send(act(1, "crash S1"))
+	for f := range frames {
+		if f.T == "refused" && f.Seq == 1 {
+			return // an observer's act, answered: Bob is still connected
+		}
+	}
+	t.Fatal("Bob, who answered every ping, was disconnected")
 }
 
 // No hello within helloWait: an error frame, then the close.
