@@ -159,7 +159,7 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 		ctx: ctx, cancel: cancel,
 		byID: map[string]*roomLoop{}, byCode: map[string]*roomLoop{}, loading: map[string]*loadCall{},
 		joins:    newAddrLimiter(lim.joinRate, lim.joinBurst),
-		keyFails: newAddrLimiter(lim.joinRate, lim.joinBurst),
+		keyFails: newAddrLimiter(JoinRateDefault, JoinBurstDefault),
 	}, nil
 }
 
