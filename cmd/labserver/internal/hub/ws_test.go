@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -597,4 +598,19 @@ func TestRestartRestoresAndCountsDivergence(t *testing.T) {
 	if s.Hash != in.Hash {
 		t.Fatalf("the restored room's hash %s, want %s (its inputs are its truth)", s.Hash, in.Hash)
 	}
+}
+
+// Wrong teacher keys spend the address's budget: past it, the API answers
+// 429 without comparing keys.
+func TestRoomAPIKeyRate(t *testing.T) {
+	th := newTestHub(t)
+	for i := range JoinBurstDefault {
+		if status, _ := th.api("GET", "/api/rooms", "guess-"+strconv.Itoa(i), nil); status != http.StatusForbidden {
+			t.Fatalf("wrong key %d: %d, want 403", i, status)
+		}
+	}
+	if status, body := th.api("GET", "/api/rooms", "guess-again", nil); status != http.StatusTooManyRequests {
+		t.Fatalf("a wrong key past the budget: %d %s, want 429", status, body)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="key_rate"}`, 1)
 }
