@@ -603,8 +603,8 @@ func TestRestartRestoresAndCountsDivergence(t *testing.T) {
 // Wrong teacher keys spend the address's budget: past it, the API answers
 // 429 without comparing keys.
 func TestRoomAPIKeyRate(t *testing.T) {
-	th := newTestHub(t)
-	for i := range JoinBurstDefault {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.keyRate, l.keyBurst = rate.Every(time.Hour), 3 })
+	for i := range 3 {
 		if status, _ := th.api("GET", "/api/rooms", "guess-"+strconv.Itoa(i), nil); status != http.StatusForbidden {
 			t.Fatalf("wrong key %d: %d, want 403", i, status)
 		}
