@@ -72,6 +72,8 @@ type limits struct {
 	frameBurst    int
 	joinRate      rate.Limit // websocket connections from one address
 	joinBurst     int
+	keyRate       rate.Limit // wrong teacher keys from one address
+	keyBurst      int
 	bodyBytesMax  int64 // a POST body
 }
 
@@ -93,6 +95,8 @@ func defaultLimits() limits {
 		frameBurst:    100,
 		joinRate:      JoinRateDefault,
 		joinBurst:     JoinBurstDefault,
+		keyRate:       1,
+		keyBurst:      10,
 		bodyBytesMax:  1 << 20,
 	}
 }
@@ -159,7 +163,7 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 		ctx: ctx, cancel: cancel,
 		byID: map[string]*roomLoop{}, byCode: map[string]*roomLoop{}, loading: map[string]*loadCall{},
 		joins:    newAddrLimiter(lim.joinRate, lim.joinBurst),
-		keyFails: newAddrLimiter(lim.joinRate, lim.joinBurst),
+		keyFails: newAddrLimiter(lim.keyRate, lim.keyBurst),
 	}, nil
 }
 

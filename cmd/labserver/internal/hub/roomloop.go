@@ -65,7 +65,10 @@ func (l *roomLoop) submit(ctx context.Context, fn func()) bool {
 	}
 }
 
-// call runs fn in the room's goroutine and waits for it.
+// call runs fn in the room's goroutine and waits for it. Once fn is
+// handed over, call waits for it to run or for the room to stop, whatever
+// ctx says: fn writes the caller's variables, which the caller reads only
+// after call returns. The room's goroutine never waits for long.
 func (l *roomLoop) call(ctx context.Context, fn func()) error {
 	ran := make(chan struct{})
 	if !l.submit(ctx, func() { fn(); close(ran) }) {
@@ -83,8 +86,6 @@ func (l *roomLoop) call(ctx context.Context, fn func()) error {
 		default:
 			return fmt.Errorf("room %s stopped", l.code)
 		}
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

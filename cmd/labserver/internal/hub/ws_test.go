@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -336,8 +337,24 @@ func TestWSSlowConsumer(t *testing.T) {
 
 // A client that answers no ping is closed after pongWait.
 func TestWSPingTimeout(t *testing.T) {
-	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 200*time.Millisecond })
+	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 2*time.Second })
 	rm := th.openRoom(nil)
+	// Bob reads all along, so his pongs go back: he stays through the
+	// dozens of pings that pass while Ada is found dead.
+	bob, _ := th.student(rm.Code, "Bob", "")
+	frames := make(chan frame, 100)
+	go func() {
+		for {
+			f, err := bob.read()
+			if err != nil {
+				close(frames)
+				return
+			}
+			if f.T == "refused" {
+				frames <- f
+			}
+		}
+	}()
 	c := th.dial()
 	c.send(studentHello(rm.Code, "Ada", ""))
 	// Reading nothing, this client answers no ping (coder/websocket
@@ -346,6 +363,13 @@ func TestWSPingTimeout(t *testing.T) {
 	if status, _ := c.closed(); status != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v, want %v", status, websocket.StatusPolicyViolation)
 	}
+	bob.send(act(1, "crash S1"))
+	for f := range frames {
+		if f.T == "refused" && f.Seq == 1 {
+			return // an observer's act, answered: Bob is still connected
+		}
+	}
+	t.Fatal("Bob, who answered every ping, was disconnected")
 }
 
 // No hello within helloWait: an error frame, then the close.
@@ -574,4 +598,19 @@ func TestRestartRestoresAndCountsDivergence(t *testing.T) {
 	if s.Hash != in.Hash {
 		t.Fatalf("the restored room's hash %s, want %s (its inputs are its truth)", s.Hash, in.Hash)
 	}
+}
+
+// Wrong teacher keys spend the address's budget: past it, the API answers
+// 429 without comparing keys.
+func TestRoomAPIKeyRate(t *testing.T) {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.keyRate, l.keyBurst = rate.Every(time.Hour), 3 })
+	for i := range 3 {
+		if status, _ := th.api("GET", "/api/rooms", "guess-"+strconv.Itoa(i), nil); status != http.StatusForbidden {
+			t.Fatalf("wrong key %d: %d, want 403", i, status)
+		}
+	}
+	if status, body := th.api("GET", "/api/rooms", "guess-again", nil); status != http.StatusTooManyRequests {
+		t.Fatalf("a wrong key past the budget: %d %s, want 429", status, body)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="key_rate"}`, 1)
 }
