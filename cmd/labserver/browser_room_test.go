@@ -1,0 +1,392 @@
+package main
+
+// The classroom room in real browsers: a real labserver (the binary, with
+// its embedded SQLite store in a temporary folder) and one Chromium with a
+// browser context per person, so that each has its own localStorage: a
+// teacher who opens the room on /teach and drives its clock, and three
+// students who join on /join. Every page runs the room in lockstep in its
+// own WebAssembly simulator and must show the same run: a crash one student
+// makes shows on every screen at the same virtual time, a student cannot
+// crash another's server, a reload takes the same seat, a pause stops every
+// screen at the same time, and a run that differs from the room's shows a
+// banner and resyncs.
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+const roomTeacherKey = "browser-room-test-teacher-key-0123456789"
+
+// roomLabserver is the labserver binary built once per test binary.
+var roomLabserver struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// labserverBinary builds cmd/labserver (the program under test) into a
+// temporary folder.
+func labserverBinary(tb testing.TB) string {
+	tb.Helper()
+	roomLabserver.once.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			roomLabserver.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "smrlab-labserver-")
+		if err != nil {
+			roomLabserver.err = err
+			return
+		}
+		roomLabserver.path = filepath.Join(dir, "labserver")
+		roomLabserver.err = runIn(root, nil, goCommand(), "build", "-o", roomLabserver.path, "./cmd/labserver")
+	})
+	if roomLabserver.err != nil {
+		tb.Fatalf("building the labserver: %v", roomLabserver.err)
+	}
+	return roomLabserver.path
+}
+
+// startRoomServer starts the labserver on a free loopback port, serving the
+// app built for the browser tests, with a fresh SQLite store and a known
+// teacher key; it returns the server's base URL ("http://127.0.0.1:N/").
+func startRoomServer(tb testing.TB) string {
+	tb.Helper()
+	labServerURL(tb) // builds the app into app.dir
+	bin := labserverBinary(tb)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := tb.TempDir()
+	cmd := exec.Command(bin, "-addr", addr, "-dir", app.dir, "-db", filepath.Join(dir, "rooms.db"),
+		"-teacher-key", roomTeacherKey, "-instance", "browser-test")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("starting the labserver: %v", err)
+	}
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if tb.Failed() {
+			tb.Logf("the labserver's output:\n%s", lastLines(out.String(), 60))
+		}
+	})
+	base := "http://" + addr + "/"
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("the labserver did not answer /healthz within 20 s (%v):\n%s", err, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// roomState is what smrlabTest.room() returns (room.js's state).
+type roomState struct {
+	Code      string `json:"code"`
+	As        string `json:"as"`
+	Mode      string `json:"mode"`
+	Seat      *int   `json:"seat"`
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
+	Synced    bool   `json:"synced"`
+	Closed    bool   `json:"closed"`
+	Fatal     string `json:"fatal"`
+	LocalNow  int64  `json:"localNow"`
+	LastNow   int64  `json:"lastNow"`
+	AppliedN  uint64 `json:"appliedN"`
+	Clock     struct {
+		Playing  bool  `json:"playing"`
+		SpeedPpm int64 `json:"speedPpm"`
+		At       int64 `json:"at"`
+	} `json:"clock"`
+	Role *struct {
+		Role   string `json:"role"`
+		Server string `json:"server"`
+	} `json:"role"`
+	Seats []struct {
+		Seat     int    `json:"seat"`
+		Name     string `json:"name"`
+		Online   bool   `json:"online"`
+		Diverged bool   `json:"diverged"`
+	} `json:"seats"`
+	Divergences int `json:"divergences"`
+	Diverged    *struct {
+		At  int64  `json:"at"`
+		Why string `json:"why"`
+	} `json:"diverged"`
+}
+
+func (p *page) room() roomState {
+	p.tb.Helper()
+	return eval[roomState](p, `smrlabTest.room()`)
+}
+
+// roomPage opens a tab in a browser context of its own (its own
+// localStorage: another person's browser).
+func roomPage(p *page, base string) *page {
+	q := p.newTab(chromedp.WithNewBrowserContext())
+	q.base = base
+	return q
+}
+
+// waitSynced waits until the page has joined the room and runs its run.
+func (p *page) waitSynced() roomState {
+	p.tb.Helper()
+	p.waitFor("the room's first sync", `window.smrlabTest && smrlabTest.room() && smrlabTest.room().synced &&
+		smrlabTest.room().connected && !!smrlabTest.view()`, 30*time.Second)
+	return p.room()
+}
+
+// serverUp reads whether server id is up in the page's latest view.
+func serverUp(p *page, id uint32) bool {
+	p.tb.Helper()
+	for _, s := range p.view().Servers {
+		if s.ID == id {
+			return s.Up
+		}
+	}
+	p.fatalf("no S%d in the view", id)
+	return false
+}
+
+// actionAt returns the virtual time of the page's recorded action whose text
+// ends with text (-1 when none).
+func actionAt(p *page, text string) int64 {
+	p.tb.Helper()
+	for _, a := range p.view().Actions {
+		if strings.HasSuffix(a.Text, " "+text) {
+			return a.At
+		}
+	}
+	return -1
+}
+
+func TestBrowserRoom(t *testing.T) {
+	start := time.Now()
+	base := startRoomServer(t)
+	teacher := newPage(t)
+	teacher.base = base
+
+	// /teach: the key, then a room on the default cluster, seed 3.
+	teacher.navigate("teach")
+	teacher.waitFor("the teach page", `!!document.querySelector('[data-testid="open-form"]')`, 10*time.Second)
+	teacher.setInput("teacher-key", "not the key")
+	teacher.click("key-save")
+	teacher.waitFor("a wrong key refused", `document.querySelector('[data-testid="rooms-msg"]').textContent.includes('wrong')`, 10*time.Second)
+	teacher.allow(`401|Unauthorized`)
+	teacher.setInput("teacher-key", roomTeacherKey)
+	teacher.click("key-save")
+	teacher.waitFor("the key accepted", `document.querySelector('[data-testid="key-msg"]').textContent.includes('accepted')`, 10*time.Second)
+	teacher.setInput("open-seed", "3")
+	teacher.click("open-submit")
+	teacher.waitFor("the room opened", `!document.querySelector('[data-testid="opened"]').hidden`, 15*time.Second)
+	code := strings.TrimSpace(teacher.text("opened-code"))
+	if len(code) != 6 {
+		t.Fatalf("the opened room's code is %q, want 6 characters", code)
+	}
+	if join := teacher.text("opened-join"); !strings.Contains(join, "join?code="+code) {
+		t.Errorf("the join link is %q, want one with join?code=%s", join, code)
+	}
+	teacher.waitFor("the room in the rooms list", fmt.Sprintf(`!!document.querySelector('[data-testid="rooms"] tr[data-code=%q]')`, code), 10*time.Second)
+
+	// The teacher's view of the room.
+	teacher.navigate("?room=" + code + "&as=teacher")
+	tr := teacher.waitSynced()
+	if tr.As != "teacher" || tr.Mode != "lockstep" {
+		t.Fatalf("the teacher's page: as %q, mode %q; want teacher in lockstep", tr.As, tr.Mode)
+	}
+
+	// /join: a wrong code is refused on the page; then three students.
+	names := []string{"Ada", "Barbara", "Edsger"}
+	students := make([]*page, len(names))
+	for i, name := range names {
+		s := roomPage(teacher, base)
+		students[i] = s
+		s.navigate("join?code=" + code)
+		s.waitFor("the join page", `!!document.querySelector('[data-testid="join-form"]')`, 10*time.Second)
+		if i == 0 {
+			s.setInput("join-code", "OOPS1")
+			s.setInput("join-name", name)
+			s.click("join-submit")
+			if msg := s.text("join-msg"); !strings.Contains(msg, "not a room code") {
+				t.Errorf("a wrong code: join-msg %q, want it to say it is not a room code", msg)
+			}
+			s.setInput("join-code", code)
+		}
+		s.setInput("join-name", name)
+		s.click("join-submit")
+		st := s.waitSynced()
+		if st.Seat == nil || *st.Seat != i+1 || st.Name != name {
+			t.Fatalf("student %s: seat %v name %q, want seat %d", name, st.Seat, st.Name, i+1)
+		}
+	}
+	t.Logf("teacher and %d students in room %s after %v", len(students), code, time.Since(start).Round(time.Millisecond))
+	everyone := append([]*page{teacher}, students...)
+
+	// The teacher makes each student a server: S1, S2, S3.
+	teacher.waitFor("three students in the teacher's seats list", `document.querySelectorAll('[data-testid="room-seats"] li.seat').length === 3`, 10*time.Second)
+	for i := range students {
+		sel := fmt.Sprintf("seat-role-%d", i+1)
+		teacher.exec(fmt.Sprintf(`(() => { const s = document.querySelector('[data-testid=%q]'); s.value = 'server:S%d';
+			s.dispatchEvent(new Event('change', {bubbles: true})); })()`, sel, i+1))
+		students[i].waitFor(fmt.Sprintf("student %d is S%d", i+1, i+1),
+			fmt.Sprintf(`document.querySelector('[data-testid="room-you"]').textContent.includes('You are S%d')`, i+1), 10*time.Second)
+	}
+	if k := students[0].text("room-knows"); !strings.Contains(k, "What S1 knows") || !strings.Contains(k, "current term") {
+		t.Errorf("student 1's panel of what S1 knows: %q", k)
+	}
+	if !students[0].visible("room-clock-note") || eval[bool](students[0], `!document.querySelector('[data-testid="play"]').disabled`) {
+		t.Errorf("a student's clock controls are not disabled with the teacher's note")
+	}
+
+	// The teacher plays the room at 1x.
+	teacher.exec(`document.querySelector('[data-testid="speed"]').value = '9';
+		document.querySelector('[data-testid="speed"]').dispatchEvent(new Event('input', {bubbles: true}))`)
+	teacher.click("play")
+	for _, p := range everyone {
+		p.waitFor("the room playing at 1x", `smrlabTest.room().clock.playing && smrlabTest.room().clock.speedPpm === 1000000`, 10*time.Second)
+	}
+	for _, p := range everyone {
+		p.waitFor("the run past 1 s", `smrlabTest.view().now > 1000000`, 20*time.Second)
+	}
+
+	// A student crashes their own server (S1) from the ring's menu: every
+	// screen shows S1 down, from the same virtual time.
+	ada := students[0]
+	ada.clickServer(1)
+	ada.click("menu-crash")
+	var crashAt int64 = -1
+	for _, p := range everyone {
+		p.waitFor("S1 down", `smrlabTest.view().servers.find((s) => s.id === 1).up === false`, 15*time.Second)
+		at := actionAt(p, "crash S1")
+		if at < 0 {
+			p.fatalf("S1 is down and the page's actions hold no crash S1: %+v", p.view().Actions)
+		}
+		if crashAt < 0 {
+			crashAt = at
+		} else if at != crashAt {
+			t.Errorf("the crash of S1 is at %d on one screen and %d on another", crashAt, at)
+		}
+	}
+	t.Logf("S1 crashed at %d µs on every screen", crashAt)
+
+	// A student cannot crash another's server: the reason shows, nothing
+	// changes.
+	barbara := students[1]
+	applied := barbara.room().AppliedN
+	barbara.clickServer(3)
+	barbara.click("menu-crash")
+	barbara.waitFor("the refusal's reason", `document.querySelector('[data-testid="room-status"]').textContent.includes('Refused')`, 10*time.Second)
+	if msg := barbara.text("room-status"); !strings.Contains(msg, "S2") {
+		t.Errorf("the refusal says %q: it should name the student's own server, S2", msg)
+	}
+	if !serverUp(barbara, 3) || !serverUp(students[2], 3) || actionAt(teacher, "crash S3") >= 0 {
+		t.Errorf("a refused crash of S3 changed the run")
+	}
+	if got := barbara.room().AppliedN; got != applied {
+		t.Errorf("a refused action reached the room's inputs: %d inputs applied, then %d", applied, got)
+	}
+
+	// A run that differs from the room's is shown, and resynced: this
+	// screen restarts S1 behind the room's back.
+	edsger := students[2]
+	if !eval[bool](edsger, `smrlabTest.roomForgeSession('restart S1')`) {
+		t.Fatal("the forged action did not run")
+	}
+	edsger.waitFor("the divergence banner", `!document.querySelector('[data-testid="room-diverged"]').hidden &&
+		smrlabTest.room().divergences > 0`, 15*time.Second)
+	if txt := edsger.text("room-diverged"); !strings.Contains(txt, "differs from the room") && !strings.Contains(txt, "Resynced") {
+		t.Errorf("the divergence banner says %q", txt)
+	}
+	edsger.waitFor("the resync", `document.querySelector('[data-testid="room-diverged"]').dataset.state === 'resynced' &&
+		smrlabTest.view().servers.find((s) => s.id === 1).up === false`, 20*time.Second)
+
+	// A reload takes the same seat, with no duplicate in the seats list.
+	edsger.navigate("?room=" + code)
+	st := edsger.waitSynced()
+	if st.Seat == nil || *st.Seat != 3 || st.Name != "Edsger" {
+		t.Errorf("after a reload: seat %v name %q, want seat 3, Edsger", st.Seat, st.Name)
+	}
+	teacher.waitFor("seat 3 online again", `smrlabTest.room().seats.filter((s) => s.seat === 3 && s.online).length === 1`, 10*time.Second)
+	if n := len(teacher.room().Seats); n > 4 {
+		t.Errorf("after a reload the seats list holds %d seats (teacher and three students at most)", n)
+	}
+
+	// The teacher pauses: every screen stops at the same virtual time.
+	teacher.click("pause")
+	var pausedAt int64 = -1
+	for _, p := range everyone {
+		p.waitFor("the room paused, this screen at its time", `!smrlabTest.room().clock.playing &&
+			smrlabTest.view().now === smrlabTest.room().clock.at && !smrlabTest.room().due`, 15*time.Second)
+		now := p.view().Now
+		if pausedAt < 0 {
+			pausedAt = now
+		} else if now != pausedAt {
+			t.Errorf("after the pause, one screen is at %d and another at %d", pausedAt, now)
+		}
+	}
+	hash := teacher.stateHash()
+	for _, p := range students {
+		if h := p.stateHash(); h != hash {
+			t.Errorf("paused at %d, a student's state hash is %s, the teacher's %s", pausedAt, h, hash)
+		}
+	}
+	t.Logf("paused at %d µs on every screen, state hash %s; %v in all", pausedAt, hash, time.Since(start).Round(time.Millisecond))
+
+	// The teacher's recording download holds the crash.
+	id := eval[string](teacher, `smrlabTest.room().room.id`)
+	resp, err := roomAPI(base, "GET", "api/rooms/"+id+"/recording")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp, "crash S1") {
+		t.Errorf("the room's recording lacks the crash of S1: %.300s", resp)
+	}
+}
+
+// roomAPI calls the labserver's API with the teacher key.
+func roomAPI(base, method, path string) (string, error) {
+	req, err := http.NewRequest(method, base+path, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+roomTeacherKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, b)
+	}
+	return string(b), nil
+}
