@@ -461,3 +461,26 @@ func (s *Session) Trace(sink func(*trace.Event) error) (trace.Header, trace.Foot
 	}
 	return h, Footer(r), nil
 }
+
+// Branch returns the session's whole branch as a trace header: every
+// action recorded, also those past now (after a seek back), with Until at
+// now. Opening it (OpenRecording) gives a session at the same time, with the
+// same future: what a classroom room hands a browser that joins late.
+func (s *Session) Branch() trace.Header {
+	texts := make([]string, len(s.actions))
+	for i, a := range s.actions {
+		texts[i] = a.Text
+	}
+	return Header(s.sc, s.Seed(), s.opt.Bugs, texts, max(s.w.Now(), 1))
+}
+
+// Receiver returns the server that message id (as the manual scheduler
+// numbers messages: "deliver m7") is on its way to, while it is on the wire.
+func (s *Session) Receiver(id uint64) (raft.ID, bool) {
+	for _, f := range s.w.InFlight() {
+		if f.ID == id {
+			return raft.ID(f.To), true
+		}
+	}
+	return raft.None, false
+}

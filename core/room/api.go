@@ -117,6 +117,10 @@ type Clock struct {
 	SpeedPpm int64 `json:"speedPpm"`
 	At       int64 `json:"at"` // virtual µs at the anchor
 	Ms       int64 `json:"-"`  // wall ms at the anchor
+	// N is the number of inputs the room had applied when a progress record
+	// was taken: Restore compares the stored hash on the branch it was
+	// taken on (after input N), not on a later one.
+	N uint64 `json:"n,omitempty"`
 }
 
 // Send is a frame for a seat or a group of seats.
@@ -135,6 +139,9 @@ type Output struct {
 	// Refused holds a short reason code per refused frame (role, seq,
 	// decode, closed, stopped, action), for the shell's metrics.
 	Refused []string
+	// Divergences counts the browsers' hash reports that differed from the
+	// room's own hashes (each also sent a "diverged" frame to its seat).
+	Divergences int
 }
 
 // Room is one classroom room. It is not safe for concurrent use.
@@ -142,4 +149,5 @@ type Room struct {
 	id, code string
 	spec     Spec
 	s        *lab.Session
+	roomState
 }
