@@ -160,24 +160,32 @@ func roomAct(args []js.Value) (any, error) {
 	return roomResult()
 }
 
-// roomGoto(at, fork) goes to the room's time at on the current branch, and
-// forks there when fork is true (the teacher's go back, fork and reset).
+// roomGoto(at, op) follows the teacher's clock as the room does: "goto"
+// goes to at on the current branch, "fork" goes there and discards the
+// branch's future, "reset" rewinds to time 0 with no actions.
 func roomGoto(args []js.Value) (any, error) {
 	if session == nil {
 		return nil, errNoSession
 	}
-	if err := need(args, 1, "roomGoto(at, fork)"); err != nil {
+	if err := need(args, 2, "roomGoto(at, op)"); err != nil {
 		return nil, err
 	}
 	at, err := micros(args[0], "roomGoto: at")
 	if err != nil {
 		return nil, err
 	}
-	if session.Now() != at {
-		session.GoTo(at)
-	}
-	if len(args) > 1 && args[1].Truthy() {
-		session.Fork()
+	switch op := args[1].String(); op {
+	case "reset":
+		session.Rewind(0, 0)
+	case "goto", "fork", "pause":
+		if session.Now() != at {
+			session.GoTo(at)
+		}
+		if op == "fork" {
+			session.Fork()
+		}
+	default:
+		return nil, fmt.Errorf("roomGoto: %q is not goto, fork, reset or pause", op)
 	}
 	return roomResult()
 }

@@ -174,31 +174,31 @@ export function setupRoom(app, params, inner) {
   }
 
   function renderExercise() {
+    const info = room.state.exerciseInfo;
     const ex = room.state.exercise;
     const el = $('room-exercise');
-    if (!ex) {
+    if (!info && !ex) {
       el.hidden = true;
       return;
     }
     el.hidden = false;
-    const goals = ex.goals || [];
-    const score = ex.scoreboard || ex.score || ex.scores || null;
-    let html = `<h3>${escapeHTML(ex.title || ex.name || 'Exercise')}</h3>`;
-    if (ex.summary) html += `<p class="muted small">${escapeHTML(ex.summary)}</p>`;
+    const goals = (ex && ex.goals) || [];
+    const score = (ex && ex.score) || [];
+    let html = `<h3>${escapeHTML((info && (info.title || info.name)) || (ex && ex.name) || 'Exercise')}` +
+      `${ex && ex.done ? ' <span class="good">· done</span>' : ''}</h3>`;
+    if (info && info.summary) html += `<p class="muted small">${escapeHTML(info.summary)}</p>`;
+    for (const line of (info && info.say) || []) html += `<p class="small">${escapeHTML(line)}</p>`;
     if (goals.length) {
       html += '<ul class="goals">' + goals.map((g) => {
-        const state = g.state || (g.met ? 'met' : g.failed ? 'failed' : 'not yet');
-        const why = g.why || g.detail || '';
+        const state = g.state || 'not yet';
         return `<li class="goal" data-state="${escapeHTML(state)}"><span class="goal-mark" aria-hidden="true">` +
-          `${state === 'met' ? '✓' : state === 'failed' ? '✖' : '○'}</span> ${escapeHTML(g.label || g.text || g.name || '')}` +
-          `${why ? ` <span class="muted small">${escapeHTML(why)}</span>` : ''}</li>`;
+          `${state === 'met' ? '✓' : state === 'failed' ? '✖' : '○'}</span> ${escapeHTML(g.label || g.cond || '')}` +
+          ` <span class="muted small">(${escapeHTML(state)}${g.why ? ': ' + escapeHTML(g.why) : ''})</span></li>`;
       }).join('') + '</ul>';
     }
-    if (score) {
-      const rows = Array.isArray(score) ? score.map((r) => [r.name || r.team || r.label || '', r.value ?? r.score ?? ''])
-        : Object.entries(score);
-      html += '<table class="scoreboard" data-testid="room-scoreboard">' + rows.map(([k, v]) =>
-        `<tr><th>${escapeHTML(String(k))}</th><td>${escapeHTML(typeof v === 'object' ? JSON.stringify(v) : String(v))}</td></tr>`).join('') +
+    if (score.length) {
+      html += '<table class="scoreboard" data-testid="room-scoreboard">' + score.map((r) =>
+        `<tr><th>${escapeHTML(r.name)}</th><td>${escapeHTML(String(r.value))}${r.unit ? ' ' + escapeHTML(r.unit) : ''}</td></tr>`).join('') +
         '</table>';
     }
     if (el.dataset.html !== html) {
@@ -313,7 +313,7 @@ export function setupRoom(app, params, inner) {
     if (!validCode(p.code)) {
       queueMicrotask(() => {
         $('loading').hidden = true;
-        app.showBanner('This is not a room code.', `"${p.code}" is not a room code: a code is 6 letters and digits, like K7QM2P.`);
+        app.showBanner('This is not a room code.', `"${p.code}" is not a room code: a code is 6 letters and digits, like K7QM3P.`);
         $('banner-msg').innerHTML += ' <a href="join">Join a room</a>';
       });
     }

@@ -89,7 +89,8 @@ export function createRoom(params, inner, hooks) {
     clock: {playing: false, speedPpm: 50000, at: 0},
     clockRecv: performance.now(),
     seats: [],
-    exercise: null,
+    exercise: null, // the exercise's goals and scoreboard now
+    exerciseInfo: null, // the exercise: title, summary, what to say
     closed: false,
     connected: false,
     synced: false,
@@ -305,7 +306,8 @@ export function createRoom(params, inner, hooks) {
     st.room = f.room || null;
     st.closed = !!(f.room && f.room.closed);
     if (f.seats) st.seats = f.seats;
-    if (f.room && f.room.exercise && !st.exercise) st.exercise = f.room.exercise;
+    st.exerciseInfo = (f.room && f.room.exercise) || null;
+    if (st.exerciseInfo && st.exerciseInfo.status) st.exercise = st.exerciseInfo.status;
     if (st.as === 'student') {
       const seat = load(seatKey(st.code)) || {};
       if (f.token) seat.token = f.token;
@@ -378,7 +380,13 @@ export function createRoom(params, inner, hooks) {
         st.appliedN = f.n || 0;
         myGrid.clear();
         for (const k of [...srvGrid.keys()]) if (k > (f.at || 0)) srvGrid.delete(k);
-        const v = took(res, true);
+        let v = took(res, true);
+        if (f.hash && v.hash !== f.hash && !(f.at || 0)) {
+          // A room reset to time 0 has run time 0's own events (a fresh
+          // room has not): the same rewind here.
+          const again = await work('roomGoto', 0, 'reset');
+          if (again.ok) v = took(again, false);
+        }
         try {
           st.end = JSON.parse(v.view).end || Infinity;
         } catch (e) {
@@ -414,7 +422,7 @@ export function createRoom(params, inner, hooks) {
         if (!st.synced) return;
         const jump = f.op === 'goto' || f.op === 'fork' || f.op === 'reset';
         if (jump || (f.op === 'pause' && st.localNow !== f.at)) {
-          const res = await work('roomGoto', f.at, f.op === 'fork' || f.op === 'reset');
+          const res = await work('roomGoto', f.at, f.op);
           if (!res.ok) {
             diverge(f.at, `the teacher's ${f.op} does not run here: ${res.error}`);
             return;
@@ -512,7 +520,7 @@ export function createRoom(params, inner, hooks) {
       }
       trim(myGrid);
     } else if (t < st.localNow && !st.clock.playing) {
-      const res = await work('roomGoto', t, false);
+      const res = await work('roomGoto', t, 'goto');
       if (!res.ok) return res;
       dropAfter(t);
       took(res, false);
