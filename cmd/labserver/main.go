@@ -1,9 +1,12 @@
 // Command labserver serves the browser lab: the static app and the
 // simulator's WebAssembly build, embedded in the binary (package web) or read
-// from a folder with -dir. It holds no protocol or simulation logic; the
-// simulation runs in each student's browser.
+// from a folder with -dir, and hosts classroom rooms (package hub: the API
+// under /api, the websocket at /ws, /metrics, /healthz) over a store in
+// SQLite or PostgreSQL. It holds no protocol or simulation logic: a room is
+// core/room's state machine, and each student's browser runs the same
+// simulation.
 //
-//	labserver [-addr 127.0.0.1:8080] [-dir web/static] [-open]
+//	labserver [-addr 127.0.0.1:8080] [-dir web/static] [-open] [-db labserver.db|postgres://...]
 package main
 
 import (
@@ -12,16 +15,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
+	"smrlab/cmd/labserver/internal/hub"
+	"smrlab/cmd/labserver/internal/store"
+	"smrlab/exercises"
 	"smrlab/web"
 )
 
@@ -50,8 +59,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := fl.String("addr", "127.0.0.1:8080", "listen on `host:port` (0.0.0.0:8080 lets other machines connect)")
 	dir := fl.String("dir", "", "serve the `folder` from disk instead of the embedded files, read afresh at every request (development)")
 	open := fl.Bool("open", false, "open the lab in the default browser")
+	db := fl.String("db", "labserver.db", "the rooms' store: a SQLite `file` (made if missing), or postgres://user:pass@host/db")
+	key := fl.String("teacher-key", "", "the teacher `key` (default $SMRLAB_TEACHER_KEY; else the stored one, or a new one printed once)")
+	newKey := fl.Bool("new-teacher-key", false, "make a new teacher key, print it once and forget the old one")
+	instance := fl.String("instance", defaultInstance(), "this labserver's `name` in the rooms' leases: give each instance sharing one PostgreSQL its own")
+	var origins listFlag
+	fl.Var(&origins, "origin", "also accept websockets from pages at these `hosts` (comma-separated path.Match patterns, e.g. lab.example.org,*.school.edu)")
+	tlsCert := fl.String("tls-cert", "", "serve HTTPS with this certificate `file` (PEM; with -tls-key)")
+	tlsKey := fl.String("tls-key", "", "the TLS certificate's private key `file` (PEM; with -tls-cert)")
+	roomSeats := fl.Int("room-seats", hub.RoomSeatsDefault, "students one room seats at most")
+	serverSeats := fl.Int("server-seats", hub.ServerSeatsDefault, "websocket connections this labserver holds at most")
+	rooms := fl.Int("rooms", hub.RoomsDefault, "open rooms this labserver serves at most")
+	lease := fl.Duration("lease", hub.LeaseDefault, "how long a claim on a room lasts: another instance takes a room over this long after its instance dies")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: labserver [-addr host:port] [-dir folder] [-open]")
+		fmt.Fprintln(stderr, "usage: labserver [-addr host:port] [-dir folder] [-open] [-db file|postgres://...] [flags]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -65,9 +86,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "labserver: -tls-cert and -tls-key go together: give both or neither")
+		return 2
+	}
+	if *key == "" {
+		*key = os.Getenv("SMRLAB_TEACHER_KEY")
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	handler, closeFiles, err := staticFiles(*dir, logger)
+	static, closeFiles, err := staticFiles(*dir, logger)
 	if err != nil {
 		logger.Error("cannot serve the lab", "err", err)
 		return 1
@@ -79,8 +107,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("cannot listen", "addr", *addr, "err", err)
 		return 1
 	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, *db)
+	if err != nil {
+		logger.Error("cannot open the rooms' store", "db", redactDSN(*db), "err", err)
+		return 1
+	}
+	defer st.Close()
+	keyHash, madeKey, err := hub.TeacherKey(ctx, st, *key, *newKey)
+	if err != nil {
+		logger.Error("teacher key", "err", err)
+		return 1
+	}
+	scenarios, _ := fs.Sub(staticFS(*dir), "scenarios")
+	h, err := hub.New(hub.Config{
+		Store: st, Instance: *instance, KeyHash: keyHash, OriginPatterns: origins,
+		RoomSeats: *roomSeats, ServerSeats: *serverSeats, Rooms: *rooms, Lease: *lease,
+		Scenarios: scenarios, Exercises: exercises.Files(), Logger: logger,
+	})
+	if err != nil {
+		logger.Error("cannot host rooms", "err", err)
+		return 2
+	}
+	if err := h.Start(ctx); err != nil {
+		logger.Error("cannot restore the rooms", "err", err)
+		return 1
+	}
+	mux := http.NewServeMux()
+	h.Register(mux)
+	mux.Handle("GET /teach", page(static, "/teach.html"))
+	mux.Handle("GET /join", page(static, "/join.html"))
+	mux.Handle("/", static)
+
 	srv := &http.Server{
-		Handler:           handler,
+		Handler:           mux,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -89,10 +150,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if *tlsCert != "" {
+			served <- srv.ServeTLS(ln, *tlsCert, *tlsKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
 	url := labURL(ln.Addr())
+	if *tlsCert != "" {
+		url = "https" + strings.TrimPrefix(url, "http")
+	}
 	fmt.Fprintf(stdout, "smrlab lab: open %s\n", url)
+	fmt.Fprintf(stdout, "classroom: teacher %steach, students %sjoin (store: %s %s, instance %q)\n",
+		url, url, st.Engine(), redactDSN(*db), *instance)
+	switch {
+	case madeKey != "":
+		fmt.Fprintf(stdout, "teacher key: %s\n(shown once: only its hash is stored; -new-teacher-key makes another)\n", madeKey)
+	case *key != "":
+		fmt.Fprintln(stdout, "teacher key: the one given (-teacher-key or SMRLAB_TEACHER_KEY)")
+	default:
+		fmt.Fprintln(stdout, "teacher key: set (stored as a hash); start with -new-teacher-key to make a new one")
+	}
 	if *open {
 		openBrowser(url, logger)
 	}
@@ -106,11 +186,66 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger.Info("shutting down", "timeout", shutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	code := 0
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Error("shutdown", "err", err)
-		return 1
+		code = 1
 	}
-	return 0
+	h.Shutdown(sctx)
+	return code
+}
+
+// defaultInstance names this labserver after its host: a restarted
+// labserver takes its own rooms back at once instead of waiting for its
+// old leases to run out.
+func defaultInstance() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "labserver"
+	}
+	return host
+}
+
+// listFlag collects a flag given several times or with commas.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+// redactDSN hides a PostgreSQL password in logs.
+func redactDSN(dsn string) string {
+	if !store.IsPostgres(dsn) {
+		return dsn
+	}
+	if u, err := neturl.Parse(dsn); err == nil {
+		return u.Redacted()
+	}
+	return "postgres://..."
+}
+
+// page serves one static file at another path (/teach is teach.html).
+func page(static http.Handler, file string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = file, ""
+		static.ServeHTTP(w, r2)
+	})
+}
+
+// staticFS is the file system the static handler serves.
+func staticFS(dir string) fs.FS {
+	if dir == "" {
+		return web.Static()
+	}
+	return os.DirFS(dir)
 }
 
 // staticFiles returns the handler for the embedded files, or for dir when it
