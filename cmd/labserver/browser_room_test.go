@@ -1,7 +1,7 @@
 package main
 
-// The classroom room in real browsers: a real labserver (the binary, with
-// its embedded SQLite store in a temporary folder) and one Chromium with a
+// The classroom room in real browsers: a real labserver (its run, with its
+// embedded SQLite store in a temporary folder) and one Chromium with a
 // browser context per person, so that each has its own localStorage: a
 // teacher who opens the room on /teach and drives its clock, and three
 // students who join on /join. Every page runs the room in lockstep in its
@@ -12,15 +12,13 @@ package main
 // banner and resyncs.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,44 +27,13 @@ import (
 
 const roomTeacherKey = "browser-room-test-teacher-key-0123456789"
 
-// roomLabserver is the labserver binary built once per test binary.
-var roomLabserver struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// labserverBinary builds cmd/labserver (the program under test) into a
-// temporary folder.
-func labserverBinary(tb testing.TB) string {
-	tb.Helper()
-	roomLabserver.once.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			roomLabserver.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "smrlab-labserver-")
-		if err != nil {
-			roomLabserver.err = err
-			return
-		}
-		roomLabserver.path = filepath.Join(dir, "labserver")
-		roomLabserver.err = runIn(root, nil, goCommand(), "build", "-o", roomLabserver.path, "./cmd/labserver")
-	})
-	if roomLabserver.err != nil {
-		tb.Fatalf("building the labserver: %v", roomLabserver.err)
-	}
-	return roomLabserver.path
-}
-
-// startRoomServer starts the labserver on a free loopback port, serving the
-// app built for the browser tests, with a fresh SQLite store and a known
-// teacher key; it returns the server's base URL ("http://127.0.0.1:N/").
+// startRoomServer starts the labserver as its main does (run, in this
+// process) on a free loopback port, serving the app built for the browser
+// tests, with a fresh SQLite store and a known teacher key; it returns the
+// server's base URL ("http://127.0.0.1:N/").
 func startRoomServer(tb testing.TB) string {
 	tb.Helper()
 	labServerURL(tb) // builds the app into app.dir
-	bin := labserverBinary(tb)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -74,16 +41,16 @@ func startRoomServer(tb testing.TB) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := tb.TempDir()
-	cmd := exec.Command(bin, "-addr", addr, "-dir", app.dir, "-db", filepath.Join(dir, "rooms.db"),
-		"-teacher-key", roomTeacherKey, "-instance", "browser-test")
+	ctx, cancel := context.WithCancel(context.Background())
 	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("starting the labserver: %v", err)
-	}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", addr, "-dir", app.dir, "-db", filepath.Join(dir, "rooms.db"),
+			"-teacher-key", roomTeacherKey, "-instance", "browser-test"}, &out, &out)
+	}()
 	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		cancel()
+		<-done
 		if tb.Failed() {
 			tb.Logf("the labserver's output:\n%s", lastLines(out.String(), 60))
 		}
@@ -97,6 +64,11 @@ func startRoomServer(tb testing.TB) string {
 			if resp.StatusCode == http.StatusOK {
 				return base
 			}
+		}
+		select {
+		case code := <-done:
+			tb.Fatalf("the labserver stopped (exit code %d):\n%s", code, out.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("the labserver did not answer /healthz within 20 s (%v):\n%s", err, out.String())
