@@ -77,6 +77,16 @@ func startRoomServer(tb testing.TB) string {
 	}
 }
 
+// press clicks a control of a page without the lab (/teach, /join).
+func (p *page) press(id string) {
+	p.tb.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(testID(id))); err != nil {
+		p.fatalf("clicking %s: %v", id, err)
+	}
+}
+
 // roomState is what smrlabTest.room() returns (room.js's state).
 type roomState struct {
 	Code      string `json:"code"`
@@ -168,14 +178,14 @@ func TestBrowserRoom(t *testing.T) {
 	teacher.navigate("teach")
 	teacher.waitFor("the teach page", `!!document.querySelector('[data-testid="open-form"]')`, 10*time.Second)
 	teacher.setInput("teacher-key", "not the key")
-	teacher.click("key-save")
+	teacher.press("key-save")
 	teacher.waitFor("a wrong key refused", `document.querySelector('[data-testid="rooms-msg"]').textContent.includes('wrong')`, 10*time.Second)
-	teacher.allow(`401|Unauthorized`)
+	teacher.allow(`status of 40[13] .*api/rooms`)
 	teacher.setInput("teacher-key", roomTeacherKey)
-	teacher.click("key-save")
+	teacher.press("key-save")
 	teacher.waitFor("the key accepted", `document.querySelector('[data-testid="key-msg"]').textContent.includes('accepted')`, 10*time.Second)
 	teacher.setInput("open-seed", "3")
-	teacher.click("open-submit")
+	teacher.press("open-submit")
 	teacher.waitFor("the room opened", `!document.querySelector('[data-testid="opened"]').hidden`, 15*time.Second)
 	code := strings.TrimSpace(teacher.text("opened-code"))
 	if len(code) != 6 {
@@ -204,14 +214,14 @@ func TestBrowserRoom(t *testing.T) {
 		if i == 0 {
 			s.setInput("join-code", "OOPS1")
 			s.setInput("join-name", name)
-			s.click("join-submit")
+			s.press("join-submit")
 			if msg := s.text("join-msg"); !strings.Contains(msg, "not a room code") {
 				t.Errorf("a wrong code: join-msg %q, want it to say it is not a room code", msg)
 			}
 			s.setInput("join-code", code)
 		}
 		s.setInput("join-name", name)
-		s.click("join-submit")
+		s.press("join-submit")
 		st := s.waitSynced()
 		if st.Seat == nil || *st.Seat != i+1 || st.Name != name {
 			t.Fatalf("student %s: seat %v name %q, want seat %d", name, st.Seat, st.Name, i+1)
@@ -252,6 +262,10 @@ func TestBrowserRoom(t *testing.T) {
 	ada := students[0]
 	ada.clickServer(1)
 	ada.click("menu-crash")
+	ada.waitFor("the crash's status line", `document.querySelector('[data-testid="action-status"]').textContent !== ''`, 15*time.Second)
+	if st := ada.text("action-status"); !strings.Contains(st, "crash S1") || strings.Contains(st, "✖") {
+		t.Errorf("after Ada's crash, the action status says %q", st)
+	}
 	var crashAt int64 = -1
 	for _, p := range everyone {
 		p.waitFor("S1 down", `smrlabTest.view().servers.find((s) => s.id === 1).up === false`, 15*time.Second)
@@ -266,6 +280,17 @@ func TestBrowserRoom(t *testing.T) {
 		}
 	}
 	t.Logf("S1 crashed at %d µs on every screen", crashAt)
+
+	// The projector shows the room's own views: S1 down, read-only.
+	projector := roomPage(teacher, base)
+	projector.navigate("?room=" + code + "&as=projector")
+	projector.waitFor("the projector's first view with S1 down", `window.smrlabTest && smrlabTest.room() &&
+		smrlabTest.room().mode === 'views' && !!smrlabTest.view() &&
+		smrlabTest.view().servers.find((s) => s.id === 1).up === false`, 20*time.Second)
+	if projector.visible("play") || projector.visible("crash-leader") {
+		t.Errorf("the projector shows controls")
+	}
+	projector.closeOnce()
 
 	// A student cannot crash another's server: the reason shows, nothing
 	// changes.
@@ -309,6 +334,11 @@ func TestBrowserRoom(t *testing.T) {
 		t.Errorf("after a reload the seats list holds %d seats (teacher and three students at most)", n)
 	}
 
+	// A dropped connection reconnects to the same seat.
+	barbara.exec(`smrlabTest.roomDropSocket()`)
+	barbara.waitFor("the reconnection", `smrlabTest.room().connected && smrlabTest.room().seat === 2 &&
+		document.querySelector('[data-testid="room-conn"]').dataset.state === 'online'`, 15*time.Second)
+
 	// The teacher pauses: every screen stops at the same virtual time.
 	teacher.click("pause")
 	var pausedAt int64 = -1
@@ -329,6 +359,18 @@ func TestBrowserRoom(t *testing.T) {
 		}
 	}
 	t.Logf("paused at %d µs on every screen, state hash %s; %v in all", pausedAt, hash, time.Since(start).Round(time.Millisecond))
+
+	// The teacher closes the room: every student sees it closed.
+	teacher.exec(`window.confirm = () => true`)
+	teacher.click("room-close")
+	for _, p := range students {
+		p.waitFor("the room closed", `smrlabTest.room().closed &&
+			document.querySelector('[data-testid="room-conn"]').dataset.state === 'closed'`, 10*time.Second)
+	}
+	act := ada.tryCall("act", "restart S1")
+	if act.OK || !strings.Contains(act.Error, "closed") {
+		t.Errorf("an action in a closed room: %+v, want it refused as closed", act)
+	}
 
 	// The teacher's recording download holds the crash.
 	id := eval[string](teacher, `smrlabTest.room().room.id`)

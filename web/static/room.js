@@ -103,6 +103,7 @@ export function createRoom(params, inner, hooks) {
     diverged: null,
     inputs: [], // the latest inputs, for the room's log
     frames: {in: 0, out: 0},
+    recent: [], // the types of the latest frames from the room (for tests and bug reports)
     fatal: '',
   };
   const queue = []; // frames to apply in order (lockstep)
@@ -224,6 +225,8 @@ export function createRoom(params, inner, hooks) {
   // ---- Frames from the room
 
   function receive(f) {
+    st.recent.push(f.t === 'now' ? `now ${f.at}` : f.t === 'input' ? `input ${f.n} ${f.text}` : f.t);
+    if (st.recent.length > 40) st.recent.shift();
     switch (f.t) {
       case 'sync':
         onSync(f);
@@ -243,13 +246,22 @@ export function createRoom(params, inner, hooks) {
         if (lockstep) queue.push(f);
         else st.lastNow = Math.max(st.lastNow, f.at);
         break;
-      case 'ack':
-      case 'dup': {
+      case 'ack': {
         const p = pending.get(f.seq);
         if (!p) break;
         pending.delete(f.seq);
         if (lockstep && p.kind === 'act' && f.n && f.n > st.appliedN) waitN.push({n: f.n, resolve: p.resolve});
         else p.resolve({ok: true, value: null});
+        break;
+      }
+      case 'dup': {
+        // This page sends each frame once: a dup means the room counted
+        // this seat's frames further than this browser did. The next
+        // frame's number goes past it.
+        const p = pending.get(f.seq);
+        if (!p) break;
+        pending.delete(f.seq);
+        p.resolve({ok: false, error: `the room had taken a frame numbered ${f.seq} from this seat already: try again`});
         break;
       }
       case 'refused': {
@@ -262,10 +274,14 @@ export function createRoom(params, inner, hooks) {
         hooks.onStatus(`✖ Refused: ${reason}`, 'error');
         break;
       }
-      case 'seats':
+      case 'seats': {
         st.seats = f.seats || [];
+        // The seats list carries this seat's role as the teacher set it.
+        const me = st.as === 'student' && st.seats.find((x) => x.seat === st.seat);
+        if (me) st.role = {role: me.role || 'observer', ...(me.server ? {server: me.server} : {})};
         hooks.onChange();
         break;
+      }
       case 'diverged':
         diverge(f.at, `the room's state hash there is ${f.want}, this screen's ${f.got}`);
         break;
