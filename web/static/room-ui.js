@@ -93,7 +93,10 @@ export function setupRoom(app, params, inner) {
 
   function markOwnServer() {
     const id = serverId();
-    if (!id) return;
+    if (!id) {
+      if (app.highlights) app.setHighlights(null);
+      return;
+    }
     app.select(id);
     app.setHighlights({servers: [id], logs: [{id, index: 0}], panels: new Set(), leader: false});
   }
@@ -116,8 +119,14 @@ export function setupRoom(app, params, inner) {
     return [st.seat == null ? 'connecting' : 'offline', st.seat == null ? 'connecting…' : 'reconnecting…'];
   }
 
+  let roleKey = '';
   function render() {
     const st = room.state;
+    const rk = JSON.stringify(st.role);
+    if (rk !== roleKey && app.view) {
+      roleKey = rk;
+      markOwnServer();
+    }
     const [state, label] = connState();
     const conn = $('room-conn');
     conn.dataset.state = state;
