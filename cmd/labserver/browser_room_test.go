@@ -209,6 +209,15 @@ func TestBrowserRoom(t *testing.T) {
 	for i, name := range names {
 		s := roomPage(teacher, base)
 		students[i] = s
+		if i == 0 {
+			// A code no room has: the page says so, and offers the join page.
+			s.navigate("?room=AAAAAA&name=" + name)
+			s.waitFor("the refusal of an unknown code", `!document.querySelector('[data-testid="error-banner"]').hidden &&
+				document.querySelector('[data-testid="error-banner"]').textContent.includes('AAAAAA')`, 15*time.Second)
+			if st := s.room(); st.Fatal == "" || st.Connected {
+				t.Errorf("an unknown code: the page's room state %+v, want it refused", st)
+			}
+		}
 		s.navigate("join?code=" + code)
 		s.waitFor("the join page", `!!document.querySelector('[data-testid="join-form"]')`, 10*time.Second)
 		if i == 0 {

@@ -108,6 +108,7 @@ export function createRoom(params, inner, hooks) {
   };
   const queue = []; // frames to apply in order (lockstep)
   const myGrid = new Map(); // at -> this browser's hash
+  const unreported = new Set(); // grid points of myGrid not yet reported
   const srvGrid = new Map(); // at -> the room's hash
   const pending = new Map(); // seq -> resolve, for act/clock/role/close
   const waitN = []; // {n, res, resolve}: acks waiting for their input to run here
@@ -395,6 +396,7 @@ export function createRoom(params, inner, hooks) {
         st.synced = true;
         st.appliedN = f.n || 0;
         myGrid.clear();
+        unreported.clear();
         for (const k of [...srvGrid.keys()]) if (k > (f.at || 0)) srvGrid.delete(k);
         let v = took(res, true);
         if (f.hash && v.hash !== f.hash && !(f.at || 0)) {
@@ -454,6 +456,7 @@ export function createRoom(params, inner, hooks) {
       }
       case 'now':
         st.lastNow = Math.max(st.lastNow, f.at);
+        reportPassed();
         for (const [at, hash] of f.grid || []) {
           srvGrid.set(at, hash);
           compare(at);
@@ -465,6 +468,7 @@ export function createRoom(params, inner, hooks) {
 
   function dropAfter(at) {
     for (const k of [...myGrid.keys()]) if (k > at) myGrid.delete(k);
+    for (const k of [...unreported]) if (k > at) unreported.delete(k);
   }
 
   function trim(m) {
@@ -476,7 +480,23 @@ export function createRoom(params, inner, hooks) {
     const mine = myGrid.get(at), theirs = srvGrid.get(at);
     myGrid.delete(at);
     srvGrid.delete(at);
-    if (mine !== theirs) diverge(at, `at the grid point, the room's state hash is ${theirs} and this screen's ${mine}`);
+    unreported.delete(at);
+    if (mine !== theirs) {
+      report(at, mine);
+      diverge(at, `at the grid point, the room's state hash is ${theirs} and this screen's ${mine}`);
+    }
+  }
+
+  // reportPassed reports this browser's hashes at the grid points the room
+  // has passed: by then every input before them has come (the room sends
+  // them in order), so a hash computed ahead of an input, which the input
+  // discards, is never reported.
+  function reportPassed() {
+    for (const at of [...unreported]) {
+      if (at > st.lastNow) continue;
+      unreported.delete(at);
+      if (myGrid.has(at)) report(at, myGrid.get(at));
+    }
   }
 
   // report sends this browser's hash at a grid point or after an act.
@@ -531,10 +551,11 @@ export function createRoom(params, inner, hooks) {
       took(res, false);
       for (const [at, hash] of res.value.grid || []) {
         myGrid.set(at, hash);
-        report(at, hash);
+        unreported.add(at);
         compare(at);
       }
       trim(myGrid);
+      reportPassed();
     } else if (t < st.localNow && !st.clock.playing) {
       const res = await work('roomGoto', t, 'goto');
       if (!res.ok) return res;
