@@ -87,7 +87,9 @@ type Session struct {
 	parsed      []sim.Action
 	w           *sim.World
 	checkpoints []checkpoint
-	reached     int64
+	// checkpointsMax bounds the checkpoints (0: CheckpointsMax).
+	checkpointsMax int
+	reached        int64
 	// recent holds events since the last view (ticks left out).
 	recent    []trace.Event
 	truncated bool
@@ -228,14 +230,31 @@ func (s *Session) runTo(t int64) {
 	s.reached = max(s.reached, s.w.Now())
 }
 
+// CheckpointsLeast is the fewest copies of the world SetCheckpointsMax lets
+// a session keep.
+const CheckpointsLeast = 16
+
+// SetCheckpointsMax bounds the copies of the world this session keeps
+// (CheckpointsMax by default; CheckpointsLeast at least). A server that runs
+// many sessions at once (classroom rooms) keeps fewer: going far back then
+// re-runs more, and nothing else changes.
+func (s *Session) SetCheckpointsMax(n int) {
+	s.checkpointsMax = max(n, CheckpointsLeast)
+	s.thinCheckpoints()
+}
+
 // thinCheckpoints bounds the memory of a long session: past CheckpointsMax
 // copies, every other one of the older part goes, so checkpoints stay dense
 // near the present (where students scrub most) and sparse further back.
 func (s *Session) thinCheckpoints() {
-	if len(s.checkpoints) <= CheckpointsMax {
+	limit := CheckpointsMax
+	if s.checkpointsMax > 0 {
+		limit = s.checkpointsMax
+	}
+	if len(s.checkpoints) <= limit {
 		return
 	}
-	keepRecent := CheckpointsMax / 4
+	keepRecent := limit / 4
 	old := s.checkpoints[:len(s.checkpoints)-keepRecent]
 	thinned := []checkpoint{old[0]}
 	for i := 2; i < len(old); i += 2 {
@@ -415,6 +434,12 @@ func (s *Session) restore(t int64) {
 	s.recent, s.truncated, s.reset = s.recent[:0], false, true
 	s.attach()
 	s.runTo(t)
+	if cp.fresh && t == cp.at {
+		// runTo does not run what is due at the time it is already at: the
+		// actions taken at the very start run now, as they did when taken,
+		// so that going to a time shows its actions done, at 0 as anywhere.
+		s.w.RunUntil(t)
+	}
 	// The page redraws from what it is handed after a jump: the events of
 	// the last moments are enough, and handing over seconds of them would
 	// make every jump slow.

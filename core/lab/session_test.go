@@ -265,3 +265,22 @@ func TestViewSaysWhyLinearizabilityIsUnknown(t *testing.T) {
 	require.Empty(t, lin.UnknownKeys)
 	require.Empty(t, lin.Reason)
 }
+
+// TestSetCheckpointsMax: a session told to keep fewer copies of the world
+// keeps at most that many, and going back still reaches the same states.
+func TestSetCheckpointsMax(t *testing.T) {
+	s, err := OpenDefault(Options{Seed: 5, SeedSet: true})
+	require.NoError(t, err)
+	s.SetCheckpointsMax(1) // raised to the least
+	s.Advance(120 * 1_000_000)
+	require.LessOrEqual(t, len(s.checkpoints), CheckpointsLeast)
+	end := s.StateHash()
+	s.GoTo(30 * 1_000_000)
+	mid := s.StateHash()
+	s.GoTo(120 * 1_000_000)
+	require.Equal(t, end, s.StateHash())
+	fresh, err := OpenDefault(Options{Seed: 5, SeedSet: true})
+	require.NoError(t, err)
+	fresh.Advance(30 * 1_000_000)
+	require.Equal(t, mid, fresh.StateHash())
+}

@@ -36,7 +36,8 @@ type Exercise struct {
 }
 
 // Assign gives the next joining seats a role: Count of them (0: every one
-// left), or for role server each server of the cluster in turn.
+// left); for role server, each server of the cluster in turn, to Count
+// seats a server (0: one), a team per server.
 type Assign struct {
 	Role  string `json:"role"`
 	Count int    `json:"count,omitempty"`
@@ -207,9 +208,6 @@ func parseAssign(rest string) (Assign, error) {
 		if err != nil || n < 1 || n > SeatsMax {
 			return a, fmt.Errorf("assign %s: want a count from 1 to %d, not %q", f[0], SeatsMax, f[1])
 		}
-		if a.Role == "server" {
-			return a, fmt.Errorf("assign server takes no count: each server of the cluster goes to one seat")
-		}
 		a.Count = n
 	}
 	return a, nil
@@ -301,14 +299,20 @@ func (r *Room) assign(id SeatID) Role {
 	for _, a := range r.ex.Assign {
 		switch {
 		case a.Role == "server":
-			used := map[string]bool{}
+			// The server with the fewest seats, the first of them: S1, S2,
+			// ..., then S1 again for a team of two, up to Count a server.
+			per := map[string]int{}
 			for _, s := range r.seats[1:] {
-				used[s.row.Role.Server] = true
+				per[s.row.Role.Server]++
 			}
+			best, least := "", max(a.Count, 1)
 			for i := 1; i <= servers; i++ {
-				if name := "S" + strconv.Itoa(i); !used[name] {
-					return Role{Role: "server", Server: name}
+				if name := "S" + strconv.Itoa(i); per[name] < least {
+					best, least = name, per[name]
 				}
+			}
+			if best != "" {
+				return Role{Role: "server", Server: best}
 			}
 		case a.Count == 0 || taken[a.Role] < a.Count:
 			return Role{Role: a.Role}

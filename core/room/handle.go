@@ -184,7 +184,7 @@ func (r *Room) act(o *Output, id SeatID, f *Frame, nowMs int64) {
 		r.refuse(o, id, f.Seq, "action", err.Error(), nowMs)
 		return
 	}
-	hash := r.Hash()
+	hash := r.actHash
 	o.Sends = append(o.Sends, Send{To: id, Frame: ackFrame(f.Seq, r.n)})
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: marshal(struct {
 		T    string `json:"t"`
@@ -198,7 +198,9 @@ func (r *Room) act(o *Output, id SeatID, f *Frame, nowMs int64) {
 	if id == Teacher {
 		r.audit(o, nowMs, "teacher", "act", fmt.Sprintf("at %dus: %s", b.At, f.Text))
 	}
-	r.maybeExercise(o, nowMs, true)
+	// At once if a goal changed; the scoreboard alone waits its turn, so
+	// that a class acting together does not double every act's fan-out.
+	r.maybeExercise(o, nowMs, false)
 }
 
 // clockOp takes the teacher's clock frame.
@@ -232,11 +234,14 @@ func (r *Room) clockOp(o *Output, f *Frame, nowMs int64) {
 		At       int64  `json:"at"`
 		Hash     string `json:"hash"`
 	}{"clock", r.n, f.Op, r.clock.Playing, r.clock.SpeedPpm, r.s.Now(), r.Hash()})})
+	kind, detail := "clock", fmt.Sprintf("%s at %dus", f.Op, r.s.Now())
 	switch f.Op {
-	case "goto", "fork", "reset":
-		r.audit(o, nowMs, "teacher", map[bool]string{true: "reset", false: "clock"}[f.Op == "reset"],
-			fmt.Sprintf("%s to %dus", f.Op, r.s.Now()))
+	case "reset":
+		kind = "reset"
+	case "speed":
+		detail = fmt.Sprintf("speed %d ppm at %dus", f.SpeedPpm, r.s.Now())
 	}
+	r.audit(o, nowMs, "teacher", kind, detail)
 	o.Records = append(o.Records, r.Progress())
 	r.progressAt = r.s.Now()
 	r.maybeExercise(o, nowMs, true)
@@ -258,7 +263,7 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 			return
 		}
 	}
-	if err := r.commit(o, &inputBody{K: "role", Seat: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
+	if err := r.commit(o, &inputBody{K: "role", Seat: Teacher, Target: id, Seq: f.Seq, Role: &role, At: r.s.Now(), Ms: nowMs}); err != nil {
 		r.refuse(o, Teacher, f.Seq, "action", err.Error(), nowMs)
 		return
 	}
@@ -272,6 +277,13 @@ func (r *Room) setRole(o *Output, f *Frame, nowMs int64) {
 // checkHash compares a browser's hash with the room's own at that time.
 // A hash the room no longer keeps (or never computed) tells nothing.
 func (r *Room) checkHash(o *Output, id SeatID, at int64, hash string, nowMs int64) {
+	if s := r.seats[id]; at > r.s.Now() {
+		if len(s.ahead) >= AheadMax {
+			s.ahead = s.ahead[1:]
+		}
+		s.ahead = append(s.ahead, hashAt{at, hash})
+		return
+	}
 	want := ""
 	for i := len(r.hashes) - 1; i >= 0; i-- {
 		h := r.hashes[i]
@@ -299,6 +311,26 @@ func (r *Room) checkHash(o *Output, id SeatID, at int64, hash string, nowMs int6
 		s.diverged = true
 		r.seatsDirty = true
 		r.flushSeats(o, nowMs, true)
+	}
+}
+
+// checkAhead checks the hash reports that were ahead of the room and that
+// it has now reached.
+func (r *Room) checkAhead(o *Output, nowMs int64) {
+	now := r.s.Now()
+	for id, s := range r.seats {
+		if len(s.ahead) == 0 || s.ahead[0].at > now {
+			continue
+		}
+		var keep []hashAt
+		for _, h := range s.ahead {
+			if h.at > now {
+				keep = append(keep, h)
+				continue
+			}
+			r.checkHash(o, SeatID(id), h.at, h.hash, nowMs)
+		}
+		s.ahead = keep
 	}
 }
 
@@ -370,10 +402,10 @@ func (r *Room) Tick(nowMs int64) Output {
 	if r.Closed() {
 		return o
 	}
-	before := r.s.Now()
 	r.runClock(nowMs)
-	if (r.s.Now() != before || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
-		r.lastNowMs = nowMs
+	r.checkAhead(&o, nowMs)
+	if (r.s.Now() != r.lastNowAt || len(r.grid) > 0) && nowMs-r.lastNowMs >= NowEveryMs {
+		r.lastNowMs, r.lastNowAt = nowMs, r.s.Now()
 		grid := make([][2]any, len(r.grid))
 		for i, g := range r.grid {
 			grid[i] = [2]any{g.at, g.hash}
@@ -387,8 +419,9 @@ func (r *Room) Tick(nowMs int64) Output {
 		o.Records = append(o.Records, r.Progress())
 		r.progressAt = r.s.Now()
 	}
-	if r.viewers > 0 && nowMs-r.lastViewMs >= ViewEveryMs {
-		r.lastViewMs = nowMs
+	changed := r.viewDirty || r.s.Now() != r.viewAt || r.n != r.viewN
+	if r.viewers > 0 && changed && nowMs-r.lastViewMs >= ViewEveryMs {
+		r.lastViewMs, r.viewDirty, r.viewAt, r.viewN = nowMs, false, r.s.Now(), r.n
 		v := r.s.View()
 		b := append([]byte(`{"t":"view","view":`), nil...)
 		b = v.AppendJSON(b)

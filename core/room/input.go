@@ -9,8 +9,9 @@ import (
 // virtual time it took effect at, so that a replay needs no wall clock.
 type inputBody struct {
 	K        string `json:"k"`
-	Seat     SeatID `json:"seat"`
+	Seat     SeatID `json:"seat"` // the seat that sent it (join, name: the seat itself)
 	Seq      int64  `json:"seq,omitempty"`
+	Target   SeatID `json:"target,omitempty"` // role: the seat given the role
 	Name     string `json:"name,omitempty"`
 	Role     *Role  `json:"role,omitempty"`
 	At       int64  `json:"at"`
@@ -47,13 +48,13 @@ func (r *Room) apply(b *inputBody) error {
 		}
 		s.row.Name = b.Name
 	case "role":
-		s := r.seat(b.Seat)
-		if s == nil || b.Seat == Teacher || b.Role == nil {
-			return fmt.Errorf("no student seat %d", b.Seat)
+		s := r.seat(b.Target)
+		if s == nil || b.Target == Teacher || b.Role == nil {
+			return fmt.Errorf("no student seat %d", b.Target)
 		}
 		s.row.Role = *b.Role
 	case "act":
-		r.advance(b.At)
+		r.goTo(b.At)
 		if r.s.Now() != b.At {
 			return fmt.Errorf("act at %dus: the run reaches only %dus", b.At, r.s.Now())
 		}
@@ -61,7 +62,16 @@ func (r *Room) apply(b *inputBody) error {
 			return err
 		}
 		r.branchChanged(b.At)
-		r.remember(b.At, r.Hash())
+		h := r.Hash()
+		r.actHash = h
+		r.remember(b.At, h)
+		// A grid point's hash is the state there with every act of that
+		// microsecond done, as a browser that goes to it computes it.
+		for i := range r.grid {
+			if r.grid[i].at == b.At {
+				r.grid[i].hash = h
+			}
+		}
 	case "clock":
 		return r.applyClock(b)
 	case "close":
@@ -76,7 +86,7 @@ func (r *Room) apply(b *inputBody) error {
 func (r *Room) applyClock(b *inputBody) error {
 	switch b.Op {
 	case "play", "pause", "speed":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.clock.Playing = b.Op == "play" || (b.Op == "speed" && r.clock.Playing)
 		if b.Op == "speed" {
 			r.clock.SpeedPpm = b.SpeedPpm
@@ -84,7 +94,7 @@ func (r *Room) applyClock(b *inputBody) error {
 	case "goto":
 		r.goTo(b.At)
 	case "fork":
-		r.advance(b.At)
+		r.goTo(b.At)
 		r.s.Fork()
 		r.branchChanged(b.At)
 		r.clock.Playing = false
@@ -109,6 +119,12 @@ func (r *Room) applyClock(b *inputBody) error {
 func (r *Room) advance(t int64) {
 	t = min(t, r.s.End())
 	for r.s.Now() < t {
+		if r.s.World().Stopped() {
+			// A violation stopped the run, or nothing is left to happen:
+			// going on would only re-run the last stretch (lab.GoTo goes
+			// back to a checkpoint when the world has stopped).
+			return
+		}
 		now := r.s.Now()
 		next := (now/GridMicros + 1) * GridMicros
 		if r.track != nil {
@@ -160,7 +176,7 @@ func (r *Room) trackTo(t int64) {
 		return
 	}
 	r.s.GoTo(from)
-	for p := (from/SampleMicros + 1) * SampleMicros; p <= t; p += SampleMicros {
+	for p := (from/SampleMicros + 1) * SampleMicros; p <= t && !r.s.World().Stopped(); p += SampleMicros {
 		r.s.GoTo(p)
 		if r.s.Now() != p {
 			break

@@ -73,7 +73,10 @@ func (r *Room) allowed(role Role, text string, a sim.Action) string {
 	if role.Role == "teacher" {
 		return ""
 	}
-	verb := strings.Fields(text)[0]
+	verb := text
+	if f := strings.Fields(text); len(f) > 0 {
+		verb = f[0]
+	}
 	switch role.Role {
 	case "observer":
 		return "you are an observer: observers watch, they do not act"
@@ -135,7 +138,7 @@ func ownerOf(k sim.ActionKind) string {
 	switch {
 	case operatorVerbs[k]:
 		return "the operators"
-	case clientVerbs[k] && !serverVerbs[k]:
+	case clientVerbs[k]:
 		return "the clients"
 	case k == sim.ActCampaign || k == sim.ActHeartbeat || k == sim.ActPersist || k == sim.ActDeliver:
 		return "the servers"

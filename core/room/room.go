@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"smrlab/core/lab"
 )
@@ -31,6 +32,10 @@ const (
 	HashesKept = 512
 	// InputsMax bounds a room's inputs: a class's session, with room to spare.
 	InputsMax = 200_000
+	// CheckpointsMax bounds the copies of the world a room's run keeps to go
+	// back in time: about 10 MB a room, where a single-user session keeps
+	// lab.CheckpointsMax.
+	CheckpointsMax = 64
 )
 
 // seat is a room's seat as the room runs it.
@@ -39,7 +44,13 @@ type seat struct {
 	lastSeq  int64
 	conns    int
 	diverged bool
+	// ahead holds the seat's hash reports for times the room has not
+	// reached yet (a browser runs a little ahead), checked when it does.
+	ahead []hashAt
 }
+
+// AheadMax bounds the hash reports a seat may have waiting for the room.
+const AheadMax = 4
 
 // hashAt is a state hash at a virtual time (a grid point or after an act).
 type hashAt struct {
@@ -59,6 +70,11 @@ type roomState struct {
 	hashes          []hashAt // ring of recent hashes, oldest first
 	grid            []hashAt // grid points passed since the last now frame
 	lastNowMs       int64
+	lastNowAt       int64
+	actHash         string // the hash right after the last act
+	viewDirty       bool   // a new viewer waits for its first view
+	viewAt          int64  // the time and input count of the last view
+	viewN           uint64
 	lastViewMs      int64
 	lastSeatsMs     int64
 	lastExMs        int64
@@ -120,6 +136,7 @@ func open(id, code string, spec Spec) (*Room, error) {
 			spec.Title = r.ex.Title
 		}
 	}
+	s.SetCheckpointsMax(CheckpointsMax)
 	r.spec, r.s = spec, s
 	r.seats = []*seat{{row: SeatRow{Seat: Teacher, Name: "teacher", Role: Role{Role: "teacher"}}}}
 	r.byToken = map[string]SeatID{}
@@ -289,8 +306,15 @@ func (r *Room) clockNow() Clock {
 	return c
 }
 
-// SetViewers tells how many connections want view models.
-func (r *Room) SetViewers(n int) { r.viewers = max(n, 0) }
+// SetViewers tells how many connections want view models. A new viewer
+// gets a view at the next tick; then views follow the run, at most every
+// ViewEveryMs, and none while nothing changes.
+func (r *Room) SetViewers(n int) {
+	if n > r.viewers {
+		r.viewDirty = true
+	}
+	r.viewers = max(n, 0)
+}
 
 func (r *Room) roomRecord() Record {
 	return Record{Kind: RecordRoom, Room: r.id, Code: r.code, Spec: r.spec, Created: r.created, Closed: r.closed}
@@ -301,6 +325,13 @@ func (r *Room) seatRecord(s *seat) Record {
 }
 
 func (r *Room) audit(o *Output, nowMs int64, actor, kind, detail string) {
+	if len(detail) > auditDetailMax {
+		cut := auditDetailMax
+		for cut > 0 && !utf8.RuneStart(detail[cut]) {
+			cut--
+		}
+		detail = detail[:cut] + "…"
+	}
 	o.Records = append(o.Records, Record{Kind: RecordAudit, Room: r.id,
 		Audit: Audit{AtMs: nowMs, Actor: actor, Kind: kind, Detail: detail}})
 }
@@ -322,6 +353,10 @@ func (r *Room) seat(id SeatID) *seat {
 	}
 	return r.seats[id]
 }
+
+// auditDetailMax bounds an audit entry's detail (a refusal may quote a
+// hostile frame).
+const auditDetailMax = 300
 
 // ErrClosed is returned for a join to a closed room.
 var ErrClosed = errors.New("the room is closed")
@@ -474,4 +509,14 @@ func (r *Room) forgetAfter(t int64) {
 		}
 	}
 	r.grid = r.grid[:k]
+	for _, st := range r.seats {
+		k := 0
+		for _, h := range st.ahead {
+			if h.at <= t {
+				st.ahead[k] = h
+				k++
+			}
+		}
+		st.ahead = st.ahead[:k]
+	}
 }
