@@ -38,9 +38,11 @@ build:
 labserver: web
 	$(GO) build -o $(BIN)/labserver ./cmd/labserver
 
-# Build the browser lab and serve it; the labserver prints the URL.
+# Build the browser lab and serve it; the labserver prints the URL, and on a
+# first start the teacher key for classroom rooms. The rooms' store is the
+# SQLite file bin/labserver.db (made if missing; `make clean` removes it).
 run: labserver
-	$(BIN)/labserver
+	$(BIN)/labserver -db $(BIN)/labserver.db
 
 web: $(WEB_GZ) $(WEB_DIR)/scenarios/index.json $(WEB_DIR)/lessons/index.json
 	$(GO) run ./tools/precompress -quality $(BROTLI_QUALITY) $(WEB_FILES)

@@ -15,7 +15,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,7 +29,6 @@ import (
 
 	"smrlab/cmd/labserver/internal/hub"
 	"smrlab/cmd/labserver/internal/store"
-	"smrlab/exercises"
 	"smrlab/web"
 )
 
@@ -70,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	roomSeats := fl.Int("room-seats", hub.RoomSeatsDefault, "students one room seats at most")
 	serverSeats := fl.Int("server-seats", hub.ServerSeatsDefault, "websocket connections this labserver holds at most")
 	rooms := fl.Int("rooms", hub.RoomsDefault, "open rooms this labserver serves at most")
+	joinRate := fl.Float64("join-rate", hub.JoinRateDefault, "websocket connections a second from one address (a class behind one NAT may need more)")
+	joinBurst := fl.Int("join-burst", hub.JoinBurstDefault, "websocket connections from one address at once, before -join-rate applies")
 	lease := fl.Duration("lease", hub.LeaseDefault, "how long a claim on a room lasts: another instance takes a room over this long after its instance dies")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: labserver [-addr host:port] [-dir folder] [-open] [-db file|postgres://...] [flags]")
@@ -120,11 +120,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logger.Error("teacher key", "err", err)
 		return 1
 	}
-	scenarios, _ := fs.Sub(staticFS(*dir), "scenarios")
 	h, err := hub.New(hub.Config{
 		Store: st, Instance: *instance, KeyHash: keyHash, OriginPatterns: origins,
 		RoomSeats: *roomSeats, ServerSeats: *serverSeats, Rooms: *rooms, Lease: *lease,
-		Scenarios: scenarios, Exercises: exercises.Files(), Logger: logger,
+		JoinRate: *joinRate, JoinBurst: *joinBurst,
+		Logger: logger,
 	})
 	if err != nil {
 		logger.Error("cannot host rooms", "err", err)
@@ -136,8 +136,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	mux := http.NewServeMux()
 	h.Register(mux)
-	mux.Handle("GET /teach", page(static, "/teach.html"))
-	mux.Handle("GET /join", page(static, "/join.html"))
+	mux.Handle("GET /teach", servePage(static, "/teach.html"))
+	mux.Handle("GET /join", servePage(static, "/join.html"))
 	mux.Handle("/", static)
 
 	srv := &http.Server{
@@ -231,21 +231,13 @@ func redactDSN(dsn string) string {
 	return "postgres://..."
 }
 
-// page serves one static file at another path (/teach is teach.html).
-func page(static http.Handler, file string) http.Handler {
+// servePage serves one static file at another path (/teach is teach.html).
+func servePage(static http.Handler, file string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r2 := r.Clone(r.Context())
 		r2.URL.Path, r2.URL.RawPath = file, ""
 		static.ServeHTTP(w, r2)
 	})
-}
-
-// staticFS is the file system the static handler serves.
-func staticFS(dir string) fs.FS {
-	if dir == "" {
-		return web.Static()
-	}
-	return os.DirFS(dir)
 }
 
 // staticFiles returns the handler for the embedded files, or for dir when it

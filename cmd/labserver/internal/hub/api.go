@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"path"
 	"slices"
 	"strings"
 
 	"smrlab/core/room"
+	"smrlab/exercises"
+	"smrlab/scenarios"
 )
 
 // writeJSON answers with v as JSON.
@@ -41,8 +42,8 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // teacher lets a request through only with the teacher key, as
-// "Authorization: Bearer <key>". Wrong keys count against the address's
-// rate, so that the key cannot be guessed quickly.
+// "Authorization: Bearer <key>". Wrong keys spend the address's budget of
+// failures, so that the key cannot be guessed quickly.
 func (h *Hub) teacher(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -50,10 +51,11 @@ func (h *Hub) teacher(next http.HandlerFunc) http.HandlerFunc {
 		case !ok || key == "":
 			h.met.refused.WithLabelValues("teacher_key").Inc()
 			writeError(w, http.StatusUnauthorized, "this needs the teacher key, sent as the header Authorization: Bearer <key>")
-		case !h.joins.allow(remoteHost(r.RemoteAddr)):
-			h.met.refused.WithLabelValues("join_rate").Inc()
-			writeError(w, http.StatusTooManyRequests, "too many requests from your address: wait a few seconds")
+		case h.keyFails.spent(remoteHost(r.RemoteAddr)):
+			h.met.refused.WithLabelValues("key_rate").Inc()
+			writeError(w, http.StatusTooManyRequests, "too many wrong teacher keys from your address: wait a few seconds")
 		case !h.keyMatches(strings.TrimSpace(key)):
+			h.keyFails.allow(remoteHost(r.RemoteAddr))
 			h.met.refused.WithLabelValues("teacher_key").Inc()
 			h.log.Info("wrong teacher key", "addr", r.RemoteAddr, "path", r.URL.Path)
 			writeError(w, http.StatusForbidden, "wrong teacher key")
@@ -140,16 +142,16 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 			spec.File = path.Base(req.Scenario)
 		}
 	case req.Scenario != "":
-		src, err := readShipped(h.cfg.Scenarios, req.Scenario, ".scn")
+		src, err := shippedScenario(req.Scenario)
 		if err != nil {
 			return spec, fmt.Errorf("scenario: %w", err)
 		}
 		spec.File, spec.Scenario = req.Scenario, string(src)
 	}
 	if req.Exercise != "" {
-		src, err := readShipped(h.cfg.Exercises, req.Exercise+".exercise", ".exercise")
-		if err != nil {
-			return spec, fmt.Errorf("exercise: %w", err)
+		src, ok := exercises.Source(req.Exercise)
+		if !ok {
+			return spec, fmt.Errorf("exercise: %q: no such exercise is shipped (GET /api/exercises lists them)", req.Exercise)
 		}
 		spec.Exercise, spec.ExerciseSource = req.Exercise, string(src)
 		ex, err := room.ParseExercise(req.Exercise+".exercise", src)
@@ -157,7 +159,7 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 			return spec, err
 		}
 		if spec.Scenario == "" && ex.Scenario != "" {
-			src, err := readShipped(h.cfg.Scenarios, ex.Scenario, ".scn")
+			src, err := shippedScenario(ex.Scenario)
 			if err != nil {
 				return spec, fmt.Errorf("exercise %s's scenario: %w", ex.Name, err)
 			}
@@ -167,19 +169,16 @@ func (h *Hub) spec(req createRequest) (room.Spec, error) {
 	return spec, nil
 }
 
-// readShipped reads a shipped file by its plain name (no folders).
-func readShipped(fsys fs.FS, name, ext string) ([]byte, error) {
-	if fsys == nil {
-		return nil, fmt.Errorf("%q: this labserver ships no such files", name)
+// shippedScenario reads a scenario of package scenarios by its file name.
+func shippedScenario(name string) ([]byte, error) {
+	if !strings.HasSuffix(name, ".scn") || strings.ContainsAny(name, `/\`) {
+		return nil, fmt.Errorf("%q: want the plain name of a shipped .scn file", name)
 	}
-	if !strings.HasSuffix(name, ext) || strings.ContainsAny(name, `/\`) || !fs.ValidPath(name) {
-		return nil, fmt.Errorf("%q: want the plain name of a shipped %s file", name, ext)
+	src, ok := scenarios.Source(name)
+	if !ok {
+		return nil, fmt.Errorf("%q: no such scenario is shipped", name)
 	}
-	b, err := fs.ReadFile(fsys, name)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%q: no such file is shipped", name)
-	}
-	return b, err
+	return src, nil
 }
 
 // open makes a new room: a fresh id and join code, its native run, its
@@ -376,19 +375,10 @@ func (h *Hub) audit(w http.ResponseWriter, r *http.Request) {
 	w.Write(buf.Bytes())
 }
 
-// exerciseInfo is a row of GET /api/exercises.
-type exerciseInfo struct {
-	Name     string   `json:"name"`
-	Title    string   `json:"title"`
-	Summary  string   `json:"summary"`
-	Scenario string   `json:"scenario"`
-	Roles    []string `json:"roles"`
-}
-
 // exercises is GET /api/exercises: the shipped exercises, for the teacher's
 // form (public: they hold no secret).
 func (h *Hub) exercises(w http.ResponseWriter, r *http.Request) {
-	list, err := exerciseList(h.cfg.Exercises)
+	list, err := exercises.List()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

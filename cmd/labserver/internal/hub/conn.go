@@ -119,16 +119,20 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 	<-writerDone
 }
 
-// hello reads and checks the first frame, and finds its room.
+// hello reads and checks the first frame, and finds its room. A hello
+// that does not come within helloWait gets an error frame and the close
+// (a Read whose context ends closes the websocket at once, with no frame,
+// so the wait is a timer beside the Read).
 func (h *Hub) hello(c *conn) (room.Hello, *roomLoop, error) {
-	ctx, cancel := context.WithTimeout(h.ctx, h.lim.helloWait)
-	defer cancel()
-	typ, data, err := c.ws.Read(ctx)
+	late := time.AfterFunc(h.lim.helloWait, func() {
+		h.refuseConn(c, refuse("hello_timeout", "no hello within %v", h.lim.helloWait))
+	})
+	typ, data, err := c.ws.Read(h.ctx)
+	if !late.Stop() {
+		return room.Hello{}, nil, errors.New("no hello in time")
+	}
 	if err != nil {
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			return room.Hello{}, nil, refuse("hello_timeout", "no hello within %v", h.lim.helloWait)
-		case strings.Contains(err.Error(), "read limited at"):
+		if errors.Is(err, websocket.ErrMessageTooBig) {
 			h.met.refused.WithLabelValues("frame_size").Inc()
 		}
 		return room.Hello{}, nil, err
@@ -195,7 +199,7 @@ func (h *Hub) read(ctx context.Context, c *conn, l *roomLoop) {
 	for {
 		typ, data, err := c.ws.Read(ctx)
 		if err != nil {
-			if strings.Contains(err.Error(), "read limited at") {
+			if errors.Is(err, websocket.ErrMessageTooBig) {
 				h.met.refused.WithLabelValues("frame_size").Inc()
 			}
 			return

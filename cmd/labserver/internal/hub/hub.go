@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -37,10 +36,10 @@ type Config struct {
 	ServerSeats    int           // connections this instance holds at most
 	Rooms          int           // rooms this instance serves at most
 	Lease          time.Duration // how long a claim on a room lasts
-	// Scenarios and Exercises hold the shipped files a teacher picks by
-	// name (leader-crash.scn, be-a-server.exercise); nil: none.
-	Scenarios fs.FS
-	Exercises fs.FS
+	// JoinRate and JoinBurst bound the websocket connections from one
+	// address (a classroom behind one NAT, or a load generator, needs more).
+	JoinRate  float64 // a second; 0: the default
+	JoinBurst int
 	Logger    *slog.Logger
 }
 
@@ -50,6 +49,8 @@ const (
 	ServerSeatsDefault = 3000
 	RoomsDefault       = 200
 	LeaseDefault       = 10 * time.Second
+	JoinRateDefault    = 1
+	JoinBurstDefault   = 10
 )
 
 // limits are the hub's timings and bounds; the flags set some of them
@@ -90,8 +91,8 @@ func defaultLimits() limits {
 		actionBurst:   20,
 		frameRate:     50,
 		frameBurst:    100,
-		joinRate:      1,
-		joinBurst:     10,
+		joinRate:      JoinRateDefault,
+		joinBurst:     JoinBurstDefault,
 		bodyBytesMax:  1 << 20,
 	}
 }
@@ -112,9 +113,10 @@ type Hub struct {
 	byCode  map[string]*roomLoop
 	loading map[string]*loadCall // by room id
 
-	joins *addrLimiter
-	conns atomic.Int64 // websocket connections open
-	wg    sync.WaitGroup
+	joins    *addrLimiter // websocket connections per address
+	keyFails *addrLimiter // wrong teacher keys per address
+	conns    atomic.Int64 // websocket connections open
+	wg       sync.WaitGroup
 }
 
 // loadCall is one restore of a room in progress; others asking for the same
@@ -145,12 +147,19 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.JoinRate > 0 {
+		lim.joinRate = rate.Limit(cfg.JoinRate)
+	}
+	if cfg.JoinBurst > 0 {
+		lim.joinBurst = cfg.JoinBurst
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
 		cfg: cfg, lim: lim, st: cfg.Store, log: cfg.Logger, met: newMetrics(),
 		ctx: ctx, cancel: cancel,
 		byID: map[string]*roomLoop{}, byCode: map[string]*roomLoop{}, loading: map[string]*loadCall{},
-		joins: newAddrLimiter(lim.joinRate, lim.joinBurst),
+		joins:    newAddrLimiter(lim.joinRate, lim.joinBurst),
+		keyFails: newAddrLimiter(lim.joinRate, lim.joinBurst),
 	}, nil
 }
 
@@ -175,8 +184,12 @@ func (h *Hub) Start(ctx context.Context) error {
 	if restored > 0 {
 		h.log.Info("rooms restored", "rooms", restored)
 	}
-	h.wg.Add(1)
-	go h.scan()
+	if h.st.Engine() == "postgres" {
+		// Only instances sharing PostgreSQL can die under each other's
+		// rooms; one on SQLite restored its rooms above.
+		h.wg.Add(1)
+		go h.scan()
+	}
 	return nil
 }
 

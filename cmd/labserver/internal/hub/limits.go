@@ -35,6 +35,18 @@ func (a *addrLimiter) allow(addr string) bool {
 	now := time.Now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.bucket(addr, now).lim.AllowN(now, 1)
+}
+
+// spent reports whether addr's bucket is empty, taking nothing.
+func (a *addrLimiter) spent(addr string) bool {
+	now := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.bucket(addr, now).lim.TokensAt(now) < 1
+}
+
+func (a *addrLimiter) bucket(addr string, now time.Time) *addrBucket {
 	if now.Sub(a.swept) > addrIdle {
 		for k, b := range a.byAddr {
 			if now.Sub(b.seen) > addrIdle {
@@ -49,5 +61,5 @@ func (a *addrLimiter) allow(addr string) bool {
 		a.byAddr[addr] = b
 	}
 	b.seen = now
-	return b.lim.AllowN(now, 1)
+	return b
 }

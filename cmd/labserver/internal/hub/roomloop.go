@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -74,7 +73,14 @@ func (l *roomLoop) call(ctx context.Context, fn func()) error {
 	case <-ran:
 		return nil
 	case <-l.done:
-		return fmt.Errorf("room %s stopped", l.code)
+		// fn may have been the room's last work (closing it): it ran
+		// before the goroutine ended if ran is closed by now.
+		select {
+		case <-ran:
+			return nil
+		default:
+			return fmt.Errorf("room %s stopped", l.code)
+		}
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -171,6 +177,7 @@ func (l *roomLoop) handle(out room.Output, origin *conn) bool {
 	for _, reason := range out.Refused {
 		l.h.met.refused.WithLabelValues(reason).Inc()
 	}
+	l.h.met.divergences.Add(float64(out.Divergences))
 	var resynced map[*conn]bool
 	send := func(c *conn, frame []byte) {
 		if resynced[c] {
@@ -184,9 +191,6 @@ func (l *roomLoop) handle(out room.Output, origin *conn) bool {
 		}
 	}
 	for _, s := range out.Sends {
-		if bytes.HasPrefix(s.Frame, []byte(`{"t":"diverged"`)) {
-			l.h.met.divergences.Inc()
-		}
 		switch {
 		case s.To == room.Everyone:
 			for c := range l.conns {
@@ -210,7 +214,7 @@ func (l *roomLoop) handle(out room.Output, origin *conn) bool {
 	}
 	for _, seat := range out.Close {
 		for c := range l.conns {
-			if c.seated && c.seat == seat {
+			if seat == room.Everyone || c.seated && c.seat == seat {
 				l.drop(c, websocket.StatusNormalClosure, "")
 			}
 		}
@@ -251,7 +255,8 @@ func (l *roomLoop) enqueue(c *conn, frame []byte) bool {
 	c.drops = append(kept, now)
 	if len(c.drops) >= l.h.lim.dropsMax {
 		l.h.log.Info("slow connection closed", "room", l.id, "seat", c.seat, "addr", c.addr)
-		l.drop(c, websocket.StatusPolicyViolation, "connection too slow to keep up with the room")
+		c.gone = true
+		c.kill(websocket.StatusPolicyViolation, "connection too slow to keep up with the room")
 		return false
 	}
 	l.h.log.Info("slow connection resynced", "room", l.id, "seat", c.seat, "addr", c.addr)
@@ -332,10 +337,19 @@ func (l *roomLoop) join(c *conn, hello room.Hello) error {
 		}
 		if ok && seat != room.Teacher {
 			c.seat, c.seated = seat, true
-			out = l.r.Connect(seat, hello.Mode, "", now)
+			if hello.Name != "" && hello.Name != l.seatName(seat) {
+				renamed, err := l.r.Rename(seat, hello.Name, now)
+				if err != nil {
+					return refuse("join", "%v", err)
+				}
+				out = renamed
+			}
+			connected := l.r.Connect(seat, hello.Mode, "", now)
+			out = merge(out, connected)
 			break
 		}
 		if n := l.students(); n >= l.h.cfg.RoomSeats {
+			l.h.auditRefusal(l.id, c.addr, fmt.Sprintf("room_seats: %q found the room full (%d students)", hello.Name, n))
 			return refuse("room_seats", "room %s is full: it seats %d students (-room-seats)", l.code, n)
 		}
 		token := newToken()
@@ -344,17 +358,31 @@ func (l *roomLoop) join(c *conn, hello room.Hello) error {
 			return refuse("join", "%v", err)
 		}
 		c.seat, c.seated = seat, true
-		out = joined
-		connected := l.r.Connect(seat, hello.Mode, token, now)
-		out.Records = append(out.Records, connected.Records...)
-		out.Sends = append(out.Sends, connected.Sends...)
-		out.Close = append(out.Close, connected.Close...)
-		out.Refused = append(out.Refused, connected.Refused...)
+		out = merge(joined, l.r.Connect(seat, hello.Mode, token, now))
 	}
 	c.mode, c.views = hello.Mode, hello.Mode == "views"
 	l.add(c)
 	l.handle(out, c)
 	return nil
+}
+
+// merge is a then b as one Output: stored in one transaction.
+func merge(a, b room.Output) room.Output {
+	a.Records = append(a.Records, b.Records...)
+	a.Sends = append(a.Sends, b.Sends...)
+	a.Close = append(a.Close, b.Close...)
+	a.Refused = append(a.Refused, b.Refused...)
+	a.Divergences += b.Divergences
+	return a
+}
+
+func (l *roomLoop) seatName(id room.SeatID) string {
+	for _, s := range l.r.Seats() {
+		if s.Seat == id {
+			return s.Name
+		}
+	}
+	return ""
 }
 
 // students counts the room's student seats.

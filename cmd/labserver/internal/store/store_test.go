@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"smrlab/cmd/labserver/internal/pgtest"
 	"smrlab/core/room"
@@ -71,7 +73,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 		ctx := context.Background()
 		s := openT(t, dsn)
 		progress := room.Record{Kind: room.RecordProgress, Room: "r1", At: 3_000_000, Hash: "0123456789abcdef",
-			Clock: room.Clock{Playing: true, SpeedPpm: 50_000, At: 2_000_000, Ms: 5000}}
+			Clock: room.Clock{Playing: true, SpeedPpm: 50_000, At: 2_000_000, Ms: 5000, N: 2}}
 		closed := roomRec("r1", "K7QM2P")
 		closed.Closed = 9000
 		recs := []room.Record{roomRec("r1", "K7QM2P"), auditRec("r1", "open", "leader-crash.scn"),
@@ -436,4 +438,60 @@ func TestKilledWriter(t *testing.T) {
 		}
 		t.Logf("%s: acknowledged %d, found %d after SIGKILL", s.Engine(), acked, len(ins))
 	})
+}
+
+// BenchmarkApply stores one room's input and audit entry per operation, from
+// 4 goroutines per core at once, each its own room (a server's room
+// goroutines).
+func BenchmarkApply(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			dsn := filepath.Join(b.TempDir(), "lab.db")
+			if engine == "postgres" {
+				dsn = pgtest.DSN(b)
+			}
+			ctx := context.Background()
+			s, err := Open(ctx, dsn)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			var next sync.Mutex
+			var lat []time.Duration
+			k := 0
+			b.SetParallelism(4) // 4 per core
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				next.Lock()
+				id := fmt.Sprintf("r%d", k)
+				k++
+				next.Unlock()
+				if err := s.Apply(ctx, []room.Record{roomRec(id, id)}); err != nil {
+					b.Error(err)
+					return
+				}
+				n := uint64(0)
+				var mine []time.Duration
+				for pb.Next() {
+					n++
+					t0 := time.Now()
+					if err := s.Apply(ctx, []room.Record{inputRec(id, n), auditRec(id, "act", "x")}); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(t0))
+				}
+				next.Lock()
+				lat = append(lat, mine...)
+				next.Unlock()
+			})
+			b.StopTimer()
+			// The tail matters: a room's frames wait for its Apply.
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+				b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs")
+			}
+		})
+	}
 }

@@ -1,0 +1,634 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Config is one load run.
+type Config struct {
+	URL           string // the labserver, http://host:port
+	Key           string // the teacher key
+	Rooms         int
+	Students      int // per room, besides the teacher
+	Warmup        time.Duration
+	Duration      time.Duration // of each phase
+	ActionsPerSec float64       // per room, sent by the room's teacher
+	Slow          int           // students per room who stop reading in the second phase
+	SlowMode      string        // the slow students' hello mode: "views" (heavy) or "lockstep"
+	Scenario      string        // POST /api/rooms "scenario"
+	Seed          int64
+	Exercise      string
+	Acts          []string // the teacher's actions, in turn
+	JoinParallel  int      // joins in flight at once
+	Log           io.Writer
+}
+
+// slowRcvBuf is the receive buffer of a slow student's socket: small, so
+// that the server's send queue, not the kernel's buffers, meets the reader
+// that stopped.
+const slowRcvBuf = 4096
+
+// readLimitBytes bounds one server frame (a sync carries the whole
+// recording, a view model tens of KB).
+const readLimitBytes = 16 << 20
+
+// drainWait is how long the run waits after its last action for the
+// frames still in flight.
+const drainWait = 2 * time.Second
+
+// PhaseResult is one phase's figures.
+type PhaseResult struct {
+	Name     string
+	Actions  int // sent in the phase
+	Acked    int
+	Refused  int
+	Fanout   percentiles // send → input frame at every reading student
+	Missed   int         // acknowledged actions that did not reach every reading student
+	BytesAvg float64     // bytes received per reading student per second (wire bytes)
+	BytesMax float64
+	Metrics  metricsDelta
+}
+
+type metricsDelta struct {
+	ok                                        bool
+	SlowConsumers, Refused, Divergences, Rate float64
+}
+
+// Result is a run's figures.
+type Result struct {
+	Phases       []PhaseResult
+	Join         time.Duration // to open the rooms and seat everyone
+	Before, With metricsSample // the server's metrics before any room, and at the end of the first phase
+	Refusals     []string      // the first few reasons the server gave
+}
+
+type client struct {
+	room, idx int // idx -1 is the teacher
+	slow      bool
+	conn      *websocket.Conn
+	bytes     atomic.Int64 // wire bytes read
+	arr       arrivals
+	stop      chan struct{} // closed: a slow student stops reading
+	done      chan struct{}
+	err       error // why reading ended (after done)
+
+	// the teacher's
+	mu       sync.Mutex
+	seq      int64
+	actions  []action
+	refusals []string
+}
+
+type loadRoom struct {
+	id, code string
+	teacher  *client
+	students []*client
+}
+
+// Run opens the rooms, seats the students, runs the phases and returns the
+// figures.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Rooms < 1 || cfg.Students < 1 {
+		return nil, errors.New("need at least one room and one student")
+	}
+	if cfg.Slow >= cfg.Students {
+		return nil, fmt.Errorf("-slow %d leaves no student reading in a room of %d", cfg.Slow, cfg.Students)
+	}
+	if cfg.ActionsPerSec <= 0 {
+		return nil, errors.New("-actions-per-sec must be positive")
+	}
+	if len(cfg.Acts) == 0 {
+		return nil, errors.New("no actions to send")
+	}
+	base, err := url.Parse(cfg.URL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("-url %q: want http://host:port", cfg.URL)
+	}
+	wsURL := *base
+	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
+	wsURL.Path = "/ws"
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := &Result{}
+	res.Before, _ = scrape(ctx, cfg.URL)
+
+	// Open the rooms and seat everyone.
+	joinStart := time.Now()
+	rooms := make([]*loadRoom, cfg.Rooms)
+	for i := range rooms {
+		id, code, err := openRoom(ctx, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("room %d: %w", i+1, err)
+		}
+		r := &loadRoom{id: id, code: code}
+		r.teacher = &client{room: i, idx: -1}
+		if err := r.teacher.join(ctx, wsURL.String(), base, cfg, 0, code, false); err != nil {
+			return nil, fmt.Errorf("room %d (%s): teacher: %w", i+1, code, err)
+		}
+		rooms[i] = r
+	}
+	var allStudents []*client
+	for i, r := range rooms {
+		for j := range cfg.Students {
+			c := &client{room: i, idx: j, slow: j >= cfg.Students-cfg.Slow}
+			r.students = append(r.students, c)
+			allStudents = append(allStudents, c)
+		}
+	}
+	sem := make(chan struct{}, max(1, cfg.JoinParallel))
+	var wg sync.WaitGroup
+	var joinErr error
+	var joinMu sync.Mutex
+	for k, c := range allStudents {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := c.join(ctx, wsURL.String(), base, cfg, k+1, rooms[c.room].code, true); err != nil {
+				joinMu.Lock()
+				if joinErr == nil {
+					joinErr = fmt.Errorf("room %d (%s): student %d: %w", c.room+1, rooms[c.room].code, c.idx+1, err)
+					cancel()
+				}
+				joinMu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if joinErr != nil {
+		return nil, joinErr
+	}
+	res.Join = time.Since(joinStart)
+	logf("seated %d students in %d rooms in %v", len(allStudents), len(rooms), res.Join.Round(time.Millisecond))
+
+	// Play every room's clock, then act.
+	for _, r := range rooms {
+		if err := r.teacher.send(ctx, map[string]any{"t": "clock", "seq": r.teacher.nextSeq(), "op": "play"}); err != nil {
+			return nil, fmt.Errorf("room %s: play: %w", r.code, err)
+		}
+	}
+	phases := []string{"all reading"}
+	if cfg.Slow > 0 {
+		phases = append(phases, fmt.Sprintf("%d slow reader(s)/room", cfg.Slow))
+	}
+	var phase atomic.Int32 // 0 warm-up, 1.. the phases
+	actCtx, stopActs := context.WithCancel(ctx)
+	defer stopActs()
+	var actWG sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / cfg.ActionsPerSec)
+	for i, r := range rooms {
+		actWG.Add(1)
+		go func() {
+			defer actWG.Done()
+			// Rooms start their actions spread over one interval.
+			select {
+			case <-time.After(interval * time.Duration(i) / time.Duration(len(rooms))):
+			case <-actCtx.Done():
+				return
+			}
+			t := time.NewTicker(interval)
+			defer t.Stop()
+			for k := 0; ; k++ {
+				if err := r.teacher.act(actCtx, cfg.Acts[k%len(cfg.Acts)], int(phase.Load())); err != nil {
+					if actCtx.Err() == nil {
+						logf("room %s: act: %v", r.code, err)
+					}
+					return
+				}
+				select {
+				case <-t.C:
+				case <-actCtx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	sleep := func(d time.Duration) error {
+		select {
+		case <-time.After(d):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := sleep(cfg.Warmup); err != nil {
+		return nil, err
+	}
+	type mark struct {
+		at    time.Time
+		bytes []int64
+		m     metricsSample
+	}
+	sample := func() mark {
+		mk := mark{at: time.Now(), bytes: make([]int64, len(allStudents))}
+		for i, c := range allStudents {
+			mk.bytes[i] = c.bytes.Load()
+		}
+		mk.m, _ = scrape(ctx, cfg.URL)
+		return mk
+	}
+	marks := []mark{sample()}
+	for p := range phases {
+		phase.Store(int32(p + 1))
+		if p == 1 {
+			for _, c := range allStudents {
+				if c.slow {
+					close(c.stop)
+				}
+			}
+		}
+		logf("phase %d: %s for %v", p+1, phases[p], cfg.Duration)
+		if err := sleep(cfg.Duration); err != nil {
+			return nil, err
+		}
+		marks = append(marks, sample())
+		if p == 0 {
+			res.With = marks[len(marks)-1].m
+		}
+	}
+	phase.Store(int32(len(phases) + 1)) // actions after the last phase are not counted
+	stopActs()
+	actWG.Wait()
+	_ = sleep(drainWait)
+	for _, r := range rooms {
+		for _, c := range append([]*client{r.teacher}, r.students...) {
+			c.conn.Close(websocket.StatusNormalClosure, "load run over")
+		}
+	}
+	cancel()
+	for _, r := range rooms {
+		for _, c := range append([]*client{r.teacher}, r.students...) {
+			<-c.done
+		}
+	}
+
+	// The figures.
+	for p, name := range phases {
+		pr := PhaseResult{Name: name}
+		var fan []time.Duration
+		for _, r := range rooms {
+			var reading []*arrivals
+			for _, c := range r.students {
+				if !c.slow {
+					reading = append(reading, &c.arr)
+				}
+			}
+			t := r.teacher
+			for _, a := range t.actions {
+				if a.phase != p+1 {
+					continue
+				}
+				pr.Actions++
+				if a.n == 0 {
+					continue
+				}
+				pr.Acked++
+				d, missing := fanout(a, reading)
+				if missing > 0 {
+					pr.Missed++
+					continue
+				}
+				fan = append(fan, d)
+			}
+		}
+		pr.Fanout = percentilesOf(fan)
+		from, to := marks[p], marks[p+1]
+		secs := to.at.Sub(from.at).Seconds()
+		var sum float64
+		var n int
+		for i, c := range allStudents {
+			if c.slow {
+				continue
+			}
+			bps := float64(to.bytes[i]-from.bytes[i]) / secs
+			sum += bps
+			n++
+			pr.BytesMax = max(pr.BytesMax, bps)
+		}
+		pr.BytesAvg = sum / float64(n)
+		pr.Metrics = delta(from.m, to.m, secs)
+		res.Phases = append(res.Phases, pr)
+	}
+	for _, r := range rooms {
+		for _, a := range r.teacher.actions {
+			if a.phase >= 1 && a.phase <= len(phases) && a.n == 0 {
+				res.Phases[a.phase-1].Refused++
+			}
+		}
+		if len(res.Refusals) < 5 {
+			res.Refusals = append(res.Refusals, r.teacher.refusals...)
+		}
+	}
+	if len(res.Refusals) > 5 {
+		res.Refusals = res.Refusals[:5]
+	}
+	return res, nil
+}
+
+func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
+	body, _ := json.Marshal(map[string]any{"scenario": cfg.Scenario, "seed": cfg.Seed, "bugs": []string{}, "exercise": cfg.Exercise})
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(cfg.URL, "/")+"/api/rooms", bytes.NewReader(body))
+	if err != nil {
+		return "", "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", "", fmt.Errorf("POST /api/rooms: %w", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		return "", "", fmt.Errorf("POST /api/rooms: %s: %s", resp.Status, bytes.TrimSpace(data))
+	}
+	var r struct{ ID, Code string }
+	if err := json.Unmarshal(data, &r); err != nil || r.Code == "" {
+		return "", "", fmt.Errorf("POST /api/rooms: answer %q: %v", data, err)
+	}
+	return r.ID, r.Code, nil
+}
+
+// sourceIP spreads the clients over loopback addresses (127.0.x.y), so
+// that the server's join limit per address meets at most one client each.
+func sourceIP(k int) net.IP {
+	return net.IPv4(127, 0, byte(1+k/250), byte(2+k%250))
+}
+
+// countingConn counts the bytes read from the socket: the wire bytes of
+// websocket frames, whatever their compression.
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func (c *client) dial(ctx context.Context, wsURL string, base *url.URL, k int) error {
+	d := &net.Dialer{Timeout: 10 * time.Second}
+	if ip := net.ParseIP(base.Hostname()); base.Hostname() == "localhost" || (ip != nil && ip.IsLoopback() && ip.To4() != nil) {
+		d.LocalAddr = &net.TCPAddr{IP: sourceIP(k)}
+	}
+	if c.slow {
+		d.Control = func(network, address string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, slowRcvBuf)
+			})
+			return errors.Join(err, serr)
+		}
+	}
+	tr := &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return countingConn{Conn: conn, n: &c.bytes}, nil
+		},
+	}
+	conn, _, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: tr},
+		HTTPHeader: http.Header{"Origin": {base.Scheme + "://" + base.Host}},
+	})
+	if err != nil {
+		return err
+	}
+	conn.SetReadLimit(readLimitBytes)
+	c.conn = conn
+	return nil
+}
+
+// join connects, says hello, waits for the sync and starts reading.
+func (c *client) join(ctx context.Context, wsURL string, base *url.URL, cfg Config, k int, code string, student bool) error {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := c.dial(dctx, wsURL, base, k); err != nil {
+		return err
+	}
+	hello := map[string]any{"t": "hello", "v": 1, "code": code, "as": "teacher", "key": cfg.Key, "mode": "lockstep"}
+	if student {
+		mode := "lockstep"
+		if c.slow {
+			mode = cfg.SlowMode
+		}
+		hello = map[string]any{"t": "hello", "v": 1, "code": code, "as": "student", "name": fmt.Sprintf("load %d.%d", c.room+1, c.idx+1), "token": "", "mode": mode}
+	}
+	if err := c.send(dctx, hello); err != nil {
+		return err
+	}
+	c.arr.inputs = map[uint64]time.Time{}
+	for {
+		_, data, err := c.conn.Read(dctx)
+		if err != nil {
+			return fmt.Errorf("waiting for sync: %w", err)
+		}
+		f, err := parseFrame(data)
+		if err != nil {
+			return err
+		}
+		if f.T == "error" {
+			return fmt.Errorf("refused: %s", f.Reason)
+		}
+		if f.T == "sync" {
+			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: time.Now()})
+			break
+		}
+	}
+	c.stop = make(chan struct{})
+	c.done = make(chan struct{})
+	go c.read(ctx)
+	return nil
+}
+
+type frame struct {
+	T      string `json:"t"`
+	N      uint64 `json:"n"`
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+var viewPrefix = []byte(`{"t":"view"`)
+
+func parseFrame(data []byte) (frame, error) {
+	var f frame
+	if bytes.HasPrefix(data, viewPrefix) {
+		return frame{T: "view"}, nil
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		return f, fmt.Errorf("server frame %.80q: %w", data, err)
+	}
+	return f, nil
+}
+
+func (c *client) read(ctx context.Context) {
+	defer close(c.done)
+	for {
+		if c.slow {
+			select {
+			case <-c.stop:
+				<-ctx.Done()
+				c.err = errors.New("stopped reading")
+				return
+			default:
+			}
+		}
+		_, data, err := c.conn.Read(ctx)
+		now := time.Now()
+		if err != nil {
+			c.err = err
+			return
+		}
+		f, err := parseFrame(data)
+		if err != nil {
+			c.err = err
+			return
+		}
+		switch f.T {
+		case "input":
+			c.arr.inputs[f.N] = now
+		case "sync":
+			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: now})
+		case "ack":
+			c.acked(f.Seq, f.N)
+		case "refused":
+			c.refused(f.Seq, f.Reason)
+		}
+	}
+}
+
+func (c *client) send(ctx context.Context, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return c.conn.Write(wctx, websocket.MessageText, data)
+}
+
+// nextSeq is the teacher's next sequence number.
+func (c *client) nextSeq() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	return c.seq
+}
+
+func (c *client) act(ctx context.Context, text string, phase int) error {
+	seq := c.nextSeq()
+	c.mu.Lock()
+	c.actions = append(c.actions, action{seq: seq, sent: time.Now(), phase: phase})
+	c.mu.Unlock()
+	return c.send(ctx, map[string]any{"t": "act", "seq": seq, "text": text})
+}
+
+func (c *client) acked(seq int64, n uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := len(c.actions) - 1; i >= 0; i-- {
+		if c.actions[i].seq == seq {
+			c.actions[i].n = n
+			return
+		}
+	}
+}
+
+func (c *client) refused(seq int64, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.refusals) < 5 {
+		c.refusals = append(c.refusals, fmt.Sprintf("seq %d: %s", seq, reason))
+	}
+}
+
+// metricsSample is what the run reads from the server's /metrics.
+type metricsSample struct {
+	ok                     bool
+	HeapInuse, RSS         float64
+	SlowConsumers, Refused float64
+	Divergences, SimEvents float64
+	Rooms, SeatsConnected  float64
+}
+
+func scrape(ctx context.Context, base string) (metricsSample, error) {
+	var m metricsSample
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(base, "/")+"/metrics", nil)
+	if err != nil {
+		return m, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return m, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return m, fmt.Errorf("/metrics: %s", resp.Status)
+	}
+	sums := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		sp := strings.LastIndexByte(line, ' ')
+		if sp < 0 {
+			continue
+		}
+		name := line[:sp]
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(line[sp+1:], 64)
+		if err != nil {
+			continue
+		}
+		sums[name] += v
+	}
+	m = metricsSample{ok: true,
+		HeapInuse: sums["go_memstats_heap_inuse_bytes"], RSS: sums["process_resident_memory_bytes"],
+		SlowConsumers: sums["smrlab_slow_consumers_total"], Refused: sums["smrlab_refused_total"],
+		Divergences: sums["smrlab_divergences_total"], SimEvents: sums["smrlab_sim_events_total"],
+		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"]}
+	return m, sc.Err()
+}
+
+func delta(a, b metricsSample, secs float64) metricsDelta {
+	if !a.ok || !b.ok {
+		return metricsDelta{}
+	}
+	return metricsDelta{ok: true, SlowConsumers: b.SlowConsumers - a.SlowConsumers, Refused: b.Refused - a.Refused,
+		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs}
+}
