@@ -423,7 +423,9 @@ export function createRoom(params, inner, hooks) {
         if (!st.synced || f.n <= st.appliedN) return;
         const res = await work('roomAct', f.at, f.text);
         st.appliedN = f.n;
-        dropAfter(f.at);
+        // The room's hash at a grid point holds the acts of that very
+        // microsecond: one computed here before this act is stale.
+        dropAfter(f.at - 1);
         if (!res.ok) {
           diverge(f.at, `the room took "${f.text}" and this screen could not: ${res.error}`);
           settleWaits();
