@@ -174,6 +174,13 @@ func TestBrowserRoom(t *testing.T) {
 	teacher := newPage(t)
 	teacher.base = base
 
+	// The single-user lab is the same page, and stays itself without ?room=.
+	teacher.open("")
+	teacher.advance(500_000)
+	if teacher.visible("room-panel") || eval[bool](teacher, `smrlabTest.room() !== null`) {
+		t.Errorf("the lab without ?room= shows a room")
+	}
+
 	// /teach: the key, then a room on the default cluster, seed 3.
 	teacher.navigate("teach")
 	teacher.waitFor("the teach page", `!!document.querySelector('[data-testid="open-form"]')`, 10*time.Second)
@@ -184,6 +191,7 @@ func TestBrowserRoom(t *testing.T) {
 	teacher.setInput("teacher-key", roomTeacherKey)
 	teacher.press("key-save")
 	teacher.waitFor("the key accepted", `document.querySelector('[data-testid="key-msg"]').textContent.includes('accepted')`, 10*time.Second)
+	teacher.waitFor("the exercises in the form", `document.querySelectorAll('[data-testid="open-exercise"] option').length >= 4`, 10*time.Second)
 	teacher.setInput("open-seed", "3")
 	teacher.press("open-submit")
 	teacher.waitFor("the room opened", `!document.querySelector('[data-testid="opened"]').hidden`, 15*time.Second)
@@ -389,6 +397,38 @@ func TestBrowserRoom(t *testing.T) {
 	}
 	if !strings.Contains(resp, "crash S1") {
 		t.Errorf("the room's recording lacks the crash of S1: %.300s", resp)
+	}
+
+	// An exercise: "be a server" under the manual scheduler. The room deals
+	// the servers; the steps panel offers the next steps, and a student
+	// takes only their own server's.
+	teacher.navigate("teach")
+	teacher.waitFor("the exercises in the form", `document.querySelectorAll('[data-testid="open-exercise"] option[value="be-a-server"]').length === 1`, 10*time.Second)
+	teacher.exec(`(() => { const s = document.querySelector('[data-testid="open-exercise"]'); s.value = 'be-a-server';
+		s.dispatchEvent(new Event('change', {bubbles: true})); })()`)
+	teacher.press("open-submit")
+	teacher.waitFor("the second room opened", fmt.Sprintf(`!document.querySelector('[data-testid="opened"]').hidden &&
+		document.querySelector('[data-testid="opened-code"]').textContent !== %q`, code), 15*time.Second)
+	code2 := strings.TrimSpace(teacher.text("opened-code"))
+	teacher.navigate("?room=" + code2 + "&as=teacher")
+	teacher.waitSynced()
+	ada.navigate("join?code=" + code2)
+	ada.waitFor("the join page", `!!document.querySelector('[data-testid="join-form"]')`, 10*time.Second)
+	ada.press("join-submit") // the name is remembered
+	st = ada.waitSynced()
+	if st.Role == nil || st.Role.Role != "server" || st.Role.Server != "S1" || st.Name != "Ada" {
+		t.Fatalf("the exercise's first seat: %+v %+v, want Ada as server S1", st.Role, st.Name)
+	}
+	ada.waitFor("the exercise's goals", `document.querySelectorAll('[data-testid="room-exercise"] li.goal').length === 3 &&
+		document.querySelector('[data-testid="room-exercise"]').textContent.includes('Be a server')`, 10*time.Second)
+	ada.waitFor("the next steps", `!document.querySelector('[data-testid="steps-panel"]').hidden &&
+		!!document.querySelector('[data-testid="step-campaign-S2"]') && !!document.querySelector('[data-testid="step-campaign-S1"]')`, 10*time.Second)
+	ada.click("step-campaign-S2")
+	ada.waitFor("the refusal of another server's step", `document.querySelector('[data-testid="room-status"]').textContent.includes('Refused')`, 10*time.Second)
+	ada.click("step-campaign-S1")
+	teacher.waitFor("S1's campaign on the teacher's screen", `smrlabTest.view().servers.find((s) => s.id === 1).role === 'candidate'`, 15*time.Second)
+	if actionAt(teacher, "campaign S2") >= 0 {
+		t.Errorf("the refused campaign of S2 reached the room")
 	}
 }
 
