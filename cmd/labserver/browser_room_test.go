@@ -377,6 +377,22 @@ func TestBrowserRoom(t *testing.T) {
 	}
 	t.Logf("paused at %d µs on every screen, state hash %s; %v in all", pausedAt, hash, time.Since(start).Round(time.Millisecond))
 
+	// The teacher goes back to 2 s on the time bar: every screen follows,
+	// to the same state.
+	if res := teacher.tryCall("goto", 2_000_000); !res.OK {
+		t.Fatalf("the teacher's goto: %s", res.Error)
+	}
+	for _, p := range everyone {
+		p.waitFor("every screen back at 2 s", `smrlabTest.room().clock.at === 2000000 && smrlabTest.view().now === 2000000 &&
+			!smrlabTest.room().due`, 15*time.Second)
+	}
+	hash = teacher.stateHash()
+	for _, p := range students {
+		if h := p.stateHash(); h != hash {
+			t.Errorf("back at 2 s, a student's state hash is %s, the teacher's %s", h, hash)
+		}
+	}
+
 	// The teacher closes the room: every student sees it closed.
 	teacher.exec(`window.confirm = () => true`)
 	teacher.click("room-close")

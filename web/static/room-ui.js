@@ -9,7 +9,7 @@
 // room-status (refusals and connection news, aria-live), room-knows,
 // room-seats (li.seat, data-seat, data-online, data-diverged; the teacher's
 // seat-role-N selects), room-exercise, room-log, room-clock-note,
-// room-close, room-recording, room-audit, room-diverged (data-state
+// room-reset, room-close, room-recording, room-audit, room-diverged (data-state
 // diverged|resynced). window.smrlabTest.room() returns the room's state.
 
 import {NAME_KEY, createRoom, seatKey, storedTeacherKey, validCode} from './room.js';
@@ -139,6 +139,7 @@ export function setupRoom(app, params, inner) {
     renderKnows();
     syncClockControls();
     $('room-close').disabled = st.closed || !st.connected;
+    $('room-reset').disabled = st.closed || !st.connected;
   }
 
   function renderSeats() {
@@ -297,6 +298,7 @@ export function setupRoom(app, params, inner) {
       <div class="room-teacher" id="room-teacher">
         <button type="button" id="room-recording" data-testid="room-recording">Download the recording</button>
         <button type="button" id="room-audit" data-testid="room-audit">Download the audit log</button>
+        <button type="button" id="room-reset" data-testid="room-reset" title="Back to time 0 with no actions, for everyone">Reset the run</button>
         <button type="button" id="room-close" data-testid="room-close" class="danger">Close the room</button>
       </div>`;
     side.prepend(sec);
@@ -330,6 +332,11 @@ export function setupRoom(app, params, inner) {
       if (!confirm('Close the room for everyone? Its recording stays.')) return;
       const res = await room.close();
       status(res.ok ? '✓ The room is closed.' : `✖ ${res.error}`, res.ok ? 'ok' : 'error');
+    });
+    $('room-reset').addEventListener('click', async () => {
+      if (!confirm('Reset the run for everyone: back to time 0, every action dropped? The audit log keeps them.')) return;
+      const res = await room.clock('reset');
+      status(res.ok ? '✓ The run is back at time 0.' : `✖ ${res.error}`, res.ok ? 'ok' : 'error');
     });
     $('room-recording').addEventListener('click', () => teacherDownload('recording', 'json', 'application/json'));
     $('room-audit').addEventListener('click', () => teacherDownload('audit.jsonl', 'jsonl', 'application/x-ndjson'));
