@@ -404,6 +404,9 @@ func TestBrowserRoom(t *testing.T) {
 	if act.OK || !strings.Contains(act.Error, "closed") {
 		t.Errorf("an action in a closed room: %+v, want it refused as closed", act)
 	}
+	barbara.navigate("?room=" + code)
+	barbara.waitFor("a closed room's message", `!document.querySelector('[data-testid="error-banner"]').hidden &&
+		document.querySelector('[data-testid="error-banner"]').textContent.includes('closed')`, 15*time.Second)
 
 	// The teacher's recording download holds the crash.
 	id := eval[string](teacher, `smrlabTest.room().room.id`)

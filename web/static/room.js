@@ -118,6 +118,7 @@ export function createRoom(params, inner, hooks) {
   let working = false; // a frame call is running
   let newView = null; // views mode: the newest view not yet handed over
   let forge = null; // test hook: perturbs the next hash report
+  let stuckAt = -1; // the time this browser's run could not pass
 
   const seatStore = params.as === 'teacher' ? teacherSeqKey(params.code) : seatKey(params.code);
 
@@ -383,6 +384,7 @@ export function createRoom(params, inner, hooks) {
   }
 
   async function apply(f) {
+    stuckAt = -1;
     switch (f.t) {
       case 'sync': {
         setClock(f.clock || {}, f.recv);
@@ -548,9 +550,13 @@ export function createRoom(params, inner, hooks) {
     if (!st.synced) return {ok: true, value: null};
     const t = target();
     if (t > st.localNow) {
+      const from = st.localNow;
       const res = await work('roomFrame', t, GRID_MICROS);
       if (!res.ok) return res;
       took(res, false);
+      // A run stopped at a violation goes no further: no frame calls
+      // until the room's frames change something.
+      stuckAt = st.localNow === from ? from : -1;
       for (const [at, hash] of res.value.grid || []) {
         myGrid.set(at, hash);
         unreported.add(at);
@@ -571,7 +577,7 @@ export function createRoom(params, inner, hooks) {
   function due() {
     if (!lockstep) return !!newView;
     if (queue.length) return true;
-    if (!st.synced) return false;
+    if (!st.synced || stuckAt === st.localNow) return false;
     const t = target();
     return st.clock.playing ? t - st.localNow >= 1000 : t !== st.localNow;
   }
