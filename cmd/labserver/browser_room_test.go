@@ -393,6 +393,17 @@ func TestBrowserRoom(t *testing.T) {
 		}
 	}
 
+	// A screen whose simulator keeps giving another state than the room's
+	// (here: each of its next syncs followed by an action of its own) stops
+	// running the room and shows the server's views instead.
+	barbara.exec(`smrlabTest.roomForgeSyncs(3, 'crash S2'); smrlabTest.roomResync()`)
+	barbara.waitFor("the views of the room after three bad syncs", `smrlabTest.room().mode === 'views' &&
+		smrlabTest.room().connected && smrlabTest.view().now === 2000000 &&
+		smrlabTest.view().servers.find((s) => s.id === 2).up`, 20*time.Second)
+	if st := barbara.text("room-status"); !strings.Contains(st, "own run") {
+		t.Errorf("after the switch to views, the status says %q", st)
+	}
+
 	// The teacher closes the room: every student sees it closed.
 	teacher.exec(`window.confirm = () => true`)
 	teacher.click("room-close")

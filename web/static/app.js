@@ -1408,10 +1408,14 @@ window.smrlabTest = {
     while (lab && lab.busy) await new Promise((r) => setTimeout(r, 10));
   },
   // The room (room mode): its state, and ways to break this screen's run
-  // behind the room's back (a divergence the page must show).
+  // behind the room's back (a divergence the page must show): an action
+  // taken here only, the next hash report changed, the next n syncs
+  // followed by an action taken here only.
   room: () => room && {...room.state, target: room.target(), due: room.due()},
   roomForgeSession: (text) => room.forgeSession(text),
   roomForgeReport: () => room.forgeReport(),
+  roomForgeSyncs: (n, text) => room.forgeSyncs(n, text),
+  roomResync: () => room.resync(),
   roomDropSocket: () => room.dropSocket(),
 };
 

@@ -20,6 +20,10 @@ export const LEAD_MICROS = 2 * GRID_MICROS;
 // Reconnecting after a dropped socket: the waits grow to at most this.
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 const GRID_KEEP = 120; // grid hashes kept for comparison, per side
+// Syncs in a row whose state hash differs from the room's before the page
+// stops running the room itself and shows the server's views.
+const BAD_SYNCS_MAX = 3;
+const RESYNC_GAP_MS = 1500; // resyncs of one page are at least this far apart
 
 const CODE_RE = /^[ACDEFGHJKMNPQRTUVWXY3479]{6}$/;
 
@@ -76,7 +80,7 @@ export function storedTeacherKey() {
 //   onFatal(title, msg)  the room cannot go on (a bad code, a closed room)
 //   onPanic(res)         the simulator hit an internal error
 export function createRoom(params, inner, hooks) {
-  const lockstep = params.mode === 'views' ? false : params.mode === 'lockstep' ? !!inner
+  let lockstep = params.mode === 'views' ? false : params.mode === 'lockstep' ? !!inner
     : params.as === 'projector' ? false : !!inner && typeof WebAssembly === 'object';
   const st = {
     code: params.code,
@@ -99,6 +103,8 @@ export function createRoom(params, inner, hooks) {
     end: Infinity,
     appliedN: 0,
     divergences: 0,
+    badSyncs: 0,
+    note: '', // what stays on the status line (a switch to views)
     resyncs: 0,
     diverged: null,
     inputs: [], // the latest inputs, for the room's log
@@ -119,6 +125,9 @@ export function createRoom(params, inner, hooks) {
   let newView = null; // views mode: the newest view not yet handed over
   let forge = null; // test hook: perturbs the next hash report
   let stuckAt = -1; // the time this browser's run could not pass
+  let switching = false; // reconnecting in views mode
+  let resyncTimer = 0, lastResync = -Infinity;
+  let forgeSyncs = 0, forgeText = ''; // test hook: perturb the next syncs
 
   const seatStore = params.as === 'teacher' ? teacherSeqKey(params.code) : seatKey(params.code);
 
@@ -205,6 +214,11 @@ export function createRoom(params, inner, hooks) {
       }
       hooks.onChange();
       if (st.fatal || st.closed) return;
+      if (switching) {
+        switching = false;
+        connect();
+        return;
+      }
       const wait = BACKOFF_MS[Math.min(attempt, BACKOFF_MS.length - 1)];
       attempt++;
       hooks.onStatus(`${was ? 'The connection to the room dropped' : 'Cannot reach the room'}` +
@@ -338,7 +352,7 @@ export function createRoom(params, inner, hooks) {
       s.seq = Math.max(s.seq || 0, f.lastSeq);
       save(seatStore, s);
     }
-    hooks.onStatus('', 'ok');
+    hooks.onStatus(st.note, st.note ? 'warn' : 'ok');
     if (lockstep) {
       // A sync replaces whatever was waiting.
       queue.length = 0;
@@ -401,6 +415,11 @@ export function createRoom(params, inner, hooks) {
         unreported.clear();
         for (const k of [...srvGrid.keys()]) if (k > (f.at || 0)) srvGrid.delete(k);
         let v = took(res, true);
+        if (forgeSyncs > 0) {
+          forgeSyncs--;
+          const forged = await work('act', forgeText);
+          if (forged.ok) v = {...v, hash: (await work('stateHash')).value};
+        }
         if (f.hash && v.hash !== f.hash && !(f.at || 0)) {
           // A room reset to time 0 has run time 0's own events (a fresh
           // room has not): the same rewind here.
@@ -413,8 +432,11 @@ export function createRoom(params, inner, hooks) {
           st.end = Infinity;
         }
         if (f.hash && v.hash !== f.hash) {
+          st.badSyncs++;
+          if (st.badSyncs >= BAD_SYNCS_MAX) return toViews();
           diverge(f.at || 0, `after a resync, the room's state hash is ${f.hash} and this screen's ${v.hash}`);
         } else if (st.diverged) {
+          st.badSyncs = 0;
           st.diverged = null;
           hooks.onDiverged(null);
         }
@@ -528,11 +550,38 @@ export function createRoom(params, inner, hooks) {
     st.divergences++;
     st.diverged = {at, why};
     hooks.onDiverged(st.diverged);
-    if (st.resyncing) return;
-    st.resyncing = true;
-    st.resyncs++;
-    send({t: 'resync'});
-    setTimeout(() => (st.resyncing = false), 3000);
+    requestResync();
+  }
+
+  // requestResync asks for a fresh sync: at once, or when RESYNC_GAP_MS
+  // have passed since the last one; requests meanwhile make one.
+  function requestResync() {
+    if (resyncTimer) return;
+    const wait = Math.max(0, lastResync + RESYNC_GAP_MS - performance.now());
+    resyncTimer = setTimeout(() => {
+      resyncTimer = 0;
+      lastResync = performance.now();
+      st.resyncs++;
+      send({t: 'resync'});
+    }, wait);
+  }
+
+  // toViews gives up running the room here after syncs that do not match
+  // it (another build of the simulator, say): the page reconnects in views
+  // mode and draws the room's own run.
+  function toViews() {
+    lockstep = false;
+    st.mode = 'views';
+    queue.length = 0;
+    st.synced = false;
+    st.note = `This screen's simulator gave another state than the room's ${BAD_SYNCS_MAX} times: ` +
+      'it now shows the room\'s own run, drawn by the server.';
+    hooks.onStatus(st.note, 'warn');
+    st.diverged = null;
+    hooks.onDiverged(null);
+    switching = true;
+    attempt = 0;
+    if (ws) ws.close();
   }
 
   // ---- One frame of the page
@@ -639,7 +688,9 @@ export function createRoom(params, inner, hooks) {
     state: st,
     due,
     start: connect,
-    lockstep,
+    get lockstep() {
+      return lockstep;
+    },
     // Teacher's frames.
     clock: (op, extra = {}) => request({t: 'clock', op, ...extra}),
     setRole: (seat, role, server) => request({t: 'role', seat, role, ...(server ? {server} : {})}),
@@ -652,6 +703,10 @@ export function createRoom(params, inner, hooks) {
       const res = await work('act', text);
       if (res.ok) hooks.onView(res.value, false);
       return res.ok;
+    },
+    forgeSyncs: (n, text) => {
+      forgeSyncs = n;
+      forgeText = text;
     },
     forgeReport: () => {
       forge = (at, hash) => (hash === '0000000000000000' ? '0000000000000001' : '0000000000000000');
