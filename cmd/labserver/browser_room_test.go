@@ -297,6 +297,8 @@ func TestBrowserRoom(t *testing.T) {
 		}
 	}
 	t.Logf("S1 crashed at %d µs on every screen", crashAt)
+	ada.shot("student-S1-crashed")
+	teacher.shot("teacher")
 
 	// The projector shows the room's own views: S1 down, read-only.
 	projector := roomPage(teacher, base)
@@ -304,6 +306,7 @@ func TestBrowserRoom(t *testing.T) {
 	projector.waitFor("the projector's first view with S1 down", `window.smrlabTest && smrlabTest.room() &&
 		smrlabTest.room().mode === 'views' && !!smrlabTest.view() &&
 		smrlabTest.view().servers.find((s) => s.id === 1).up === false`, 20*time.Second)
+	projector.shot("projector")
 	if projector.visible("play") || projector.visible("crash-leader") {
 		t.Errorf("the projector shows controls")
 	}

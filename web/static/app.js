@@ -720,7 +720,7 @@ function tick() {
   if (canvasesDue) {
     const violators = v.violation ? new Set(v.violation.nodes || []) : null;
     cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators,
-      highlight: highlightedServers(v)});
+      highlight: highlightedServers(v), focus: app.focus || 0});
     app.hoverDirty = false;
     drew = true;
     part.ring = performance.now() - t0;

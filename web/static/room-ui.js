@@ -93,6 +93,8 @@ export function setupRoom(app, params, inner) {
 
   function markOwnServer() {
     const id = serverId();
+    app.focus = id;
+    app.dirty = true;
     if (!id) {
       if (app.highlights) app.setHighlights(null);
       return;
@@ -113,8 +115,8 @@ export function setupRoom(app, params, inner) {
 
   function connState() {
     const st = room.state;
-    if (st.fatal) return ['refused', st.fatal];
     if (st.closed) return ['closed', 'room closed'];
+    if (st.fatal) return ['refused', st.fatal];
     if (st.connected) return ['online', `online · ${st.mode === 'lockstep' ? 'running the room here' : 'the room\'s views'}`];
     return [st.seat == null ? 'connecting' : 'offline', st.seat == null ? 'connecting…' : 'reconnecting…'];
   }
@@ -132,7 +134,7 @@ export function setupRoom(app, params, inner) {
     conn.dataset.state = state;
     setText(conn, label);
     setText($('room-you'), youText());
-    setText($('room-title'), st.room && st.room.title ? st.room.title : `Room ${st.code}`);
+    setText($('room-title'), `Room ${st.code}${st.room && st.room.title ? ' · ' + st.room.title : ''}`);
     renderSeats();
     renderExercise();
     renderLog();

@@ -315,6 +315,9 @@ export function createRoom(params, inner, hooks) {
         break;
       case 'error':
         st.fatal = f.reason || 'the room refused this page';
+        // (a closed room's refusal: the room's closed frame may have been
+        // missed while reconnecting)
+        if (/\bclosed\b/.test(st.fatal)) st.closed = true;
         hooks.onFatal('The room refused this page.', st.fatal);
         if (ws) ws.close();
         break;
