@@ -79,8 +79,12 @@
 //   progress(), student()   Promises of the lesson progress kept in localStorage and
 //                   the student's id (they load the lesson player)
 //   lessons()       Promise of the course's catalogue (lessons/index.json)
-// The course's and the lesson player's hooks are listed at the top of course.js
-// and lesson.js.
+//   room()          in a classroom room (?room=CODE): the room's state (room.js), else null;
+//                   roomForgeSession(text) takes an action on this screen only,
+//                   roomForgeSyncs(n, text) does so after each of the next n syncs,
+//                   roomResync() asks for a sync, roomDropSocket() drops the websocket
+// The course's, the lesson player's and the room's hooks are listed at the top of
+// course.js, lesson.js and room-ui.js.
 
 import {createLab} from './lab.js';
 import {roomParams} from './room.js';
@@ -1409,11 +1413,9 @@ window.smrlabTest = {
   },
   // The room (room mode): its state, and ways to break this screen's run
   // behind the room's back (a divergence the page must show): an action
-  // taken here only, the next hash report changed, the next n syncs
-  // followed by an action taken here only.
+  // taken here only, or the next n syncs followed by one.
   room: () => room && {...room.state, target: room.target(), due: room.due()},
   roomForgeSession: (text) => room.forgeSession(text),
-  roomForgeReport: () => room.forgeReport(),
   roomForgeSyncs: (n, text) => room.forgeSyncs(n, text),
   roomResync: () => room.resync(),
   roomDropSocket: () => room.dropSocket(),

@@ -123,7 +123,6 @@ export function createRoom(params, inner, hooks) {
   let retryTimer = 0;
   let working = false; // a frame call is running
   let newView = null; // views mode: the newest view not yet handed over
-  let forge = null; // test hook: perturbs the next hash report
   let stuckAt = -1; // the time this browser's run could not pass
   let switching = false; // reconnecting in views mode
   let resyncTimer = 0, lastResync = -Infinity;
@@ -389,7 +388,12 @@ export function createRoom(params, inner, hooks) {
 
   async function work(fn, ...args) {
     const res = await inner.call(fn, ...args);
-    if (res.panic) hooks.onPanic(res);
+    if (res.panic) {
+      // The banner offers the trace; the page goes on with the room's
+      // own views, since this simulator stopped.
+      hooks.onPanic(res);
+      if (lockstep) toViews('This screen\'s simulator hit an internal error: it now shows the room\'s own run, drawn by the server.');
+    }
     return res;
   }
 
@@ -436,7 +440,10 @@ export function createRoom(params, inner, hooks) {
         }
         if (f.hash && v.hash !== f.hash) {
           st.badSyncs++;
-          if (st.badSyncs >= BAD_SYNCS_MAX) return toViews();
+          if (st.badSyncs >= BAD_SYNCS_MAX) {
+            return toViews(`This screen's simulator gave another state than the room's ${BAD_SYNCS_MAX} times: ` +
+              'it now shows the room\'s own run, drawn by the server.');
+          }
           diverge(f.at || 0, `after a resync, the room's state hash is ${f.hash} and this screen's ${v.hash}`);
         } else if (st.diverged) {
           st.badSyncs = 0;
@@ -530,10 +537,6 @@ export function createRoom(params, inner, hooks) {
 
   // report sends this browser's hash at a grid point or after an act.
   function report(at, hash) {
-    if (forge) {
-      hash = forge(at, hash);
-      forge = null;
-    }
     send({t: 'hash', at, hash});
   }
 
@@ -572,13 +575,12 @@ export function createRoom(params, inner, hooks) {
   // toViews gives up running the room here after syncs that do not match
   // it (another build of the simulator, say): the page reconnects in views
   // mode and draws the room's own run.
-  function toViews() {
+  function toViews(note) {
     lockstep = false;
     st.mode = 'views';
     queue.length = 0;
     st.synced = false;
-    st.note = `This screen's simulator gave another state than the room's ${BAD_SYNCS_MAX} times: ` +
-      'it now shows the room\'s own run, drawn by the server.';
+    st.note = note;
     hooks.onStatus(st.note, 'warn');
     st.diverged = null;
     hooks.onDiverged(null);
@@ -710,9 +712,6 @@ export function createRoom(params, inner, hooks) {
     forgeSyncs: (n, text) => {
       forgeSyncs = n;
       forgeText = text;
-    },
-    forgeReport: () => {
-      forge = (at, hash) => (hash === '0000000000000000' ? '0000000000000001' : '0000000000000000');
     },
     dropSocket: () => ws && ws.close(),
   };
