@@ -160,9 +160,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzJSONL -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/histfile
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lesson
 	$(GO) test -run '^$$' -fuzz FuzzRenderMarkdown -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/lesson
-	$(GO) test -run '^$$' -fuzz FuzzFrame -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/room
+	$(GO) test -run '^$$' -fuzz 'FuzzFrame$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/room
 	$(GO) test -run '^$$' -fuzz FuzzHello -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/room
 	$(GO) test -run '^$$' -fuzz FuzzRoomFrame -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/room
+	$(GO) test -run '^$$' -fuzz FuzzFrameMatchesJSON -fuzztime $(FUZZTIME) -fuzzminimizetime 1s ./core/room
 
 clean:
 	rm -rf $(BIN) site $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC)

@@ -1,6 +1,7 @@
 package room
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -33,6 +34,11 @@ func BenchmarkRoomAct(b *testing.B) {
 		if i%50 == 49 {
 			c.r.s.Advance(1000) // as the clock would between acts
 		}
+		if i%5000 == 4999 { // a session keeps lab.SessionActionsMax actions
+			b.StopTimer()
+			c.clock("reset", "")
+			b.StartTimer()
+		}
 	}
 }
 
@@ -50,6 +56,11 @@ func BenchmarkSessionAct(b *testing.B) {
 		if i%50 == 49 {
 			s.Advance(1000)
 		}
+		if i%5000 == 4999 {
+			b.StopTimer()
+			s.Rewind(0, 0)
+			b.StartTimer()
+		}
 	}
 }
 
@@ -64,5 +75,29 @@ func BenchmarkRoomTick(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c.wait(1000)
 		c.records, c.sends = c.records[:0], c.sends[:0]
+	}
+}
+
+// BenchmarkDecodeFrame measures the strict decoder on a hash report, the
+// most frequent frame; BenchmarkUnmarshalFrame plain json.Unmarshal of the
+// same bytes, the baseline.
+func BenchmarkDecodeFrame(b *testing.B) {
+	data := []byte(`{"t":"hash","at":3000000,"hash":"0123456789abcdef"}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := DecodeFrame(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnmarshalFrame(b *testing.B) {
+	data := []byte(`{"t":"hash","at":3000000,"hash":"0123456789abcdef"}`)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		var f Frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -522,7 +522,9 @@ func (r *Room) judge(g *Goal) (string, string) {
 }
 
 // notRestarted lists the cluster's servers that the branch has not yet
-// crashed and then restarted, by name ("crash S2" ... "restart S2").
+// crashed and then restarted, by name ("crash S2" or "crash S1,S2" or
+// "crash all", then "restart S2" or "restart all"); "crash leader" names
+// no server, as the exercise asks each one's seat to restart its own.
 func (r *Room) notRestarted() []string {
 	cfg := r.s.Scenario().Config
 	n := cfg.Servers
@@ -540,16 +542,25 @@ func (r *Room) notRestarted() []string {
 		if len(f) < 4 {
 			continue
 		}
-		for _, name := range f[3:] {
-			id, err := strconv.Atoi(strings.TrimPrefix(name, "S"))
-			if err != nil || id < 1 || id > n || !strings.HasPrefix(name, "S") {
-				continue
+		if f[2] != "crash" && f[2] != "restart" {
+			continue
+		}
+		for _, name := range strings.Split(strings.Join(f[3:], ","), ",") {
+			ids := []int{}
+			if name == "all" {
+				for id := 1; id <= n; id++ {
+					ids = append(ids, id)
+				}
+			} else if id, err := strconv.Atoi(strings.TrimPrefix(name, "S")); err == nil && strings.HasPrefix(name, "S") &&
+				id >= 1 && id <= n {
+				ids = append(ids, id)
 			}
-			switch f[2] {
-			case "crash":
-				crashed[id] = true
-			case "restart":
-				done[id] = done[id] || crashed[id]
+			for _, id := range ids {
+				if f[2] == "crash" {
+					crashed[id] = true
+				} else {
+					done[id] = done[id] || crashed[id]
+				}
 			}
 		}
 	}

@@ -284,3 +284,53 @@ func TestRollingRestart(t *testing.T) {
 	require.False(t, st.Done)
 	require.True(t, strings.HasPrefix(st.Goals[2].Why, "the cluster was without a leader for"), st.Goals[2].Why)
 }
+
+// TestRedTeamUnsafe: with forget-vote-on-restart switched on, a nemesis
+// that crashes and restarts servers every few tens of milliseconds makes
+// two leaders in one term on some seeds, and the blue team's safety goal
+// fails.
+func TestRedTeamUnsafe(t *testing.T) {
+	caught := 0
+	for seed := uint64(1); seed <= 6; seed++ {
+		c := newClass(t, Spec{Exercise: "red-team-blue-team", ExerciseSource: exerciseSource(t, "red-team-blue-team"),
+			Bugs: []string{"forget-vote-on-restart"}, Seed: seed})
+		red := c.join("Red")
+		c.clock("speed", `,"speedPpm":10000000`)
+		c.clock("play", "")
+		c.wait(500)
+		for _, text := range []string{"net latency=1ms..40ms", "slow-disk all 20x",
+			"nemesis kill-random,kill-leader every 20ms..80ms for 60s"} {
+			require.Empty(t, c.act(red, text).Refused, text)
+		}
+		for i := 0; i < 7 && c.r.Session().World().Violation() == nil; i++ {
+			c.wait(1_000)
+		}
+		if c.r.Session().World().Violation() != nil {
+			caught++
+			require.Equal(t, "failed", goals(c.r)["no-violation"])
+			require.Equal(t, int64(1), score(c.r, "violations"))
+			require.Contains(t, c.r.ExerciseStatus().Goals[1].Why, "ElectionSafety")
+		}
+	}
+	require.Positive(t, caught, "no seed of six gave two leaders in one term")
+}
+
+// TestRestartedAll: the restarts are read from the branch's actions:
+// servers named one by one, in lists, or all.
+func TestRestartedAll(t *testing.T) {
+	c := exerciseClass(t, "rolling-restart")
+	c.clock("speed", `,"speedPpm":1000000`)
+	c.clock("play", "")
+	for _, step := range []struct{ text, left string }{
+		{"restart S1", "S1, S2, S3, S4, S5"}, // not crashed: no restart
+		{"crash S1,S2", "S1, S2, S3, S4, S5"},
+		{"restart S2", "S1, S3, S4, S5"},
+		{"crash all", "S1, S3, S4, S5"},
+		{"restart all", ""},
+	} {
+		c.wait(100)
+		require.Empty(t, c.act(Teacher, step.text).Refused)
+		require.Equal(t, step.left, strings.Join(c.r.notRestarted(), ", "), step.text)
+	}
+	require.Equal(t, "met", goals(c.r)["restarted-all"])
+}

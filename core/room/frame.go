@@ -1,11 +1,9 @@
 package room
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode"
@@ -86,66 +84,22 @@ func fieldSpec(spec []string, key string) string {
 	return ""
 }
 
-// rawFields reads one JSON object strictly: every key once, exact case, and
-// nothing after it.
-func rawFields(data []byte) (map[string]json.RawMessage, []string, error) {
-	if len(data) > FrameBytesMax {
-		return nil, nil, frameErr("", "a frame of %d bytes, over the limit of %d", len(data), FrameBytesMax)
-	}
-	if !utf8.Valid(data) {
-		return nil, nil, frameErr("", "a frame must be UTF-8 text")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, nil, frameErr("", "a frame is one JSON object")
-	}
-	fields := map[string]json.RawMessage{}
-	var order []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, frameErr("", "not JSON: %v", plainJSONError(err))
-		}
-		key, ok := tok.(string)
-		if !ok {
-			return nil, nil, frameErr("", "a frame's keys are strings")
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, frameErr(key, "not JSON: %v", plainJSONError(err))
-		}
-		if _, dup := fields[key]; dup {
-			return nil, nil, frameErr(key, "given twice")
-		}
-		fields[key] = raw
-		order = append(order, key)
-	}
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil, nil, frameErr("", "a frame is one JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, frameErr("", "trailing data after the frame's object")
-	}
-	return fields, order, nil
-}
-
-func plainJSONError(err error) string {
-	s := err.Error()
-	return strings.TrimPrefix(s, "json: ")
-}
-
 // decodeFields checks a frame's fields against its type's list and decodes
-// them into f. It returns the set of fields present.
-func decodeFields(fields map[string]json.RawMessage, order []string, f *Frame, h *Hello) (map[string]bool, error) {
-	rawT, ok := fields["t"]
-	if !ok {
+// them into f (or h, for a hello). It returns the set of fields present.
+func decodeFields(fields []rawField, f *Frame, h *Hello) (map[string]bool, error) {
+	var t *rawField
+	for i := range fields {
+		if fields[i].key == "t" {
+			t = &fields[i]
+		}
+	}
+	if t == nil {
 		return nil, frameErr("t", "missing: a frame says its type in t")
 	}
-	if err := json.Unmarshal(rawT, &f.T); err != nil || rawT[0] != '"' {
+	if t.kind != 's' {
 		return nil, frameErr("t", "want a string")
 	}
+	f.T = t.str
 	spec, ok := frameFields[f.T]
 	if !ok {
 		return nil, frameErr("t", "unknown frame type %q (known: act, clock, role, close, hash, resync)", f.T)
@@ -157,36 +111,23 @@ func decodeFields(fields map[string]json.RawMessage, order []string, f *Frame, h
 		return nil, frameErr("t", "hello only opens a connection")
 	}
 	present := map[string]bool{}
-	for _, key := range order {
+	for _, fd := range fields {
+		key := fd.key
 		if key == "t" {
 			continue
 		}
 		kind := fieldSpec(spec, key)
-		if kind == "" {
+		switch {
+		case kind == "":
 			return nil, frameErr(key, "unknown field of a %s frame", f.T)
-		}
-		raw := fields[key]
-		var err error
-		if kind[1] == 's' {
-			var s string
-			if raw[0] != '"' {
-				return nil, frameErr(key, "want a string")
-			}
-			if err = json.Unmarshal(raw, &s); err == nil {
-				err = setString(f, h, key, s)
-			}
-		} else {
-			var n int64
-			if raw[0] == '"' || raw[0] == 'n' || raw[0] == 't' || raw[0] == 'f' || raw[0] == '[' || raw[0] == '{' {
-				return nil, frameErr(key, "want a whole number")
-			}
-			if err = json.Unmarshal(raw, &n); err != nil {
-				return nil, frameErr(key, "want a whole number")
-			}
-			setInt(f, h, key, n)
-		}
-		if err != nil {
-			return nil, err
+		case kind[1] == 's' && fd.kind != 's':
+			return nil, frameErr(key, "want a string")
+		case kind[1] == 's':
+			setString(f, h, key, fd.str)
+		case fd.kind != 'i':
+			return nil, frameErr(key, "want a whole number")
+		default:
+			setInt(f, h, key, fd.num)
 		}
 		present[key] = true
 	}
@@ -198,10 +139,7 @@ func decodeFields(fields map[string]json.RawMessage, order []string, f *Frame, h
 	return present, nil
 }
 
-func setString(f *Frame, h *Hello, key, s string) error {
-	if !utf8.ValidString(s) {
-		return frameErr(key, "not UTF-8")
-	}
+func setString(f *Frame, h *Hello, key, s string) {
 	if h != nil {
 		switch key {
 		case "code":
@@ -217,7 +155,7 @@ func setString(f *Frame, h *Hello, key, s string) error {
 		case "mode":
 			h.Mode = s
 		}
-		return nil
+		return
 	}
 	switch key {
 	case "text":
@@ -231,7 +169,6 @@ func setString(f *Frame, h *Hello, key, s string) error {
 	case "hash":
 		f.Hash = s
 	}
-	return nil
 }
 
 func setInt(f *Frame, h *Hello, key string, n int64) {
@@ -254,11 +191,11 @@ func setInt(f *Frame, h *Hello, key string, n int64) {
 // type, each of its type, the required ones present, and values in range.
 func DecodeFrame(data []byte) (Frame, error) {
 	var f Frame
-	fields, order, err := rawFields(data)
+	fields, err := scanFrame(data)
 	if err != nil {
 		return f, err
 	}
-	present, err := decodeFields(fields, order, &f, nil)
+	present, err := decodeFields(fields, &f, nil)
 	if err != nil {
 		return Frame{}, err
 	}
@@ -345,11 +282,11 @@ func checkFrame(f *Frame, present map[string]bool) error {
 func DecodeHello(data []byte) (Hello, error) {
 	var h Hello
 	var f Frame
-	fields, order, err := rawFields(data)
+	fields, err := scanFrame(data)
 	if err != nil {
 		return h, err
 	}
-	present, err := decodeFields(fields, order, &f, &h)
+	present, err := decodeFields(fields, &f, &h)
 	if err != nil {
 		return Hello{}, err
 	}

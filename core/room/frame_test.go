@@ -2,6 +2,7 @@ package room
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -193,6 +194,45 @@ func FuzzRoomFrame(f *testing.F) {
 		o := c.r.Frame(SeatID(seat%3), data, c.nowMs)
 		if len(o.Refused) > 0 && (c.r.n != n || c.r.Hash() != hash) {
 			t.Fatalf("refused %q (%v) but the room changed", data, o.Refused)
+		}
+	})
+}
+
+// FuzzFrameMatchesJSON checks the hand-written scanner against
+// encoding/json: a frame it accepts is valid JSON that json.Unmarshal reads
+// to the same frame, and valid JSON of a flat object is never refused as
+// "not JSON".
+func FuzzFrameMatchesJSON(f *testing.F) {
+	for _, s := range []string{`{"t":"act","seq":7,"text":"crash S3"}`, `{"t":"act","seq":7,"text":"\u00e9\n\ud800"}`,
+		`{"t":"hash","at":-0,"hash":"0123456789abcdef"}`, `{"t":"clock","seq":1e2,"op":"goto","at":5}`,
+		` {"t" : "resync"} `, `{"t":"act","seq":01}`, `{"a":[1,{"b":null}],"t":true}`, `{"t":"close","seq":9223372036854775808}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fr, err := DecodeFrame(data)
+		if err == nil {
+			if !json.Valid(data) {
+				t.Fatalf("%q accepted, but it is not JSON", data)
+			}
+			var g Frame
+			if err := json.Unmarshal(data, &g); err != nil || g != fr {
+				t.Fatalf("%q: decoded %+v, json.Unmarshal %+v (%v)", data, fr, g, err)
+			}
+			return
+		}
+		var m map[string]any
+		if len(data) > FrameBytesMax || json.Unmarshal(data, &m) != nil || m == nil {
+			return
+		}
+		for _, v := range m {
+			switch v.(type) {
+			case string, float64, bool, nil:
+			default:
+				return // nested values: refused by design
+			}
+		}
+		if strings.Contains(err.Error(), "not JSON") {
+			t.Fatalf("%q is JSON, but refused: %v", data, err)
 		}
 	})
 }

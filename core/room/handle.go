@@ -243,7 +243,6 @@ func (r *Room) clockOp(o *Output, f *Frame, nowMs int64) {
 	}
 	r.audit(o, nowMs, "teacher", kind, detail)
 	o.Records = append(o.Records, r.Progress())
-	r.progressAt = r.s.Now()
 	r.maybeExercise(o, nowMs, true)
 }
 
@@ -417,7 +416,6 @@ func (r *Room) Tick(nowMs int64) Output {
 			Grid [][2]any `json:"grid"`
 		}{"now", r.s.Now(), grid})})
 		o.Records = append(o.Records, r.Progress())
-		r.progressAt = r.s.Now()
 	}
 	changed := r.viewDirty || r.s.Now() != r.viewAt || r.n != r.viewN
 	if r.viewers > 0 && changed && nowMs-r.lastViewMs >= ViewEveryMs {

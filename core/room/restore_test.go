@@ -202,3 +202,20 @@ func follow(t *testing.T, sends []Send, first []byte) int {
 	}
 	return checked
 }
+
+// TestRestoreEarlyProgress: a progress stored before the first input (the
+// room at 0, before the teacher's first frame) is checked there, not on
+// the branch the inputs made.
+func TestRestoreEarlyProgress(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	early := c.r.Progress()
+	require.Zero(t, early.Clock.N)
+	c.act(Teacher, "crash S1") // at 0us: the state at 0 changes
+	room, seats, inputs, _ := c.stored()
+	r2, err := Restore(room, seats, inputs, early, c.nowMs)
+	require.NoError(t, err)
+	require.Equal(t, c.r.Hash(), r2.Hash())
+	early.Hash = c.r.Hash() // the hash after the act, stored as if before it
+	_, err = Restore(room, seats, inputs, early, c.nowMs)
+	require.Error(t, err)
+}

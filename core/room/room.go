@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"unicode/utf8"
 
 	"smrlab/core/lab"
@@ -82,15 +81,17 @@ type roomState struct {
 	viewers         int
 	exSent          []byte
 	exGoals         string
-	progressAt      int64
 }
 
+// hexHash writes a state hash as 16 hex digits, as browsers do.
 func hexHash(h uint64) string {
-	b := strconv.AppendUint(make([]byte, 0, 16), h, 16)
-	for len(b) < 16 {
-		b = append([]byte{'0'}, b...)
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = digits[h&15]
+		h >>= 4
 	}
-	return string(b)
+	return string(b[:])
 }
 
 // open builds a room with its native run, without any record.
@@ -102,7 +103,10 @@ func open(id, code string, spec Spec) (*Room, error) {
 		return nil, fmt.Errorf("room id %q: want 1 to 64 characters", id)
 	}
 	r := &Room{id: id, code: code}
-	if spec.Exercise != "" || spec.ExerciseSource != "" {
+	if spec.Exercise != "" && spec.ExerciseSource == "" {
+		return nil, fmt.Errorf("exercise %q: the room needs the exercise file's text (ExerciseSource)", spec.Exercise)
+	}
+	if spec.ExerciseSource != "" {
 		ex, err := ParseExercise(spec.Exercise+".exercise", []byte(spec.ExerciseSource))
 		if err != nil {
 			return nil, fmt.Errorf("the room's exercise: %w", err)
@@ -207,8 +211,8 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		if in.N != uint64(i)+1 {
 			return nil, fmt.Errorf("room %s: input %d is numbered %d", row.Room, i+1, in.N)
 		}
-		if progress.Clock.N == in.N-1 && progress.Clock.N > 0 {
-			check()
+		if progress.Clock.N == in.N-1 {
+			check() // the progress was stored before this input
 		}
 		var b inputBody
 		if err := json.Unmarshal(in.Body, &b); err != nil {
@@ -222,7 +226,7 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		}
 		r.n = in.N
 	}
-	if progress.Kind == RecordProgress && (progress.Clock.N == 0 || progress.Clock.N >= r.n) {
+	if progress.Clock.N >= r.n {
 		check()
 	}
 	if row.Closed != 0 {
@@ -238,7 +242,6 @@ func Restore(row Record, seats []SeatRow, inputs []Input, progress Record, nowMs
 		r.goTo(at)
 	}
 	r.clock.At, r.clock.Ms = r.s.Now(), nowMs
-	r.progressAt = r.s.Now()
 	return r, div
 }
 
@@ -457,10 +460,9 @@ func (r *Room) Close(nowMs int64, actor string) Output {
 	if r.Closed() {
 		return o
 	}
-	if err := r.commit(&o, &inputBody{K: "close", Ms: nowMs}); err != nil {
-		// Only the input cap refuses, and a close is always let in.
-		r.closed = max(nowMs, 1)
-	}
+	// A close input cannot fail: commit lets it past the input cap, and
+	// applying it only marks the room.
+	_ = r.commit(&o, &inputBody{K: "close", Ms: nowMs})
 	o.Records = append(o.Records, r.roomRecord(), r.Progress())
 	r.audit(&o, nowMs, actor, "close", fmt.Sprintf("at %dus, hash %s, %d inputs", r.s.Now(), r.Hash(), r.n))
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: []byte(`{"t":"closed"}`)})

@@ -462,3 +462,39 @@ func TestDivergenceAhead(t *testing.T) {
 	c.wait(1_000)
 	require.Nil(t, lastFrame(c.sends, ada, "diverged"))
 }
+
+// TestWatchRenameOnline: a projector's sync has no seat; a rename is an
+// input; a seat is online while it has a connection (two tabs count twice).
+func TestWatchRenameOnline(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	ada := c.join("Ada")
+	var w struct {
+		Seat    SeatID `json:"seat"`
+		As      string `json:"as"`
+		Token   string `json:"token"`
+		LastSeq int64  `json:"lastSeq"`
+	}
+	require.NoError(t, json.Unmarshal(c.r.Watch("views"), &w))
+	require.Equal(t, SeatID(-1), w.Seat)
+	require.Equal(t, "projector", w.As)
+	require.Empty(t, w.Token)
+
+	o, err := c.r.Rename(ada, "Ada L.", c.nowMs)
+	require.NoError(t, err)
+	c.take(o)
+	require.Equal(t, "Ada L.", c.r.Seats()[0].Name)
+	_, err = c.r.Rename(ada, "", c.nowMs)
+	require.Error(t, err)
+
+	online := func() bool {
+		c.wait(1_000)
+		return lastFrame(c.sends, Everyone, "seats")["seats"].([]any)[0].(map[string]any)["online"].(bool)
+	}
+	require.True(t, online())
+	c.take(c.r.Connect(ada, "lockstep", "", c.nowMs)) // a second tab
+	require.Nil(t, lastFrame(c.sends, ada, "sync")["token"], "the token only in the first sync")
+	c.take(c.r.Disconnect(ada, c.nowMs))
+	require.True(t, online(), "one tab left")
+	c.take(c.r.Disconnect(ada, c.nowMs))
+	require.False(t, online())
+}
