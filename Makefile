@@ -27,7 +27,7 @@ WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC) $(shell f
 WEB_GZ     = $(addsuffix .gz,$(WEB_FILES))
 BROTLI_QUALITY ?= 11
 
-.PHONY: all build labserver web site run test deps test-native test-wasm vet bench explore fuzz clean FORCE
+.PHONY: all build labserver web site run test deps test-native test-wasm vet bench bench-rooms explore fuzz clean FORCE
 
 all: build
 
@@ -112,11 +112,28 @@ test-native:
 test-wasm:
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
 
-bench: deps build
+bench: deps build bench-rooms
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 3x ./cmd/labserver
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
 	$(BIN)/smrlab bench --nodes 5 --inflight 64 --entries 200000 --size 64 --against etcd
+
+# The classroom server under load (cmd/labload): each run starts a labserver
+# of its own (-serve: a free loopback port, a fresh SQLite store, a made-up
+# teacher key), seats real websocket students from distinct loopback
+# addresses, has each room's teacher act, and prints the time until an
+# action reached every student (p50..max), bytes per student per second and
+# the server's memory per room; -slow 1 adds a phase where one student per
+# room stops reading, beside the first phase as its baseline (and, with
+# -slow-every 2, beside the rooms without a slow reader in the same
+# seconds: a loaded machine's noise hits both alike). The store's
+# Apply on both engines is benchmarked too.
+LOAD_DURATION ?= 20s
+bench-rooms: labserver
+	$(GO) build -o $(BIN)/labload ./cmd/labload
+	$(BIN)/labload -q -serve $(BIN)/labserver -rooms 1 -students 300 -actions-per-sec 4 -duration $(LOAD_DURATION) -slow 1
+	$(BIN)/labload -q -serve $(BIN)/labserver -rooms 30 -students 30 -actions-per-sec 1 -duration $(LOAD_DURATION) -slow 1 -slow-every 2
+	$(GO) test -run '^$$' -bench Apply -benchtime 2s ./cmd/labserver/internal/store
 
 # Longer explorations than the tests run: many seeds of every scenario, each
 # with its seeds and verdict (.ci/explore-scenarios; it fails if any fails:

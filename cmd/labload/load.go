@@ -31,11 +31,14 @@ type Config struct {
 	Duration      time.Duration // of each phase
 	ActionsPerSec float64       // per room, sent by the room's teacher
 	Slow          int           // students per room who stop reading in the second phase
+	SlowEvery     int           // only every SlowEvery-th room has slow students (the others are the same-time control)
 	SlowMode      string        // the slow students' hello mode: "views" (heavy) or "lockstep"
 	Scenario      string        // POST /api/rooms "scenario"
 	Seed          int64
 	Exercise      string
-	Acts          []string // the teacher's actions, in turn
+	Acts          []string // the actions, in turn
+	Actor         string   // who acts: "teacher", or "student" (the first student of each room, made server S2 by the teacher)
+	ActorServer   string   // the server the acting student is given
 	JoinParallel  int      // joins in flight at once
 	Log           io.Writer
 }
@@ -49,26 +52,34 @@ const slowRcvBuf = 4096
 // recording, a view model tens of KB).
 const readLimitBytes = 16 << 20
 
-// drainWait is how long the run waits after its last action for the
-// frames still in flight.
-const drainWait = 2 * time.Second
+// drainMax bounds the wait after the last action for its answers and
+// input frames: an action not delivered by then is counted as missed.
+const drainMax = 30 * time.Second
 
 // PhaseResult is one phase's figures.
 type PhaseResult struct {
-	Name     string
-	Actions  int // sent in the phase
-	Acked    int
-	Refused  int
-	Fanout   percentiles // send → input frame at every reading student
-	Missed   int         // acknowledged actions that did not reach every reading student
-	BytesAvg float64     // bytes received per reading student per second (wire bytes)
-	BytesMax float64
-	Metrics  metricsDelta
+	Name    string
+	Actions int // sent in the phase
+	Acked   int
+	Refused int
+	Fanout  percentiles // send → input frame at every reading student
+	// With SlowEvery > 1: Fanout of the rooms that have slow students and
+	// of those that do not, over the same seconds.
+	FanoutSlowRooms, FanoutOtherRooms percentiles
+	Missed                            int     // acknowledged actions that did not reach every reading student
+	BytesAvg                          float64 // bytes received per reading student per second (wire bytes)
+	BytesMax                          float64
+	SlowAvg                           float64 // bytes per slow student per second (read until the second phase)
+	SelfCPU                           float64 // the load generator's own CPU use, in cores
+	Metrics                           metricsDelta
 }
 
 type metricsDelta struct {
 	ok                                        bool
 	SlowConsumers, Refused, Divergences, Rate float64
+	CPU                                       float64 // the server's CPU use, in cores
+	Applies, StoreMean                        float64 // store.Apply calls and their mean seconds
+	ServerFanoutMean                          float64 // the server's own action fan-out time, mean seconds
 }
 
 // Result is a run's figures.
@@ -81,9 +92,11 @@ type Result struct {
 
 type client struct {
 	room, idx int // idx -1 is the teacher
+	seat      int // the room's seat number, from the first sync
 	slow      bool
 	conn      *websocket.Conn
-	bytes     atomic.Int64 // wire bytes read
+	bytes     atomic.Int64  // wire bytes read
+	maxN      atomic.Uint64 // the highest input number seen (input or sync)
 	arr       arrivals
 	stop      chan struct{} // closed: a slow student stops reading
 	done      chan struct{}
@@ -92,6 +105,7 @@ type client struct {
 	// the teacher's
 	mu       sync.Mutex
 	seq      int64
+	answered int // actions acked or refused
 	actions  []action
 	refusals []string
 }
@@ -99,6 +113,7 @@ type client struct {
 type loadRoom struct {
 	id, code string
 	teacher  *client
+	actor    *client // who sends the room's actions: the teacher or a student
 	students []*client
 }
 
@@ -113,6 +128,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	if cfg.ActionsPerSec <= 0 {
 		return nil, errors.New("-actions-per-sec must be positive")
+	}
+	if cfg.SlowEvery < 1 {
+		cfg.SlowEvery = 1
+	}
+	if cfg.Actor == "" {
+		cfg.Actor = "teacher"
+	}
+	if cfg.Actor == "student" && cfg.ActorServer == "" {
+		cfg.ActorServer = "S2"
 	}
 	if len(cfg.Acts) == 0 {
 		return nil, errors.New("no actions to send")
@@ -139,13 +163,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	joinStart := time.Now()
 	rooms := make([]*loadRoom, cfg.Rooms)
 	for i := range rooms {
-		id, code, err := openRoom(ctx, cfg)
+		id, code, err := openRoom(ctx, cfg, base, i)
 		if err != nil {
 			return nil, fmt.Errorf("room %d: %w", i+1, err)
 		}
 		r := &loadRoom{id: id, code: code}
 		r.teacher = &client{room: i, idx: -1}
-		if err := r.teacher.join(ctx, wsURL.String(), base, cfg, 0, code, false); err != nil {
+		if err := r.teacher.join(ctx, wsURL.String(), base, cfg, i, code, false); err != nil {
 			return nil, fmt.Errorf("room %d (%s): teacher: %w", i+1, code, err)
 		}
 		rooms[i] = r
@@ -153,7 +177,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var allStudents []*client
 	for i, r := range rooms {
 		for j := range cfg.Students {
-			c := &client{room: i, idx: j, slow: j >= cfg.Students-cfg.Slow}
+			c := &client{room: i, idx: j, slow: i%cfg.SlowEvery == 0 && j >= cfg.Students-cfg.Slow}
 			r.students = append(r.students, c)
 			allStudents = append(allStudents, c)
 		}
@@ -168,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if err := c.join(ctx, wsURL.String(), base, cfg, k+1, rooms[c.room].code, true); err != nil {
+			if err := c.join(ctx, wsURL.String(), base, cfg, cfg.Rooms+k, rooms[c.room].code, true); err != nil {
 				joinMu.Lock()
 				if joinErr == nil {
 					joinErr = fmt.Errorf("room %d (%s): student %d: %w", c.room+1, rooms[c.room].code, c.idx+1, err)
@@ -185,9 +209,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res.Join = time.Since(joinStart)
 	logf("seated %d students in %d rooms in %v", len(allStudents), len(rooms), res.Join.Round(time.Millisecond))
 
-	// Play every room's clock, then act.
+	// Give the acting student its role, play every room's clock, then act.
 	for _, r := range rooms {
-		if err := r.teacher.send(ctx, map[string]any{"t": "clock", "seq": r.teacher.nextSeq(), "op": "play"}); err != nil {
+		r.actor = r.teacher
+		if cfg.Actor == "student" {
+			r.actor = r.students[0]
+			role := map[string]any{"t": "role", "seat": r.actor.seat, "role": "server", "server": cfg.ActorServer}
+			if err := r.teacher.request(ctx, role); err != nil {
+				return nil, fmt.Errorf("room %s: make seat %d server %s: %w", r.code, r.actor.seat, cfg.ActorServer, err)
+			}
+		}
+		if err := r.teacher.request(ctx, map[string]any{"t": "clock", "op": "play"}); err != nil {
 			return nil, fmt.Errorf("room %s: play: %w", r.code, err)
 		}
 	}
@@ -213,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			t := time.NewTicker(interval)
 			defer t.Stop()
 			for k := 0; ; k++ {
-				if err := r.teacher.act(actCtx, cfg.Acts[k%len(cfg.Acts)], int(phase.Load())); err != nil {
+				if err := r.actor.act(actCtx, cfg.Acts[k%len(cfg.Acts)], int(phase.Load())); err != nil {
 					if actCtx.Err() == nil {
 						logf("room %s: act: %v", r.code, err)
 					}
@@ -243,9 +275,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		at    time.Time
 		bytes []int64
 		m     metricsSample
+		cpu   time.Duration
 	}
 	sample := func() mark {
-		mk := mark{at: time.Now(), bytes: make([]int64, len(allStudents))}
+		mk := mark{at: time.Now(), bytes: make([]int64, len(allStudents)), cpu: selfCPU()}
 		for i, c := range allStudents {
 			mk.bytes[i] = c.bytes.Load()
 		}
@@ -274,7 +307,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	phase.Store(int32(len(phases) + 1)) // actions after the last phase are not counted
 	stopActs()
 	actWG.Wait()
-	_ = sleep(drainWait)
+	drain(ctx, rooms)
 	for _, r := range rooms {
 		for _, c := range append([]*client{r.teacher}, r.students...) {
 			c.conn.Close(websocket.StatusNormalClosure, "load run over")
@@ -290,16 +323,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// The figures.
 	for p, name := range phases {
 		pr := PhaseResult{Name: name}
-		var fan []time.Duration
-		for _, r := range rooms {
+		var fan, fanSlow, fanOther []time.Duration
+		for i, r := range rooms {
 			var reading []*arrivals
 			for _, c := range r.students {
 				if !c.slow {
 					reading = append(reading, &c.arr)
 				}
 			}
-			t := r.teacher
-			for _, a := range t.actions {
+			for _, a := range r.actor.actions {
 				if a.phase != p+1 {
 					continue
 				}
@@ -314,15 +346,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					continue
 				}
 				fan = append(fan, d)
+				if cfg.Slow > 0 && i%cfg.SlowEvery == 0 {
+					fanSlow = append(fanSlow, d)
+				} else {
+					fanOther = append(fanOther, d)
+				}
 			}
 		}
 		pr.Fanout = percentilesOf(fan)
+		if cfg.SlowEvery > 1 {
+			pr.FanoutSlowRooms, pr.FanoutOtherRooms = percentilesOf(fanSlow), percentilesOf(fanOther)
+		}
 		from, to := marks[p], marks[p+1]
 		secs := to.at.Sub(from.at).Seconds()
-		var sum float64
-		var n int
+		var sum, slowSum float64
+		var n, slowN int
 		for i, c := range allStudents {
 			if c.slow {
+				slowSum += float64(to.bytes[i]-from.bytes[i]) / secs
+				slowN++
 				continue
 			}
 			bps := float64(to.bytes[i]-from.bytes[i]) / secs
@@ -331,17 +373,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			pr.BytesMax = max(pr.BytesMax, bps)
 		}
 		pr.BytesAvg = sum / float64(n)
+		if slowN > 0 {
+			pr.SlowAvg = slowSum / float64(slowN)
+		}
 		pr.Metrics = delta(from.m, to.m, secs)
+		pr.SelfCPU = (to.cpu - from.cpu).Seconds() / secs
 		res.Phases = append(res.Phases, pr)
 	}
 	for _, r := range rooms {
-		for _, a := range r.teacher.actions {
+		for _, a := range r.actor.actions {
 			if a.phase >= 1 && a.phase <= len(phases) && a.n == 0 {
 				res.Phases[a.phase-1].Refused++
 			}
 		}
 		if len(res.Refusals) < 5 {
-			res.Refusals = append(res.Refusals, r.teacher.refusals...)
+			res.Refusals = append(res.Refusals, r.actor.refusals...)
 		}
 	}
 	if len(res.Refusals) > 5 {
@@ -350,7 +396,17 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, nil
 }
 
-func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
+// openRoom opens a room as the teacher, from loopback address k.
+// selfCPU is the CPU time this process used so far (user and system).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func openRoom(ctx context.Context, cfg Config, base *url.URL, k int) (id, code string, err error) {
 	body, _ := json.Marshal(map[string]any{"scenario": cfg.Scenario, "seed": cfg.Seed, "bugs": []string{}, "exercise": cfg.Exercise})
 	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(cfg.URL, "/")+"/api/rooms", bytes.NewReader(body))
 	if err != nil {
@@ -358,7 +414,9 @@ func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.Key)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	d := sourceDialer(base, k)
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: d.DialContext}}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", "", fmt.Errorf("POST /api/rooms: %w", err)
 	}
@@ -375,7 +433,8 @@ func openRoom(ctx context.Context, cfg Config) (id, code string, err error) {
 }
 
 // sourceIP spreads the clients over loopback addresses (127.0.x.y), so
-// that the server's join limit per address meets at most one client each.
+// that the server's limits per address (joins, rooms opened) meet at most
+// one client each: teachers are 0..rooms-1, students after them.
 func sourceIP(k int) net.IP {
 	return net.IPv4(127, 0, byte(1+k/250), byte(2+k%250))
 }
@@ -393,11 +452,18 @@ func (c countingConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *client) dial(ctx context.Context, wsURL string, base *url.URL, k int) error {
+// sourceDialer dials from loopback address k when the server is on IPv4
+// loopback.
+func sourceDialer(base *url.URL, k int) *net.Dialer {
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	if ip := net.ParseIP(base.Hostname()); base.Hostname() == "localhost" || (ip != nil && ip.IsLoopback() && ip.To4() != nil) {
 		d.LocalAddr = &net.TCPAddr{IP: sourceIP(k)}
 	}
+	return d
+}
+
+func (c *client) dial(ctx context.Context, wsURL string, base *url.URL, k int) error {
+	d := sourceDialer(base, k)
 	if c.slow {
 		d.Control = func(network, address string, rc syscall.RawConn) error {
 			var serr error
@@ -461,6 +527,7 @@ func (c *client) join(ctx context.Context, wsURL string, base *url.URL, cfg Conf
 			return fmt.Errorf("refused: %s", f.Reason)
 		}
 		if f.T == "sync" {
+			c.seat = f.Seat
 			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: time.Now()})
 			break
 		}
@@ -476,6 +543,7 @@ type frame struct {
 	N      uint64 `json:"n"`
 	Seq    int64  `json:"seq"`
 	Reason string `json:"reason"`
+	Seat   int    `json:"seat"`
 }
 
 var viewPrefix = []byte(`{"t":"view"`)
@@ -517,8 +585,10 @@ func (c *client) read(ctx context.Context) {
 		switch f.T {
 		case "input":
 			c.arr.inputs[f.N] = now
+			c.sawN(f.N)
 		case "sync":
 			c.arr.syncs = append(c.arr.syncs, syncAt{n: f.N, at: now})
+			c.sawN(f.N)
 		case "ack":
 			c.acked(f.Seq, f.N)
 		case "refused":
@@ -537,7 +607,7 @@ func (c *client) send(ctx context.Context, v any) error {
 	return c.conn.Write(wctx, websocket.MessageText, data)
 }
 
-// nextSeq is the teacher's next sequence number.
+// nextSeq is the seat's next sequence number.
 func (c *client) nextSeq() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -553,23 +623,102 @@ func (c *client) act(ctx context.Context, text string, phase int) error {
 	return c.send(ctx, map[string]any{"t": "act", "seq": seq, "text": text})
 }
 
+func (c *client) sawN(n uint64) {
+	if n > c.maxN.Load() {
+		c.maxN.Store(n) // only this client's reader writes it
+	}
+}
+
+// drain waits until every action was answered and every reading student
+// saw each room's last acknowledged input, or drainMax.
+func drain(ctx context.Context, rooms []*loadRoom) {
+	deadline := time.Now().Add(drainMax)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if drained(rooms) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func drained(rooms []*loadRoom) bool {
+	for _, r := range rooms {
+		t := r.actor
+		t.mu.Lock()
+		pending := t.answered < len(t.actions)
+		var last uint64
+		for _, a := range t.actions {
+			last = max(last, a.n)
+		}
+		t.mu.Unlock()
+		if pending {
+			return false
+		}
+		for _, c := range r.students {
+			if !c.slow && c.maxN.Load() < last {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// request sends a frame with the seat's next seq (not an action of the
+// phases) and waits for the server's answer.
+func (c *client) request(ctx context.Context, f map[string]any) error {
+	seq := c.nextSeq()
+	f["seq"] = seq
+	c.mu.Lock()
+	c.actions = append(c.actions, action{seq: seq, sent: time.Now()})
+	c.mu.Unlock()
+	if err := c.send(ctx, f); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		c.mu.Lock()
+		a := *c.action(seq)
+		c.mu.Unlock()
+		if a.n != 0 {
+			return nil
+		}
+		if a.refused != "" {
+			return fmt.Errorf("refused: %s", a.refused)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer to %v", f)
+}
+
 func (c *client) acked(seq int64, n uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := len(c.actions) - 1; i >= 0; i-- {
-		if c.actions[i].seq == seq {
-			c.actions[i].n = n
-			return
-		}
+	if a := c.action(seq); a != nil {
+		a.n = n
+		c.answered++
 	}
 }
 
 func (c *client) refused(seq int64, reason string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if a := c.action(seq); a != nil {
+		a.refused = reason
+		c.answered++
+	}
 	if len(c.refusals) < 5 {
 		c.refusals = append(c.refusals, fmt.Sprintf("seq %d: %s", seq, reason))
 	}
+}
+
+// action finds the action sent with seq (the clock frames are not actions).
+func (c *client) action(seq int64) *action {
+	for i := len(c.actions) - 1; i >= 0; i-- {
+		if c.actions[i].seq == seq {
+			return &c.actions[i]
+		}
+	}
+	return nil
 }
 
 // metricsSample is what the run reads from the server's /metrics.
@@ -579,6 +728,9 @@ type metricsSample struct {
 	SlowConsumers, Refused float64
 	Divergences, SimEvents float64
 	Rooms, SeatsConnected  float64
+	CPUSeconds             float64
+	StoreSum, StoreCount   float64 // smrlab_store_seconds
+	FanoutSum, FanoutCount float64 // smrlab_action_fanout_seconds
 }
 
 func scrape(ctx context.Context, base string) (metricsSample, error) {
@@ -621,7 +773,10 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 		HeapInuse: sums["go_memstats_heap_inuse_bytes"], RSS: sums["process_resident_memory_bytes"],
 		SlowConsumers: sums["smrlab_slow_consumers_total"], Refused: sums["smrlab_refused_total"],
 		Divergences: sums["smrlab_divergences_total"], SimEvents: sums["smrlab_sim_events_total"],
-		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"]}
+		Rooms: sums["smrlab_rooms"], SeatsConnected: sums["smrlab_seats_connected"],
+		CPUSeconds: sums["process_cpu_seconds_total"],
+		StoreSum:   sums["smrlab_store_seconds_sum"], StoreCount: sums["smrlab_store_seconds_count"],
+		FanoutSum: sums["smrlab_action_fanout_seconds_sum"], FanoutCount: sums["smrlab_action_fanout_seconds_count"]}
 	return m, sc.Err()
 }
 
@@ -630,5 +785,15 @@ func delta(a, b metricsSample, secs float64) metricsDelta {
 		return metricsDelta{}
 	}
 	return metricsDelta{ok: true, SlowConsumers: b.SlowConsumers - a.SlowConsumers, Refused: b.Refused - a.Refused,
-		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs}
+		Divergences: b.Divergences - a.Divergences, Rate: (b.SimEvents - a.SimEvents) / secs,
+		CPU: (b.CPUSeconds - a.CPUSeconds) / secs, Applies: b.StoreCount - a.StoreCount,
+		StoreMean:        ratio(b.StoreSum-a.StoreSum, b.StoreCount-a.StoreCount),
+		ServerFanoutMean: ratio(b.FanoutSum-a.FanoutSum, b.FanoutCount-a.FanoutCount)}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }

@@ -60,11 +60,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", 3*time.Second, "time after everyone is seated before measuring")
 	fs.Float64Var(&cfg.ActionsPerSec, "actions-per-sec", 1, "actions per second per room (sent by its teacher)")
 	fs.IntVar(&cfg.Slow, "slow", 0, "students per room who stop reading in a second phase (0: no second phase)")
+	fs.IntVar(&cfg.SlowEvery, "slow-every", 1, "only every Nth room has slow students; the rest, at the same time, are the control (shown in rows of their own)")
 	fs.StringVar(&cfg.SlowMode, "slow-mode", "views", "the slow students' mode: views (view models, heavy) or lockstep")
 	fs.StringVar(&cfg.Scenario, "scenario", "", "the rooms' scenario (a file name the server knows; empty: its default)")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "the rooms' seed")
 	fs.StringVar(&cfg.Exercise, "exercise", "", "the rooms' exercise (empty: free play)")
-	acts := fs.String("acts", "crash S2,restart S2", "the teacher's actions, comma-separated, sent in turn")
+	acts := fs.String("acts", "crash S2,restart S2", "the actions, comma-separated, sent in turn")
+	fs.StringVar(&cfg.Actor, "actor", "teacher", "who acts in each room: teacher, or student (the room's first student, made server -actor-server by the teacher)")
+	fs.StringVar(&cfg.ActorServer, "actor-server", "S2", "the server an acting student is given")
 	fs.IntVar(&cfg.JoinParallel, "join-parallel", 16, "students joining at once")
 	serve := fs.String("serve", "", "start this labserver binary on a free loopback port for the run (and stop it after)")
 	serveArgs := fs.String("serve-args", "", "more flags for the -serve labserver, space-separated")
@@ -78,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.Acts = strings.Split(*acts, ",")
 	if !*quiet {
 		cfg.Log = stderr
+	}
+	if cfg.Actor != "teacher" && cfg.Actor != "student" {
+		return fmt.Errorf("-actor %q: want teacher or student", cfg.Actor)
 	}
 	if cfg.SlowMode != "views" && cfg.SlowMode != "lockstep" {
 		return fmt.Errorf("-slow-mode %q: want views or lockstep", cfg.SlowMode)
@@ -118,18 +124,33 @@ func printTable(w io.Writer, cfg Config, res *Result) {
 		fmt.Fprintf(w, "%-22s %7d %6d %8s %8s %8s %8s %7d %14.0f %13.0f %6s\n",
 			p.Name, p.Actions, p.Acked, ms(p.Fanout.P50), ms(p.Fanout.P95), ms(p.Fanout.P99), ms(p.Fanout.Max),
 			p.Missed, p.BytesAvg, p.BytesMax, slow)
+		if cfg.SlowEvery > 1 && cfg.Slow > 0 {
+			for _, row := range []struct {
+				name string
+				f    percentiles
+			}{{"  rooms with slow", p.FanoutSlowRooms}, {"  rooms without", p.FanoutOtherRooms}} {
+				fmt.Fprintf(w, "%-22s %7s %6d %8s %8s %8s %8s\n", row.name, "", row.f.N, ms(row.f.P50), ms(row.f.P95), ms(row.f.P99), ms(row.f.Max))
+			}
+		}
 	}
 	fmt.Fprintln(w, "latency: an action sent by the teacher until its input frame reached EVERY reading student of the room;")
 	fmt.Fprintln(w, "missed: acknowledged actions some reading student never got; B/s: wire bytes received per reading student;")
 	fmt.Fprintln(w, "slow: slow consumers the server dropped (its smrlab_slow_consumers_total)")
+	if cfg.Slow > 0 {
+		for _, p := range res.Phases {
+			fmt.Fprintf(w, "slow students (%s mode) in %q: %.0f B/s each\n", cfg.SlowMode, p.Name, p.SlowAvg)
+		}
+	}
 	if res.Before.ok && res.With.ok {
 		mb := func(b float64) string { return fmt.Sprintf("%.1f MB", b/1e6) }
 		fmt.Fprintf(w, "server: heap in use %s before the rooms, %s with them (%s per room); RSS %s -> %s (%s per room)\n",
 			mb(res.Before.HeapInuse), mb(res.With.HeapInuse), mb((res.With.HeapInuse-res.Before.HeapInuse)/float64(cfg.Rooms)),
 			mb(res.Before.RSS), mb(res.With.RSS), mb((res.With.RSS-res.Before.RSS)/float64(cfg.Rooms)))
 		for _, p := range res.Phases {
-			fmt.Fprintf(w, "server in %q: %.0f slow consumers dropped, %.0f frames refused, %.0f divergences, %.0f simulation events/s\n",
-				p.Name, p.Metrics.SlowConsumers, p.Metrics.Refused, p.Metrics.Divergences, p.Metrics.Rate)
+			fmt.Fprintf(w, "server in %q: %.0f%% of a core (labload %.0f%%), %.0f slow consumers dropped, %.0f frames refused, %.0f divergences, %.0f simulation events/s\n",
+				p.Name, 100*p.Metrics.CPU, 100*p.SelfCPU, p.Metrics.SlowConsumers, p.Metrics.Refused, p.Metrics.Divergences, p.Metrics.Rate)
+			fmt.Fprintf(w, "  store: %.0f applies, %.2f ms each on average; the server's own fan-out of an action: %.2f ms on average\n",
+				p.Metrics.Applies, 1000*p.Metrics.StoreMean, 1000*p.Metrics.ServerFanoutMean)
 		}
 	} else {
 		fmt.Fprintln(w, "server: /metrics not readable, no memory figures")

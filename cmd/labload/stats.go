@@ -35,10 +35,11 @@ func (a *arrivals) deliveredAt(n uint64, sent time.Time) (time.Time, bool) {
 // action is one act the teacher sent, and the input number the server gave
 // it (its ack).
 type action struct {
-	seq   int64
-	sent  time.Time
-	n     uint64 // 0 until acknowledged
-	phase int
+	seq     int64
+	sent    time.Time
+	n       uint64 // 0 until acknowledged
+	refused string // the server's reason, if it refused
+	phase   int    // 0: warm-up (or not an action), 1...: the measured phases
 }
 
 // fanout is the time from sending an action until its input frame reached

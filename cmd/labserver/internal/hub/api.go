@@ -19,26 +19,24 @@ import (
 
 // writeJSON answers with v as JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // an API answer, read as JSON, never as HTML
+	if err := enc.Encode(v); err != nil {
 		writeError(w, http.StatusInternalServerError, "encoding the answer: "+err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(buf.Bytes())
 }
 
 // writeError answers {"error": msg}.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	b, _ := json.Marshal(struct {
+	writeJSON(w, status, struct {
 		Error string `json:"error"`
 	}{msg})
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
 }
 
 // teacher lets a request through only with the teacher key, as
@@ -192,7 +190,7 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 			continue
 		}
 		now := nowMs()
-		r, out, err := room.New(id, code, spec, now)
+		r, out, err := newRoomSafely(id, code, spec, now)
 		if err != nil {
 			return nil, &badSpec{err}
 		}
@@ -213,6 +211,16 @@ func (h *Hub) open(ctx context.Context, spec room.Spec) (*roomLoop, error) {
 		return l, nil
 	}
 	return nil, errors.New("no free join code after 10 tries")
+}
+
+// newRoomSafely is room.New, with a panic turned into an error.
+func newRoomSafely(id, code string, spec room.Spec, now int64) (r *room.Room, out room.Output, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("opening the room panicked: %v", p)
+		}
+	}()
+	return room.New(id, code, spec, now)
 }
 
 // roomInfo is a row of GET /api/rooms.

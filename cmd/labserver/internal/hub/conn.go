@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"smrlab/core/room"
 )
@@ -194,8 +195,14 @@ func (h *Hub) refuseConn(c *conn, ref *refusal) {
 	c.kill(code, truncate(ref.msg, 120))
 }
 
-// read hands each frame to the room until the connection ends.
+// read hands each frame to the room until the connection ends. A
+// connection sending frames at twice a seat's frame rate is closed here,
+// before its flood reaches the room's goroutine.
 func (h *Hub) read(ctx context.Context, c *conn, l *roomLoop) {
+	flood := rate.NewLimiter(rate.Inf, 0)
+	if h.lim.frameRate != rate.Inf {
+		flood = rate.NewLimiter(2*h.lim.frameRate, 2*h.lim.frameBurst)
+	}
 	for {
 		typ, data, err := c.ws.Read(ctx)
 		if err != nil {
@@ -209,6 +216,12 @@ func (h *Hub) read(ctx context.Context, c *conn, l *roomLoop) {
 		if typ != websocket.MessageText {
 			h.met.refused.WithLabelValues("binary").Inc()
 			c.kill(websocket.StatusUnsupportedData, "frames are JSON text")
+			return
+		}
+		if !flood.Allow() {
+			h.met.refused.WithLabelValues("flood").Inc()
+			h.log.Info("connection closed: a flood of frames", "addr", c.addr)
+			c.kill(websocket.StatusPolicyViolation, "too many frames")
 			return
 		}
 		var pk peek

@@ -72,6 +72,8 @@ type limits struct {
 	frameBurst    int
 	joinRate      rate.Limit // websocket connections from one address
 	joinBurst     int
+	keyRate       rate.Limit // wrong teacher keys from one address
+	keyBurst      int
 	bodyBytesMax  int64 // a POST body
 }
 
@@ -93,6 +95,8 @@ func defaultLimits() limits {
 		frameBurst:    100,
 		joinRate:      JoinRateDefault,
 		joinBurst:     JoinBurstDefault,
+		keyRate:       1,
+		keyBurst:      10,
 		bodyBytesMax:  1 << 20,
 	}
 }
@@ -159,7 +163,7 @@ func newHub(cfg Config, lim limits) (*Hub, error) {
 		ctx: ctx, cancel: cancel,
 		byID: map[string]*roomLoop{}, byCode: map[string]*roomLoop{}, loading: map[string]*loadCall{},
 		joins:    newAddrLimiter(lim.joinRate, lim.joinBurst),
-		keyFails: newAddrLimiter(lim.joinRate, lim.joinBurst),
+		keyFails: newAddrLimiter(lim.keyRate, lim.keyBurst),
 	}, nil
 }
 
@@ -393,7 +397,7 @@ func (h *Hub) replay(ctx context.Context, row store.RoomRow, now int64) (*room.R
 		return nil, err
 	}
 	t0 := time.Now()
-	r, err := room.Restore(row.Record(), seats, inputs, row.Progress(), now)
+	r, err := restoreSafely(row, seats, inputs, now)
 	var div *room.DivergenceError
 	switch {
 	case errors.As(err, &div) && r != nil:
@@ -405,6 +409,17 @@ func (h *Hub) replay(ctx context.Context, row store.RoomRow, now int64) (*room.R
 	h.log.Info("room restored", "room", row.ID, "code", row.Code, "inputs", len(inputs), "seats", len(seats),
 		"at", r.Now(), "hash", r.Hash(), "took", time.Since(t0))
 	return r, nil
+}
+
+// restoreSafely is room.Restore, with a panic turned into an error: a
+// room that cannot be replayed must not take the other classes down.
+func restoreSafely(row store.RoomRow, seats []room.SeatRow, inputs []room.Input, now int64) (r *room.Room, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("replaying room %s panicked: %v", row.Code, p)
+		}
+	}()
+	return room.Restore(row.Record(), seats, inputs, row.Progress(), now)
 }
 
 // unload forgets a room whose goroutine ended.

@@ -22,6 +22,7 @@ type metrics struct {
 	simEvents    *prometheus.CounterVec
 	storeSeconds prometheus.Histogram
 	fanout       prometheus.Histogram
+	panics       prometheus.Counter
 	framesIn     prometheus.Counter
 	framesOut    prometheus.Counter
 	bytesIn      prometheus.Counter
@@ -53,8 +54,10 @@ func newMetrics() *metrics {
 		fanout: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "smrlab_action_fanout_seconds",
 			Help:    "From reading an act frame to its input frame queued for every connection of the room (stored first).",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{Name: "smrlab_room_panics_total",
+			Help: "Rooms stopped by an internal error (each restored from the store on its next connection)."}),
 	}
-	m.reg.MustRegister(m.rooms, m.seats, m.frames, m.bytes, m.refused, m.slow, m.divergences,
+	m.reg.MustRegister(m.panics, m.rooms, m.seats, m.frames, m.bytes, m.refused, m.slow, m.divergences,
 		m.simEvents, m.storeSeconds, m.fanout,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.framesIn, m.framesOut = m.frames.WithLabelValues("in"), m.frames.WithLabelValues("out")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -63,7 +65,10 @@ func (l *roomLoop) submit(ctx context.Context, fn func()) bool {
 	}
 }
 
-// call runs fn in the room's goroutine and waits for it.
+// call runs fn in the room's goroutine and waits for it. Once fn is
+// handed over, call waits for it to run or for the room to stop, whatever
+// ctx says: fn writes the caller's variables, which the caller reads only
+// after call returns. The room's goroutine never waits for long.
 func (l *roomLoop) call(ctx context.Context, fn func()) error {
 	ran := make(chan struct{})
 	if !l.submit(ctx, func() { fn(); close(ran) }) {
@@ -81,8 +86,6 @@ func (l *roomLoop) call(ctx context.Context, fn func()) error {
 		default:
 			return fmt.Errorf("room %s stopped", l.code)
 		}
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -94,21 +97,57 @@ func (l *roomLoop) run() {
 	for !l.ended {
 		select {
 		case fn := <-l.inbox:
-			fn()
+			l.safely(fn)
 		case <-t.C:
-			l.tick()
+			l.safely(l.tick)
 		case <-l.h.ctx.Done():
-			l.storeProgress(true)
-			l.stop(websocket.StatusGoingAway, "the labserver is restarting: reconnect")
+			l.safely(func() {
+				l.storeProgress(true)
+				l.stop(websocket.StatusGoingAway, "the labserver is restarting: reconnect")
+			})
 		}
 	}
+}
+
+// safely runs fn; a panic in the room stops this room alone (the other
+// classes go on), and the next connection restores it from its stored
+// inputs, which hold nothing the panic left half done.
+func (l *roomLoop) safely(fn func()) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		l.h.log.Error("a room panicked: it stops here and is restored from the store on the next connection",
+			"room", l.id, "code", l.code, "panic", p, "stack", string(debug.Stack()))
+		l.h.met.panics.Inc()
+		reason := "the labserver hit an internal error in this room: reconnect"
+		frame := errorFrame(reason)
+		for c := range l.conns {
+			select {
+			case c.queue <- outFrame{data: frame}:
+			default:
+			}
+			c.gone = true
+			c.kill(websocket.StatusInternalError, reason)
+		}
+		l.ended = true
+		l.h.unload(l)
+		l.h.met.simEvents.DeleteLabelValues(l.id)
+	}()
+	fn()
 }
 
 // tick runs the room's clock, counts its simulation events, stores its
 // progress at most once a progressEvery and renews its lease.
 func (l *roomLoop) tick() {
 	now := nowMs()
-	if !l.handle(l.r.Tick(now), nil) {
+	out := l.r.Tick(now)
+	// The room's time moves at every tick; its progress is stored below,
+	// once a progressEvery, not with each now frame: a restore replays the
+	// inputs and needs the time only to resume where the class was.
+	out.Records = slices.DeleteFunc(out.Records, func(r room.Record) bool { return r.Kind == room.RecordProgress })
+	if !l.handle(out, nil) {
 		return
 	}
 	if ev := l.r.Events(); ev > l.events {
@@ -118,7 +157,9 @@ func (l *roomLoop) tick() {
 	if time.Since(l.stored) >= l.h.lim.progressEvery {
 		l.storeProgress(false)
 	}
-	if time.Since(l.claimed) >= l.h.cfg.Lease/3 {
+	if time.Since(l.claimed) >= l.h.cfg.Lease/3 && l.h.st.Engine() == "postgres" {
+		// Only instances sharing PostgreSQL take rooms from each other;
+		// on SQLite the claim made when the room loaded names the owner.
 		l.renew(now)
 	}
 }

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,12 @@ func TestTakeoverOnPostgres(t *testing.T) {
 	}
 	c.send(studentHello(rm.Code, "Ada", adaSync.Token))
 	mustRefuse(t, c, `instance "A"`)
+	if status, body := callAPI(t, b.url, "POST", "/api/rooms/"+rm.ID+"/close", testKey, nil); status != http.StatusConflict || !strings.Contains(string(body), `instance \"A\"`) {
+		t.Fatalf("closing A's room through B: %d %s, want 409 naming A", status, body)
+	}
+	if status, body := callAPI(t, b.url, "GET", "/api/rooms/"+rm.ID+"/recording", testKey, nil); status != http.StatusOK || !strings.Contains(string(body), "crash S3") {
+		t.Fatalf("A's room's recording from B (replayed from the store): %d %s", status, body)
+	}
 
 	a.kill()
 	// Reconnect as a browser does, until B has the room (A's lease is 1s).

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/time/rate"
 
+	"smrlab/core/room"
 	"smrlab/exercises"
 )
 
@@ -269,8 +272,13 @@ func TestWSSlowConsumer(t *testing.T) {
 	// The slow client now reads nothing until the acts are done.
 
 	const acts = 400
+	// Ada reads all along, and the teacher acts again only once Ada has
+	// the last input: her queue never holds more than a frame or two,
+	// however slowly this machine runs her goroutines. got says what went
+	// wrong for her.
 	got := make(chan string, 1)
-	go func() { // Ada reads all along
+	seen := make(chan struct{}, acts)
+	go func() {
 		var last uint64
 		for n := 0; n < acts; {
 			f, err := ada.read()
@@ -287,16 +295,18 @@ func TestWSSlowConsumer(t *testing.T) {
 			case f.T == "input":
 				last = f.N
 				n++
+				seen <- struct{}{}
 			}
 		}
-		got <- ""
 	}()
 	for seq := int64(1); seq <= acts; seq++ {
 		teach.send(act(seq, []string{"crash S1", "restart S1"}[seq%2]))
 		teach.await("ack")
-	}
-	if msg := <-got; msg != "" {
-		t.Fatalf("the reading student: %s", msg)
+		select {
+		case <-seen:
+		case msg := <-got:
+			t.Fatalf("the reading student, at act %d: %s", seq, msg)
+		}
 	}
 	th.awaitMetric("smrlab_slow_consumers_total", 1)
 	// The slow client got a fresh sync after its first sync, or was
@@ -327,8 +337,24 @@ func TestWSSlowConsumer(t *testing.T) {
 
 // A client that answers no ping is closed after pongWait.
 func TestWSPingTimeout(t *testing.T) {
-	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 200*time.Millisecond })
+	th := newTestHub(t, func(_ *Config, l *limits) { l.pingEvery, l.pongWait = 50*time.Millisecond, 2*time.Second })
 	rm := th.openRoom(nil)
+	// Bob reads all along, so his pongs go back: he stays through the
+	// dozens of pings that pass while Ada is found dead.
+	bob, _ := th.student(rm.Code, "Bob", "")
+	frames := make(chan frame, 100)
+	go func() {
+		for {
+			f, err := bob.read()
+			if err != nil {
+				close(frames)
+				return
+			}
+			if f.T == "refused" {
+				frames <- f
+			}
+		}
+	}()
 	c := th.dial()
 	c.send(studentHello(rm.Code, "Ada", ""))
 	// Reading nothing, this client answers no ping (coder/websocket
@@ -337,6 +363,13 @@ func TestWSPingTimeout(t *testing.T) {
 	if status, _ := c.closed(); status != websocket.StatusPolicyViolation {
 		t.Fatalf("close status %v, want %v", status, websocket.StatusPolicyViolation)
 	}
+	bob.send(act(1, "crash S1"))
+	for f := range frames {
+		if f.T == "refused" && f.Seq == 1 {
+			return // an observer's act, answered: Bob is still connected
+		}
+	}
+	t.Fatal("Bob, who answered every ping, was disconnected")
 }
 
 // No hello within helloWait: an error frame, then the close.
@@ -508,4 +541,76 @@ func TestWSProjectorViewsAndDivergence(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
+}
+
+// A client sending frames far past a seat's frame rate is closed before
+// its flood reaches the room.
+func TestWSFlood(t *testing.T) {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.frameRate, l.frameBurst = rate.Every(time.Hour), 5 })
+	rm := th.openRoom(nil)
+	ada, _ := th.student(rm.Code, "Ada", "")
+	go func() {
+		for i := 0; i < 50; i++ {
+			if ada.ws.Write(context.Background(), websocket.MessageText, []byte(`{"t":"resync"}`)) != nil {
+				return
+			}
+		}
+	}()
+	// The close frame may be lost to the writes racing it: the server
+	// ending the connection, and saying why in its metrics, is the test.
+	if status, _ := ada.closed(); status != websocket.StatusPolicyViolation && status != -1 {
+		t.Fatalf("a flood: close status %v, want %v", status, websocket.StatusPolicyViolation)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="flood"}`, 1)
+	th.awaitMetric(`smrlab_refused_total{reason="frame_rate"}`, 1)
+}
+
+// A hub started on a store restores its open rooms; one whose replay
+// differs from its stored hash is still served, and the difference is
+// logged and counted.
+func TestRestartRestoresAndCountsDivergence(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "rooms.db")
+	th := newTestHubOn(t, db)
+	rm := th.openRoom(nil)
+	teach, _ := th.teacher(rm.Code)
+	teach.send(act(1, "crash S2"))
+	in := teach.await("input")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	th.h.Shutdown(sctx)
+	row, ok, err := th.st.RoomByID(sctx, rm.ID)
+	if err != nil || !ok || row.Hash != in.Hash {
+		t.Fatalf("the stored room after a shutdown: %+v %v %v (want its hash %s stored)", row, ok, err, in.Hash)
+	}
+	bad := row.Progress()
+	bad.Hash = "0123456789abcdef"
+	if err := th.st.Apply(sctx, []room.Record{bad}); err != nil {
+		t.Fatal(err)
+	}
+
+	th2 := newTestHubOn(t, db)
+	th2.awaitMetric("smrlab_divergences_total", 1)
+	th2.awaitMetric("smrlab_rooms", 1)
+	if !strings.Contains(th2.log.String(), "restored room differs from its stored hash") {
+		t.Errorf("no divergence logged:\n%s", th2.log.String())
+	}
+	_, s := th2.student(rm.Code, "Ada", "")
+	if s.Hash != in.Hash {
+		t.Fatalf("the restored room's hash %s, want %s (its inputs are its truth)", s.Hash, in.Hash)
+	}
+}
+
+// Wrong teacher keys spend the address's budget: past it, the API answers
+// 429 without comparing keys.
+func TestRoomAPIKeyRate(t *testing.T) {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.keyRate, l.keyBurst = rate.Every(time.Hour), 3 })
+	for i := range 3 {
+		if status, _ := th.api("GET", "/api/rooms", "guess-"+strconv.Itoa(i), nil); status != http.StatusForbidden {
+			t.Fatalf("wrong key %d: %d, want 403", i, status)
+		}
+	}
+	if status, body := th.api("GET", "/api/rooms", "guess-again", nil); status != http.StatusTooManyRequests {
+		t.Fatalf("a wrong key past the budget: %d %s, want 429", status, body)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="key_rate"}`, 1)
 }

@@ -37,6 +37,9 @@ const SchemaVersion = 1
 // before it gives up with "database is locked".
 const busyTimeoutMs = 10_000
 
+// maxIdleConns is how many connections the store keeps open between uses.
+const maxIdleConns = 16
+
 // Store is an open store. It is safe for concurrent use.
 type Store struct {
 	db     *sql.DB
@@ -104,6 +107,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Keep connections between writes: database/sql keeps 2 idle by
+	// default, and each room's goroutine writes, so more would be closed
+	// and opened again (a PostgreSQL connection is a server process; an
+	// SQLite one re-reads the schema and re-runs its pragmas).
+	s.db.SetMaxIdleConns(maxIdleConns)
 	if err := s.db.PingContext(ctx); err != nil {
 		s.db.Close()
 		return nil, s.errorf(err, "connect")

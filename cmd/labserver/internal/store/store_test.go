@@ -353,6 +353,50 @@ func TestConcurrentClaimHasOneWinner(t *testing.T) {
 	})
 }
 
+// Two instances that both believe they own a room write its next input at
+// the same moment: for each n exactly one Apply succeeds, and the loser's
+// whole batch (its audit entry too) is gone.
+func TestDuplicateInputFencesTwoInstances(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, b := openT(t, dsn), openT(t, dsn)
+		if err := a.Apply(ctx, []room.Record{roomRec("r1", "K7QM2P")}); err != nil {
+			t.Fatal(err)
+		}
+		const inputs = 30
+		for n := uint64(1); n <= inputs; n++ {
+			var wg sync.WaitGroup
+			var errs [2]error
+			start := make(chan struct{})
+			for j, s := range []*Store{a, b} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					errs[j] = s.Apply(ctx, []room.Record{auditRec("r1", "act", fmt.Sprintf("instance %d", j)), inputRec("r1", n)})
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if (errs[0] == nil) == (errs[1] == nil) {
+				t.Fatalf("input %d: instance 0: %v; instance 1: %v: want exactly one to fail", n, errs[0], errs[1])
+			}
+			for _, err := range errs {
+				if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("input n=%d of room r1", n)) {
+					t.Fatalf("input %d: the error does not name the input: %v", n, err)
+				}
+			}
+		}
+		var audit bytes.Buffer
+		if err := a.Audit(ctx, "r1", &audit); err != nil {
+			t.Fatal(err)
+		}
+		if lines := strings.Count(audit.String(), "\n"); lines != inputs {
+			t.Fatalf("%d audit entries for %d inputs: a failed batch left its audit entry", lines, inputs)
+		}
+	})
+}
+
 // killedWriter is the child of TestKilledWriter: it opens the store, and
 // applies inputs 1, 2, ... with an audit entry each, printing every n whose
 // Apply returned nil, until it is killed (or after a bound, to stop by
