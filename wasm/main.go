@@ -83,6 +83,9 @@ type lessonPlayer interface {
 // this one.
 var lessonFuncs map[string]bridge.Func
 
+// roomFuncs are the classroom room's calls (wasm/room.go).
+var roomFuncs map[string]func([]js.Value) (any, error)
+
 func main() {
 	// WebAssembly has no background GC thread, so every collection stops
 	// the simulation: collect less often, for a bigger heap. (Measured in
@@ -104,6 +107,9 @@ func main() {
 		"bugs":            bugs,
 	}
 	for name, fn := range lessonFuncs {
+		fns[name] = fn
+	}
+	for name, fn := range roomFuncs {
 		fns[name] = fn
 	}
 	bridge.Register("smrlab", fns, func(res map[string]any) {

@@ -79,10 +79,16 @@
 //   progress(), student()   Promises of the lesson progress kept in localStorage and
 //                   the student's id (they load the lesson player)
 //   lessons()       Promise of the course's catalogue (lessons/index.json)
-// The course's and the lesson player's hooks are listed at the top of course.js
-// and lesson.js.
+//   room()          in a classroom room (?room=CODE): the room's state (room.js), else null;
+//                   roomForgeSession(text) takes an action on this screen only,
+//                   roomForgeSyncs(n, text) does so after each of the next n syncs,
+//                   roomResync() asks for a sync, roomDropSocket() drops the websocket
+// The course's, the lesson player's and the room's hooks are listed at the top of
+// course.js, lesson.js and room-ui.js.
 
 import {createLab} from './lab.js';
+import {roomParams} from './room.js';
+import {roomControl, setupRoom} from './room-ui.js';
 import {History} from './history.js';
 import {ClusterDrawer, cutSet, partitionSides} from './draw-cluster.js';
 import {drawLogs} from './draw-logs.js';
@@ -138,7 +144,12 @@ if (!worker) {
     worker = null;
   }
 }
-const lab = worker ? createLab(worker, (msg) => showBanner('The simulator failed to start.', msg)) : null;
+const ownLab = worker ? createLab(worker, (msg) => showBanner('The simulator failed to start.', msg)) : null;
+// In a classroom room (?room=CODE) the room's lab stands in for the page's
+// own: the same calls, answered by the room (room.js).
+const roomMode = roomParams();
+const room = roomMode ? setupRoom(app, roomMode, ownLab) : null;
+const lab = room ? room.lab : ownLab;
 const cluster = new ClusterDrawer($('cluster'));
 let partition;
 
@@ -269,6 +280,18 @@ async function act(text, statusEl = $('action-status'), from = '') {
   return true;
 }
 app.act = act;
+app.ingest = (json, fresh) => ingestJSON(json, fresh);
+app.showPanic = (res) => showPanic(res);
+// showClock shows the room's clock on the time bar (room mode).
+app.showClock = (playing, speed) => {
+  app.playing = playing;
+  setAttr($('play'), 'aria-pressed', String(playing));
+  setAttr($('pause'), 'aria-pressed', String(!playing));
+  document.body.dataset.playing = String(playing);
+  let best = 0;
+  SPEEDS.forEach((x, i) => { if (Math.abs(Math.log(x / speed)) < Math.abs(Math.log(SPEEDS[best] / speed))) best = i; });
+  showSpeed(best);
+};
 app.syncHeader = () => syncHeader();
 app.call = call;
 app.cleanError = cleanError;
@@ -496,6 +519,12 @@ async function loadBugs() {
 
 async function boot() {
   loadIndex();
+  if (room) {
+    setText($('loading'), `Joining room ${roomMode.code}…`);
+    room.start();
+    loadBugs();
+    return;
+  }
   const q = new URLSearchParams(location.search);
   const bugs = (q.get('bugs') || '').split(',').filter(Boolean);
   const file = q.get('scenario') || '';
@@ -531,7 +560,17 @@ async function boot() {
 
 // ---- Time
 
+// roomClock sends the teacher's play or pause to the room.
+function roomClock(what) {
+  if (roomMode.as !== 'teacher') {
+    showStatus($('action-status'), '✖ The teacher controls the clock: this screen follows the room.', 'error');
+    return;
+  }
+  roomControl(room, what).then((res) => { if (!res.ok) fail($('action-status'), res); });
+}
+
 function setPlaying(on) {
+  if (room) return; // the room's clock decides (app.showClock)
   app.playing = !!on;
   lastFrameAt = performance.now();
   carryUs = 0;
@@ -549,6 +588,7 @@ function lockedNote() {
 }
 
 app.togglePlay = () => {
+  if (room) return roomClock(app.playing ? 'pause' : 'play');
   if (!app.playing && lockedNote()) return;
   if (!app.playing && app.view && (app.view.stopped || app.view.now >= app.view.end)) {
     showStatus($('action-status'), app.view.violation ? 'The run stopped at the violation: drag the timeline back to replay it.'
@@ -559,13 +599,24 @@ app.togglePlay = () => {
 };
 
 app.setSpeed = (i) => {
+  if (room) {
+    // The teacher's speed is the room's; the others cannot change it.
+    if (roomMode.as !== 'teacher') return;
+    const x = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i))];
+    roomControl(room, 'speed', x).then((res) => { if (!res.ok) fail($('action-status'), res); });
+    return;
+  }
+  showSpeed(i);
+};
+
+function showSpeed(i) {
   app.speedIndex = Math.max(0, Math.min(SPEEDS.length - 1, i));
   $('speed').value = String(app.speedIndex);
   const s = SPEEDS[app.speedIndex];
   const label = s < 1 ? `1/${Math.round(1 / s)}×` : `${s}×`;
   setText($('speed-label'), label);
   $('speed').setAttribute('aria-valuetext', `${label} real time`);
-};
+}
 
 app.step = async (kind) => {
   setPlaying(false);
@@ -631,7 +682,14 @@ function tick() {
   const now = performance.now();
   const v = app.view;
   if (app.playing && app.lessonLocked && app.lessonLocked()) setPlaying(false);
-  if (app.playing && v && lab && !lab.busy && !scrubbing) {
+  if (room) {
+    // The room's clock drives the run: a frame call when it has work.
+    if (!lab.busy && room.due()) {
+      call('frame', 0).then((res) => {
+        if (!res.ok && !res.panic) showBanner('The room\'s run could not advance on this screen.', cleanError(res.error));
+      });
+    }
+  } else if (app.playing && v && lab && !lab.busy && !scrubbing) {
     const realMs = Math.min(now - lastFrameAt, REAL_MS_MAX);
     lastFrameAt = now;
     const want = realMs * 1000 * SPEEDS[app.speedIndex] + carryUs;
@@ -666,7 +724,7 @@ function tick() {
   if (canvasesDue) {
     const violators = v.violation ? new Set(v.violation.nodes || []) : null;
     cluster.draw(v, {selected: app.selected, hover: app.hover, pick: app.pick, flashes, realNow: now, violators,
-      highlight: highlightedServers(v)});
+      highlight: highlightedServers(v), focus: app.focus || 0});
     app.hoverDirty = false;
     drew = true;
     part.ring = performance.now() - t0;
@@ -1217,9 +1275,10 @@ function closeDropdowns() {
 
 function setupControls() {
   $('play').addEventListener('click', () => {
-    if (!app.playing) app.togglePlay();
+    if (room) roomClock('play');
+    else if (!app.playing) app.togglePlay();
   });
-  $('pause').addEventListener('click', () => setPlaying(false));
+  $('pause').addEventListener('click', () => (room ? roomClock('pause') : setPlaying(false)));
   $('step-event').addEventListener('click', () => app.step('event'));
   $('step-delivery').addEventListener('click', () => app.step('delivery'));
   $('speed').addEventListener('input', () => app.setSpeed(+$('speed').value));
@@ -1352,6 +1411,14 @@ window.smrlabTest = {
   idle: async () => {
     while (lab && lab.busy) await new Promise((r) => setTimeout(r, 10));
   },
+  // The room (room mode): its state, and ways to break this screen's run
+  // behind the room's back (a divergence the page must show): an action
+  // taken here only, or the next n syncs followed by one.
+  room: () => room && {...room.state, target: room.target(), due: room.due()},
+  roomForgeSession: (text) => room.forgeSession(text),
+  roomForgeSyncs: (n, text) => room.forgeSyncs(n, text),
+  roomResync: () => room.resync(),
+  roomDropSocket: () => room.dropSocket(),
 };
 
 partition = setupPartition(app);
@@ -1367,7 +1434,8 @@ setupCanvas();
 setupFiles();
 setupCourse(app);
 installKeys(app);
-app.setSpeed(DEFAULT_SPEED);
+if (room) showSpeed(DEFAULT_SPEED);
+else app.setSpeed(DEFAULT_SPEED);
 setPlaying(false);
 if (!lab) showBanner('This browser cannot run the simulator.', 'Web Workers are not available' +
   (window.smrlabWorkerError ? `: ${window.smrlabWorkerError.message}` : '.'));

@@ -110,9 +110,25 @@ export class ClusterDrawer {
       if (this.pos.get(s.id).spare) this.drawSpare(ctx, v, s, ui, sides);
       else this.drawServer(ctx, v, s, ui, sides);
     }
+    if (ui.focus) this.drawFocus(ctx, v, ui.focus);
     if (ui.pick) this.drawPick(ctx, ui.pick);
     this.drawFlights(ctx, v);
     this.drawFlashes(ctx, ui.flashes, ui.realNow);
+  }
+
+  // drawFocus veils every server but one (a classroom room's "you are
+  // S3"): the others are drawn, de-emphasized.
+  drawFocus(ctx, v, focus) {
+    ctx.save();
+    ctx.fillStyle = 'rgba(255,255,255,0.55)';
+    for (const s of v.servers) {
+      if (s.id === focus) continue;
+      const p = this.pos.get(s.id);
+      ctx.beginPath();
+      ctx.arc(p.x, p.y, p.r + 8, 0, TAU);
+      ctx.fill();
+    }
+    ctx.restore();
   }
 
   // drawShelf frames the spare machines: outside the configuration, they
