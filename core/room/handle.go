@@ -333,17 +333,38 @@ func (r *Room) checkAhead(o *Output, nowMs int64) {
 	}
 }
 
-// flushSeats sends the seats list to everyone when it changed, at most
-// once every SeatsEveryMs unless now says at once.
+// flushSeats sends the seats that changed to everyone, at most once every
+// SeatsEveryMs unless now says at once. A change to one seat sends that seat
+// alone: in a room of 300, a student who drops out must not make the room
+// send 300 whole lists (24 KB each). The whole list goes when most seats
+// changed (a class joining at once).
 func (r *Room) flushSeats(o *Output, nowMs int64, now bool) {
 	if !r.seatsDirty || (!now && nowMs-r.lastSeatsMs < SeatsEveryMs) {
 		return
 	}
 	r.seatsDirty, r.lastSeatsMs = false, nowMs
+	views := r.seatViews()
+	var changed []seatView
+	for i, v := range views {
+		if i >= len(r.sentSeats) || r.sentSeats[i] != v {
+			changed = append(changed, v)
+		}
+	}
+	r.sentSeats = views
+	if len(changed) == 0 {
+		return
+	}
+	if 4*len(changed) > len(views) {
+		o.Sends = append(o.Sends, Send{To: Everyone, Frame: marshal(struct {
+			T     string     `json:"t"`
+			Seats []seatView `json:"seats"`
+		}{"seats", views})})
+		return
+	}
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: marshal(struct {
-		T     string     `json:"t"`
-		Seats []seatView `json:"seats"`
-	}{"seats", r.seatViews()})})
+		T       string     `json:"t"`
+		Changed []seatView `json:"changed"`
+	}{"seats", changed})})
 }
 
 // maybeExercise sends the exercise's status when it changed: at once when

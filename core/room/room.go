@@ -78,6 +78,7 @@ type roomState struct {
 	lastSeatsMs     int64
 	lastExMs        int64
 	seatsDirty      bool
+	sentSeats       []seatView // the seats as the last seats frame left them
 	viewers         int
 	exSent          []byte
 	exGoals         string

@@ -498,3 +498,48 @@ func TestWatchRenameOnline(t *testing.T) {
 	c.take(c.r.Disconnect(ada, c.nowMs))
 	require.False(t, online())
 }
+
+// TestSeatsFrameSendsWhatChanged: once a class has joined, a student who
+// drops out changes one seat, and the seats frame carries that seat alone
+// (a room of 300 must not send 300 whole lists); a class joining at once
+// gets the whole list.
+func TestSeatsFrameSendsWhatChanged(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	ids := make([]SeatID, 0, 12)
+	for i := range 12 {
+		ids = append(ids, c.join(fmt.Sprint("Student ", i)))
+	}
+	c.wait(2_000)
+	type seatsFrame struct {
+		T       string     `json:"t"`
+		Seats   []seatView `json:"seats"`
+		Changed []seatView `json:"changed"`
+	}
+	last := func() seatsFrame {
+		t.Helper()
+		for i := len(c.sends) - 1; i >= 0; i-- {
+			var f seatsFrame
+			if json.Unmarshal(c.sends[i].Frame, &f) == nil && f.T == "seats" {
+				require.Equal(t, Everyone, c.sends[i].To)
+				return f
+			}
+		}
+		t.Fatal("no seats frame")
+		return seatsFrame{}
+	}
+	whole := last()
+	require.Len(t, whole.Seats, 12, "a class that joined at once gets the whole list")
+	require.Empty(t, whole.Changed)
+
+	c.take(c.r.Disconnect(ids[4], c.nowMs))
+	c.wait(2_000)
+	f := last()
+	require.Empty(t, f.Seats)
+	require.Equal(t, []seatView{{Seat: ids[4], Name: "Student 4", Role: "observer", Online: false}}, f.Changed)
+
+	n := len(c.sends)
+	c.wait(3_000)
+	for _, s := range c.sends[n:] {
+		require.NotContains(t, string(s.Frame), `"t":"seats"`, "nothing changed: no seats frame")
+	}
+}

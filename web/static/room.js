@@ -290,7 +290,14 @@ export function createRoom(params, inner, hooks) {
         break;
       }
       case 'seats': {
-        st.seats = f.seats || [];
+        if (f.changed) {
+          // Only the seats that changed: merge them in by number.
+          const bySeat = new Map(st.seats.map((x) => [x.seat, x]));
+          for (const x of f.changed) bySeat.set(x.seat, x);
+          st.seats = [...bySeat.values()].sort((a, b) => a.seat - b.seat);
+        } else {
+          st.seats = f.seats || [];
+        }
         // The seats list carries this seat's role as the teacher set it.
         const me = st.as === 'student' && st.seats.find((x) => x.seat === st.seat);
         if (me) st.role = {role: me.role || 'observer', ...(me.server ? {server: me.server} : {})};
