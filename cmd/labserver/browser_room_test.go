@@ -17,6 +17,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -395,6 +396,12 @@ func TestBrowserRoom(t *testing.T) {
 			t.Errorf("back at 2 s, a student's state hash is %s, the teacher's %s", h, hash)
 		}
 	}
+	// The panel shows the state the screen and the room agree on: what a
+	// teacher checks an exported recording against.
+	for _, p := range everyone {
+		p.waitFor("the agreed state hash shown", fmt.Sprintf(`document.querySelector('[data-testid="room-agreed"]').textContent.includes(%s)`,
+			jsString("state hash "+hash)), 10*time.Second)
+	}
 
 	// A screen whose simulator keeps giving another state than the room's
 	// (here: each of its next syncs followed by an action of its own) stops
@@ -430,6 +437,21 @@ func TestBrowserRoom(t *testing.T) {
 	}
 	if !strings.Contains(resp, "crash S1") {
 		t.Errorf("the room's recording lacks the crash of S1: %.300s", resp)
+	}
+	// The same recording, imported into the single-user lab, reaches the
+	// state the room showed when it closed (paused back at 2 s).
+	recPath := filepath.Join(t.TempDir(), "room-recording.json")
+	if err := os.WriteFile(recPath, []byte(resp), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	barbara.navigate("")
+	barbara.waitReady()
+	barbara.importFile(recPath)
+	if h := barbara.stateHash(); h != hash {
+		t.Errorf("the room's recording imported into the lab gives state hash %s, the room showed %s", h, hash)
+	}
+	if v := barbara.view(); v.Now != 2_000_000 {
+		t.Errorf("the room's recording imported into the lab opens at %d µs, the room closed at 2 s", v.Now)
 	}
 
 	// An exercise: "be a server" under the manual scheduler. The room deals

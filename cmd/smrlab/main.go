@@ -45,7 +45,8 @@ func init() {
 			"run a scenario, print its timeline and summary; exit 1 if an expectation fails", cmdRun},
 		{"explore", "explore FILE --seeds N [--from S] [--bug NAME]... [--workers K]",
 			"run a scenario over many seeds on all cores; print every failing seed", cmdExplore},
-		{"replay", "replay TRACE", "re-run a trace and confirm the same events and hashes", cmdReplay},
+		{"replay", "replay [--hash HEX] TRACE|RECORDING", "re-run a trace and confirm the same events and hashes; or re-run a recording " +
+			"(a classroom room's, the lab's) to its time and print its state hash, checked against --hash when given", cmdReplay},
 		{"modelcheck", "modelcheck [--bug NAME]... [--bounds-of NAME] [--servers N] [--max-term T] [--max-log L] [--max-inflight M] " +
 			"[--crashes C] [--timeouts K] [--drops D] [--duplicates U] [--depth S] [--disk-steps] [--out DIR]",
 			"explore every behaviour of a small cluster within bounds; write the shortest counterexample", cmdModelcheck},

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"smrlab/core/room"
 )
 
 // smrlab runs the command line in-process and returns its exit code and output.
@@ -191,4 +193,35 @@ func TestUndecidedLinearizabilityIsNeverSilent(t *testing.T) {
 	code, out, _ = smrlab(t, "run", scenarios+"leader-crash.scn", "--quiet")
 	require.Equal(t, 0, code, out)
 	require.Contains(t, out, "history   linearizable (")
+}
+
+// TestReplayARoomsRecording: a classroom room's recording (what its
+// teacher downloads) re-runs natively to the hash the room showed; another
+// hash fails.
+func TestReplayARoomsRecording(t *testing.T) {
+	src, err := os.ReadFile(scenarios + "leader-crash.scn")
+	require.NoError(t, err)
+	r, _, err := room.New("0123456789abcdef", "K7QM3P", room.Spec{File: "leader-crash.scn", Scenario: string(src), Seed: 3}, 1_000)
+	require.NoError(t, err)
+	r.Frame(room.Teacher, []byte(`{"t":"clock","seq":1,"op":"speed","speedPpm":1000000}`), 1_000)
+	r.Frame(room.Teacher, []byte(`{"t":"clock","seq":2,"op":"play"}`), 1_000)
+	for ms := int64(1_050); ms <= 2_500; ms += 50 {
+		r.Tick(ms)
+	}
+	o := r.Frame(room.Teacher, []byte(`{"t":"act","seq":3,"text":"crash S2"}`), 2_500)
+	require.Empty(t, o.Refused)
+	for ms := int64(2_550); ms <= 3_200; ms += 50 {
+		r.Tick(ms)
+	}
+	r.Frame(room.Teacher, []byte(`{"t":"clock","seq":4,"op":"pause"}`), 3_200)
+	path := filepath.Join(t.TempDir(), "room.json")
+	require.NoError(t, os.WriteFile(path, r.Recording(), 0o644))
+
+	code, out, errs := smrlab(t, "replay", "--hash", r.Hash(), path)
+	require.Equal(t, 0, code, out+errs)
+	require.Contains(t, out, "1 actions")
+	require.Contains(t, out, "state hash "+r.Hash())
+	code, out, _ = smrlab(t, "replay", "--hash", "0123456789abcdef", path)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "DIFFERENT state hash "+r.Hash())
 }

@@ -135,6 +135,8 @@ export function setupRoom(app, params, inner) {
     setText(conn, label);
     setText($('room-you'), youText());
     setText($('room-title'), `Room ${st.code}${st.room && st.room.title ? ' · ' + st.room.title : ''}`);
+    const ag = st.agreed;
+    setText($('room-agreed'), ag ? `In step with the room at ${seconds(ag.at, 3)}: state hash ${ag.hash}` : '');
     renderSeats();
     renderExercise();
     renderLog();
@@ -291,6 +293,7 @@ export function setupRoom(app, params, inner) {
         · <a id="room-join-link" data-testid="room-join-link" href="${escapeHTML(join)}">${escapeHTML(join)}</a></p>
       <p class="room-you" id="room-you" data-testid="room-you">Joining…</p>
       <p class="room-status" id="room-status" data-testid="room-status" role="status" aria-live="polite"></p>
+      <p class="room-agreed muted small" id="room-agreed" data-testid="room-agreed"></p>
       <div class="room-knows" id="room-knows" data-testid="room-knows" hidden></div>
       <div class="room-exercise" id="room-exercise" data-testid="room-exercise" hidden></div>
       <h3 class="sub">Seats <span class="muted small" id="room-seats-count"></span></h3>

@@ -107,6 +107,7 @@ export function createRoom(params, inner, hooks) {
     note: '', // what stays on the status line (a switch to views)
     resyncs: 0,
     diverged: null,
+    agreed: null, // {at, hash}: the latest state this screen and the room agree on
     inputs: [], // the latest inputs, for the room's log
     frames: {in: 0, out: 0},
     recent: [], // the types of the latest frames from the room (for tests and bug reports)
@@ -452,7 +453,10 @@ export function createRoom(params, inner, hooks) {
               'it now shows the room\'s own run, drawn by the server.');
           }
           diverge(f.at || 0, `after a resync, the room's state hash is ${f.hash} and this screen's ${v.hash}`);
-        } else if (st.diverged) {
+        } else {
+          if (f.hash) agree(f.at || 0, f.hash);
+        }
+        if (!(f.hash && v.hash !== f.hash) && st.diverged) {
           st.badSyncs = 0;
           st.diverged = null;
           hooks.onDiverged(null);
@@ -475,6 +479,7 @@ export function createRoom(params, inner, hooks) {
         const v = took(res, false);
         report(f.at, v.hash);
         if (f.hash && v.hash !== f.hash) diverge(f.at, `after "${f.text}", the room's state hash is ${f.hash} and this screen's ${v.hash}`);
+        else if (f.hash) agree(f.at, f.hash);
         settleWaits();
         return;
       }
@@ -493,6 +498,8 @@ export function createRoom(params, inner, hooks) {
           const v = took(res, false);
           if (f.hash && v.now === f.at && v.hash !== f.hash) {
             diverge(f.at, `after the teacher's ${f.op}, the room's state hash is ${f.hash} and this screen's ${v.hash}`);
+          } else if (f.hash && v.now === f.at) {
+            agree(f.at, f.hash);
           }
         }
         return;
@@ -527,7 +534,16 @@ export function createRoom(params, inner, hooks) {
     if (mine !== theirs) {
       report(at, mine);
       diverge(at, `at the grid point, the room's state hash is ${theirs} and this screen's ${mine}`);
+    } else {
+      agree(at, mine);
     }
+  }
+
+  // agree notes the latest state this screen and the room were seen to
+  // share: the panel shows it, so that a teacher can check an exported
+  // recording against it (smrlab replay --hash).
+  function agree(at, hash) {
+    st.agreed = {at, hash};
   }
 
   // reportPassed reports this browser's hashes at the grid points the room
