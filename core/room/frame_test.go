@@ -3,6 +3,7 @@ package room
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -137,7 +138,7 @@ func FuzzFrame(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q decoded, but its encoding %q does not: %v", data, enc, err)
 		}
-		if again != fr {
+		if !reflect.DeepEqual(again, fr) {
 			t.Fatalf("%q: %+v re-decodes as %+v", data, fr, again)
 		}
 		if enc2 := again.AppendJSON(nil); !bytes.Equal(enc, enc2) {
@@ -215,7 +216,7 @@ func FuzzFrameMatchesJSON(f *testing.F) {
 				t.Fatalf("%q accepted, but it is not JSON", data)
 			}
 			var g Frame
-			if err := json.Unmarshal(data, &g); err != nil || g != fr {
+			if err := json.Unmarshal(data, &g); err != nil || !reflect.DeepEqual(g, fr) {
 				t.Fatalf("%q: decoded %+v, json.Unmarshal %+v (%v)", data, fr, g, err)
 			}
 			return
