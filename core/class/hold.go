@@ -3,7 +3,6 @@ package class
 import (
 	"slices"
 	"strings"
-
 )
 
 // Hold is a prediction held for the whole room (peer instruction): the
@@ -143,4 +142,3 @@ func (c *Class) heldScores(seat int) []PredictionScore {
 	}
 	return out
 }
-
