@@ -416,15 +416,48 @@ func (c *Class) Ask(seat int, name, what string, nowMs int64) error {
 	if !c.active {
 		return refusal("state", "the lessons are stopped")
 	}
+	fresh := c.Run(seat, l.Name) == nil
 	r, err := c.run(seat, l, nowMs)
 	if err != nil {
 		return err
 	}
-	if len(r.grants) >= lesson.LogOpsMax {
-		return refusal("limit", "too many asks")
+	if err := r.ask(what); err != nil {
+		if fresh {
+			delete(c.seats[seat].runs, l.Name)
+		}
+		return err
 	}
 	r.grants = append(r.grants, what)
 	return nil
+}
+
+func (r *Run) ask(what string) error {
+	if len(r.grants) >= lesson.LogOpsMax {
+		return refusal("limit", "too many asks")
+	}
+	// Granted only what the page can then take on the server's replay of
+	// its log (the page sends its progress before it asks): a grant the
+	// log could never match would refuse every later progress frame.
+	if len(r.grants) > r.asked() {
+		return refusal("state", "the %s granted before is not in your progress yet", r.grants[len(r.grants)-1])
+	}
+	if what == lesson.OpHint {
+		if err := r.p.CanHint(); err != nil {
+			return refusal("state", "on the server's replay of your run (at %s): %v", r.where(), err)
+		}
+	}
+	return nil
+}
+
+// asked counts the hint and show me operations of the accepted log.
+func (r *Run) asked() int {
+	n := 0
+	for _, op := range r.ops {
+		if op.Op == lesson.OpHint || op.Op == lesson.OpShowMe {
+			n++
+		}
+	}
+	return n
 }
 
 // ErrNoRun is returned for a seat with no run of a lesson.
