@@ -45,21 +45,21 @@ type Frame struct {
 	Hash     string `json:"hash,omitempty"`
 
 	// The class frames' fields (class.go).
-	Lesson    string      `json:"lesson,omitempty"`
-	Lessons   []string    `json:"lessons,omitempty"`
-	From      int64       `json:"from,omitempty"`
-	Ops       []lesson.Op `json:"ops,omitempty"`
-	Now       int64       `json:"now,omitempty"`
-	Wall      []cm.Wall   `json:"wall,omitempty"`
-	What      string      `json:"what,omitempty"`
-	Step      string      `json:"step,omitempty"`
-	Round     int64       `json:"round,omitempty"`
-	Choice    string      `json:"choice,omitempty"`
-	To        int64       `json:"to,omitempty"`
-	Bug       string      `json:"bug,omitempty"`
-	Scenario  string      `json:"scenario,omitempty"`
-	Recording []byte      `json:"recording,omitempty"` // the recording's JSON text, as sent
-	Guess     string      `json:"guess,omitempty"`
+	Lesson    string          `json:"lesson,omitempty"`
+	Lessons   []string        `json:"lessons,omitempty"`
+	From      int64           `json:"from,omitempty"`
+	Ops       []lesson.Op     `json:"ops,omitempty"`
+	Now       int64           `json:"now,omitempty"`
+	Wall      []cm.Wall       `json:"wall,omitempty"`
+	What      string          `json:"what,omitempty"`
+	Step      string          `json:"step,omitempty"`
+	Round     int64           `json:"round,omitempty"`
+	Choice    string          `json:"choice,omitempty"`
+	To        int64           `json:"to,omitempty"`
+	Bug       string          `json:"bug,omitempty"`
+	Scenario  string          `json:"scenario,omitempty"`
+	Recording json.RawMessage `json:"recording,omitempty"` // the recording's JSON text, as sent
+	Guess     string          `json:"guess,omitempty"`
 }
 
 // FrameError is a frame refused by the decoder; Field names the field at
