@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	cm "smrlab/core/class"
 	"smrlab/core/lab"
 	"smrlab/core/lesson"
 )
@@ -253,4 +254,18 @@ func lastFrameRaw(sends []Send, to SeatID, t string) []byte {
 		}
 	}
 	return nil
+}
+
+func mustOpen(t testing.TB, l *lesson.Lesson) *lesson.Player {
+	p, err := lesson.Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	return p
+}
+
+// newClassModel is a fresh class model with the room's lessons started
+// (benchmarks).
+func newClassModel(r *Room) *cm.Class {
+	c := cm.New(r.id)
+	_ = c.Start(r.Class().Lessons())
+	return c
 }
