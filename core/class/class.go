@@ -484,6 +484,3 @@ func (r *Run) asked() int {
 	}
 	return n
 }
-
-// ErrNoRun is returned for a seat with no run of a lesson.
-var ErrNoRun = errors.New("no run")
