@@ -33,6 +33,9 @@ type syncFrame struct {
 	LastSeq    int64           `json:"lastSeq"`
 	Seats      []seatView      `json:"seats"`
 	N          uint64          `json:"n"`
+	// Class is the seat's class frame (as sent alone on change), when the
+	// room teaches lessons or runs a hunt.
+	Class *classView `json:"class,omitempty"`
 }
 
 type seatView struct {
@@ -70,6 +73,9 @@ func (r *Room) syncFrame(id SeatID, token string) []byte {
 		LeadMicros: LeadMicros, Seats: r.seatViews(), N: r.n}
 	if f.Room.Exercise == nil {
 		f.Room.Exercise = json.RawMessage("null")
+	}
+	if id >= 0 {
+		f.Class = r.classView(id)
 	}
 	if s := r.seat(id); s != nil {
 		f.Name, f.LastSeq = s.row.Name, s.lastSeq
@@ -138,6 +144,10 @@ func (r *Room) Frame(id SeatID, data []byte, nowMs int64) Output {
 	s.lastSeq = f.Seq
 	if r.Closed() {
 		r.refuse(&o, id, f.Seq, "closed", "the room is closed", nowMs)
+		return o
+	}
+	if _, ok := classFrames[f.T]; ok {
+		r.classFrame(&o, id, &f, nowMs)
 		return o
 	}
 	if f.T != "act" && id != Teacher {
@@ -448,5 +458,6 @@ func (r *Room) Tick(nowMs int64) Output {
 	}
 	r.flushSeats(&o, nowMs, false)
 	r.maybeExercise(&o, nowMs, false)
+	r.maybeDashboard(&o, nowMs, false)
 	return o
 }
