@@ -280,6 +280,7 @@ func (h *Hub) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/rooms/{id}/audit.jsonl", h.teacher(h.audit))
 	mux.HandleFunc("GET /api/audit.jsonl", h.teacher(h.audit))
 	mux.HandleFunc("GET /api/exercises", h.exercises)
+	mux.HandleFunc("GET /api/lessons", h.lessons)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API at "+r.Method+" "+r.URL.Path)
 	})

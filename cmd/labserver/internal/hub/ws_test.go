@@ -22,6 +22,7 @@ import (
 
 	"smrlab/core/room"
 	"smrlab/exercises"
+	"smrlab/lessons"
 )
 
 // A student joins, gets a token and a seat, acts within its role, and a
@@ -515,6 +516,11 @@ func TestRoomAPI(t *testing.T) {
 		if rm.Code == "" || !strings.HasPrefix(rm.Join, "/join?code=") {
 			t.Errorf("room for exercise %s: %+v", ex.Name, rm)
 		}
+	}
+	status, body = th.api("GET", "/api/lessons", "", nil)
+	var course []lessons.Info
+	if err := json.Unmarshal(body, &course); status != 200 || err != nil || len(course) < 9 || course[0].Name != "01-elections" || course[0].Steps == 0 {
+		t.Fatalf("GET /api/lessons: %d %.300s", status, body)
 	}
 	status, body = th.api("GET", "/healthz", "", nil)
 	if status != 200 || !strings.Contains(string(body), `"ok":true`) {
