@@ -75,18 +75,26 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 		return nil, err
 	}
 	var out []progressEvent
-	emit := func(ops ...progressOp) {
+	seen := 0
+	// Each event carries the ops the player logged since the last one:
+	// the real lesson log, as the page's player records it.
+	emit := func() {
+		log := p.Log()
+		var ops []progressOp
+		for _, op := range log[seen:] {
+			ops = append(ops, progressOp{Op: op.Op, At: op.At, Text: op.Text, Choice: op.Choice})
+		}
+		seen = len(log)
 		st := p.Step()
-		out = append(out, progressEvent{ops: ops, now: p.Session().Now(), step: st, stepID: l.Steps[st].ID, done: p.Done()})
+		out = append(out, progressEvent{ops: ops, now: p.Now(), step: st, stepID: l.Steps[st].ID, done: p.Done()})
 	}
 	for i := range l.Steps {
 		st := &l.Steps[i]
 		if st.Predict != nil {
-			at := p.Session().Now()
 			if err := p.Answer(st.Predict.Answer); err != nil {
 				return nil, fmt.Errorf("step %s: answer %s: %w", st.ID, st.Predict.Answer, err)
 			}
-			emit(progressOp{Op: "answer", At: at, Choice: st.Predict.Answer})
+			emit()
 		}
 		for _, a := range st.Solution {
 			if a.Wait > 0 {
@@ -98,11 +106,10 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 				}
 				continue
 			}
-			at := p.Session().Now()
 			if err := p.Act(a.Text); err != nil {
 				return nil, fmt.Errorf("step %s: %q: %w", st.ID, a.Text, err)
 			}
-			emit(progressOp{Op: "act", At: at, Text: a.Text})
+			emit()
 		}
 		if !p.Done() {
 			return nil, fmt.Errorf("step %s: the solution does not reach the goals on seed %d", st.ID, seed)
@@ -110,11 +117,10 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 		if i+1 == len(l.Steps) {
 			break
 		}
-		at := p.Session().Now()
 		if err := p.Next(); err != nil {
 			return nil, fmt.Errorf("step %s: next: %w", st.ID, err)
 		}
-		emit(progressOp{Op: "next", At: at})
+		emit()
 	}
 	return out, nil
 }
