@@ -147,6 +147,10 @@ type ProgressResult struct {
 	After      metricsSample
 	SelfCPU    float64
 	Refusals   []string
+	// NativeEvent is the mean time labload's own native player took per
+	// event to build the students' logs: the same work the server's
+	// replay does per progress event, measured in this run as its baseline.
+	NativeEvent time.Duration
 }
 
 type student struct {
@@ -299,6 +303,7 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	runCtx, stopRun := context.WithTimeout(ctx, cfg.Duration)
 	defer stopRun()
 	var eventsOfFirst atomic.Int64
+	var nativeNs, nativeEvents atomic.Int64
 	for j, s := range students {
 		wg.Add(1)
 		go func() {
@@ -310,7 +315,10 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 				fail(fmt.Errorf("student %d: no class frame with its seed", j+1))
 				return
 			}
+			t0 := time.Now()
 			evs, err := lessonEvents(l, seed, cfg.Chunk)
+			nativeNs.Add(int64(time.Since(t0)))
+			nativeEvents.Add(int64(len(evs)))
 			if err != nil {
 				fail(fmt.Errorf("student %d (seed %d): %w", j+1, seed, err))
 				return
@@ -338,6 +346,9 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	cancel()
 
 	res.Events = int(eventsOfFirst.Load())
+	if n := nativeEvents.Load(); n > 0 {
+		res.NativeEvent = time.Duration(nativeNs.Load() / n)
+	}
 	res.Dashboards = int(dashboards.Load())
 	res.DashBytes = dashBytes.Load()
 	var lat []time.Duration
@@ -565,8 +576,8 @@ func printProgress(w io.Writer, cfg ProgressConfig, r *ProgressResult) {
 			}
 			return fmt.Sprintf("≤%.3g ms", 1000*v)
 		}
-		fmt.Fprintf(w, "server replay per progress event (smrlab_replay_seconds): mean %.3f ms over %.0f events, p50 %s, p99 %s\n",
-			1000*ratio(sum, n), n, q(p50, ok50), q(p99, ok99))
+		fmt.Fprintf(w, "server replay per progress event (smrlab_replay_seconds): mean %.3f ms over %.0f events, p50 %s, p99 %s; baseline in this run: labload's own native player, %.3f ms an event building the same logs (ratio %.2f)\n",
+			1000*ratio(sum, n), n, q(p50, ok50), q(p99, ok99), r.NativeEvent.Seconds()*1000, ratio(ratio(sum, n), r.NativeEvent.Seconds()))
 		fmt.Fprintf(w, "server: %.0f%% of a core over the run (labload %.0f%%); heap in use %.1f MB -> %.1f MB, RSS %.1f MB -> %.1f MB\n",
 			100*(r.After.CPUSeconds-r.Before.CPUSeconds)/r.Secs, 100*r.SelfCPU/r.Secs,
 			r.Before.HeapInuse/1e6, r.After.HeapInuse/1e6, r.Before.RSS/1e6, r.After.RSS/1e6)
