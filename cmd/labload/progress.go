@@ -304,6 +304,7 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	defer stopRun()
 	var eventsOfFirst atomic.Int64
 	var nativeNs, nativeEvents atomic.Int64
+	var nativeMu sync.Mutex // one log built at a time: its time is not another's
 	for j, s := range students {
 		wg.Add(1)
 		go func() {
@@ -315,9 +316,11 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 				fail(fmt.Errorf("student %d: no class frame with its seed", j+1))
 				return
 			}
+			nativeMu.Lock()
 			t0 := time.Now()
 			evs, err := lessonEvents(l, seed, cfg.Chunk)
 			nativeNs.Add(int64(time.Since(t0)))
+			nativeMu.Unlock()
 			nativeEvents.Add(int64(len(evs)))
 			if err != nil {
 				fail(fmt.Errorf("student %d (seed %d): %w", j+1, seed, err))
