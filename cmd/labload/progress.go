@@ -441,7 +441,8 @@ func (s *student) read(ctx context.Context) {
 		}
 		var f struct {
 			T      string  `json:"t"`
-			Seed   *uint64 `json:"seed"`
+			Seed   string `json:"seed"`
+			Active bool   `json:"active"`
 			From   int64   `json:"from"`
 			Reason string  `json:"reason"`
 		}
@@ -450,9 +451,9 @@ func (s *student) read(ctx context.Context) {
 		}
 		switch f.T {
 		case "class":
-			if f.Seed != nil {
+			if seed, err := strconv.ParseUint(f.Seed, 10, 64); err == nil && f.Active {
 				select {
-				case s.seed <- *f.Seed:
+				case s.seed <- seed:
 				default:
 				}
 			}
