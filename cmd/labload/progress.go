@@ -440,11 +440,11 @@ func (s *student) read(ctx context.Context) {
 			return
 		}
 		var f struct {
-			T      string  `json:"t"`
+			T      string `json:"t"`
 			Seed   string `json:"seed"`
 			Active bool   `json:"active"`
-			From   int64   `json:"from"`
-			Reason string  `json:"reason"`
+			From   int64  `json:"from"`
+			Reason string `json:"reason"`
 		}
 		if json.Unmarshal(data, &f) != nil {
 			continue
