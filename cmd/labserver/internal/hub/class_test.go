@@ -352,7 +352,7 @@ func TestClassProgressOverReconnectCountsOnce(t *testing.T) {
 			break
 		}
 	}
-	ada2.send(progressFrame(3, 0, ops, now))
+	ada2.send(progressFrame(2, 0, ops, now))
 	pf := ada2.awaitClass("progress-from", nil)
 	if pf.From != len(evs[0].ops) {
 		t.Fatalf("progress-from %d, want %d (the ops the server holds)", pf.From, len(evs[0].ops))
