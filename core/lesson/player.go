@@ -468,7 +468,11 @@ func (p *Player) advance(dt int64) {
 		// where it was asked to go): never at the end of a call, so that
 		// the verdict does not depend on how the page chunked time into
 		// frames, and a replay of the lesson log reaches the same one.
-		if p.s.Now() == next || p.s.Now() < target {
+		// A run that stopped exactly where it was asked to go (a violation
+		// at that very microsecond, or the run's end) is judged too: a
+		// replay that advances to that time must see it as the page did.
+		stopped := p.s.World().Violation() != nil || p.s.Now() >= p.s.End()
+		if p.s.Now() == next || p.s.Now() < target || stopped {
 			p.Observe()
 		}
 		if p.s.Now() < target {
