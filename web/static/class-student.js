@@ -47,6 +47,9 @@ const REFUSED = {
 };
 
 export const logKey = (code, lesson) => `smrlab.class.${code}.${lesson}`;
+// A lesson's name in the class's frames: its file's, without .lesson
+// ("01-elections"); the player's state names it by its id ("elections").
+export const lessonName = (e) => e.file.split('/').pop().replace(/\.lesson$/, '');
 
 function load(key) {
   try {
@@ -107,7 +110,8 @@ export async function setupClassStudent(app, q) {
   const C = {
     code,
     cls: null, // the latest class frame
-    lesson: '', // the lesson open here
+    lesson: '', // the lesson open here, by its name in the frames
+    lessonID: '', // its id in the player's state
     seed: '',
     acked: 0, // the server's length of this lesson's log
     sending: false,
@@ -232,12 +236,18 @@ export async function setupClassStudent(app, q) {
     try {
       setText($('class-what'), `Opening lesson ${id}…`);
       const pl = await app.loadLessons();
-      const ok = await pl.openFromURL(new URLSearchParams({lesson: id, seed}));
+      const e = (await pl.catalogue()).find((x) => lessonName(x) === id || x.id === id);
+      if (!e) {
+        setText($('class-what'), `The class runs lesson ${id}, which this page's course does not hold.`);
+        return;
+      }
+      const ok = await pl.openFromURL(new URLSearchParams({lesson: e.id, seed}));
       if (!ok) {
         setText($('class-what'), `Lesson ${id} could not be opened.`);
         return;
       }
       C.lesson = id;
+      C.lessonID = e.id;
       C.seed = seed;
       C.acked = 0;
       C.credited = null;
@@ -250,7 +260,7 @@ export async function setupClassStudent(app, q) {
         if (!res.ok) status(`✖ Your earlier run of this lesson could not be replayed (${app.cleanError(res.error)}): it starts afresh.`, 'error');
         else C.acked = Math.min(kept.acked | 0, kept.ops.length);
       }
-      setText($('class-what'), `Lesson: ${id} (the class's)`);
+      setText($('class-what'), `Lesson: ${e.title || id} (the class's)`);
       renderHold();
       await flush();
     } finally {
@@ -262,7 +272,7 @@ export async function setupClassStudent(app, q) {
 
   function stepNow() {
     const l = app.view && app.view.lesson;
-    return l && l.lesson === C.lesson ? l : null;
+    return l && l.lesson === C.lessonID ? l : null;
   }
 
   function countWall() {

@@ -33,6 +33,8 @@ const $ = (id) => document.getElementById(id);
 const q = new URLSearchParams(location.search);
 const code = (q.get('room') || '').trim().toUpperCase();
 const as = q.get('as') === 'projector' ? 'projector' : 'teacher';
+// A lesson's name in the class's frames: its file's, without .lesson.
+const lessonName = (e) => e.file.split('/').pop().replace(/\.lesson$/, '');
 const STUCK_HINT = 'long on this step or many hints';
 
 const D = {
@@ -317,8 +319,8 @@ function main() {
       $('lesson-pick').innerHTML = `<li class="error">The course could not be loaded: ${escapeHTML(e.message)}</li>`;
       return;
     }
-    $('lesson-pick').innerHTML = D.catalogue.map((l, i) => `<li><label><input type="checkbox" data-testid="pick-${escapeHTML(l.id)}"` +
-      ` value="${escapeHTML(l.id)}"${i === 0 ? ' checked' : ''}> ${escapeHTML(l.title || l.id)}` +
+    $('lesson-pick').innerHTML = D.catalogue.map((l, i) => `<li><label><input type="checkbox" data-testid="pick-${escapeHTML(lessonName(l))}"` +
+      ` value="${escapeHTML(lessonName(l))}"${i === 0 ? ' checked' : ''}> ${escapeHTML(l.title || l.id)}` +
       ` <span class="muted small">${l.steps || '?'} steps${l.minutes ? `, ${l.minutes} min` : ''}</span></label></li>`).join('');
     renderHoldSteps();
   })();
@@ -386,7 +388,7 @@ function main() {
     if (!id) return;
     if (!predictSteps.has(id)) {
       predictSteps.set(id, []);
-      const e = D.catalogue.find((x) => x.id === id);
+      const e = D.catalogue.find((x) => lessonName(x) === id || x.id === id);
       if (!e) return;
       try {
         const r = await fetch('lessons/' + encodeURIComponent(e.file.split('/').pop()));
@@ -425,7 +427,7 @@ function main() {
   }
 
   function stepsOf(lesson) {
-    const e = D.catalogue.find((x) => x.id === lesson);
+    const e = D.catalogue.find((x) => lessonName(x) === lesson || x.id === lesson);
     return e ? e.steps || 0 : 0;
   }
 
@@ -534,7 +536,7 @@ function main() {
     // the next ones the operations since.
     const fresh = !w.lesson || (f.lesson && f.lesson !== w.lesson) || (f.seed !== undefined && String(f.seed) !== w.seed);
     if (fresh) {
-      const e = D.catalogue.find((x) => x.id === f.lesson);
+      const e = D.catalogue.find((x) => lessonName(x) === f.lesson || x.id === f.lesson);
       if (!e) {
         w.error = `lesson ${f.lesson} is not in this course`;
         return renderWatch(w);
