@@ -112,7 +112,7 @@ func checkSeed(l *Lesson, seed uint64, r *Report) []Problem {
 			add(st.Solution[0].Line, "the solution does not run: %v", err)
 			return out
 		}
-		if !p.done {
+		if !p.done || !p.goals.allMet() {
 			add(st.Solution[0].Line, "the solution does not reach the goals: %s", p.unmet())
 			return out
 		}

@@ -465,6 +465,17 @@ func (t *tracker) explain(i int, e *env) string {
 	return why
 }
 
+// allMetVisible reports every condition of the goals that are not hidden
+// met now: hidden checks are scored, but do not hold the student back.
+func (t *tracker) allMetVisible(goals []Goal) bool {
+	for i, s := range t.status {
+		if s != Met && (i >= len(goals) || !goals[i].Hidden) {
+			return false
+		}
+	}
+	return true
+}
+
 // allMet reports every condition met now.
 func (t *tracker) allMet() bool {
 	for _, s := range t.status {

@@ -141,6 +141,10 @@ type Goal struct {
 	Label string
 	Cond  Cond
 	Line  int
+	// Hidden ("goal hidden ..."): a check scored like the others but shown
+	// to the student only once revealed (a class's room closed), and not
+	// needed to move on to the next step.
+	Hidden bool
 }
 
 // Hint unlocks after attempts, or after virtual time in the step.

@@ -543,6 +543,15 @@ func (p *parser) parseGoal(kw token, args []token) error {
 		return p.errAt(kw.col, "write: goal \"A label for the student\" CONDITION")
 	}
 	g := Goal{Line: p.line}
+	if !args[0].quoted && args[0].text == "hidden" {
+		// goal hidden "LABEL" CONDITION: scored, but not shown to the
+		// student until the teacher closes the room.
+		g.Hidden = true
+		args = args[1:]
+		if len(args) == 0 {
+			return p.errAt(kw.col, "write: goal hidden \"A label\" CONDITION")
+		}
+	}
 	if args[0].quoted {
 		g.Label = strings.TrimSpace(args[0].text)
 		args = args[1:]

@@ -89,6 +89,12 @@ type Player struct {
 	stopped      string
 	env          *env // the last judgement's, to explain the goals
 	observedOnce bool
+
+	// The lesson log: the student's operations so far (Log), what each
+	// step earned (Results), and whether hidden goals are shown (Reveal).
+	log        []Op
+	results    []StepResult
+	showHidden bool
 }
 
 // Open starts a lesson on a seed at step (0-based): the world at time 0,
@@ -106,7 +112,7 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 			break
 		}
 	}
-	p := &Player{l: l, seed: seed}
+	p := &Player{l: l, seed: seed, results: make([]StepResult, len(l.Steps))}
 	if from == 0 {
 		if err := p.openWorld(0); err != nil {
 			return nil, err
@@ -122,6 +128,11 @@ func Open(l *Lesson, seed uint64, step int) (*Player, error) {
 		if err := p.startStep(p.step + 1); err != nil {
 			return nil, err
 		}
+	}
+	// The steps before the one opened at were the lesson's to play, not
+	// the student's: they earned nothing.
+	for i := 0; i < step; i++ {
+		p.results[i] = StepResult{ID: l.Steps[i].ID}
 	}
 	return p, nil
 }
@@ -209,6 +220,7 @@ func (p *Player) startStep(i int) error {
 	}
 	p.attempts, p.stuckBefore, p.answered, p.chosen, p.revealed = 0, 0, false, "", false
 	p.hintsShown, p.done, p.assisted = 0, false, false
+	p.results[i] = StepResult{ID: st.ID, Reached: true, Met: make([]bool, len(st.Goals))}
 	p.needLinear = false
 	conds := make([]*Cond, 0, len(st.Goals))
 	for j := range st.Goals {
@@ -341,8 +353,15 @@ func (p *Player) Observe() {
 	if p.when != nil {
 		p.when.update(e, p.stopped)
 	}
-	if p.goals.allMet() && !p.done {
+	res := &p.results[p.step]
+	for i, st := range p.goals.status {
+		if st == Met && i < len(res.Met) && !p.inSetup {
+			res.Met[i] = true
+		}
+	}
+	if p.goals.allMetVisible(p.cur().Goals) && !p.done {
 		p.done = true
+		res.Done = true
 	}
 	if p.done && (p.answered || p.cur().Predict == nil) {
 		p.revealed = true
@@ -442,10 +461,17 @@ func (p *Player) advance(dt int64) {
 		if before < p.start {
 			next = before + EvalEveryMicros
 		}
-		p.s.Advance(min(next, end) - before)
+		target := min(next, end)
+		p.s.Advance(target - before)
 		p.simulated += p.s.Now() - before
-		p.Observe()
-		if p.s.Now() == before {
+		// Judge only on the step's marks (and when the run stops short of
+		// where it was asked to go): never at the end of a call, so that
+		// the verdict does not depend on how the page chunked time into
+		// frames, and a replay of the lesson log reaches the same one.
+		if p.s.Now() == next || p.s.Now() < target {
+			p.Observe()
+		}
+		if p.s.Now() < target {
 			return // stopped: a violation, or the end of the run
 		}
 	}
@@ -465,7 +491,12 @@ func (p *Player) Act(text string) error {
 	if err := (&parser{file: "action", line: 1}).checkActionShape(&a); err != nil {
 		return err
 	}
-	return p.do(a)
+	at := p.s.Now()
+	if err := p.do(a); err != nil {
+		return err
+	}
+	p.log = append(p.log, Op{Op: OpAct, At: at, Text: a.Text})
+	return nil
 }
 
 // do runs one action: a wait, a step of the manual scheduler, or a scenario
@@ -551,6 +582,7 @@ func (p *Player) Answer(choice string) error {
 	ids := []string{}
 	for _, c := range pr.Choices {
 		if c.ID == choice {
+			p.log = append(p.log, Op{Op: OpAnswer, At: p.s.Now(), Choice: choice})
 			p.answered, p.chosen = true, choice
 			p.Observe()
 			return nil
@@ -570,6 +602,8 @@ func (p *Player) Hint() error {
 		return fmt.Errorf("the next hint unlocks %s", why)
 	}
 	p.hintsShown++
+	p.results[p.step].Hints = p.hintsShown
+	p.log = append(p.log, Op{Op: OpHint, At: p.s.Now()})
 	return nil
 }
 
@@ -591,6 +625,7 @@ func (p *Player) hintLock(h Hint) string {
 // Reset returns the world to the step's start (the setup done, nothing the
 // student did since). Attempts go on counting; hints stay unlocked.
 func (p *Player) Reset() error {
+	p.log = append(p.log, Op{Op: OpReset, At: p.s.Now()})
 	p.attempts++
 	p.rewind()
 	return nil
@@ -612,6 +647,8 @@ func (p *Player) rewind() {
 // ShowMe resets the step and plays its solution; the step is marked
 // assisted and the prediction's answer revealed.
 func (p *Player) ShowMe() error {
+	p.log = append(p.log, Op{Op: OpShowMe, At: p.s.Now()})
+	p.results[p.step].ShowMe = true
 	p.rewind()
 	p.assisted, p.revealed = true, true
 	return p.play(p.cur().Solution)
@@ -625,13 +662,18 @@ func (p *Player) Next() error {
 	case p.step+1 >= len(p.l.Steps):
 		return fmt.Errorf("step %s is the lesson's last", p.cur().ID)
 	}
+	p.log = append(p.log, Op{Op: OpNext, At: p.s.Now()})
 	if p.l.StartFromSolutions && p.l.Steps[p.step+1].World == nil {
 		// The next step starts where the solution leads, whatever path
 		// the student took: back to this step's start, and play it.
+		// What the step earned is the student's run's, not the replay's.
+		res := p.results[p.step]
+		res.Met = append([]bool(nil), res.Met...)
 		p.rewind()
 		if err := p.play(p.cur().Solution); err != nil {
 			return fmt.Errorf("replaying the solution of step %s: %w", p.cur().ID, err)
 		}
+		p.results[p.step] = res
 	}
 	return p.startStep(p.step + 1)
 }

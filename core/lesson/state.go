@@ -67,6 +67,8 @@ type GoalState struct {
 	Label string
 	State string
 	Why   string
+	// Hidden: a hidden check, in the state only once revealed.
+	Hidden bool
 }
 
 // State reports the lesson as the page shows it.
@@ -85,7 +87,10 @@ func (p *Player) State() State {
 		s.Highlights = append(s.Highlights, hs)
 	}
 	for i, g := range st.Goals {
-		gs := GoalState{Label: g.Label, State: NotYet.String()}
+		if g.Hidden && !p.showHidden {
+			continue // a hidden check: scored, shown once revealed
+		}
+		gs := GoalState{Label: g.Label, State: NotYet.String(), Hidden: g.Hidden}
 		if p.goals != nil {
 			gs.State, gs.Why = p.goals.status[i].String(), p.goals.explain(i, p.env)
 		}
@@ -135,7 +140,8 @@ func (p *Player) hideBugs() bool {
 // "highlights": [{"kind", "server", "index", "panel"}], "locked",
 // "prediction": null or {"question", "choices": [{"id", "text"}],
 // "answered", "chosen", "revealed", "answer", "right", "explain", "when":
-// null or a goal}, "goals": [{"label", "state", "why"}], "hints": [{"text"}],
+// null or a goal}, "goals": [{"label", "state", "why", "hidden" (only when true)}]
+// (hidden goals only once revealed), "hints": [{"text"}],
 // "hintsLeft", "nextHint", "attempts", "elapsed", "done", "assisted", "last",
 // "world", "hideBugs"}.
 func (s *State) AppendJSON(b []byte) []byte {
@@ -227,6 +233,9 @@ func (g *GoalState) appendJSON(b []byte) []byte {
 	b = minijson.AppendString(b, g.State)
 	b = append(b, `,"why":`...)
 	b = minijson.AppendString(b, g.Why)
+	if g.Hidden {
+		b = append(b, `,"hidden":true`...)
+	}
 	return append(b, '}')
 }
 
