@@ -24,11 +24,11 @@ func init() {
 	lessonFuncs = map[string]bridge.Func{
 		"lessonOpen":   lessonOpen,
 		"lessonState":  lessonState,
-		"lessonAnswer": lessonCall(func(args []js.Value) error { return logged(logOp{op: "answer", choice: argString(args)}) }),
-		"lessonHint":   lessonCall(func([]js.Value) error { return logged(logOp{op: "hint"}) }),
-		"lessonReset":  lessonCall(func([]js.Value) error { return logged(logOp{op: "reset"}) }),
-		"lessonShowMe": lessonCall(func([]js.Value) error { return logged(logOp{op: "showme"}) }),
-		"lessonNext":   lessonCall(func([]js.Value) error { return logged(logOp{op: "next"}) }),
+		"lessonAnswer": lessonCall(func(args []js.Value) error { return lp.Answer(argString(args)) }),
+		"lessonHint":   lessonCall(func([]js.Value) error { return lp.Hint() }),
+		"lessonReset":  lessonCall(func([]js.Value) error { return lp.Reset() }),
+		"lessonShowMe": lessonCall(func([]js.Value) error { return lp.ShowMe() }),
+		"lessonNext":   lessonCall(func([]js.Value) error { return lp.Next() }),
 		"lessonClose":  lessonClose,
 		"lessonLog":    lessonLog,
 		"lessonApply":  lessonApply,
@@ -41,9 +41,6 @@ var lp *lesson.Player
 
 // lessonOf is a Player as main.go's lessonPlayer.
 type lessonOf struct{ *lesson.Player }
-
-// Act takes a student's action and logs it.
-func (l lessonOf) Act(text string) error { return logged(logOp{op: "act", text: text}) }
 
 func (l lessonOf) Refuse() error {
 	if l.State().Locked {
@@ -163,7 +160,6 @@ func lessonOpen(args []js.Value) (any, error) {
 	}
 	lp = p
 	session, player = p.Session(), lessonOf{p}
-	opLog = opLog[:0]
 	return viewJSON()
 }
 
@@ -201,57 +197,13 @@ func lessonState([]js.Value) (any, error) {
 // lessonClose leaves the lesson: the session goes on as a free lab.
 func lessonClose([]js.Value) (any, error) {
 	player, lp = nil, nil
-	opLog = opLog[:0]
 	return viewJSON()
 }
 
 // ---- The lesson log: what a class's server replays (issue 14)
 
-// logOp is one operation the student took, at the virtual time it was
-// taken: act TEXT, answer CHOICE, hint, showme, reset, next.
-type logOp struct {
-	op, text, choice string
-	at               int64
-}
-
-// opLog is the open lesson's log since it opened.
-var opLog []logOp
-
-// opLogMax bounds the log (a class's progress frames are at most 64 KiB).
-const opLogMax = 20000
-
-// logged applies an operation to the open player, logging it when the
-// player takes it.
-func logged(o logOp) error {
-	if len(opLog) >= opLogMax {
-		return fmt.Errorf("this lesson's log holds %d operations, its limit: reset the lesson to go on", opLogMax)
-	}
-	o.at = lp.Session().Now()
-	var err error
-	switch o.op {
-	case "act":
-		err = lp.Act(o.text)
-	case "answer":
-		err = lp.Answer(o.choice)
-	case "hint":
-		err = lp.Hint()
-	case "showme":
-		err = lp.ShowMe()
-	case "reset":
-		err = lp.Reset()
-	case "next":
-		err = lp.Next()
-	default:
-		err = fmt.Errorf("no lesson operation %q (act, answer, hint, showme, reset, next)", o.op)
-	}
-	if err == nil {
-		opLog = append(opLog, o)
-	}
-	return err
-}
-
-// lessonLog returns the log from index from on, as JSON:
-// {"len":N,"now":µs,"ops":[{"op":"act","at":µs,"text":".."},...]}.
+// lessonLog returns the open lesson's log (core/lesson's Player.Log) from
+// index from on, as JSON: {"len":N,"now":µs,"ops":[{"op","at",...},...]}.
 func lessonLog(args []js.Value) (any, error) {
 	if player == nil || lp == nil {
 		return nil, errNoLesson
@@ -260,38 +212,22 @@ func lessonLog(args []js.Value) (any, error) {
 	if len(args) > 0 && args[0].Type() == js.TypeNumber {
 		from = args[0].Int()
 	}
-	if from < 0 || from > len(opLog) {
-		return nil, fmt.Errorf("lessonLog: from %d, but the log holds %d operations", from, len(opLog))
+	n := lp.LogLen()
+	if from < 0 || from > n {
+		return nil, fmt.Errorf("lessonLog: from %d, but the log holds %d operations", from, n)
 	}
-	b := append([]byte(`{"len":`), strconv.Itoa(len(opLog))...)
+	b := append([]byte(`{"len":`), strconv.Itoa(n)...)
 	b = append(b, `,"now":`...)
-	b = strconv.AppendInt(b, lp.Session().Now(), 10)
-	b = append(b, `,"ops":[`...)
-	for i, o := range opLog[from:] {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"op":`...)
-		b = minijson.AppendString(b, o.op)
-		b = append(b, `,"at":`...)
-		b = strconv.AppendInt(b, o.at, 10)
-		if o.op == "act" {
-			b = append(b, `,"text":`...)
-			b = minijson.AppendString(b, o.text)
-		}
-		if o.op == "answer" {
-			b = append(b, `,"choice":`...)
-			b = minijson.AppendString(b, o.choice)
-		}
-		b = append(b, '}')
-	}
-	return string(append(b, "]}"...)), nil
+	b = strconv.AppendInt(b, lp.Now(), 10)
+	b = append(b, `,"ops":`...)
+	b = lesson.AppendOpsJSON(b, lp.Log()[from:])
+	return string(append(b, '}')), nil
 }
 
-// lessonApply replays operations on the open lesson (a student's log
-// restored after a reload, or a student's run the teacher watches): each
-// at its virtual time, then the run goes on to now. ops is an array of
-// {op, at, text, choice} objects; an operation that fails is named.
+// lessonApply takes a log's operations on the open lesson (Player.Apply:
+// a student's log restored after a reload, or a student's run the teacher
+// watches), then runs it on to now. ops is an array of {op, at, text,
+// choice} objects; an operation that fails is named.
 func lessonApply(args []js.Value) (any, error) {
 	if player == nil || lp == nil {
 		return nil, errNoLesson
@@ -303,37 +239,26 @@ func lessonApply(args []js.Value) (any, error) {
 	if ops.Type() != js.TypeObject || ops.Get("length").Type() != js.TypeNumber {
 		return nil, errors.New("lessonApply: ops must be an array")
 	}
-	n := ops.Get("length").Int()
-	for i := range n {
+	for i := range ops.Get("length").Int() {
 		v := ops.Index(i)
 		if v.Type() != js.TypeObject {
-			return nil, fmt.Errorf("lessonApply: operation %d is not an object", len(opLog)+1)
+			return nil, fmt.Errorf("lessonApply: operation %d is not an object", lp.LogLen()+1)
 		}
-		o := logOp{op: jsString(v.Get("op")), text: jsString(v.Get("text")), choice: jsString(v.Get("choice"))}
-		at := int64(v.Get("at").Float())
-		if err := runTo(at); err != nil {
-			return nil, fmt.Errorf("lessonApply: operation %d (%s at %d µs): %w", len(opLog)+1, o.op, at, err)
+		op := lesson.Op{Op: jsString(v.Get("op")), At: int64(v.Get("at").Float()), Text: jsString(v.Get("text")), Choice: jsString(v.Get("choice"))}
+		n := lp.LogLen() + 1
+		if err := lesson.CheckOp(op); err != nil {
+			return nil, fmt.Errorf("lessonApply: operation %d: %w", n, err)
 		}
-		if err := logged(o); err != nil {
-			return nil, fmt.Errorf("lessonApply: operation %d (%s at %d µs): %w", len(opLog)+1, o.op, at, err)
+		if err := lp.Apply(op); err != nil {
+			return nil, fmt.Errorf("lessonApply: operation %d (%s at %d µs): %w", n, op.Op, op.At, err)
 		}
 	}
-	if err := runTo(now); err != nil {
-		return nil, fmt.Errorf("lessonApply: running to %d µs: %w", now, err)
+	if now > lp.Now() {
+		if err := lp.AdvanceTo(now); err != nil {
+			return nil, fmt.Errorf("lessonApply: the run's time: %w", err)
+		}
 	}
 	return viewJSON()
-}
-
-// runTo advances the open lesson to virtual time at (never back).
-func runTo(at int64) error {
-	now := lp.Session().Now()
-	if at < now {
-		return fmt.Errorf("its time is before the run's %d µs", now)
-	}
-	if at == now || lp.Locked() {
-		return nil
-	}
-	return lp.Advance(at - now)
 }
 
 func jsString(v js.Value) string {
