@@ -31,6 +31,7 @@ import {escapeHTML, setText} from './fmt.js';
 const $ = (id) => document.getElementById(id);
 const CODE_RE = /^[ACDEFGHJKMNPQRTUVWXY3479]{6}$/;
 const FLUSH_EVERY_MS = 3000;
+const ASK_WAIT_MS = 15_000; // a hint or "show me" asked of the room
 // A progress frame stays under the room's 64 KiB limit.
 const PROGRESS_BYTES = 60_000;
 // The calls that change the log: progress follows them.
@@ -376,6 +377,11 @@ export async function setupClassStudent(app, q) {
   function ask(what) {
     return new Promise((resolve) => {
       C.asks.set(what, resolve);
+      setTimeout(() => {
+        if (C.asks.get(what) !== resolve) return;
+        C.asks.delete(what);
+        resolve('the room did not answer in 15 s; try again');
+      }, ASK_WAIT_MS);
       sock.request({t: 'ask', lesson: C.lesson, what}).then((r) => {
         if (!r.ok) {
           C.asks.delete(what);
@@ -426,6 +432,7 @@ export async function setupClassStudent(app, q) {
       const choice = C.held && C.held.step === f.step ? C.held.choice : f.answer;
       const res = await app.callLab('lessonAnswer', choice);
       if (!res.ok) status(`✖ ${app.cleanError(res.error)}`, 'error');
+      else app.setPlaying(true); // every screen runs the step
     }
     C.held = null;
     renderHold(f);

@@ -433,6 +433,9 @@ function main() {
 
   function renderStudents() {
     const body = $('students');
+    // The table is drawn again up to 4 times a second: the keyboard's
+    // focus stays on the button it was on.
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.testid : '';
     setText($('students-count'), `(${D.dashboard.length}; ${D.dashboard.filter((s) => s.stuck).length} stuck)`);
     body.innerHTML = D.dashboard.map((s) => {
       const n = Math.max(stepsOf(s.lesson), (s.stepIndex | 0) + 1, (s.done || []).length);
@@ -451,6 +454,10 @@ function main() {
         `<td><button type="button" data-watch="${s.seat}" data-testid="watch-${s.seat}">Watch</button> ` +
         `<button type="button" data-hint="${s.seat}" data-testid="hint-${s.seat}">Hint…</button></td></tr>`;
     }).join('') || '<tr><td colspan="6" class="muted">No student has joined yet.</td></tr>';
+    if (focused) {
+      const again = body.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
+      if (again) again.focus();
+    }
     renderChecklist();
     renderHintTo();
   }
