@@ -27,7 +27,7 @@ WEB_FILES  = $(sort $(WASM) $(WASM_FILES) $(WASM_LESSONS) $(WASM_EXEC) $(shell f
 WEB_GZ     = $(addsuffix .gz,$(WEB_FILES))
 BROTLI_QUALITY ?= 11
 
-.PHONY: all build labserver web site run test deps test-native test-wasm vet bench bench-rooms explore fuzz clean FORCE
+.PHONY: all build labserver web site run test deps test-native test-wasm vet bench bench-rooms bench-class explore fuzz clean FORCE
 
 all: build
 
@@ -112,7 +112,7 @@ test-native:
 test-wasm:
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -count=1 ./core/...
 
-bench: deps build bench-rooms
+bench: deps build bench-rooms bench-class
 	$(GO) test -run '^$$' -bench . -benchmem ./core/...
 	$(GO) test -run '^$$' -bench BenchmarkBrowser -benchtime 3x ./cmd/labserver
 	PATH="$(WASM_PATH)" GOOS=js GOARCH=wasm $(GO) test -run '^$$' -bench . -benchmem ./core/sim
@@ -134,6 +134,16 @@ bench-rooms: labserver
 	$(BIN)/labload -q -serve $(BIN)/labserver -rooms 1 -students 300 -actions-per-sec 4 -duration $(LOAD_DURATION) -slow 1
 	$(BIN)/labload -q -serve $(BIN)/labserver -rooms 30 -students 30 -actions-per-sec 1 -duration $(LOAD_DURATION) -slow 1 -slow-every 2
 	$(GO) test -run '^$$' -bench Apply -benchtime 2s ./cmd/labserver/internal/store
+
+# A class's load: 300 students in one room each play lesson 1's solution
+# natively on their own seed and send their lesson logs as progress frames
+# at a browser's pace, while the teacher reads the dashboard: the dashboard's
+# latency after a progress frame (p50/p99), the server's native replay per
+# progress event (smrlab_replay_seconds), bytes per student, the server's
+# CPU and memory.
+bench-class: labserver
+	$(GO) build -o $(BIN)/labload ./cmd/labload
+	$(BIN)/labload -q -serve $(BIN)/labserver -progress 01-elections -students 300 -pace 2s -duration 3m
 
 # Longer explorations than the tests run: many seeds of every scenario, each
 # with its seeds and verdict (.ci/explore-scenarios; it fails if any fails:

@@ -770,6 +770,9 @@ type metricsSample struct {
 	CPUSeconds             float64
 	StoreSum, StoreCount   float64 // smrlab_store_seconds
 	FanoutSum, FanoutCount float64 // smrlab_action_fanout_seconds
+	// Series holds every smrlab_ series by its full name with labels
+	// (`smrlab_replay_seconds_bucket{kind="progress",le="0.001"}`).
+	Series map[string]float64
 }
 
 func scrape(ctx context.Context, base string) (metricsSample, error) {
@@ -787,6 +790,7 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 		return m, fmt.Errorf("/metrics: %s", resp.Status)
 	}
 	sums := map[string]float64{}
+	series := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -799,6 +803,7 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 			continue
 		}
 		name := line[:sp]
+		full := name
 		if i := strings.IndexByte(name, '{'); i >= 0 {
 			name = name[:i]
 		}
@@ -807,8 +812,11 @@ func scrape(ctx context.Context, base string) (metricsSample, error) {
 			continue
 		}
 		sums[name] += v
+		if strings.HasPrefix(full, "smrlab_") {
+			series[full] = v
+		}
 	}
-	m = metricsSample{ok: true,
+	m = metricsSample{ok: true, Series: series,
 		HeapInuse: sums["go_memstats_heap_inuse_bytes"], RSS: sums["process_resident_memory_bytes"],
 		SlowConsumers: sums["smrlab_slow_consumers_total"], Refused: sums["smrlab_refused_total"],
 		Divergences: sums["smrlab_divergences_total"], SimEvents: sums["smrlab_sim_events_total"],

@@ -18,8 +18,19 @@
 //
 //	labload -serve bin/labserver -rooms 1 -students 300
 //
+// With -progress LESSON it runs a class instead: one room, -students each
+// playing the shipped lesson's solution natively on their own seed (the
+// real ops, built with core/lesson's player) and sending their lesson logs
+// as progress frames at a browser's pace (-pace), while the teacher's
+// connection reads the dashboard; it reports the dashboard's latency, the
+// server's replay cost per progress event, bytes per student, and the
+// server's CPU and memory:
+//
+//	labload -serve bin/labserver -progress 01-elections -students 300
+//
 // Every client is on loopback; the run stops by itself after -warmup plus
-// each phase's -duration.
+// each phase's -duration (with -progress: when every student has sent its
+// log, or after -duration).
 package main
 
 import (
@@ -72,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&cfg.JoinParallel, "join-parallel", 16, "students joining at once")
 	serve := fs.String("serve", "", "start this labserver binary on a free loopback port for the run (and stop it after)")
 	serveArgs := fs.String("serve-args", "", "more flags for the -serve labserver, space-separated")
+	progress := fs.String("progress", "", "a class run instead: the students each run this shipped lesson's solution (\"01-elections\") in one room and send their lesson logs as progress frames while the teacher reads the dashboard")
+	pace := fs.Duration("pace", 2*time.Second, "with -progress: mean wall time between a student's progress frames")
+	chunk := fs.Duration("chunk", 500*time.Millisecond, "with -progress: virtual time one progress frame of a running step covers")
 	quiet := fs.Bool("q", false, "print only the table")
 	worst := fs.Int("worst", 0, "also list each phase's N slowest actions (at most 10), with when they were sent")
 	if err := fs.Parse(args); err != nil {
@@ -103,6 +117,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.Key == "" {
 		return errors.New("no teacher key: give -key (or SMRLAB_TEACHER_KEY), or -serve a labserver")
+	}
+	if *progress != "" {
+		pcfg := ProgressConfig{URL: cfg.URL, Key: cfg.Key, Students: cfg.Students, Lesson: *progress, Pace: *pace,
+			Chunk: chunk.Microseconds(), Duration: cfg.Duration, JoinParallel: cfg.JoinParallel, Seed: cfg.Seed, Log: cfg.Log}
+		res, err := RunProgress(ctx, pcfg)
+		if err != nil {
+			return err
+		}
+		printProgress(stdout, pcfg, res)
+		return nil
 	}
 	res, err := Run(ctx, cfg)
 	if err != nil {

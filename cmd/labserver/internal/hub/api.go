@@ -14,6 +14,7 @@ import (
 
 	"smrlab/core/room"
 	"smrlab/exercises"
+	"smrlab/lessons"
 	"smrlab/scenarios"
 )
 
@@ -328,30 +329,40 @@ func (h *Hub) apiRefusal(w http.ResponseWriter, err error, what string) {
 // from its goroutine; any other (closed, or on another instance) is
 // replayed from the store, read-only.
 func (h *Hub) recording(w http.ResponseWriter, r *http.Request) {
+	rec, code, ok := h.fromRoom(w, r, func(rm *room.Room) []byte { return rm.Recording() })
+	if ok {
+		h.writeRecording(w, rec, code)
+	}
+}
+
+// fromRoom computes f on the room of the request's {id}: in the room's
+// goroutine when it is loaded here, else on a replay of its stored inputs
+// (a closed room, or one another instance serves). It writes the error and
+// returns false when there is no such room.
+func (h *Hub) fromRoom(w http.ResponseWriter, r *http.Request, f func(*room.Room) []byte) ([]byte, string, bool) {
 	id := r.PathValue("id")
-	var rec []byte
+	var out []byte
 	h.mu.Lock()
 	l := h.byID[id]
 	h.mu.Unlock()
-	if l != nil && l.call(r.Context(), func() { rec = l.r.Recording() }) == nil {
-		h.writeRecording(w, rec, l.code)
-		return
+	if l != nil && l.call(r.Context(), func() { out = f(l.r) }) == nil {
+		return out, l.code, true
 	}
 	row, ok, err := h.st.RoomByID(r.Context(), id)
 	switch {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, "", false
 	case !ok:
 		writeError(w, http.StatusNotFound, "no room has the id "+id)
-		return
+		return nil, "", false
 	}
 	rm, err := h.replay(r.Context(), row, nowMs())
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
-		return
+		return nil, "", false
 	}
-	h.writeRecording(w, rm.Recording(), row.Code)
+	return f(rm), row.Code, true
 }
 
 func (h *Hub) writeRecording(w http.ResponseWriter, rec []byte, code string) {
@@ -387,6 +398,17 @@ func (h *Hub) audit(w http.ResponseWriter, r *http.Request) {
 // form (public: they hold no secret).
 func (h *Hub) exercises(w http.ResponseWriter, r *http.Request) {
 	list, err := exercises.List()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// lessons is GET /api/lessons: the shipped course, for the teacher's
+// lesson picker (a lesson frame names a lesson by its file name).
+func (h *Hub) lessons(w http.ResponseWriter, r *http.Request) {
+	list, err := lessons.List()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return

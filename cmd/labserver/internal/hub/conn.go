@@ -69,7 +69,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("websocket refused", "reason", reason, "addr", r.RemoteAddr, "err", err)
 		return
 	}
-	ws.SetReadLimit(room.FrameBytesMax)
+	ws.SetReadLimit(room.FrameBytesMax) // the hello; readBytesMax after it
 	c := &conn{ws: ws, addr: remoteHost(r.RemoteAddr), queue: make(chan outFrame, h.lim.sendQueueMax)}
 	defer c.kill(websocket.StatusNormalClosure, "")
 
@@ -114,6 +114,7 @@ func (h *Hub) serveWS(w http.ResponseWriter, r *http.Request) {
 		h.refuseConn(c, ref)
 		return
 	}
+	ws.SetReadLimit(readBytesMax)
 	h.read(ctx, c, l)
 	l.submit(context.Background(), func() { l.leave(c) })
 	cancel()
@@ -196,12 +197,17 @@ func (h *Hub) refuseConn(c *conn, ref *refusal) {
 }
 
 // read hands each frame to the room until the connection ends. A
-// connection sending frames at twice a seat's frame rate is closed here,
-// before its flood reaches the room's goroutine.
+// connection sending frames at twice a seat's frame rate, or bytes at twice
+// its bytes budget, is closed here, before its flood reaches the room's
+// goroutine.
 func (h *Hub) read(ctx context.Context, c *conn, l *roomLoop) {
 	flood := rate.NewLimiter(rate.Inf, 0)
 	if h.lim.frameRate != rate.Inf {
 		flood = rate.NewLimiter(2*h.lim.frameRate, 2*h.lim.frameBurst)
+	}
+	floodBytes := rate.NewLimiter(rate.Inf, 0)
+	if h.lim.byteRate != rate.Inf {
+		floodBytes = rate.NewLimiter(2*h.lim.byteRate, 2*h.lim.byteBurst)
 	}
 	for {
 		typ, data, err := c.ws.Read(ctx)
@@ -222,6 +228,12 @@ func (h *Hub) read(ctx context.Context, c *conn, l *roomLoop) {
 			h.met.refused.WithLabelValues("flood").Inc()
 			h.log.Info("connection closed: a flood of frames", "addr", c.addr)
 			c.kill(websocket.StatusPolicyViolation, "too many frames")
+			return
+		}
+		if !floodBytes.AllowN(read, len(data)) {
+			h.met.refused.WithLabelValues("flood_bytes").Inc()
+			h.log.Info("connection closed: a flood of bytes", "addr", c.addr, "bytes", len(data))
+			c.kill(websocket.StatusPolicyViolation, "too many bytes")
 			return
 		}
 		var pk peek

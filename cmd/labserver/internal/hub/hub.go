@@ -70,6 +70,12 @@ type limits struct {
 	actionBurst   int
 	frameRate     rate.Limit // every frame of a seat
 	frameBurst    int
+	classRate     rate.Limit // a student's progress, ask and answer frames
+	classBurst    int
+	submitRate    rate.Limit // a student's bug-hunt submissions (each a native replay)
+	submitBurst   int
+	byteRate      rate.Limit // the bytes of every frame of a seat
+	byteBurst     int
 	joinRate      rate.Limit // websocket connections from one address
 	joinBurst     int
 	keyRate       rate.Limit // wrong teacher keys from one address
@@ -93,6 +99,12 @@ func defaultLimits() limits {
 		actionBurst:   20,
 		frameRate:     50,
 		frameBurst:    100,
+		classRate:     10,
+		classBurst:    40,
+		submitRate:    0.2,
+		submitBurst:   3,
+		byteRate:      32 << 10,
+		byteBurst:     4 * readBytesMax,
 		joinRate:      JoinRateDefault,
 		joinBurst:     JoinBurstDefault,
 		keyRate:       1,
@@ -268,6 +280,7 @@ func (h *Hub) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/rooms/{id}/audit.jsonl", h.teacher(h.audit))
 	mux.HandleFunc("GET /api/audit.jsonl", h.teacher(h.audit))
 	mux.HandleFunc("GET /api/exercises", h.exercises)
+	mux.HandleFunc("GET /api/lessons", h.lessons)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no API at "+r.Method+" "+r.URL.Path)
 	})

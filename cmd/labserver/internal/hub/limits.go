@@ -63,3 +63,21 @@ func (a *addrLimiter) bucket(addr string, now time.Time) *addrBucket {
 	b.seen = now
 	return b
 }
+
+// readBytesMax is the websocket read limit: a progress or submit frame's
+// bound (room.ProgressBytesMax); core/room refuses any other frame over
+// room.FrameBytesMax.
+const readBytesMax = 64 << 10
+
+// Why these rates. A student's page sends a progress frame on each lesson
+// event (an action, an answer, a step reached) and every few seconds while
+// the run plays: one or two a second, more in a burst of clicks, and a
+// backlog queued while offline comes as a few large frames on reconnect.
+// classRate (10/s, burst 40) leaves that room to spare and still bounds
+// the native replays a seat can ask of its room's goroutine; submissions
+// replay a whole recording each, so submitRate is one per 5 s (burst 3).
+// The bytes budget (byteRate 32 KiB/s, burst 4 frames of 64 KiB) is what
+// keeps a flood of 64 KiB frames from stalling a room: a seat past it is
+// refused at the cost of a comparison, before decoding or replaying, and a
+// connection sending at twice the budget is closed by its reader before
+// its frames reach the room at all.

@@ -23,6 +23,9 @@ type metrics struct {
 	storeSeconds prometheus.Histogram
 	fanout       prometheus.Histogram
 	panics       prometheus.Counter
+	progress     *prometheus.CounterVec
+	submissions  *prometheus.CounterVec
+	replay       *prometheus.HistogramVec
 	framesIn     prometheus.Counter
 	framesOut    prometheus.Counter
 	bytesIn      prometheus.Counter
@@ -56,8 +59,15 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16)}),
 		panics: prometheus.NewCounter(prometheus.CounterOpts{Name: "smrlab_room_panics_total",
 			Help: "Rooms stopped by an internal error (each restored from the store on its next connection)."}),
+		progress: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smrlab_progress_events_total",
+			Help: "Students' progress frames, by result: credited (replayed natively, new ops applied), resend (a from index the room does not hold: answered progress-from), or the refusal's reason (forged, decode, ...)."}, []string{"result"}),
+		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smrlab_submissions_total",
+			Help: "Bug-hunt submissions, by result: accepted (a violation on the room's native replay), or the refusal's reason."}, []string{"result"}),
+		replay: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "smrlab_replay_seconds",
+			Help:    "The room's native handling of one progress frame (replaying its new ops on the seat's lesson player) or one submission (replaying its recording), by kind.",
+			Buckets: prometheus.ExponentialBuckets(0.00001, 2, 20)}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.panics, m.rooms, m.seats, m.frames, m.bytes, m.refused, m.slow, m.divergences,
+	m.reg.MustRegister(m.panics, m.progress, m.submissions, m.replay, m.rooms, m.seats, m.frames, m.bytes, m.refused, m.slow, m.divergences,
 		m.simEvents, m.storeSeconds, m.fanout,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.framesIn, m.framesOut = m.frames.WithLabelValues("in"), m.frames.WithLabelValues("out")

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,6 +29,9 @@ type roomLoop struct {
 	conns    map[*conn]struct{}
 	actions  map[room.SeatID]*rate.Limiter
 	frames   map[room.SeatID]*rate.Limiter
+	classes  map[room.SeatID]*rate.Limiter // progress, ask, answer
+	submits  map[room.SeatID]*rate.Limiter
+	bytes    map[room.SeatID]*rate.Limiter
 	events   uint64 // the room's simulation events already counted
 	progress room.Record
 	stored   time.Time // the progress was last stored
@@ -46,6 +50,9 @@ func newRoomLoop(h *Hub, r *room.Room, now int64) *roomLoop {
 		conns:    map[*conn]struct{}{},
 		actions:  map[room.SeatID]*rate.Limiter{},
 		frames:   map[room.SeatID]*rate.Limiter{},
+		classes:  map[room.SeatID]*rate.Limiter{},
+		submits:  map[room.SeatID]*rate.Limiter{},
+		bytes:    map[room.SeatID]*rate.Limiter{},
 		events:   r.Events(),
 		progress: r.Progress(),
 		stored:   t,
@@ -493,16 +500,78 @@ func (l *roomLoop) frame(c *conn, data []byte, pk peek, read time.Time) {
 		l.enqueue(c, refusedFrame(pk.Seq, fmt.Sprintf("too many frames: at most %g a second", float64(l.h.lim.frameRate))))
 		return
 	}
-	switch pk.T {
-	case "act", "clock", "role", "close":
-		if c.seat != room.Teacher && !limiter(l.actions, c.seat, l.h.lim.actionRate, l.h.lim.actionBurst).Allow() {
-			l.h.met.refused.WithLabelValues("action_rate").Inc()
-			l.enqueue(c, refusedFrame(pk.Seq, fmt.Sprintf("too many actions: at most %g a second, wait a moment", float64(l.h.lim.actionRate))))
+	if !limiter(l.bytes, c.seat, l.h.lim.byteRate, l.h.lim.byteBurst).AllowN(read, len(data)) {
+		l.h.met.refused.WithLabelValues("byte_rate").Inc()
+		l.enqueue(c, refusedFrame(pk.Seq, fmt.Sprintf("too many bytes: at most %d KiB a second, wait a moment", int(l.h.lim.byteRate)>>10)))
+		return
+	}
+	if c.seat != room.Teacher {
+		if reason, msg := l.seatRate(c.seat, pk.T); reason != "" {
+			l.h.met.refused.WithLabelValues(reason).Inc()
+			l.enqueue(c, refusedFrame(pk.Seq, msg))
 			return
 		}
 	}
-	if l.handle(l.r.Frame(c.seat, data, nowMs()), c) && pk.T == "act" {
+	t0 := time.Now()
+	out := l.r.Frame(c.seat, data, nowMs())
+	took := time.Since(t0)
+	l.count(pk.T, c.seat, out, took)
+	if l.handle(out, c) && pk.T == "act" {
 		l.h.met.fanout.Observe(time.Since(read).Seconds())
+	}
+}
+
+// seatRate takes a token from the student's bucket for a frame of type t;
+// a refusal's metric reason and message when the bucket is empty.
+func (l *roomLoop) seatRate(seat room.SeatID, t string) (string, string) {
+	lim := l.h.lim
+	switch t {
+	case "act", "clock", "role", "close":
+		if !limiter(l.actions, seat, lim.actionRate, lim.actionBurst).Allow() {
+			return "action_rate", fmt.Sprintf("too many actions: at most %g a second, wait a moment", float64(lim.actionRate))
+		}
+	case "progress", "ask", "answer":
+		if !limiter(l.classes, seat, lim.classRate, lim.classBurst).Allow() {
+			return "progress_rate", fmt.Sprintf("too many lesson frames: at most %g a second, wait a moment", float64(lim.classRate))
+		}
+	case "submit":
+		if !limiter(l.submits, seat, lim.submitRate, lim.submitBurst).Allow() {
+			return "submit_rate", fmt.Sprintf("too many submissions: at most one every %g seconds, wait a moment", 1/float64(lim.submitRate))
+		}
+	}
+	return "", ""
+}
+
+// count feeds the class metrics from a progress or submit frame's Output,
+// and logs the refusals that the room audited (forged progress, a forged
+// submission): an operator sees them without reading the audit log.
+func (l *roomLoop) count(t string, seat room.SeatID, out room.Output, took time.Duration) {
+	if t != "progress" && t != "submit" {
+		return
+	}
+	l.h.met.replay.WithLabelValues(t).Observe(took.Seconds())
+	result := "accepted"
+	if t == "progress" {
+		result = "credited"
+		for _, s := range out.Sends {
+			if bytes.HasPrefix(s.Frame, []byte(`{"t":"progress-from"`)) {
+				result = "resend"
+			}
+		}
+	}
+	if len(out.Refused) > 0 {
+		result = out.Refused[0]
+		for _, rec := range out.Records {
+			if rec.Kind == room.RecordAudit {
+				l.h.log.Warn("a "+t+" frame refused", "room", l.id, "code", l.code, "seat", int(seat),
+					"reason", result, "detail", rec.Audit.Detail)
+			}
+		}
+	}
+	if t == "progress" {
+		l.h.met.progress.WithLabelValues(result).Inc()
+	} else {
+		l.h.met.submissions.WithLabelValues(result).Inc()
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"smrlab/core/room"
 	"smrlab/exercises"
+	"smrlab/lessons"
 )
 
 // A student joins, gets a token and a seat, acts within its role, and a
@@ -123,11 +124,45 @@ func TestWSOversizedFrameAndUnknownField(t *testing.T) {
 	if f := ada.await("refused"); !strings.HasPrefix(f.Reason, "as: unknown field") {
 		t.Fatalf("unknown field: %s", f.raw)
 	}
+	// An act over room.FrameBytesMax (but within a progress frame's bound)
+	// is the room's to refuse; a frame over readBytesMax closes.
 	ada.sendRaw([]byte(`{"t":"act","seq":2,"text":"` + strings.Repeat("x", 4100) + `"}`))
+	if f := ada.await("refused"); !strings.Contains(f.Reason, "over the limit") {
+		t.Fatalf("an act of 4 KiB: %s", f.raw)
+	}
+	ada.sendRaw([]byte(`{"t":"progress","seq":3,"pad":"` + strings.Repeat("x", readBytesMax) + `"}`))
 	if status, _ := ada.closed(); status != websocket.StatusMessageTooBig {
-		t.Fatalf("oversized act: close status %v", status)
+		t.Fatalf("a frame over %d bytes: close status %v", readBytesMax, status)
 	}
 	th.awaitMetric(`smrlab_refused_total{reason="frame_size"}`, 2)
+}
+
+// A seat's bytes budget refuses large frames past it before the room
+// decodes them, and a connection sending at twice the budget is closed by
+// its reader: a flood of 64 KiB frames cannot hold a room's goroutine.
+func TestWSBytesBudget(t *testing.T) {
+	th := newTestHub(t, func(_ *Config, l *limits) { l.byteRate, l.byteBurst = rate.Every(time.Hour), 10000 })
+	rm := th.openRoom(nil)
+	ada, _ := th.student(rm.Code, "Ada", "")
+	big := func(seq int) []byte {
+		return []byte(`{"t":"progress","seq":` + strconv.Itoa(seq) + `,"pad":"` + strings.Repeat("x", 6000) + `"}`)
+	}
+	ada.sendRaw(big(1)) // within the budget: the room decodes (and refuses) it
+	if f := ada.await("refused"); strings.Contains(f.Reason, "too many bytes") {
+		t.Fatalf("the first 6 KB frame: %s", f.raw)
+	}
+	for seq := 2; seq <= 3; seq++ {
+		ada.sendRaw(big(seq))
+		if f := ada.await("refused"); f.Seq != int64(seq) || !strings.Contains(f.Reason, "too many bytes") {
+			t.Fatalf("frame %d past the seat's bytes budget: %s", seq, f.raw)
+		}
+	}
+	ada.sendRaw(big(4)) // past twice the budget: closed by the reader
+	if status, _ := ada.closed(); status != websocket.StatusPolicyViolation {
+		t.Fatalf("a flood of bytes: close status %v, want %v", status, websocket.StatusPolicyViolation)
+	}
+	th.awaitMetric(`smrlab_refused_total{reason="byte_rate"}`, 2)
+	th.awaitMetric(`smrlab_refused_total{reason="flood_bytes"}`, 1)
 }
 
 // A page of another site cannot open the websocket; -origin allows more.
@@ -481,6 +516,11 @@ func TestRoomAPI(t *testing.T) {
 		if rm.Code == "" || !strings.HasPrefix(rm.Join, "/join?code=") {
 			t.Errorf("room for exercise %s: %+v", ex.Name, rm)
 		}
+	}
+	status, body = th.api("GET", "/api/lessons", "", nil)
+	var course []lessons.Info
+	if err := json.Unmarshal(body, &course); status != 200 || err != nil || len(course) < 9 || course[0].Name != "01-elections" || course[0].Steps == 0 {
+		t.Fatalf("GET /api/lessons: %d %.300s", status, body)
 	}
 	status, body = th.api("GET", "/healthz", "", nil)
 	if status != 200 || !strings.Contains(string(body), `"ok":true`) {
