@@ -221,7 +221,11 @@ export async function setupClassStudent(app, q) {
       return openHunt(f.hunt);
     }
     if (!lessons.length) {
-      setText($('class-what'), C.lesson ? 'The teacher stopped the lesson.' : 'Waiting for the teacher to start a lesson…');
+      if (C.huntOpen) return;
+      setText($('class-what'), C.lesson ? 'The teacher stopped the lesson: your progress is kept.' : 'Waiting for the teacher to start a lesson…');
+      if (C.lesson) await flush();
+      C.lesson = '';
+      C.lessonID = '';
       return;
     }
     const want = q.get('lesson') && lessons.includes(q.get('lesson')) && !C.lesson ? q.get('lesson')
@@ -249,6 +253,9 @@ export async function setupClassStudent(app, q) {
       }
       C.lesson = id;
       C.lessonID = e.id;
+      C.huntOpen = false;
+      document.body.classList.remove('in-hunt');
+      $('class-hunt').hidden = true;
       C.seed = seed;
       C.acked = 0;
       C.credited = null;
@@ -393,6 +400,10 @@ export async function setupClassStudent(app, q) {
 
   app.classCall = async (fn, args) => {
     if (opening) return null;
+    if (C.huntOpen) {
+      // A hunt explores freely (back in time, forks); it stays the room's run.
+      return fn === 'open' || fn === 'importTrace' || fn === 'lessonOpen' ? {ok: false, error: 'in a bug hunt the teacher chose the run: submit it, or go back in time and fork'} : null;
+    }
     if (REFUSED[fn]) return {ok: false, error: REFUSED[fn]};
     if (!C.lesson) return null;
     if (fn === 'lessonHint' || fn === 'lessonShowMe') {
