@@ -543,6 +543,8 @@ async function boot() {
     $('welcome').hidden = true;
     try {
       const m = await import('./class-student.js');
+      // The free lab until the room says which lesson (or hunt) runs.
+      await openSession({});
       if (await m.setupClassStudent(app, q)) {
         $('loading').hidden = true;
         loadBugs();

@@ -146,6 +146,7 @@ export async function setupClassStudent(app, q) {
     },
     onConnect() {
       renderConn();
+      if (!C.lesson && !C.huntOpen && !C.cls) setText($('class-what'), 'Waiting for the teacher to start a lesson…');
       flush();
     },
     onChange: renderConn,

@@ -40,6 +40,7 @@ const STUCK_HINT = 'long on this step or many hints';
 const D = {
   catalogue: [],
   dashboard: [],
+  seats: new Map(), // seat -> {seat, name, online}
   board: null,
   votes: null,
   reveal: null,
@@ -67,7 +68,7 @@ function say(text, kind = '') {
 
 const TEACHER = `
 <div class="class-grid">
-  <section class="card" aria-labelledby="lessons-title">
+  <section class="card wide-card" aria-labelledby="lessons-title">
     <h2 id="lessons-title">Lessons</h2>
     <p class="muted small">Choose the lessons the class runs, in order; every student runs them on their own seed.</p>
     <ol class="lesson-pick" id="lesson-pick" data-testid="lesson-pick"><li class="muted">Loading the course…</li></ol>
@@ -195,12 +196,20 @@ function main() {
       renderConn();
     },
     onConnect(f) {
+      mergeSeats(f.seats || [], true);
+      if (as === 'teacher') renderStudents();
       D.roomID = (f.room && f.room.id) || D.roomID;
       D.closed = !!(f.room && f.room.closed);
       renderConn();
     },
     onChange: renderConn,
   });
+
+  // The room's seats: a student who has not sent progress yet is listed too.
+  function mergeSeats(list, whole) {
+    if (whole) D.seats = new Map();
+    for (const x of list) if (x.seat > 0) D.seats.set(x.seat, x);
+  }
 
   function renderConn() {
     const s = sock.state;
@@ -248,7 +257,8 @@ function main() {
         say('The room is closed: its grades are final.', 'warn');
         break;
       case 'seats':
-        if (as === 'teacher') renderHintTo(f);
+        mergeSeats(f.changed || f.seats || [], !f.changed);
+        if (as === 'teacher') renderStudents();
         break;
       default:
         break;
@@ -289,7 +299,7 @@ function main() {
       ` Rounds: ${(r.rounds || []).map((x, i) => `${i + 1}: ${Object.entries(x.histogram || x).map(([c, n]) => `${c}×${n}`).join(' ')}`).join('; ')}` : '');
   }
 
-  window.smrlabTest = {dash: () => JSON.parse(JSON.stringify({...D, watch: D.watch && {...D.watch, view: null}})),
+  window.smrlabTest = {dash: () => JSON.parse(JSON.stringify({...D, seats: [...D.seats.values()], watch: D.watch && {...D.watch, view: null, busy: null}})),
     drop: () => sock.drop()};
 
   if (as === 'projector') {
@@ -436,8 +446,12 @@ function main() {
     // The table is drawn again up to 4 times a second: the keyboard's
     // focus stays on the button it was on.
     const focused = body.contains(document.activeElement) ? document.activeElement.dataset.testid : '';
-    setText($('students-count'), `(${D.dashboard.length}; ${D.dashboard.filter((s) => s.stuck).length} stuck)`);
-    body.innerHTML = D.dashboard.map((s) => {
+    setText($('students-count'), `(${Math.max(D.dashboard.length, D.seats.size)}; ${D.dashboard.filter((s) => s.stuck).length} stuck)`);
+    const known = new Set(D.dashboard.map((s) => s.seat));
+    const rows = [...D.dashboard, ...[...D.seats.values()].filter((x) => !known.has(x.seat))
+      .map((x) => ({seat: x.seat, name: x.name, lesson: '', step: '', stepIndex: -1, done: [], goals: []}))]
+      .sort((a, b) => a.seat - b.seat);
+    body.innerHTML = rows.map((s) => {
       const n = Math.max(stepsOf(s.lesson), (s.stepIndex | 0) + 1, (s.done || []).length);
       const dots = Array.from({length: n}, (_, i) => {
         const state = (s.done || []).length > i ? 'done' : i === (s.stepIndex | 0) ? 'current' : 'todo';
@@ -453,7 +467,7 @@ function main() {
         `<td>${s.score ?? ''}</td>` +
         `<td><button type="button" data-watch="${s.seat}" data-testid="watch-${s.seat}">Watch</button> ` +
         `<button type="button" data-hint="${s.seat}" data-testid="hint-${s.seat}">Hint…</button></td></tr>`;
-    }).join('') || '<tr><td colspan="6" class="muted">No student has joined yet.</td></tr>';
+    }).join('') || '<tr><td colspan="6" class="muted">No student has joined yet: they join with the room\'s code.</td></tr>';
     if (focused) {
       const again = body.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
       if (again) again.focus();
@@ -492,7 +506,9 @@ function main() {
   function renderHintTo() {
     const sel = $('hint-to');
     const keep = sel.value;
-    sel.innerHTML = '<option value="0">every student</option>' + D.dashboard.map((s) =>
+    const byseat = new Map([...D.seats.values()].map((x) => [x.seat, x]));
+    for (const x of D.dashboard) byseat.set(x.seat, x);
+    sel.innerHTML = '<option value="0">every student</option>' + [...byseat.values()].sort((a, b) => a.seat - b.seat).map((s) =>
       `<option value="${s.seat}">${escapeHTML(s.name || `seat ${s.seat}`)}</option>`).join('');
     sel.value = [...sel.options].some((o) => o.value === keep) ? keep : '0';
   }
