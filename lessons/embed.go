@@ -1,6 +1,8 @@
-// Package lessons embeds the shipped course (*.lesson), so that the lab
+// Package lessons embeds the shipped course (*.lesson), so that a class
+// room starts a lesson named by its file ("01-elections") and the lab
 // server replays a student's lesson log natively on the very lesson the
-// page runs, without reading the disk or needing `make web` first.
+// page runs, without reading the disk or needing `make web` first (the
+// room keeps the lesson's text with the input that started it).
 package lessons
 
 import (
@@ -28,8 +30,10 @@ func Names() []string {
 	return out
 }
 
-// Source returns the text of the lesson file name ("01-elections").
+// Source returns the text of the lesson file name ("01-elections", with
+// or without ".lesson").
 func Source(name string) ([]byte, bool) {
+	name = strings.TrimSuffix(name, ".lesson")
 	if name == "" || strings.ContainsAny(name, "/\\.") {
 		return nil, false
 	}

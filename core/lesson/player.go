@@ -592,14 +592,22 @@ func (p *Player) Answer(choice string) error {
 	return fmt.Errorf("no choice %q (the choices are %s)", choice, strings.Join(ids, ", "))
 }
 
-// Hint reveals the next hint, if it is unlocked.
-func (p *Player) Hint() error {
+// CanHint says whether Hint would reveal a hint now (nil), or why not.
+func (p *Player) CanHint() error {
 	st := p.cur()
 	if p.hintsShown >= len(st.Hints) {
 		return fmt.Errorf("no more hints in this step: \"show me\" plays the solution")
 	}
 	if why := p.hintLock(st.Hints[p.hintsShown]); why != "" {
 		return fmt.Errorf("the next hint unlocks %s", why)
+	}
+	return nil
+}
+
+// Hint reveals the next hint, if it is unlocked.
+func (p *Player) Hint() error {
+	if err := p.CanHint(); err != nil {
+		return err
 	}
 	p.hintsShown++
 	p.results[p.step].Hints = p.hintsShown

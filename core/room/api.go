@@ -11,8 +11,13 @@ import "smrlab/core/lab"
 
 // Limits of a room.
 const (
-	// FrameBytesMax bounds one frame from a browser.
+	// FrameBytesMax bounds one frame from a browser, but for progress and
+	// submit frames, which ProgressBytesMax bounds.
 	FrameBytesMax = 4096
+	// ProgressBytesMax bounds a progress frame (a lesson log's new
+	// operations) or a submit frame (a bug hunt's recording): the
+	// websocket's read limit.
+	ProgressBytesMax = 64 << 10
 	// ActionBytesMax bounds an action's text.
 	ActionBytesMax = 200
 	// NameBytesMax bounds a display name.
@@ -38,6 +43,9 @@ const Teacher SeatID = 0
 const (
 	Everyone SeatID = -1 // every connected seat
 	Viewers  SeatID = -2 // the seats that asked for view models
+	// Projectors are the projectors' connections, which have no seat: the
+	// class's board and votes go to them.
+	Projectors SeatID = -3
 )
 
 // Role is what a seat may do in the room.
@@ -139,6 +147,12 @@ type Output struct {
 	// Refused holds a short reason code per refused frame (role, seq,
 	// decode, closed, stopped, action), for the shell's metrics.
 	Refused []string
+	// Progress holds "accepted" per progress frame accepted (refused ones
+	// are in Refused: forged, from, state, limit...), Submissions "valid"
+	// per bug hunt submission accepted (refused: forged-submission), for
+	// the shell's metrics.
+	Progress    []string
+	Submissions []string
 	// Divergences counts the browsers' hash reports that differed from the
 	// room's own hashes (each also sent a "diverged" frame to its seat).
 	Divergences int

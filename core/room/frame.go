@@ -8,6 +8,9 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	cm "smrlab/core/class"
+	"smrlab/core/lesson"
 )
 
 // Hello is the first frame of a connection: who connects to which room.
@@ -40,6 +43,23 @@ type Frame struct {
 	Role     string `json:"role,omitempty"`
 	Server   string `json:"server,omitempty"`
 	Hash     string `json:"hash,omitempty"`
+
+	// The class frames' fields (class.go).
+	Lesson    string          `json:"lesson,omitempty"`
+	Lessons   []string        `json:"lessons,omitempty"`
+	From      int64           `json:"from,omitempty"`
+	Ops       []lesson.Op     `json:"ops,omitempty"`
+	Now       int64           `json:"now,omitempty"`
+	Wall      []cm.Wall       `json:"wall,omitempty"`
+	What      string          `json:"what,omitempty"`
+	Step      string          `json:"step,omitempty"`
+	Round     int64           `json:"round,omitempty"`
+	Choice    string          `json:"choice,omitempty"`
+	To        int64           `json:"to,omitempty"`
+	Bug       string          `json:"bug,omitempty"`
+	Scenario  string          `json:"scenario,omitempty"`
+	Recording json.RawMessage `json:"recording,omitempty"` // the recording's JSON text, as sent
+	Guess     string          `json:"guess,omitempty"`
 }
 
 // FrameError is a frame refused by the decoder; Field names the field at
@@ -72,7 +92,22 @@ var frameFields = map[string][]string{
 	"close":  {"!i seq"},
 	"hash":   {"!i at", "!s hash"},
 	"resync": {},
+	// The class (class.go): a kind 'a' is an array, 'o' an object.
+	"lesson":   {"!i seq", "!s op", "?a lessons"},
+	"progress": {"!i seq", "!s lesson", "!i from", "!a ops", "!i now", "?a wall", "?s step", "?s hash"},
+	"ask":      {"!i seq", "!s lesson", "!s what"},
+	"hold":     {"!i seq", "!s lesson", "!s step"},
+	"answer":   {"!i seq", "!s lesson", "!s step", "!i round", "!s choice"},
+	"vote":     {"!i seq", "!s op"},
+	"hint":     {"!i seq", "!i to", "!s text"},
+	"watch":    {"!i seq", "!i seat"},
+	"hunt":     {"!i seq", "!s op", "?s bug", "?s scenario"},
+	"submit":   {"!i seq", "!o recording", "?s guess"},
 }
+
+// bigFrames are the frame types that may be up to ProgressBytesMax bytes;
+// every other stays within FrameBytesMax.
+func bigFrame(t string) bool { return t == "progress" || t == "submit" }
 
 // fieldSpec finds a field of a frame type: its kind, or "".
 func fieldSpec(spec []string, key string) string {
@@ -102,7 +137,8 @@ func decodeFields(fields []rawField, f *Frame, h *Hello) (map[string]bool, error
 	f.T = t.str
 	spec, ok := frameFields[f.T]
 	if !ok {
-		return nil, frameErr("t", "unknown frame type %q (known: act, clock, role, close, hash, resync)", f.T)
+		return nil, frameErr("t", "unknown frame type %q (known: act, clock, role, close, hash, resync, lesson, progress, ask, "+
+			"hold, answer, vote, hint, watch, hunt, submit)", f.T)
 	}
 	if (h != nil) != (f.T == "hello") {
 		if h != nil {
@@ -124,6 +160,14 @@ func decodeFields(fields []rawField, f *Frame, h *Hello) (map[string]bool, error
 			return nil, frameErr(key, "want a string")
 		case kind[1] == 's':
 			setString(f, h, key, fd.str)
+		case kind[1] == 'a' && fd.kind != 'a':
+			return nil, frameErr(key, "want an array")
+		case kind[1] == 'o' && fd.kind != 'o':
+			return nil, frameErr(key, "want an object")
+		case kind[1] == 'a' || kind[1] == 'o':
+			if err := setRaw(f, key, fd.raw); err != nil {
+				return nil, err
+			}
 		case fd.kind != 'i':
 			return nil, frameErr(key, "want a whole number")
 		default:
@@ -168,6 +212,20 @@ func setString(f *Frame, h *Hello, key, s string) {
 		f.Server = s
 	case "hash":
 		f.Hash = s
+	case "lesson":
+		f.Lesson = s
+	case "what":
+		f.What = s
+	case "step":
+		f.Step = s
+	case "choice":
+		f.Choice = s
+	case "bug":
+		f.Bug = s
+	case "scenario":
+		f.Scenario = s
+	case "guess":
+		f.Guess = s
 	}
 }
 
@@ -183,6 +241,14 @@ func setInt(f *Frame, h *Hello, key string, n int64) {
 		f.At = n
 	case "seat":
 		f.Seat = n
+	case "from":
+		f.From = n
+	case "now":
+		f.Now = n
+	case "round":
+		f.Round = n
+	case "to":
+		f.To = n
 	}
 }
 
@@ -194,6 +260,16 @@ func DecodeFrame(data []byte) (Frame, error) {
 	fields, err := scanFrame(data)
 	if err != nil {
 		return f, err
+	}
+	if len(data) > FrameBytesMax {
+		// Only progress and submit frames may be larger.
+		big := false
+		for _, fd := range fields {
+			big = big || (fd.key == "t" && fd.kind == 's' && bigFrame(fd.str))
+		}
+		if !big {
+			return f, frameErr("", "a frame of %d bytes, over the limit of %d", len(data), FrameBytesMax)
+		}
 	}
 	present, err := decodeFields(fields, &f, nil)
 	if err != nil {
@@ -273,6 +349,8 @@ func checkFrame(f *Frame, present map[string]bool) error {
 		if !validHash(f.Hash) {
 			return frameErr("hash", "want 16 hex digits, not %q", f.Hash)
 		}
+	default:
+		return checkClassFrame(f, present)
 	}
 	return nil
 }
@@ -282,6 +360,9 @@ func checkFrame(f *Frame, present map[string]bool) error {
 func DecodeHello(data []byte) (Hello, error) {
 	var h Hello
 	var f Frame
+	if len(data) > FrameBytesMax {
+		return h, frameErr("", "a frame of %d bytes, over the limit of %d", len(data), FrameBytesMax)
+	}
 	fields, err := scanFrame(data)
 	if err != nil {
 		return h, err
@@ -440,6 +521,8 @@ func (f *Frame) AppendJSON(b []byte) []byte {
 	case "hash":
 		b = appendInt(b, "at", f.At)
 		b = appendStr(b, "hash", f.Hash)
+	default:
+		b = f.appendClassJSON(b)
 	}
 	return append(b, '}')
 }

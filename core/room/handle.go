@@ -140,6 +140,10 @@ func (r *Room) Frame(id SeatID, data []byte, nowMs int64) Output {
 		r.refuse(&o, id, f.Seq, "closed", "the room is closed", nowMs)
 		return o
 	}
+	if _, ok := classFrames[f.T]; ok {
+		r.classFrame(&o, id, &f, nowMs)
+		return o
+	}
 	if f.T != "act" && id != Teacher {
 		r.refuse(&o, id, f.Seq, "role", fmt.Sprintf("only the teacher can %s", map[string]string{
 			"clock": "control the room's clock", "role": "assign roles", "close": "close the room"}[f.T]), nowMs)
@@ -448,5 +452,6 @@ func (r *Room) Tick(nowMs int64) Output {
 	}
 	r.flushSeats(&o, nowMs, false)
 	r.maybeExercise(&o, nowMs, false)
+	r.maybeDashboard(&o, nowMs, false)
 	return o
 }

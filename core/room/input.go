@@ -19,6 +19,9 @@ type inputBody struct {
 	Op       string `json:"op,omitempty"`
 	SpeedPpm int64  `json:"speedPpm,omitempty"`
 	Ms       int64  `json:"ms"` // wall ms, for the clock's anchor and the log
+	// The class inputs' fields (lesson, progress, ask, hold, answer, vote,
+	// hint, hunt, submit: classframe.go).
+	classBody
 
 	tokenHash string // join: from the seats table, never in the body
 }
@@ -76,6 +79,9 @@ func (r *Room) apply(b *inputBody) error {
 		return r.applyClock(b)
 	case "close":
 		r.closed = max(b.Ms, 1)
+		r.cls.SetClosed()
+	case "lesson", "progress", "ask", "hold", "answer", "vote", "hint", "hunt", "submit":
+		return r.applyClass(b)
 	default:
 		return fmt.Errorf("unknown input %q", b.K)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	cm "smrlab/core/class"
 	"unicode/utf8"
 
 	"smrlab/core/lab"
@@ -82,6 +83,15 @@ type roomState struct {
 	viewers         int
 	exSent          []byte
 	exGoals         string
+
+	// The class (classframe.go): its model, whom the teacher watches, the
+	// dashboard's and board's rhythm.
+	cls         *cm.Class
+	watching    SeatID
+	watchLesson string
+	dashDirty   bool
+	lastDashMs  int64
+	boardDirty  string
 }
 
 // hexHash writes a state hash as 16 hex digits, as browsers do.
@@ -146,6 +156,7 @@ func open(id, code string, spec Spec) (*Room, error) {
 	r.seats = []*seat{{row: SeatRow{Seat: Teacher, Name: "teacher", Role: Role{Role: "teacher"}}}}
 	r.byToken = map[string]SeatID{}
 	r.clock = Clock{SpeedPpm: DefaultSpeedPpm}
+	r.cls, r.watching = cm.New(id), -1
 	if r.ex != nil {
 		if err := r.ex.checkWorld(s); err != nil {
 			return nil, err
@@ -431,6 +442,13 @@ func (r *Room) Connect(id SeatID, mode, token string, nowMs int64) Output {
 	}
 	s.conns++
 	o.Sends = append(o.Sends, Send{To: id, Frame: r.syncFrame(id, token)})
+	r.sendClass(&o, id)
+	if id == Teacher && (len(r.cls.Lessons()) > 0 || r.cls.Hunt() != nil) {
+		o.Sends = append(o.Sends, Send{To: Teacher, Frame: r.DashboardFrame(nowMs)})
+		if r.cls.Hunt() != nil {
+			o.Sends = append(o.Sends, Send{To: Teacher, Frame: r.huntFrame(true)})
+		}
+	}
 	r.seatsDirty = true
 	r.flushSeats(&o, nowMs, false)
 	return o

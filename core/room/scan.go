@@ -13,27 +13,47 @@ import (
 // every browser of a 300-seat room adds up). FuzzFrameMatchesJSON checks it
 // against encoding/json.
 
-// rawField is one field of a frame: a string, a whole number, or a value
-// of another kind (a fraction, true, null...) that no frame field takes.
+// rawField is one field of a frame: a string, a whole number, an array or
+// an object (kept as its JSON text, for the class frames that carry them),
+// or a value of another kind (a fraction, true, null...) that no frame
+// field takes.
 type rawField struct {
 	key  string
-	kind byte // 's' string, 'i' whole number, 'x' anything else
+	kind byte // 's' string, 'i' whole number, 'a' array, 'o' object, 'x' anything else
 	str  string
 	num  int64
+	raw  []byte // 'a', 'o': the value's JSON text
 }
+
+// nestMax bounds how deep arrays and objects nest in a frame.
+const nestMax = 16
 
 // scanFrame reads one JSON object strictly: every key once, exact case,
 // values strings or numbers (an object or an array refused), nothing
 // after it.
 func scanFrame(data []byte) ([]rawField, error) {
-	if len(data) > FrameBytesMax {
-		return nil, frameErr("", "a frame of %d bytes, over the limit of %d", len(data), FrameBytesMax)
+	if len(data) > ProgressBytesMax {
+		return nil, frameErr("", "a frame of %d bytes, over the limit of %d", len(data), ProgressBytesMax)
 	}
 	if !utf8.Valid(data) {
 		return nil, frameErr("", "a frame must be UTF-8 text")
 	}
 	sc := scanner{b: data}
 	sc.space()
+	fields, err := sc.object(0)
+	if err != nil {
+		return nil, err
+	}
+	sc.space()
+	if sc.i != len(sc.b) {
+		return nil, frameErr("", "trailing data after the frame's object")
+	}
+	return fields, nil
+}
+
+// object reads one JSON object strictly (every key once, exact case) at
+// nesting depth.
+func (sc *scanner) object(depth int) ([]rawField, error) {
 	if !sc.eat('{') {
 		return nil, frameErr("", "a frame is one JSON object")
 	}
@@ -51,7 +71,7 @@ func scanFrame(data []byte) ([]rawField, error) {
 				return nil, frameErr(key, "not JSON: a colon after the key")
 			}
 			sc.space()
-			f, err := sc.value(key)
+			f, err := sc.value(key, depth)
 			if err != nil {
 				return nil, err
 			}
@@ -70,10 +90,6 @@ func scanFrame(data []byte) ([]rawField, error) {
 			}
 			return nil, frameErr("", "not JSON: a comma or a closing brace after the value of %q", key)
 		}
-	}
-	sc.space()
-	if sc.i != len(sc.b) {
-		return nil, frameErr("", "trailing data after the frame's object")
 	}
 	return fields, nil
 }
@@ -153,7 +169,7 @@ func (s *scanner) str() (string, bool) {
 }
 
 // value reads the value of field key.
-func (s *scanner) value(key string) (rawField, error) {
+func (s *scanner) value(key string, depth int) (rawField, error) {
 	f := rawField{key: key, kind: 'x'}
 	if s.i >= len(s.b) {
 		return f, frameErr(key, "not JSON: a value is missing")
@@ -184,10 +200,58 @@ func (s *scanner) value(key string) (rawField, error) {
 			}
 		}
 		return f, frameErr(key, "not JSON: a bad value")
+	case c == '[' || c == '{':
+		if depth >= nestMax {
+			return f, frameErr(key, "nested more than %d deep", nestMax)
+		}
+		start := s.i
+		if c == '{' {
+			if _, err := s.object(depth + 1); err != nil {
+				return f, frameErr(key, "%v", err)
+			}
+			f.kind = 'o'
+		} else {
+			if err := s.array(key, depth+1, nil); err != nil {
+				return f, err
+			}
+			f.kind = 'a'
+		}
+		f.raw = s.b[start:s.i]
 	default:
-		return f, frameErr(key, "a frame's values are strings and whole numbers")
+		return f, frameErr(key, "a frame's values are strings, numbers, arrays and objects")
 	}
 	return f, nil
+}
+
+// array reads a JSON array, handing each element to each (when not nil).
+func (s *scanner) array(key string, depth int, each func(i int, f rawField) error) error {
+	if !s.eat('[') {
+		return frameErr(key, "want an array")
+	}
+	s.space()
+	if s.eat(']') {
+		return nil
+	}
+	for i := 0; ; i++ {
+		s.space()
+		f, err := s.value(key, depth)
+		if err != nil {
+			return err
+		}
+		if each != nil {
+			if err := each(i, f); err != nil {
+				return err
+			}
+		}
+		s.space()
+		if s.eat(',') {
+			continue
+		}
+		if s.eat(']') {
+			return nil
+		}
+		return frameErr(key, "not JSON: a comma or a closing bracket in the array")
+	}
 }
 
 // number reads a JSON number: whether it is one, and whether it is written
