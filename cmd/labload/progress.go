@@ -75,18 +75,26 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 		return nil, err
 	}
 	var out []progressEvent
-	emit := func(ops ...progressOp) {
+	seen := 0
+	// Each event carries the ops the player logged since the last one:
+	// the real lesson log, as the page's player records it.
+	emit := func() {
+		log := p.Log()
+		var ops []progressOp
+		for _, op := range log[seen:] {
+			ops = append(ops, progressOp{Op: op.Op, At: op.At, Text: op.Text, Choice: op.Choice})
+		}
+		seen = len(log)
 		st := p.Step()
-		out = append(out, progressEvent{ops: ops, now: p.Session().Now(), step: st, stepID: l.Steps[st].ID, done: p.Done()})
+		out = append(out, progressEvent{ops: ops, now: p.Now(), step: st, stepID: l.Steps[st].ID, done: p.Done()})
 	}
 	for i := range l.Steps {
 		st := &l.Steps[i]
 		if st.Predict != nil {
-			at := p.Session().Now()
 			if err := p.Answer(st.Predict.Answer); err != nil {
 				return nil, fmt.Errorf("step %s: answer %s: %w", st.ID, st.Predict.Answer, err)
 			}
-			emit(progressOp{Op: "answer", At: at, Choice: st.Predict.Answer})
+			emit()
 		}
 		for _, a := range st.Solution {
 			if a.Wait > 0 {
@@ -98,11 +106,10 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 				}
 				continue
 			}
-			at := p.Session().Now()
 			if err := p.Act(a.Text); err != nil {
 				return nil, fmt.Errorf("step %s: %q: %w", st.ID, a.Text, err)
 			}
-			emit(progressOp{Op: "act", At: at, Text: a.Text})
+			emit()
 		}
 		if !p.Done() {
 			return nil, fmt.Errorf("step %s: the solution does not reach the goals on seed %d", st.ID, seed)
@@ -110,11 +117,10 @@ func lessonEvents(l *lesson.Lesson, seed uint64, chunk int64) ([]progressEvent, 
 		if i+1 == len(l.Steps) {
 			break
 		}
-		at := p.Session().Now()
 		if err := p.Next(); err != nil {
 			return nil, fmt.Errorf("step %s: next: %w", st.ID, err)
 		}
-		emit(progressOp{Op: "next", At: at})
+		emit()
 	}
 	return out, nil
 }
@@ -141,6 +147,10 @@ type ProgressResult struct {
 	After      metricsSample
 	SelfCPU    float64
 	Refusals   []string
+	// NativeEvent is the mean time labload's own native player took per
+	// event to build the students' logs: the same work the server's
+	// replay does per progress event, measured in this run as its baseline.
+	NativeEvent time.Duration
 }
 
 type student struct {
@@ -293,6 +303,8 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	runCtx, stopRun := context.WithTimeout(ctx, cfg.Duration)
 	defer stopRun()
 	var eventsOfFirst atomic.Int64
+	var nativeNs, nativeEvents atomic.Int64
+	var nativeMu sync.Mutex // one log built at a time: its time is not another's
 	for j, s := range students {
 		wg.Add(1)
 		go func() {
@@ -304,7 +316,12 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 				fail(fmt.Errorf("student %d: no class frame with its seed", j+1))
 				return
 			}
+			nativeMu.Lock()
+			t0 := time.Now()
 			evs, err := lessonEvents(l, seed, cfg.Chunk)
+			nativeNs.Add(int64(time.Since(t0)))
+			nativeMu.Unlock()
+			nativeEvents.Add(int64(len(evs)))
 			if err != nil {
 				fail(fmt.Errorf("student %d (seed %d): %w", j+1, seed, err))
 				return
@@ -332,6 +349,9 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	cancel()
 
 	res.Events = int(eventsOfFirst.Load())
+	if n := nativeEvents.Load(); n > 0 {
+		res.NativeEvent = time.Duration(nativeNs.Load() / n)
+	}
 	res.Dashboards = int(dashboards.Load())
 	res.DashBytes = dashBytes.Load()
 	var lat []time.Duration
@@ -420,19 +440,20 @@ func (s *student) read(ctx context.Context) {
 			return
 		}
 		var f struct {
-			T      string  `json:"t"`
-			Seed   *uint64 `json:"seed"`
-			From   int64   `json:"from"`
-			Reason string  `json:"reason"`
+			T      string `json:"t"`
+			Seed   string `json:"seed"`
+			Active bool   `json:"active"`
+			From   int64  `json:"from"`
+			Reason string `json:"reason"`
 		}
 		if json.Unmarshal(data, &f) != nil {
 			continue
 		}
 		switch f.T {
 		case "class":
-			if f.Seed != nil {
+			if seed, err := strconv.ParseUint(f.Seed, 10, 64); err == nil && f.Active {
 				select {
-				case s.seed <- *f.Seed:
+				case s.seed <- seed:
 				default:
 				}
 			}
@@ -559,8 +580,8 @@ func printProgress(w io.Writer, cfg ProgressConfig, r *ProgressResult) {
 			}
 			return fmt.Sprintf("≤%.3g ms", 1000*v)
 		}
-		fmt.Fprintf(w, "server replay per progress event (smrlab_replay_seconds): mean %.3f ms over %.0f events, p50 %s, p99 %s\n",
-			1000*ratio(sum, n), n, q(p50, ok50), q(p99, ok99))
+		fmt.Fprintf(w, "server replay per progress event (smrlab_replay_seconds): mean %.3f ms over %.0f events, p50 %s, p99 %s; baseline in this run: labload's own native player, %.3f ms an event building the same logs (ratio %.2f)\n",
+			1000*ratio(sum, n), n, q(p50, ok50), q(p99, ok99), r.NativeEvent.Seconds()*1000, ratio(ratio(sum, n), r.NativeEvent.Seconds()))
 		fmt.Fprintf(w, "server: %.0f%% of a core over the run (labload %.0f%%); heap in use %.1f MB -> %.1f MB, RSS %.1f MB -> %.1f MB\n",
 			100*(r.After.CPUSeconds-r.Before.CPUSeconds)/r.Secs, 100*r.SelfCPU/r.Secs,
 			r.Before.HeapInuse/1e6, r.After.HeapInuse/1e6, r.Before.RSS/1e6, r.After.RSS/1e6)

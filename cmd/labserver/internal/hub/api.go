@@ -365,6 +365,31 @@ func (h *Hub) fromRoom(w http.ResponseWriter, r *http.Request, f func(*room.Room
 	return f(rm), row.Code, true
 }
 
+// grades is GET /api/rooms/{id}/grades.csv and grades.jsonl: the class's
+// points (core/class), one row a student, or every scored event with its
+// evidence; for a closed room too.
+func (h *Hub) grades(ext string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		data, code, ok := h.fromRoom(w, r, func(rm *room.Room) []byte {
+			if ext == "csv" {
+				return rm.GradesCSV()
+			}
+			return rm.GradesJSONL()
+		})
+		if !ok {
+			return
+		}
+		ctype := "text/csv; charset=utf-8"
+		if ext == "jsonl" {
+			ctype = "application/x-ndjson"
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Disposition", `attachment; filename="room-`+code+`-grades.`+ext+`"`)
+		w.Write(data)
+	}
+}
+
 func (h *Hub) writeRecording(w http.ResponseWriter, rec []byte, code string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

@@ -278,6 +278,8 @@ func (h *Hub) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/rooms/{id}/close", h.teacher(h.closeRoom))
 	mux.HandleFunc("GET /api/rooms/{id}/recording", h.teacher(h.recording))
 	mux.HandleFunc("GET /api/rooms/{id}/audit.jsonl", h.teacher(h.audit))
+	mux.HandleFunc("GET /api/rooms/{id}/grades.csv", h.teacher(h.grades("csv")))
+	mux.HandleFunc("GET /api/rooms/{id}/grades.jsonl", h.teacher(h.grades("jsonl")))
 	mux.HandleFunc("GET /api/audit.jsonl", h.teacher(h.audit))
 	mux.HandleFunc("GET /api/exercises", h.exercises)
 	mux.HandleFunc("GET /api/lessons", h.lessons)

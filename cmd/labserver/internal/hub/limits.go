@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"smrlab/core/room"
 )
 
 // addrLimiter is a token bucket per client address; buckets idle for a
@@ -64,10 +66,10 @@ func (a *addrLimiter) bucket(addr string, now time.Time) *addrBucket {
 	return b
 }
 
-// readBytesMax is the websocket read limit: a progress or submit frame's
-// bound (room.ProgressBytesMax); core/room refuses any other frame over
+// readBytesMax is the websocket read limit after the hello: a progress or
+// submit frame's bound; core/room refuses any other frame over
 // room.FrameBytesMax.
-const readBytesMax = 64 << 10
+const readBytesMax = room.ProgressBytesMax
 
 // Why these rates. A student's page sends a progress frame on each lesson
 // event (an action, an answer, a step reached) and every few seconds while

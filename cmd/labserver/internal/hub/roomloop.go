@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -223,7 +222,9 @@ func (l *roomLoop) handle(out room.Output, origin *conn) bool {
 		}
 	}
 	for _, reason := range out.Refused {
-		l.h.met.refused.WithLabelValues(reason).Inc()
+		if reason != "from" { // a progress-from answer is a resend, not a refusal
+			l.h.met.refused.WithLabelValues(reason).Inc()
+		}
 	}
 	l.h.met.divergences.Add(float64(out.Divergences))
 	var resynced map[*conn]bool
@@ -247,6 +248,12 @@ func (l *roomLoop) handle(out room.Output, origin *conn) bool {
 		case s.To == room.Viewers:
 			for c := range l.conns {
 				if c.views {
+					send(c, s.Frame)
+				}
+			}
+		case s.To == room.Projectors:
+			for c := range l.conns {
+				if !c.seated {
 					send(c, s.Frame)
 				}
 			}
@@ -550,16 +557,17 @@ func (l *roomLoop) count(t string, seat room.SeatID, out room.Output, took time.
 		return
 	}
 	l.h.met.replay.WithLabelValues(t).Observe(took.Seconds())
-	result := "accepted"
-	if t == "progress" {
+	// A frame's result: accepted (Output.Progress, Output.Submissions), a
+	// progress-from answer (the "from" code), or the refusal's code.
+	result := ""
+	switch {
+	case t == "progress" && len(out.Progress) > 0:
 		result = "credited"
-		for _, s := range out.Sends {
-			if bytes.HasPrefix(s.Frame, []byte(`{"t":"progress-from"`)) {
-				result = "resend"
-			}
-		}
-	}
-	if len(out.Refused) > 0 {
+	case t == "submit" && len(out.Submissions) > 0:
+		result = out.Submissions[0]
+	case len(out.Refused) > 0 && out.Refused[0] == "from":
+		result = "resend"
+	case len(out.Refused) > 0:
 		result = out.Refused[0]
 		for _, rec := range out.Records {
 			if rec.Kind == room.RecordAudit {
@@ -567,6 +575,8 @@ func (l *roomLoop) count(t string, seat room.SeatID, out room.Output, took time.
 					"reason", result, "detail", rec.Audit.Detail)
 			}
 		}
+	default:
+		return // a duplicate seq, answered with dup
 	}
 	if t == "progress" {
 		l.h.met.progress.WithLabelValues(result).Inc()
