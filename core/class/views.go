@@ -229,6 +229,7 @@ type Event struct {
 	Step     string     `json:"step,omitempty"`
 	Points   string     `json:"points"`
 	Goals    []GoalView `json:"goals,omitempty"`
+	WallMs   int64      `json:"wall_ms,omitempty"` // the page's wall time on the step
 	Hints    int        `json:"hints,omitempty"`
 	ShowMe   bool       `json:"showme,omitempty"`
 	Done     bool       `json:"done,omitempty"`
@@ -254,7 +255,8 @@ func (c *Class) Events(students []Student) []Event {
 		}
 		for _, s := range g.Steps {
 			e := Event{Seat: g.Seat, Name: g.Name, Kind: "step", Lesson: s.Lesson, Step: s.Step, Points: s.Points.String(),
-				Hints: s.Hints, ShowMe: s.ShowMe, Done: s.Done, Evidence: ev(s.Lesson)}
+				WallMs: g.runs[s.Lesson].wall[s.Step],
+				Hints:  s.Hints, ShowMe: s.ShowMe, Done: s.Done, Evidence: ev(s.Lesson)}
 			for i, m := range s.Met {
 				e.Goals = append(e.Goals, GoalView{Label: s.Labels[i], Met: m, Hidden: s.Hidden[i]})
 			}

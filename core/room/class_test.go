@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	cm "smrlab/core/class"
 	"smrlab/core/lab"
 	"smrlab/core/lesson"
 )
@@ -243,6 +244,14 @@ func TestClassOfThree(t *testing.T) {
 	require.Equal(t, string(c.r.DashboardFrame(c.nowMs)), string(got.DashboardFrame(c.nowMs)))
 	require.Equal(t, csv, string(got.GradesCSV()))
 	require.Equal(t, jl, string(got.GradesJSONL()))
+	require.Contains(t, jl, `"wall_ms":1000`)
+
+	// The projector's frames, and the results each student gets at close.
+	require.Contains(t, string(c.r.ProjectorFrames()[0]), `"t":"board"`)
+	o = c.frame(Teacher, `{"t":"close","seq":%d}`)
+	res := lastFrame(o.Sends, ada, "results")
+	require.NotNil(t, res, "%v", types(o))
+	require.Equal(t, "13.00", res["total"])
 }
 
 func lastFrameRaw(sends []Send, to SeatID, t string) []byte {
@@ -253,4 +262,18 @@ func lastFrameRaw(sends []Send, to SeatID, t string) []byte {
 		}
 	}
 	return nil
+}
+
+func mustOpen(t testing.TB, l *lesson.Lesson) *lesson.Player {
+	p, err := lesson.Open(l, l.Seed, 0)
+	require.NoError(t, err)
+	return p
+}
+
+// newClassModel is a fresh class model with the room's lessons started
+// (benchmarks).
+func newClassModel(r *Room) *cm.Class {
+	c := cm.New(r.id)
+	_ = c.Start(r.Class().Lessons())
+	return c
 }

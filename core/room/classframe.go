@@ -949,3 +949,48 @@ func (r *Room) GradesCSV() []byte { return r.cls.CSV(r.students()) }
 
 // GradesJSONL is every scored event with its evidence (teacher's export).
 func (r *Room) GradesJSONL() []byte { return r.cls.JSONL(r.students()) }
+
+// ProjectorFrames are the class frames a projector needs when it connects
+// (after Watch's sync): the board of every lesson running, and the votes
+// of a held prediction.
+func (r *Room) ProjectorFrames() [][]byte {
+	var o Output
+	r.sendBoards(&o)
+	r.sendVotes(&o)
+	var out [][]byte
+	for _, s := range o.Sends {
+		if s.To == Projectors {
+			out = append(out, s.Frame)
+		}
+	}
+	return out
+}
+
+// resultsFrame is what a student earned, hidden checks included: sent to
+// each student when the teacher closes the room.
+func (r *Room) resultsFrame(id SeatID) []byte {
+	g := r.cls.Grades([]cm.Student{{Seat: int(id), Name: r.seats[id].row.Name}})[0]
+	type step struct {
+		Lesson string        `json:"lesson"`
+		Step   string        `json:"step"`
+		Goals  []cm.GoalView `json:"goals"`
+		Hints  int           `json:"hints"`
+		ShowMe bool          `json:"showme"`
+		Points string        `json:"points"`
+	}
+	steps := []step{}
+	for _, s := range g.Steps {
+		st := step{Lesson: s.Lesson, Step: s.Step, Hints: s.Hints, ShowMe: s.ShowMe, Points: s.Points.String()}
+		for i, m := range s.Met {
+			st.Goals = append(st.Goals, cm.GoalView{Label: s.Labels[i], Met: m, Hidden: s.Hidden[i]})
+		}
+		steps = append(steps, st)
+	}
+	return marshal(struct {
+		T           string `json:"t"`
+		Steps       []step `json:"steps"`
+		Predictions string `json:"predictions"`
+		Hunt        string `json:"hunt"`
+		Total       string `json:"total"`
+	}{"results", steps, g.Predictions.String(), g.Hunt.String(), g.Total.String()})
+}

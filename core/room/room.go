@@ -484,6 +484,13 @@ func (r *Room) Close(nowMs int64, actor string) Output {
 	_ = r.commit(&o, &inputBody{K: "close", Ms: nowMs})
 	o.Records = append(o.Records, r.roomRecord(), r.Progress())
 	r.audit(&o, nowMs, actor, "close", fmt.Sprintf("at %dus, hash %s, %d inputs", r.s.Now(), r.Hash(), r.n))
+	if len(r.cls.LessonNames()) > 0 || r.cls.Hunt() != nil {
+		// Each student's results, hidden checks shown now, before the
+		// connections close.
+		for _, st := range r.seats[1:] {
+			o.Sends = append(o.Sends, Send{To: st.row.Seat, Frame: r.resultsFrame(st.row.Seat)})
+		}
+	}
 	o.Sends = append(o.Sends, Send{To: Everyone, Frame: []byte(`{"t":"closed"}`)})
 	o.Close = append(o.Close, Everyone)
 	return o
