@@ -203,7 +203,9 @@ func lessonClose([]js.Value) (any, error) {
 // ---- The lesson log: what a class's server replays (issue 14)
 
 // lessonLog returns the open lesson's log (core/lesson's Player.Log) from
-// index from on, as JSON: {"len":N,"now":µs,"ops":[{"op","at",...},...]}.
+// index from on, as JSON: {"len":N,"now":µs,"step":"<step id>","hash":"<state
+// hash, 16 hex>","ops":[{"op","at",...},...]}: the step and the hash at now,
+// which a class's server checks against its replay.
 func lessonLog(args []js.Value) (any, error) {
 	if player == nil || lp == nil {
 		return nil, errNoLesson
@@ -219,7 +221,11 @@ func lessonLog(args []js.Value) (any, error) {
 	b := append([]byte(`{"len":`), strconv.Itoa(n)...)
 	b = append(b, `,"now":`...)
 	b = strconv.AppendInt(b, lp.Now(), 10)
-	b = append(b, `,"ops":`...)
+	b = append(b, `,"step":`...)
+	b = minijson.AppendString(b, lp.Lesson().Steps[lp.Step()].ID)
+	b = append(b, `,"hash":"`...)
+	b = fmt.Appendf(b, "%016x", lp.StateHash())
+	b = append(b, `","ops":`...)
 	b = lesson.AppendOpsJSON(b, lp.Log()[from:])
 	return string(append(b, '}')), nil
 }

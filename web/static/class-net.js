@@ -158,6 +158,19 @@ export function classSocket(code, as, hooks) {
         }
         break;
       }
+      case 'credited':
+      case 'progress-from':
+      case 'granted': {
+        // Answers to a progress frame (credited: counted; progress-from:
+        // resend from the server's index) or to an ask, by seq.
+        const p = f.seq ? pending.get(f.seq) : null;
+        if (p) {
+          pending.delete(f.seq);
+          p.resolve({ok: f.t !== 'progress-from', resend: f.t === 'progress-from', frame: f});
+        }
+        hooks.onFrame(f);
+        break;
+      }
       case 'refused': {
         const p = pending.get(f.seq);
         if (p) {

@@ -164,6 +164,8 @@ export async function setupClassStudent(app, q) {
   function onFrame(f) {
     switch (f.t) {
       case 'class':
+        // A new hold puts the last reveal away.
+        if (f.hold && (!C.cls || !C.cls.hold || C.cls.hold.step !== f.hold.step || C.cls.hold.lesson !== f.hold.lesson)) C.reveal = null;
         C.cls = f;
         onClass(f);
         break;
@@ -174,10 +176,7 @@ export async function setupClassStudent(app, q) {
         renderCredit();
         break;
       case 'progress-from':
-        if (f.lesson !== C.lesson) break;
-        C.acked = Math.max(0, f.from | 0);
-        storeLog();
-        flush();
+        // (the flush that sent the frame resends from f.from)
         break;
       case 'refused':
         C.refused = f.reason || 'refused';
@@ -215,7 +214,9 @@ export async function setupClassStudent(app, q) {
   }
 
   async function onClass(f) {
-    const lessons = f.lessons || [];
+    // The lessons the room runs: {name, id, title, seed, steps, from}
+    // (from: the operations of this seat's log the room holds already).
+    const lessons = (f.active === false ? [] : f.lessons || []).map((x) => (typeof x === 'string' ? {name: x} : x));
     renderHold();
     if (f.hunt && f.hunt.state !== 'ended' && !lessons.length) {
       C.hunt = {...(C.hunt || {}), ...f.hunt};
@@ -229,15 +230,15 @@ export async function setupClassStudent(app, q) {
       C.lessonID = '';
       return;
     }
-    const want = q.get('lesson') && lessons.includes(q.get('lesson')) && !C.lesson ? q.get('lesson')
-      : lessons.includes(C.lesson) ? C.lesson : lessons[0];
-    const seed = String(f.seed ?? '');
-    if (want === C.lesson && seed === C.seed) return;
-    await openLesson(want, seed);
+    const by = (n) => lessons.find((x) => x.name === n);
+    const want = (!C.lesson && by(q.get('lesson'))) || by(C.lesson) || lessons[0];
+    const seed = String(want.seed ?? f.seed ?? '');
+    if (want.name === C.lesson && seed === C.seed) return;
+    await openLesson(want.name, seed, want.from | 0);
   }
 
   let opening = false;
-  async function openLesson(id, seed) {
+  async function openLesson(id, seed, held = 0) {
     opening = true;
     try {
       setText($('class-what'), `Opening lesson ${id}…`);
@@ -267,7 +268,10 @@ export async function setupClassStudent(app, q) {
       if (kept && kept.seed === seed && Array.isArray(kept.ops) && kept.ops.length) {
         const res = await app.callLab('lessonApply', kept.ops, kept.now || 0);
         if (!res.ok) status(`✖ Your earlier run of this lesson could not be replayed (${app.cleanError(res.error)}): it starts afresh.`, 'error');
-        else C.acked = Math.min(kept.acked | 0, kept.ops.length);
+        else C.acked = Math.min(Math.max(kept.acked | 0, held), kept.ops.length);
+      } else if (held > 0) {
+        status(`The room holds ${held} operations of your run of this lesson, which this browser has lost: what they earned counts, ` +
+          'but this fresh run cannot add to it. Ask your teacher.', 'warn');
       }
       setText($('class-what'), `Lesson: ${e.title || id} (the class's)`);
       renderHold();
@@ -324,11 +328,13 @@ export async function setupClassStudent(app, q) {
         let ops = lastLog.ops.slice(C.acked);
         if (!ops.length && lastLog.now === C.lastNow) continue;
         let now = lastLog.now;
-        let frame = {t: 'progress', lesson: C.lesson, from: C.acked, ops, now, wall: wall()};
+        // The step and the state hash at now: the room checks them
+        // against its own replay (not when only a part of the log goes).
+        let frame = {t: 'progress', lesson: C.lesson, from: C.acked, ops, now, wall: wall(), step: lastLog.step, hash: lastLog.hash};
         while (JSON.stringify(frame).length > PROGRESS_BYTES && ops.length > 1) {
           ops = ops.slice(0, Math.ceil(ops.length / 2));
           now = ops[ops.length - 1].at;
-          frame = {...frame, ops, now};
+          frame = {t: 'progress', lesson: C.lesson, from: C.acked, ops, now, wall: []};
           C.again = true;
         }
         if (C.forge) {
@@ -339,8 +345,14 @@ export async function setupClassStudent(app, q) {
         const r = await sock.request(frame);
         C.sent++;
         if (r.ok) {
-          C.acked = Math.max(C.acked, from + ops.length);
+          // credited.from: the room's length of the log now.
+          C.acked = r.frame && Number.isInteger(r.frame.from) ? r.frame.from : Math.max(C.acked, from + ops.length);
           C.lastNow = now;
+          storeLog();
+        } else if (r.resend) {
+          // progress-from: the room holds another length; send from there.
+          C.acked = Math.max(0, r.frame.from | 0);
+          C.again = true;
           storeLog();
         } else if (!r.offline) {
           // Refused: the reason shows; the next operation tries again.
@@ -447,14 +459,15 @@ export async function setupClassStudent(app, q) {
       else app.setPlaying(true); // every screen runs the step
     }
     C.held = null;
-    renderHold(f);
+    renderHold();
     flush();
   }
 
-  function renderHold(reveal) {
+  function renderHold() {
     const el = $('class-hold');
     const h = holdHere();
-    if (reveal && reveal.lesson === C.lesson) {
+    const reveal = C.reveal;
+    if (!h && reveal && reveal.lesson === C.lesson) {
       el.hidden = false;
       el.dataset.state = 'revealed';
       setText(el, `Revealed: the answer is ${reveal.answer}. The step runs now.`);

@@ -383,8 +383,15 @@ function main() {
   $('lesson-stop').addEventListener('click', () => request({t: 'lesson', op: 'stop'}, 'The lesson is stopped.'));
   $('lesson-pick').addEventListener('change', renderHoldSteps);
 
+  // The lessons the room runs, by name (the class frame lists objects).
+  function running() {
+    const c = D.cls;
+    if (!c || c.active === false) return [];
+    return (c.lessons || []).map((x) => (typeof x === 'string' ? x : x.name));
+  }
+
   function renderLessonNow() {
-    const l = (D.cls && D.cls.lessons) || [];
+    const l = running();
     setText($('lesson-now'), l.length ? `Running: ${l.join(', ')}` : 'No lesson runs.');
     renderHoldSteps();
   }
@@ -392,8 +399,7 @@ function main() {
   // The steps with a prediction, from the running (or chosen) lesson's file.
   const predictSteps = new Map(); // lesson id -> [step ids]
   async function renderHoldSteps() {
-    const running = (D.cls && D.cls.lessons) || [];
-    const id = running[0] || picked()[0];
+    const id = running()[0] || picked()[0];
     const sel = $('hold-step');
     if (!id) return;
     if (!predictSteps.has(id)) {
@@ -557,7 +563,13 @@ function main() {
     let res;
     // The first frame holds the whole log (a new lesson, a new seed too);
     // the next ones the operations since.
-    const fresh = !w.lesson || (f.lesson && f.lesson !== w.lesson) || (f.seed !== undefined && String(f.seed) !== w.seed);
+    const fresh = !w.lesson || (f.lesson && f.lesson !== w.lesson) || (f.seed !== undefined && String(f.seed) !== w.seed) || f.from === 0;
+    if (!fresh && Number.isInteger(f.from) && f.from !== w.ops.length) {
+      // A gap: watch again from the start.
+      w.lesson = '';
+      sock.request({t: 'watch', seat: w.seat});
+      return;
+    }
     if (fresh) {
       const e = D.catalogue.find((x) => lessonName(x) === f.lesson || x.id === f.lesson);
       if (!e) {

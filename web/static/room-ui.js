@@ -79,13 +79,14 @@ export function setupRoom(app, params, inner) {
       // A student's page opens the lesson or the bug hunt the teacher
       // starts for the room (class-student.js, on the lab page).
       if (f.t !== 'class' || params.as !== 'student') return;
-      const lessons = f.lessons || [];
+      const lessons = f.active === false ? [] : f.lessons || [];
       const hunt = f.hunt && f.hunt.state !== 'ended';
       if (!lessons.length && !hunt) return;
       const q = new URLSearchParams({class: params.code});
-      if (lessons.length) q.set('lesson', lessons[0]);
+      const first = lessons.length ? (typeof lessons[0] === 'string' ? lessons[0] : lessons[0].name) : '';
+      if (first) q.set('lesson', first);
       else q.set('hunt', '1');
-      status(lessons.length ? `The teacher started lesson ${lessons[0]}: opening it…` : 'The teacher started a bug hunt: opening it…', 'ok');
+      status(first ? `The teacher started lesson ${first}: opening it…` : 'The teacher started a bug hunt: opening it…', 'ok');
       location.assign(`?${q}`);
     },
   });
