@@ -31,6 +31,7 @@ func init() {
 		"lessonNext":   lessonCall(func([]js.Value) error { return lp.Next() }),
 		"lessonClose":  lessonClose,
 		"lessonLog":    lessonLog,
+		"lessonReveal": lessonCall(func(args []js.Value) error { lp.Reveal(len(args) > 0 && args[0].Truthy()); return nil }),
 		"lessonApply":  lessonApply,
 	}
 }

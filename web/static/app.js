@@ -116,7 +116,7 @@ const REAL_MS_MAX = 100;
 const PANELS_EVERY_MS = 120;
 const FRAME_TIMES_MAX = 600;
 const VIEW_FNS = new Set(['open', 'frame', 'view', 'step', 'act', 'goto', 'fork',
-  'lessonOpen', 'lessonAnswer', 'lessonHint', 'lessonReset', 'lessonShowMe', 'lessonNext', 'lessonClose', 'lessonApply']);
+  'lessonOpen', 'lessonAnswer', 'lessonHint', 'lessonReset', 'lessonShowMe', 'lessonNext', 'lessonClose', 'lessonApply', 'lessonReveal']);
 // The calls that open a new session: the page starts its history afresh.
 const FRESH_FNS = new Set(['open', 'lessonOpen']);
 

@@ -203,17 +203,25 @@ export async function setupClassStudent(app, q) {
         renderHunt();
         break;
       case 'closed':
-        C.closed = true;
-        renderConn();
-        status('The teacher closed the room: your progress is final. The hidden checks are shown now.', 'warn');
-        flush();
+        onClosed();
         break;
       default:
         break;
     }
   }
 
+  // onClosed: the room is closed; the lesson's hidden checks show now.
+  async function onClosed() {
+    if (C.closed) return;
+    C.closed = true;
+    renderConn();
+    await flush();
+    if (C.lesson) await app.callLab('lessonReveal', true);
+    status('The teacher closed the room: your progress is final. The hidden checks are shown now.', 'warn');
+  }
+
   async function onClass(f) {
+    if (f.closed) onClosed();
     // The lessons the room runs: {name, id, title, seed, steps, from}
     // (from: the operations of this seat's log the room holds already).
     const lessons = (f.active === false ? [] : f.lessons || []).map((x) => (typeof x === 'string' ? {name: x} : x));
@@ -273,6 +281,7 @@ export async function setupClassStudent(app, q) {
         status(`The room holds ${held} operations of your run of this lesson, which this browser has lost: what they earned counts, ` +
           'but this fresh run cannot add to it. Ask your teacher.', 'warn');
       }
+      if (C.closed) await app.callLab('lessonReveal', true);
       setText($('class-what'), `Lesson: ${e.title || id} (the class's)`);
       renderHold();
       await flush();
