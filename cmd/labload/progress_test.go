@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"smrlab/core/lesson"
 	"smrlab/lessons"
@@ -49,5 +53,42 @@ func TestLessonEventsPlayEveryLesson(t *testing.T) {
 		if last.step != len(l.Steps)-1 || !last.done || ops == 0 {
 			t.Fatalf("%s: the log ends at step %d of %d (done %v) with %d ops", name, last.step, len(l.Steps), last.done, ops)
 		}
+	}
+}
+
+// A short class on a real labserver: every student's log is credited by
+// the server's native replay, the dashboard shows every student's every
+// step, and the server's replay histogram counted each progress frame.
+func TestProgressOnARealLabserver(t *testing.T) {
+	bin := buildLabserver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var log bytes.Buffer
+	srv, err := startServer(ctx, bin, nil, "", &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.stop()
+	cfg := ProgressConfig{URL: srv.url, Key: srv.key, Students: 4, Lesson: "01-elections", Pace: 40 * time.Millisecond,
+		Duration: time.Minute, JoinParallel: 4, Seed: 1, Log: &log}
+	res, err := RunProgress(ctx, cfg)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, log.String())
+	}
+	if res.Events == 0 || res.Sent != 4*res.Events || res.Credited != res.Sent || res.Refused != 0 || res.Finished != 4 {
+		t.Fatalf("%d events a student, %d sent, %d credited, %d refused (%v), %d finished\n%s",
+			res.Events, res.Sent, res.Credited, res.Refused, res.Refusals, res.Finished, log.String())
+	}
+	if res.Marks == 0 || res.Missed != 0 || res.Dashboard.N != res.Marks {
+		t.Fatalf("dashboard: %d changes, %d never shown, %d measured", res.Marks, res.Missed, res.Dashboard.N)
+	}
+	n := res.After.Series[`smrlab_replay_seconds_count{kind="progress"}`] - res.Before.Series[`smrlab_replay_seconds_count{kind="progress"}`]
+	if int(n) != res.Sent {
+		t.Fatalf("the server's replay histogram counted %v progress frames, labload sent %d", n, res.Sent)
+	}
+	var out bytes.Buffer
+	printProgress(&out, cfg, res)
+	if !strings.Contains(out.String(), "server replay per progress event") || !strings.Contains(out.String(), "dashboard latency") {
+		t.Fatalf("the report:\n%s", out.String())
 	}
 }

@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"smrlab/cmd/labserver/internal/pgtest"
+	"smrlab/core/lab"
 	"smrlab/core/lesson"
 	"smrlab/lessons"
+	"smrlab/scenarios"
 )
 
 // classLesson is the lesson the class tests run.
@@ -381,8 +383,8 @@ func TestClassProgressOverReconnectCountsOnce(t *testing.T) {
 // A class survives SIGKILL: started again on the same store, the labserver
 // has every student's progress (the grades are the same, a student's
 // queued resend is answered with the length the server holds and counts
-// once) and the held prediction's votes (the reveal after the restart
-// shows them).
+// once), the held prediction's votes (the reveal after the restart shows
+// them) and the bug hunt's submissions (its ranking at the end).
 func TestClassRestartAfterSIGKILLKeepsProgress(t *testing.T) {
 	db := t.TempDir() + "/rooms.db"
 	flags := []string{"-db", db, "-teacher-key", testKey, "-instance", "one"}
@@ -401,8 +403,23 @@ func TestClassRestartAfterSIGKILLKeepsProgress(t *testing.T) {
 	l, _ := lessons.Load(classLesson)
 	held := l.Steps[1]
 	teach.send(map[string]any{"t": "hold", "seq": 2, "lesson": classLesson, "step": held.ID})
+	teach.awaitAck(2)
 	bob.send(map[string]any{"t": "answer", "seq": 1, "lesson": classLesson, "step": held.ID, "round": 1, "choice": held.Predict.Answer})
-	teach.await("votes")
+	bob.await("ack")
+	for v := teach.await("votes"); !strings.Contains(string(v.raw), `"answered":1`); v = teach.await("votes") {
+	}
+	// A bug hunt: Ada's valid find; Bob's forged submission refused.
+	teach.send(map[string]any{"t": "hunt", "seq": 3, "op": "start", "bug": "forget-vote-on-restart", "scenario": "manual-sandbox.scn"})
+	teach.awaitAck(3)
+	ada.sendRaw([]byte(`{"t":"submit","seq":2,"recording":` + huntRecording(t, 8) + `,"guess":"forget-vote-on-restart"}`))
+	ada.await("ack")
+	bob.sendRaw([]byte(`{"t":"submit","seq":2,"recording":` + huntRecording(t, 5) + `,"guess":"count-stale-votes"}`))
+	if f := bob.await("refused"); !strings.Contains(f.Reason, "forged submission") {
+		t.Fatalf("Bob's submission that breaks nothing: %s", f.raw)
+	}
+	if n := metricAt(t, p1.url, `smrlab_submissions_total{result="valid"}`); n != 1 {
+		t.Fatalf("smrlab_submissions_total{result=\"valid\"} = %v, want 1", n)
+	}
 	_, csv1 := getWithKeyAt(t, p1.url, rm.ID, "grades.csv")
 
 	p1.kill()
@@ -415,7 +432,7 @@ func TestClassRestartAfterSIGKILLKeepsProgress(t *testing.T) {
 		t.Fatalf("Ada's seat after the restart: %d, want %d", s.Seat, adaSync.Seat)
 	}
 	// Ada's page queued its frame again (it never saw the credit).
-	ada2.send(progressFrame(2, 0, ops, now))
+	ada2.send(progressFrame(3, 0, ops, now))
 	if pf := ada2.awaitClass("progress-from", nil); pf.From != len(ops) {
 		t.Fatalf("after the restart the server holds %d of Ada's ops, want %d", pf.From, len(ops))
 	}
@@ -424,10 +441,50 @@ func TestClassRestartAfterSIGKILLKeepsProgress(t *testing.T) {
 	}
 	bob2, _ := joinAt(t, p2.url, studentHello(rm.Code, "Bob", bobSync.Token))
 	teach2, _ := joinAt(t, p2.url, teacherHello(rm.Code))
-	teach2.send(map[string]any{"t": "vote", "seq": 3, "op": "reveal"})
+	teach2.send(map[string]any{"t": "hunt", "seq": 4, "op": "end"})
+	hunt := bob2.await("hunt")
+	for hunt.T == "hunt" && !strings.Contains(string(hunt.raw), `"state":"ended"`) {
+		hunt = bob2.await("hunt")
+	}
+	if !strings.Contains(string(hunt.raw), `"name":"Ada"`) || strings.Contains(string(hunt.raw), `"name":"Bob"`) {
+		t.Fatalf("the hunt's ranking after the restart: %s (want Ada's find, not Bob's forgery)", hunt.raw)
+	}
+	if _, audit := getWithKeyAt(t, p2.url, rm.ID, "audit.jsonl"); !strings.Contains(string(audit), "forged submission") {
+		t.Fatalf("the audit log lacks Bob's forged submission:\n%s", audit)
+	}
+	teach2.send(map[string]any{"t": "vote", "seq": 5, "op": "reveal"})
 	f := bob2.await("reveal")
 	if !strings.Contains(string(f.raw), `"`+held.Predict.Answer+`":1`) {
 		t.Fatalf("the reveal after the restart lost Bob's vote: %s", f.raw)
+	}
+}
+
+// huntRecording is a recording of manual-sandbox.scn a student makes: the
+// first n of the steps that elect two leaders in term 1 when a restarted
+// server forgets its vote (all 8 break an invariant with that bug; 5 break
+// nothing). The recording claims no bug.
+func huntRecording(t *testing.T, n int) string {
+	t.Helper()
+	src, _ := scenarios.Source("manual-sandbox.scn")
+	s, err := lab.Open("manual-sandbox.scn", src, lab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []string{"campaign S1", "campaign S2", "deliver m2", "crash S3", "restart S3", "deliver m4", "deliver m5", "deliver m6"}
+	for i, a := range steps[:n] {
+		s.GoTo(int64(i+1) * 1000)
+		if err := s.Act(a); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+	}
+	h := s.Recording()
+	return string(h.AppendJSON(nil))
+}
+
+// awaitAck reads until the ack of seq.
+func (c *client) awaitAck(seq int64) {
+	c.t.Helper()
+	for f := c.await("ack"); f.Seq != seq; f = c.await("ack") {
 	}
 }
 
