@@ -31,6 +31,16 @@ const (
 	StuckHints = 2
 	// WallEntriesMax bounds a progress frame's wall times.
 	WallEntriesMax = 100
+	// ForgedMax: after this many forged progress frames a run's further
+	// frames are refused unread (each forged one costs a replay of the
+	// accepted log to undo it). Not an input: a restarted server forgets it.
+	ForgedMax = 50
+	// VirtualPerProgressMax bounds the virtual time one progress frame may
+	// make the server simulate (five minutes): a page sends its progress
+	// far more often, and a frame that asks for more is refused before the
+	// server spends the time (but for one wait action, which the lesson's
+	// world bounds).
+	VirtualPerProgressMax = 300_000_000
 )
 
 // Lesson is a lesson of the class: its name (the file's, "01-elections"),
@@ -150,8 +160,8 @@ type Run struct {
 	// stepAtMs: the wall ms the run's current step was first reached.
 	stepAtMs  int64
 	stepIndex int
-	// openErr: the lesson did not open on this seed (a broken lesson).
-	openErr error
+	// forged counts the run's refused forged frames.
+	forged int
 }
 
 func (c *Class) seat(seat int) *seatState {
@@ -278,7 +288,14 @@ func (c *Class) Progress(seat int, p *Progress, nowMs int64) error {
 	if err != nil {
 		return err
 	}
+	if r.forged >= ForgedMax {
+		return refusal("limit", "%d forged progress frames from this seat: its progress is no longer read (the teacher can see why in the audit log)", r.forged)
+	}
 	if err := c.progress(r, p, nowMs); err != nil {
+		var rf *Refusal
+		if errors.As(err, &rf) && rf.Code == "forged" {
+			r.forged++
+		}
 		if fresh {
 			delete(c.seats[seat].runs, l.Name) // refused: no run either
 		}
@@ -336,11 +353,19 @@ func matchGrants(asked, granted []string) string {
 // apply replays new operations and checks the page's claims: "" or what
 // the replay found.
 func (r *Run) apply(p *Progress) string {
+	sim0 := r.p.Simulated()
 	for i, op := range p.Ops {
+		if op.At-r.p.Now() > VirtualPerProgressMax || r.p.Simulated()-sim0 > VirtualPerProgressMax {
+			return fmt.Sprintf("operation %d asks for more than %ds of virtual time in one frame", len(r.ops)+i+1,
+				VirtualPerProgressMax/1_000_000)
+		}
 		if err := r.p.Apply(op); err != nil {
 			return fmt.Sprintf("operation %d (%s at %dus) does not replay: %v; the replay is at %s",
 				len(r.ops)+i+1, op.Op, op.At, err, r.where())
 		}
+	}
+	if p.Now-r.p.Now() > VirtualPerProgressMax || r.p.Simulated()-sim0 > VirtualPerProgressMax {
+		return fmt.Sprintf("the frame asks for more than %ds of virtual time", VirtualPerProgressMax/1_000_000)
 	}
 	if err := r.p.AdvanceTo(p.Now); err != nil {
 		return fmt.Sprintf("the run's time does not replay: %v", err)
@@ -459,6 +484,3 @@ func (r *Run) asked() int {
 	}
 	return n
 }
-
-// ErrNoRun is returned for a seat with no run of a lesson.
-var ErrNoRun = errors.New("no run")

@@ -55,6 +55,8 @@ func TestHiddenCheck(t *testing.T) {
 	require.NoError(t, c.Progress(1, &Progress{Lesson: "hidden", From: 0, Ops: []lesson.Op{{Op: lesson.OpNext, At: 1_000_000}},
 		Now: 1_000_000}, 30))
 	require.Equal(t, "s2", c.Credit(1, "hidden", false).Step)
+	err = c.Progress(1, &Progress{Lesson: "hidden", From: 1, Now: 1_000_000 + VirtualPerProgressMax + 1}, 35)
+	require.ErrorContains(t, err, "more than 300s of virtual time")
 	require.NoError(t, c.Stop())
 	var rf *Refusal
 	require.ErrorAs(t, c.Progress(1, &Progress{Lesson: "hidden", From: 1, Now: 2_000_000}, 40), &rf)

@@ -24,7 +24,11 @@ type Hunt struct {
 	StartMs  int64
 	EndMs    int64 // 0 while running
 	Par      int   // the model checker's shortest counterexample (0: none known)
-	Subs     []*Submission
+	// Recording is where the students start: the scenario with the bug
+	// switched on, no action (trace header JSON). The page imports it and
+	// never shows the bug, but the bytes of its worker's session carry it.
+	Recording []byte
+	Subs      []*Submission
 }
 
 // Running reports a hunt not ended.
@@ -68,10 +72,17 @@ func (c *Class) StartHunt(bug, scenario, source string, nowMs int64) error {
 	if _, err := raft.ParseBug(bug); err != nil {
 		return refusal("state", "%v", err)
 	}
-	if _, err := lab.Open(scenario, []byte(source), lab.Options{}); err != nil {
+	bugs, err := lab.ParseBugs([]string{bug})
+	if err != nil {
+		return refusal("state", "%v", err)
+	}
+	s, err := lab.Open(scenario, []byte(source), lab.Options{Bugs: bugs})
+	if err != nil {
 		return refusal("state", "the hunt's scenario: %v", err)
 	}
-	c.hunt = &Hunt{Bug: bug, Scenario: scenario, Source: source, StartMs: nowMs, Par: ParFor(bug)}
+	h := s.Recording()
+	c.hunt = &Hunt{Bug: bug, Scenario: scenario, Source: source, StartMs: nowMs, Par: ParFor(bug),
+		Recording: h.AppendJSON(nil)}
 	c.hunts = append(c.hunts, c.hunt)
 	return nil
 }

@@ -63,6 +63,10 @@ func (p *Player) Now() int64 { return p.s.Now() }
 // StateHash is the world's state hash now (Session().StateHash()).
 func (p *Player) StateHash() uint64 { return p.s.StateHash() }
 
+// Simulated is the virtual time the player has simulated so far (µs), over
+// steps, resets and "show me": what its replay cost.
+func (p *Player) Simulated() int64 { return p.simulated }
+
 // CheckOp checks an operation's shape (not whether it applies).
 func CheckOp(op Op) error {
 	if op.At < 0 {

@@ -146,3 +146,10 @@ step s1
 	_, err = Parse("hidden.lesson", []byte(goodHeader+"\nstep s1\n  title One\n  goal hidden\n  solution wait 1s\n"), nil)
 	require.ErrorContains(t, err, "goal hidden")
 }
+
+// TestHiddenLessonChecks: the corpus's hidden-check lesson is proved.
+func TestHiddenLessonChecks(t *testing.T) {
+	l := loadFile(t, "testdata/hidden.lesson")
+	require.True(t, l.Steps[0].Goals[1].Hidden)
+	require.Empty(t, Check(l, []uint64{l.Seed}))
+}

@@ -208,7 +208,11 @@ func TestClassOfThree(t *testing.T) {
 	// A bug hunt: one valid find, one forged submission.
 	o = c.frame(Teacher, `{"t":"hunt","seq":%d,"op":"start","bug":"forget-vote-on-restart"}`)
 	require.Empty(t, o.Refused)
-	require.NotContains(t, string(lastFrameRaw(o.Sends, ada, "class")), "forget-vote")
+	// The students' class frame carries the hunt's start as a recording
+	// (the page imports it): the bug is in its bytes, never on screen.
+	hv := lastFrame(o.Sends, ada, "class")["hunt"].(map[string]any)
+	require.Equal(t, "running", hv["state"])
+	require.Equal(t, []any{"forget-vote-on-restart"}, hv["recording"].(map[string]any)["bugs"])
 	c.nowMs += 60_000
 	o = c.frame(cy, `{"t":"submit","seq":%d,"recording":`+huntRecording(t, 8)+`,"guess":"forget-vote-on-restart"}`)
 	require.Equal(t, []string{"valid"}, o.Submissions, "%v", types(o))
@@ -276,4 +280,37 @@ func newClassModel(r *Room) *cm.Class {
 	c := cm.New(r.id)
 	_ = c.Start(r.Class().Lessons())
 	return c
+}
+
+// TestClassSeeds: a per-student lesson's seed is the server's, from the
+// room and the seat; the class frame tells each seat its own.
+func TestClassSeeds(t *testing.T) {
+	c := newClass(t, Spec{File: "t.scn", Scenario: testScenario, Seed: 1})
+	ada, bob := c.join("Ada"), c.join("Bob")
+	o := c.frame(Teacher, `{"t":"lesson","seq":%d,"op":"start","lessons":["01-elections","02-replication"]}`)
+	l2 := c.r.Class().Lessons()[1].Lesson
+	require.True(t, l2.PerStudent)
+	seedOf := func(id SeatID) any {
+		return lastFrame(o.Sends, id, "class")["lessons"].([]any)[1].(map[string]any)["seed"]
+	}
+	require.Equal(t, fmt.Sprint(l2.SeedFor(c.r.ID()+"/1")), seedOf(ada))
+	require.Equal(t, fmt.Sprint(l2.SeedFor(c.r.ID()+"/2")), seedOf(bob))
+	require.NotEqual(t, seedOf(ada), seedOf(bob))
+	// Unknown lessons and students' lesson frames are refused.
+	o = c.frame(Teacher, `{"t":"lesson","seq":%d,"op":"start","lessons":["99-nothing"]}`)
+	require.Equal(t, []string{"action"}, o.Refused)
+	o = c.frame(ada, `{"t":"lesson","seq":%d,"op":"stop"}`)
+	require.Equal(t, []string{"role"}, o.Refused)
+	// A frame over 4 KiB is refused unless it is a progress or submit frame.
+	o = c.frame(Teacher, `{"t":"hint","seq":%d,"to":0,"text":"`+strings.Repeat("x", FrameBytesMax)+`"}`)
+	require.Equal(t, []string{"decode"}, o.Refused)
+	ops := `{"op":"answer","at":0,"choice":"b"}`
+	for i := range 150 {
+		ops += fmt.Sprintf(`,{"op":"act","at":%d,"text":"wait 1ms"}`, i*1000)
+	}
+	big := `{"t":"progress","seq":%d,"lesson":"01-elections","from":0,"ops":[` + ops + `],"now":150000}`
+	require.Greater(t, len(big), FrameBytesMax)
+	o = c.frame(ada, big)
+	require.Empty(t, o.Refused, "%v", types(o))
+	require.NotNil(t, lastFrame(o.Sends, ada, "credited"))
 }

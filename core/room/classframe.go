@@ -698,9 +698,10 @@ type holdView struct {
 }
 
 type huntView struct {
-	Scenario string `json:"scenario"`
-	Started  int64  `json:"started"`
-	State    string `json:"state"`
+	Scenario  string          `json:"scenario"`
+	Started   int64           `json:"started"`
+	State     string          `json:"state"`
+	Recording json.RawMessage `json:"recording"`
 }
 
 func (r *Room) classView(id SeatID) *classView {
@@ -729,7 +730,7 @@ func (r *Room) classView(id SeatID) *classView {
 		if !h.Running() {
 			st = "ended"
 		}
-		v.Hunt = &huntView{h.Scenario, h.StartMs, st}
+		v.Hunt = &huntView{h.Scenario, h.StartMs, st, h.Recording}
 	}
 	return v
 }
@@ -799,14 +800,15 @@ func (r *Room) huntFrame(teacher bool) []byte {
 		ranking = append(ranking, v)
 	}
 	f := struct {
-		T        string     `json:"t"`
-		State    string     `json:"state"`
-		Scenario string     `json:"scenario"`
-		Started  int64      `json:"started"`
-		Ranking  []rankView `json:"ranking"`
-		Bug      string     `json:"bug,omitempty"`
-		Par      *int       `json:"par,omitempty"`
-	}{T: "hunt", State: "running", Scenario: h.Scenario, Started: h.StartMs, Ranking: ranking}
+		T         string          `json:"t"`
+		State     string          `json:"state"`
+		Scenario  string          `json:"scenario"`
+		Started   int64           `json:"started"`
+		Ranking   []rankView      `json:"ranking"`
+		Recording json.RawMessage `json:"recording"`
+		Bug       string          `json:"bug,omitempty"`
+		Par       *int            `json:"par,omitempty"`
+	}{T: "hunt", State: "running", Scenario: h.Scenario, Started: h.StartMs, Ranking: ranking, Recording: h.Recording}
 	if !h.Running() {
 		f.State, f.Bug, f.Par = "ended", h.Bug, &h.Par
 	}

@@ -33,6 +33,9 @@ type syncFrame struct {
 	LastSeq    int64           `json:"lastSeq"`
 	Seats      []seatView      `json:"seats"`
 	N          uint64          `json:"n"`
+	// Class is the seat's class frame (as sent alone on change), when the
+	// room teaches lessons or runs a hunt.
+	Class *classView `json:"class,omitempty"`
 }
 
 type seatView struct {
@@ -70,6 +73,9 @@ func (r *Room) syncFrame(id SeatID, token string) []byte {
 		LeadMicros: LeadMicros, Seats: r.seatViews(), N: r.n}
 	if f.Room.Exercise == nil {
 		f.Room.Exercise = json.RawMessage("null")
+	}
+	if id >= 0 {
+		f.Class = r.classView(id)
 	}
 	if s := r.seat(id); s != nil {
 		f.Name, f.LastSeq = s.row.Name, s.lastSeq
