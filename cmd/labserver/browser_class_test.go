@@ -152,7 +152,8 @@ func classAPI(base, method, path, body string) (string, error) {
 // answer, the dashboard's histogram counts them, a second round, the
 // reveal runs the step on every screen; a student finishes the step and
 // the dashboard shows it, the projector without names; the teacher watches
-// her run replayed and sends a hint; the grades' CSV matches.
+// her run replayed and sends a hint; the grades' CSV matches; a bug hunt
+// takes a real counterexample and refuses a forged one, and audits it.
 func TestBrowserClassRoom(t *testing.T) {
 	start := time.Now()
 	base := startRoomServer(t)
@@ -319,5 +320,39 @@ func TestBrowserClassRoom(t *testing.T) {
 		t.Errorf("grades.csv: Ada (a step done, the right first answer) has the total %s of Barbara's %s", rows[1][col["total"]], rows[2][col["total"]])
 	}
 
+	// A bug hunt: the lesson stops; the hunt's run opens on the students'
+	// pages with the room's bug, which no page names.
+	teacher.press("lesson-stop")
+	teacher.exec(`document.querySelector('[data-testid="hunt-bug"]').value = 'forget-vote-on-restart'`)
+	teacher.press("hunt-start")
+	for i, s := range students[:2] {
+		s.waitFor(names[i]+"'s page opens the hunt", `!document.querySelector('[data-testid="class-hunt"]').hidden && smrlabTest.view() && smrlabTest.view().manual`, 30*time.Second)
+		if eval[bool](s, `(() => { const b = document.getElementById('bugs-picker'); return !!b && getComputedStyle(b).display !== 'none'; })()`) {
+			t.Errorf("%s's page shows the bug toggles, which name the room's bug", names[i])
+		}
+	}
+	ed := students[0]
+	for _, a := range []string{"campaign S1", "campaign S2", "deliver m2", "crash S3", "restart S3", "deliver m4", "deliver m5", "deliver m6"} {
+		if res := ed.tryCall("act", a); !res.OK {
+			t.Fatalf("the hunt: %s: %s", a, res.Error)
+		}
+	}
+	ed.waitFor("the violation", `!!smrlabTest.view().violation`, 10*time.Second)
+	ed.exec(`document.querySelector('[data-testid="hunt-guess"]').value = 'forget-vote-on-restart'`)
+	ed.press("hunt-submit")
+	ed.waitFor("the submission accepted", `document.querySelector('[data-testid="hunt-result"]').textContent.includes('Accepted')`, 20*time.Second)
+	// Barbara forges one: a recording whose actions break nothing.
+	b := students[1]
+	b.exec(`smrlabTest.clsForge({recording: {actions: ['at 1ms campaign S1']}})`)
+	b.exec(`document.querySelector('[data-testid="hunt-guess"]').value = 'learner-votes'`)
+	b.press("hunt-submit")
+	b.waitFor("the forged submission refused", `document.querySelector('[data-testid="hunt-result"]').textContent.includes('Refused')`, 20*time.Second)
+	teacher.press("hunt-end")
+	teacher.waitFor("the ranking and the answer", `(() => { const r = document.querySelectorAll('[data-testid="hunt-ranking"] tr[data-valid="true"]');
+		return r.length === 1 && r[0].dataset.seat === '1' && document.querySelector('[data-testid="hunt-answer"]').textContent.includes('forget-vote-on-restart'); })()`, 20*time.Second)
+	audit, err := classAPI(base, "GET", "api/rooms/"+opened.ID+"/audit.jsonl", "")
+	if err != nil || !strings.Contains(audit, "forged") {
+		t.Errorf("the audit log does not record the forged submission (%v)", err)
+	}
 	t.Logf("the class test took %v", time.Since(start).Round(time.Millisecond))
 }

@@ -523,7 +523,7 @@ export async function setupClassStudent(app, q) {
     opening = true;
     let res;
     try {
-      res = await app.callLab('importRecording', JSON.stringify(h.recording), '');
+      res = await app.callLab('importRecording', typeof h.recording === 'string' ? h.recording : JSON.stringify(h.recording), '');
     } finally {
       opening = false;
     }
