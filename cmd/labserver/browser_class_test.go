@@ -152,7 +152,8 @@ func classAPI(base, method, path, body string) (string, error) {
 // answer, the dashboard's histogram counts them, a second round, the
 // reveal runs the step on every screen; a student finishes the step and
 // the dashboard shows it, the projector without names; the teacher watches
-// her run replayed and sends a hint; the grades' CSV matches; a bug hunt
+// her run replayed and sends a hint; a student's progress made offline
+// survives a reload and counts once; the grades' CSV matches; a bug hunt
 // takes a real counterexample and refuses a forged one, and audits it.
 func TestBrowserClassRoom(t *testing.T) {
 	start := time.Now()
@@ -282,6 +283,22 @@ func TestBrowserClassRoom(t *testing.T) {
 	teacher.press("hint-send")
 	students[1].waitFor("Barbara gets the teacher's hint", `document.querySelector('[data-testid="class-status"]').textContent.includes('Watch the terms')`, 10*time.Second)
 
+	// Barbara works offline: her progress waits in her browser, survives a
+	// reload (her log replays there) and is sent from the room's index when
+	// she is back, counted once.
+	barbara := students[1]
+	barbara.exec(`smrlabTest.clsOffline(true)`)
+	barbara.waitFor("Barbara is offline", `document.querySelector('[data-testid="class-conn"]').dataset.state === 'offline'`, 10*time.Second)
+	student{p: barbara}.solveStep(l, 0)
+	barbara.waitFor("her progress kept in her browser", `(() => { const q = document.querySelector('[data-testid="class-queue"]');
+		return q.dataset.pending === 'true' && q.textContent.includes('kept in this browser'); })()`, 10*time.Second)
+	barbara.navigate("?class=" + code + "&lesson=" + lessonName)
+	barbara.waitFor("after the reload her run is back and counted", fmt.Sprintf(`(() => { const l = smrlabTest.lesson && smrlabTest.lesson();
+		const c = smrlabTest.cls && smrlabTest.cls();
+		return l && l.stepId === %q && l.done && c && c.credited && (c.credited.done || []).includes(%q); })()`, first.ID, first.ID), 40*time.Second)
+	teacher.waitFor("the dashboard shows Barbara's step done", `(() => { const tr = document.querySelector('#students tr[data-seat="2"]');
+		return tr && +tr.dataset.done === 1; })()`, 20*time.Second)
+
 	// The grades: Ada's step and the three students' predictions.
 	csvText, err := classAPI(base, "GET", "api/rooms/"+opened.ID+"/grades.csv", "")
 	if err != nil {
@@ -312,6 +329,11 @@ func TestBrowserClassRoom(t *testing.T) {
 		if _, err := fmt.Sscan(r[col["predictions"]], &got); err != nil || got != want {
 			t.Errorf("grades.csv: %s's predictions %q, want %v", names[i], r[col["predictions"]], want)
 		}
+	}
+	if lc, ok := col[lessonName]; ok && rows[1][lc] != rows[2][lc] {
+		t.Errorf("grades.csv: the lesson's points of Ada %s and of Barbara %s, want the same (one step each, counted once)", rows[1][lc], rows[2][lc])
+	} else if !ok {
+		t.Errorf("grades.csv's header %v has no column for %s", rows[0], lessonName)
 	}
 	var ta, tb float64
 	fmt.Sscan(rows[1][col["total"]], &ta)

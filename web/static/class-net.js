@@ -36,6 +36,7 @@ export function classSocket(code, as, hooks) {
   const store = as === 'teacher' ? teacherSeqKey(code) : seatKey(code);
   const pending = new Map();
   let ws = null, attempt = 0, timer = 0;
+  let offline = false; // test hook: the socket stays down
 
   function nextSeq() {
     const s = load(store) || {};
@@ -65,7 +66,7 @@ export function classSocket(code, as, hooks) {
 
   function connect() {
     clearTimeout(timer);
-    if (st.fatal) return;
+    if (st.fatal || offline) return;
     const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
     ws = sock;
     sock.onopen = () => {
@@ -113,6 +114,10 @@ export function classSocket(code, as, hooks) {
       }
       hooks.onChange && hooks.onChange();
       if (st.fatal) return;
+      if (offline) {
+        hooks.onStatus('Offline: your progress is kept in this browser until the room is back.', 'warn');
+        return;
+      }
       const wait = BACKOFF_MS[Math.min(attempt++, BACKOFF_MS.length - 1)];
       hooks.onStatus(`${was ? 'The connection to the room dropped' : 'Cannot reach the room'}` +
         `${ev && ev.reason ? ` (${ev.reason})` : ''}; reconnecting in ${(wait / 1000).toFixed(1)} s…`, 'error');
@@ -203,7 +208,13 @@ export function classSocket(code, as, hooks) {
     start: connect,
     request,
     send,
-    // Test hook: drop the websocket (the page reconnects).
+    // Test hooks: drop the websocket (the page reconnects); keep it down
+    // (setOffline(true)) and bring it back (setOffline(false)).
     drop: () => ws && ws.close(),
+    setOffline(on) {
+      offline = !!on;
+      if (offline && ws) ws.close();
+      if (!offline && !ws) connect();
+    },
   };
 }

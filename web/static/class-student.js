@@ -20,10 +20,11 @@
 //
 // Test hooks (data-testid): class-bar, class-conn (data-state), class-what,
 // class-status (aria-live), class-hold (data-state waiting|revealed),
-// class-credit, class-queue (data-queued), class-hunt, hunt-guess,
+// class-credit, class-queue (data-queued, data-pending), class-hunt, hunt-guess,
 // hunt-submit, hunt-result, hunt-ranking. window.smrlabTest.cls() returns
 // the class's state; smrlabTest.clsForge(patch) alters the next progress or
-// submission frame (a forgery the server must refuse).
+// submission frame (a forgery the server must refuse); clsOffline(on) keeps
+// the socket down and brings it back.
 
 import {classSocket} from './class-net.js';
 import {escapeHTML, setText} from './fmt.js';
@@ -311,10 +312,14 @@ export async function setupClassStudent(app, q) {
   function storeLog() {
     if (!lastLog || !C.lesson) return;
     save(logKey(code, C.lesson), {seed: C.seed, ops: lastLog.ops, now: lastLog.now, acked: C.acked});
+    // Not sent yet: operations past the room's index, or time run since.
     const queued = lastLog.ops.length - C.acked;
+    const pending = queued > 0 || lastLog.now > C.lastNow;
     const el = $('class-queue');
     el.dataset.queued = String(queued);
-    setText(el, queued > 0 && !sock.state.connected ? `${queued} step${queued === 1 ? '' : 's'} of progress kept here until the room is back` : '');
+    el.dataset.pending = String(pending);
+    setText(el, pending && !sock.state.connected ? `Progress kept in this browser until the room is back` +
+      `${queued > 0 ? ` (${queued} operation${queued === 1 ? '' : 's'})` : ''}` : '');
   }
 
   // flush sends the log from the server's index on (one frame at a time;
@@ -607,6 +612,7 @@ export async function setupClassStudent(app, q) {
     };
   };
   window.smrlabTest.clsDrop = () => sock.drop();
+  window.smrlabTest.clsOffline = (on) => sock.setOffline(on);
 
   renderConn();
   sock.start();

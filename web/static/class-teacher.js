@@ -447,37 +447,60 @@ function main() {
     return e ? e.steps || 0 : 0;
   }
 
+  // renderStudents updates the table in place, a row a student: it is
+  // drawn again up to 4 times a second, and a button under the pointer or
+  // the keyboard's focus must stay the same element.
   function renderStudents() {
     const body = $('students');
-    // The table is drawn again up to 4 times a second: the keyboard's
-    // focus stays on the button it was on.
-    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.testid : '';
     setText($('students-count'), `(${Math.max(D.dashboard.length, D.seats.size)}; ${D.dashboard.filter((s) => s.stuck).length} stuck)`);
     const known = new Set(D.dashboard.map((s) => s.seat));
     const rows = [...D.dashboard, ...[...D.seats.values()].filter((x) => !known.has(x.seat))
       .map((x) => ({seat: x.seat, name: x.name, lesson: '', step: '', stepIndex: -1, done: [], goals: []}))]
       .sort((a, b) => a.seat - b.seat);
-    body.innerHTML = rows.map((s) => {
+    const empty = body.querySelector('tr.empty');
+    if (!rows.length) {
+      if (!empty) body.innerHTML = '<tr class="empty"><td colspan="6" class="muted">No student has joined yet: they join with the room\'s code.</td></tr>';
+      renderChecklist();
+      return;
+    }
+    if (empty) empty.remove();
+    const have = new Map([...body.querySelectorAll('tr[data-seat]')].map((tr) => [+tr.dataset.seat, tr]));
+    let prev = null;
+    for (const s of rows) {
+      let tr = have.get(s.seat);
+      have.delete(s.seat);
+      if (!tr) {
+        tr = document.createElement('tr');
+        tr.dataset.seat = String(s.seat);
+        tr.innerHTML = `<th scope="row"><button type="button" class="linklike" data-show="${s.seat}" data-testid="student-${s.seat}"></button>` +
+          `<span class="stuck" title="${STUCK_HINT}" hidden>stuck</span></th><td class="dots"></td><td class="since"></td>` +
+          '<td class="hints"></td><td class="score"></td>' +
+          `<td><button type="button" data-watch="${s.seat}" data-testid="watch-${s.seat}">Watch</button> ` +
+          `<button type="button" data-hint="${s.seat}" data-testid="hint-${s.seat}">Hint…</button></td>`;
+      }
+      if ((prev ? prev.nextSibling : body.firstChild) !== tr) body.insertBefore(tr, prev ? prev.nextSibling : body.firstChild);
+      prev = tr;
+      tr.dataset.step = s.step || '';
+      tr.dataset.stuck = String(!!s.stuck);
+      tr.dataset.done = String((s.done || []).length);
+      if (D.selected === s.seat) tr.setAttribute('aria-selected', 'true');
+      else tr.removeAttribute('aria-selected');
+      setText(tr.querySelector('[data-show]'), s.name || `seat ${s.seat}`);
+      tr.querySelector('.stuck').hidden = !s.stuck;
       const n = Math.max(stepsOf(s.lesson), (s.stepIndex | 0) + 1, (s.done || []).length);
       const dots = Array.from({length: n}, (_, i) => {
         const state = (s.done || []).length > i ? 'done' : i === (s.stepIndex | 0) ? 'current' : 'todo';
         return `<li data-state="${state}" title="step ${i + 1}: ${state}"></li>`;
       }).join('');
-      return `<tr data-seat="${s.seat}" data-step="${escapeHTML(s.step || '')}" data-stuck="${!!s.stuck}"` +
-        ` data-done="${(s.done || []).length}"${D.selected === s.seat ? ' aria-selected="true"' : ''}>` +
-        `<th scope="row"><button type="button" class="linklike" data-show="${s.seat}" data-testid="student-${s.seat}">` +
-        `${escapeHTML(s.name || `seat ${s.seat}`)}</button>${s.stuck ? ` <span class="stuck" title="${STUCK_HINT}">stuck</span>` : ''}</th>` +
-        `<td class="dots"><ol aria-label="${(s.done || []).length} steps done">${dots}</ol>` +
-        `<span class="small">${escapeHTML(s.lesson || '')} ${escapeHTML(s.step || '')}</span></td>` +
-        `<td>${fmtSince(s.sinceMs)}</td><td>${s.hints | 0}${s.showme ? ` + ${s.showme} show me` : ''}</td>` +
-        `<td>${s.score ?? ''}</td>` +
-        `<td><button type="button" data-watch="${s.seat}" data-testid="watch-${s.seat}">Watch</button> ` +
-        `<button type="button" data-hint="${s.seat}" data-testid="hint-${s.seat}">Hint…</button></td></tr>`;
-    }).join('') || '<tr><td colspan="6" class="muted">No student has joined yet: they join with the room\'s code.</td></tr>';
-    if (focused) {
-      const again = body.querySelector(`[data-testid="${CSS.escape(focused)}"]`);
-      if (again) again.focus();
+      const dotsHTML = `<ol aria-label="${(s.done || []).length} steps done">${dots}</ol>` +
+        `<span class="small">${escapeHTML(s.lesson || '')} ${escapeHTML(s.step || '')}</span>`;
+      const cell = tr.querySelector('.dots');
+      if (cell.innerHTML !== dotsHTML) cell.innerHTML = dotsHTML;
+      setText(tr.querySelector('.since'), s.stepIndex >= 0 ? fmtSince(s.sinceMs) : 'not started');
+      setText(tr.querySelector('.hints'), `${s.hints | 0}${s.showme ? ` + ${s.showme} show me` : ''}`);
+      setText(tr.querySelector('.score'), String(s.score ?? ''));
     }
+    for (const tr of have.values()) tr.remove();
     renderChecklist();
     renderHintTo();
   }
@@ -509,11 +532,16 @@ function main() {
     }
   });
 
+  let hintKey = '';
   function renderHintTo() {
     const sel = $('hint-to');
     const keep = sel.value;
     const byseat = new Map([...D.seats.values()].map((x) => [x.seat, x]));
     for (const x of D.dashboard) byseat.set(x.seat, x);
+    // Drawn again only when the students change (an open list stays open).
+    const key = [...byseat.values()].map((x) => `${x.seat}:${x.name}`).sort().join('|');
+    if (key === hintKey) return;
+    hintKey = key;
     sel.innerHTML = '<option value="0">every student</option>' + [...byseat.values()].sort((a, b) => a.seat - b.seat).map((s) =>
       `<option value="${s.seat}">${escapeHTML(s.name || `seat ${s.seat}`)}</option>`).join('');
     sel.value = [...sel.options].some((o) => o.value === keep) ? keep : '0';
