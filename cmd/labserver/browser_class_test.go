@@ -269,6 +269,8 @@ func TestBrowserClassRoom(t *testing.T) {
 	if txt := eval[string](projector, `document.body.textContent`); strings.Contains(txt, "Ada") || strings.Contains(txt, "Barbara") {
 		t.Errorf("the projector shows a student's name")
 	}
+	teacher.shot("dashboard")
+	projector.shot("board")
 	teacher.press("student-1")
 	teacher.waitFor("Ada's checklist", `document.querySelector('[data-testid="checklist"]').textContent.includes('Ada')`, 5*time.Second)
 

@@ -274,8 +274,8 @@ function main() {
     const most = Math.max(1, ...steps.map((s) => s.reached || 0));
     el.innerHTML = steps.map((s) => `<li data-step="${escapeHTML(s.step)}" data-reached="${s.reached | 0}" data-done="${s.done | 0}">` +
       `<span class="board-step">${escapeHTML(s.step)}</span>` +
-      `<span class="bar" aria-hidden="true"><span class="bar-reached" style="width:${(100 * (s.reached | 0)) / most}%"></span>` +
-      `<span class="bar-done" style="width:${(100 * (s.done | 0)) / most}%"></span></span>` +
+      `<span class="cbar" aria-hidden="true"><span class="cbar-reached" style="width:${(100 * (s.reached | 0)) / most}%"></span>` +
+      `<span class="cbar-done" style="width:${(100 * (s.done | 0)) / most}%"></span></span>` +
       `<span class="board-count">${s.done | 0} done · ${s.reached | 0} reached</span></li>`).join('') ||
       '<li class="muted">Waiting for a lesson…</li>';
     el.setAttribute('aria-label', `Lesson ${D.board.lesson}: students by step`);
@@ -291,8 +291,8 @@ function main() {
     el.innerHTML = `<p><b>${escapeHTML(v.lesson)} · ${escapeHTML(v.step)}</b>, round ${v.round || 1}: ` +
       `${v.answered | 0} of ${v.of | 0} answered</p><ul class="hist">` +
       Object.keys(hist).sort().map((c) => `<li data-choice="${escapeHTML(c)}" data-count="${hist[c]}">` +
-        `<span class="hist-choice">${escapeHTML(c)}</span><span class="bar" aria-hidden="true">` +
-        `<span class="bar-done" style="width:${(100 * hist[c]) / most}%"></span></span><span>${hist[c]}</span></li>`).join('') +
+        `<span class="hist-choice">${escapeHTML(c)}</span><span class="cbar" aria-hidden="true">` +
+        `<span class="cbar-done" style="width:${(100 * hist[c]) / most}%"></span></span><span>${hist[c]}</span></li>`).join('') +
       '</ul>';
     const r = D.reveal;
     setText($('reveal'), r ? `Revealed: the answer is ${r.answer}.` +
