@@ -236,8 +236,8 @@ type Progress struct {
 
 // Wall is the wall time a student spent on a step, as the page measured it.
 type Wall struct {
-	Step string
-	Ms   int64
+	Step string `json:"step"`
+	Ms   int64  `json:"ms"`
 }
 
 // FromError says a progress frame's from is not the server's log length:

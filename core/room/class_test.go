@@ -122,6 +122,7 @@ func TestClassOfThree(t *testing.T) {
 	o = pa.send(t)
 	cr := lastFrame(o.Sends, ada, "credited")
 	require.NotNil(t, cr, "%v", types(o))
+	require.Equal(t, []string{"1:ack", "1:credited"}, types(o)[:2])
 	require.Equal(t, "first-leader", cr["step"])
 	require.Equal(t, []any{"first-leader"}, cr["done"])
 	o = c.frame(Teacher, `{"t":"watch","seq":%d,"seat":1}`)

@@ -579,6 +579,7 @@ func (r *Room) classOutputs(o *Output, id SeatID, f *Frame, b *inputBody, before
 		r.dashDirty = true
 		r.sendBoards(o)
 	case "progress":
+		ack()
 		cr := c.Credit(int(id), f.Lesson, r.Closed())
 		o.Sends = append(o.Sends, Send{To: id, Frame: marshal(struct {
 			T   string `json:"t"`
