@@ -30,6 +30,9 @@ func init() {
 		"lessonShowMe": lessonCall(func([]js.Value) error { return lp.ShowMe() }),
 		"lessonNext":   lessonCall(func([]js.Value) error { return lp.Next() }),
 		"lessonClose":  lessonClose,
+		"lessonLog":    lessonLog,
+		"lessonReveal": lessonCall(func(args []js.Value) error { lp.Reveal(len(args) > 0 && args[0].Truthy()); return nil }),
+		"lessonApply":  lessonApply,
 	}
 }
 
@@ -196,4 +199,78 @@ func lessonState([]js.Value) (any, error) {
 func lessonClose([]js.Value) (any, error) {
 	player, lp = nil, nil
 	return viewJSON()
+}
+
+// ---- The lesson log: what a class's server replays (issue 14)
+
+// lessonLog returns the open lesson's log (core/lesson's Player.Log) from
+// index from on, as JSON: {"len":N,"now":µs,"step":"<step id>","hash":"<state
+// hash, 16 hex>","ops":[{"op","at",...},...]}: the step and the hash at now,
+// which a class's server checks against its replay.
+func lessonLog(args []js.Value) (any, error) {
+	if player == nil || lp == nil {
+		return nil, errNoLesson
+	}
+	from := 0
+	if len(args) > 0 && args[0].Type() == js.TypeNumber {
+		from = args[0].Int()
+	}
+	n := lp.LogLen()
+	if from < 0 || from > n {
+		return nil, fmt.Errorf("lessonLog: from %d, but the log holds %d operations", from, n)
+	}
+	b := append([]byte(`{"len":`), strconv.Itoa(n)...)
+	b = append(b, `,"now":`...)
+	b = strconv.AppendInt(b, lp.Now(), 10)
+	b = append(b, `,"step":`...)
+	b = minijson.AppendString(b, lp.Lesson().Steps[lp.Step()].ID)
+	b = append(b, `,"hash":"`...)
+	b = fmt.Appendf(b, "%016x", lp.StateHash())
+	b = append(b, `","ops":`...)
+	b = lesson.AppendOpsJSON(b, lp.Log()[from:])
+	return string(append(b, '}')), nil
+}
+
+// lessonApply takes a log's operations on the open lesson (Player.Apply:
+// a student's log restored after a reload, or a student's run the teacher
+// watches), then runs it on to now. ops is an array of {op, at, text,
+// choice} objects; an operation that fails is named.
+func lessonApply(args []js.Value) (any, error) {
+	if player == nil || lp == nil {
+		return nil, errNoLesson
+	}
+	if err := need(args, 2, "lessonApply(ops, now)"); err != nil {
+		return nil, err
+	}
+	ops, now := args[0], int64(args[1].Float())
+	if ops.Type() != js.TypeObject || ops.Get("length").Type() != js.TypeNumber {
+		return nil, errors.New("lessonApply: ops must be an array")
+	}
+	for i := range ops.Get("length").Int() {
+		v := ops.Index(i)
+		if v.Type() != js.TypeObject {
+			return nil, fmt.Errorf("lessonApply: operation %d is not an object", lp.LogLen()+1)
+		}
+		op := lesson.Op{Op: jsString(v.Get("op")), At: int64(v.Get("at").Float()), Text: jsString(v.Get("text")), Choice: jsString(v.Get("choice"))}
+		n := lp.LogLen() + 1
+		if err := lesson.CheckOp(op); err != nil {
+			return nil, fmt.Errorf("lessonApply: operation %d: %w", n, err)
+		}
+		if err := lp.Apply(op); err != nil {
+			return nil, fmt.Errorf("lessonApply: operation %d (%s at %d µs): %w", n, op.Op, op.At, err)
+		}
+	}
+	if now > lp.Now() {
+		if err := lp.AdvanceTo(now); err != nil {
+			return nil, fmt.Errorf("lessonApply: the run's time: %w", err)
+		}
+	}
+	return viewJSON()
+}
+
+func jsString(v js.Value) string {
+	if v.Type() != js.TypeString {
+		return ""
+	}
+	return v.String()
 }

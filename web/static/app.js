@@ -116,7 +116,7 @@ const REAL_MS_MAX = 100;
 const PANELS_EVERY_MS = 120;
 const FRAME_TIMES_MAX = 600;
 const VIEW_FNS = new Set(['open', 'frame', 'view', 'step', 'act', 'goto', 'fork',
-  'lessonOpen', 'lessonAnswer', 'lessonHint', 'lessonReset', 'lessonShowMe', 'lessonNext', 'lessonClose']);
+  'lessonOpen', 'lessonAnswer', 'lessonHint', 'lessonReset', 'lessonShowMe', 'lessonNext', 'lessonClose', 'lessonApply', 'lessonReveal']);
 // The calls that open a new session: the page starts its history afresh.
 const FRESH_FNS = new Set(['open', 'lessonOpen']);
 
@@ -168,6 +168,16 @@ let parseMs = 0, ingestBytes = 0;
 // ---- Calls
 
 async function call(fn, ...args) {
+  if (app.classCall) {
+    // A lesson in a class (class-student.js) answers some calls itself:
+    // hints are asked of the teacher's room, held answers wait for the class.
+    const res = await app.classCall(fn, args);
+    if (res) return res;
+  }
+  return callLab(fn, ...args);
+}
+
+async function callLab(fn, ...args) {
   if (!lab) return {ok: false, error: 'Web Workers are not available in this browser'};
   const sent = performance.now();
   const res = await lab.call(fn, ...args);
@@ -179,6 +189,7 @@ async function call(fn, ...args) {
   if (res.ok) {
     if (VIEW_FNS.has(fn) && typeof res.value === 'string') ingestJSON(res.value, FRESH_FNS.has(fn));
     else if (fn === 'importTrace' && res.value && res.value.view) ingestJSON(res.value.view, true);
+    if (app.afterCall) app.afterCall(fn, res);
   }
   return res;
 }
@@ -294,6 +305,7 @@ app.showClock = (playing, speed) => {
 };
 app.syncHeader = () => syncHeader();
 app.call = call;
+app.callLab = callLab;
 app.cleanError = cleanError;
 app.showBanner = (title, msg, detail) => showBanner(title, msg, detail);
 app.toast = (text) => toast(text);
@@ -526,6 +538,22 @@ async function boot() {
     return;
   }
   const q = new URLSearchParams(location.search);
+  if (q.has('class')) {
+    // A lesson or a bug hunt in a class: the room says which, and on what seed.
+    $('welcome').hidden = true;
+    try {
+      const m = await import('./class-student.js');
+      // The free lab until the room says which lesson (or hunt) runs.
+      await openSession({});
+      if (await m.setupClassStudent(app, q)) {
+        $('loading').hidden = true;
+        loadBugs();
+        return;
+      }
+    } catch (e) {
+      showBanner('The class could not be joined.', String((e && e.message) || e));
+    }
+  }
   const bugs = (q.get('bugs') || '').split(',').filter(Boolean);
   const file = q.get('scenario') || '';
   // Ask for the scenario source now, while the wasm loads.

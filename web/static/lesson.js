@@ -463,7 +463,7 @@ export async function setupLessons(app) {
 
   // openLesson opens lesson id at a step (0-based, or a step id) through
   // the simulator; it returns an error message, '' when it opened.
-  async function openLesson(id, step) {
+  async function openLesson(id, step, seed = '') {
     await L.loaded;
     const e = L.catalogue.find((x) => x.id === id);
     if (!e) {
@@ -489,6 +489,8 @@ export async function setupLessons(app) {
     const opts = {source, file: 'lessons/' + e.file.split('/').pop(), student: L.student, scenarios};
     if (typeof step === 'string') opts.stepId = step;
     else opts.step = step;
+    // A class's lesson runs on the seed the room's server gives the seat.
+    if (seed) opts.seed = seed;
     const res = await app.call('lessonOpen', JSON.stringify(opts));
     if (!res.ok) return app.cleanError(res.error);
     L.entry = e;
@@ -528,7 +530,12 @@ export async function setupLessons(app) {
         `step=${stepParam}: lesson "${id}" has ${e.steps} step${e.steps === 1 ? '' : 's'} (1 to ${e.steps}).`);
       return false;
     }
-    const err = await openLesson(id, step);
+    const seed = q.get('seed') || '';
+    if (seed && !/^\d{1,20}$/.test(seed)) {
+      app.showBanner('This lesson link could not be opened.', `seed=${seed}: want a whole number.`);
+      return false;
+    }
+    const err = await openLesson(id, step, seed);
     if (err) {
       app.showBanner('This lesson link could not be opened.', err);
       return false;
@@ -538,6 +545,9 @@ export async function setupLessons(app) {
 
   function setURL(st) {
     const q = new URLSearchParams({lesson: st.lesson, step: String(st.step + 1)});
+    // A lesson in a class keeps its class in the address (a reload rejoins it).
+    const cls = new URLSearchParams(location.search).get('class');
+    if (cls) q.set('class', cls);
     const url = location.pathname + '?' + q.toString();
     if (location.search !== '?' + q.toString()) history.replaceState(null, '', url);
   }
@@ -556,7 +566,8 @@ export async function setupLessons(app) {
 
   async function lessonCall(fn, ...args) {
     const res = await app.call(fn, ...args);
-    if (!res.ok && !res.panic) showStatus('✖ ' + app.cleanError(res.error), 'error');
+    // (waiting: a class's held prediction took the answer to the room)
+    if (!res.ok && !res.panic) showStatus((res.waiting ? '⏳ ' : '✖ ') + app.cleanError(res.error), res.waiting ? 'ok' : 'error');
     return res;
   }
 

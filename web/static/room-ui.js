@@ -75,6 +75,20 @@ export function setupRoom(app, params, inner) {
       render();
     },
     onPanic: (res) => app.showPanic(res),
+    onClassFrame(f) {
+      // A student's page opens the lesson or the bug hunt the teacher
+      // starts for the room (class-student.js, on the lab page).
+      if (f.t !== 'class' || params.as !== 'student') return;
+      const lessons = f.active === false ? [] : f.lessons || [];
+      const hunt = f.hunt && f.hunt.state !== 'ended';
+      if (!lessons.length && !hunt) return;
+      const q = new URLSearchParams({class: params.code});
+      const first = lessons.length ? (typeof lessons[0] === 'string' ? lessons[0] : lessons[0].name) : '';
+      if (first) q.set('lesson', first);
+      else q.set('hunt', '1');
+      status(first ? `The teacher started lesson ${first}: opening it…` : 'The teacher started a bug hunt: opening it…', 'ok');
+      location.assign(`?${q}`);
+    },
   });
 
   // ---- Drawing the panel
@@ -301,6 +315,8 @@ export function setupRoom(app, params, inner) {
       <h3 class="sub">Latest actions</h3>
       <ol class="room-log" id="room-log" data-testid="room-log"></ol>
       <div class="room-teacher" id="room-teacher">
+        <a class="button" data-testid="room-dashboard" href="class.html?room=${escapeHTML(p.code)}">Class dashboard (lessons, votes, hunts, grades)</a>
+        <a class="button" data-testid="room-board" href="class.html?room=${escapeHTML(p.code)}&amp;as=projector">Class board for the projector</a>
         <button type="button" id="room-recording" data-testid="room-recording">Download the recording</button>
         <button type="button" id="room-audit" data-testid="room-audit">Download the audit log</button>
         <button type="button" id="room-reset" data-testid="room-reset" title="Back to time 0 with no actions, for everyone">Reset the run</button>

@@ -335,6 +335,9 @@ export function createRoom(params, inner, hooks) {
         hooks.onChange();
         break;
       default:
+        // A class's frames (issue 14): the room's page follows a lesson
+        // or a hunt the teacher starts (room-ui.js).
+        if (hooks.onClassFrame) hooks.onClassFrame(f);
         break;
     }
   }

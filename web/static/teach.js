@@ -8,6 +8,7 @@
 // key-msg, open-form, open-exercise, exercise-summary, open-scenario,
 // open-seed, open-bugs (checkboxes bug-NAME), open-submit, open-msg,
 // opened, opened-code, opened-join, opened-teacher, opened-projector,
+// opened-class, opened-board (the class's dashboard and board),
 // opened-close, rooms (tr[data-code], data-closed), rooms-refresh,
 // rooms-msg, room-close-CODE, room-recording-CODE, room-audit-CODE.
 
@@ -164,6 +165,8 @@ function showOpened(r) {
   $('opened-join').textContent = join;
   $('opened-teacher').href = abs(r.teacher || `./?room=${r.code}&as=teacher`);
   $('opened-projector').href = abs(r.projector || `./?room=${r.code}&as=projector`);
+  $('opened-class').href = abs(`class.html?room=${r.code}`);
+  $('opened-board').href = abs(`class.html?room=${r.code}&as=projector`);
   $('opened-close').disabled = false;
   $('opened').scrollIntoView({block: 'nearest'});
 }
