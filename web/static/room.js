@@ -546,7 +546,9 @@ export function createRoom(params, inner, hooks) {
   // share: the panel shows it, so that a teacher can check an exported
   // recording against it (smrlab replay --hash).
   function agree(at, hash) {
+    const changed = !st.agreed || st.agreed.at !== at || st.agreed.hash !== hash;
     st.agreed = {at, hash};
+    if (changed) hooks.onChange();
   }
 
   // reportPassed reports this browser's hashes at the grid points the room
