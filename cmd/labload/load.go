@@ -162,18 +162,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(cfg.Acts) == 0 {
 		return nil, errors.New("no actions to send")
 	}
-	base, err := url.Parse(cfg.URL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("-url %q: want http://host:port", cfg.URL)
+	base, wsURL, err := endpoints(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
-	wsURL := *base
-	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
-	wsURL.Path = "/ws"
-	logf := func(format string, args ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, format+"\n", args...)
-		}
-	}
+	logf := logger(cfg.Log)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -843,4 +836,27 @@ func ratio(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// endpoints checks the server address given with -url and returns it with
+// the address of the server's WebSocket endpoint (/ws on the same host).
+func endpoints(raw string) (base *url.URL, wsURL url.URL, err error) {
+	base, err = url.Parse(raw)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, url.URL{}, fmt.Errorf("-url %q: want http://host:port", raw)
+	}
+	wsURL = *base
+	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
+	wsURL.Path = "/ws"
+	return base, wsURL, nil
+}
+
+// logger returns a printf-style function writing one line to w, or doing
+// nothing when w is nil.
+func logger(w io.Writer) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		if w != nil {
+			fmt.Fprintf(w, format+"\n", args...)
+		}
+	}
 }

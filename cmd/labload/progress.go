@@ -187,18 +187,11 @@ func RunProgress(ctx context.Context, cfg ProgressConfig) (*ProgressResult, erro
 	if err != nil {
 		return nil, err
 	}
-	base, err := url.Parse(cfg.URL)
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("-url %q: want http://host:port", cfg.URL)
+	base, wsURL, err := endpoints(cfg.URL)
+	if err != nil {
+		return nil, err
 	}
-	wsURL := *base
-	wsURL.Scheme = map[string]string{"http": "ws", "https": "wss"}[base.Scheme]
-	wsURL.Path = "/ws"
-	logf := func(format string, args ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, format+"\n", args...)
-		}
-	}
+	logf := logger(cfg.Log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	res := &ProgressResult{Students: cfg.Students}
