@@ -56,15 +56,7 @@ func buildLabserver(t *testing.T) string {
 // bytes, the server's metrics are read, and with a slow student per room
 // the second phase is measured beside the first.
 func TestLoadOnARealLabserver(t *testing.T) {
-	bin := buildLabserver(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	var log bytes.Buffer
-	srv, err := startServer(ctx, bin, nil, "", &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.stop()
+	ctx, srv, log := startTestServer(t, 3*time.Minute)
 	for _, c := range []struct {
 		actor string
 		slow  int
@@ -72,7 +64,7 @@ func TestLoadOnARealLabserver(t *testing.T) {
 		t.Run(c.actor, func(t *testing.T) {
 			cfg := Config{URL: srv.url, Key: srv.key, Rooms: 2, Students: 4, Warmup: 500 * time.Millisecond,
 				Duration: 2 * time.Second, ActionsPerSec: 3, Slow: c.slow, SlowEvery: 2, SlowMode: "views",
-				Acts: []string{"crash S2", "restart S2"}, Actor: c.actor, JoinParallel: 4, Log: &log}
+				Acts: []string{"crash S2", "restart S2"}, Actor: c.actor, JoinParallel: 4, Log: log}
 			res, err := Run(ctx, cfg)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, log.String())
@@ -149,4 +141,21 @@ func TestRunRefusesBadFlags(t *testing.T) {
 			t.Errorf("labload %q: %v, want %q", c.args, err, c.want)
 		}
 	}
+}
+
+// startTestServer builds and starts a real labserver for one test, with a
+// context that ends after timeout; the server's output is kept in the
+// returned buffer. Both end when the test does.
+func startTestServer(t *testing.T, timeout time.Duration) (context.Context, *server, *bytes.Buffer) {
+	t.Helper()
+	bin := buildLabserver(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	log := &bytes.Buffer{}
+	srv, err := startServer(ctx, bin, nil, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.stop)
+	return ctx, srv, log
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -60,17 +59,9 @@ func TestLessonEventsPlayEveryLesson(t *testing.T) {
 // the server's native replay, the dashboard shows every student's every
 // step, and the server's replay histogram counted each progress frame.
 func TestProgressOnARealLabserver(t *testing.T) {
-	bin := buildLabserver(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	var log bytes.Buffer
-	srv, err := startServer(ctx, bin, nil, "", &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.stop()
+	ctx, srv, log := startTestServer(t, 2*time.Minute)
 	cfg := ProgressConfig{URL: srv.url, Key: srv.key, Students: 4, Lesson: "01-elections", Pace: 40 * time.Millisecond,
-		Duration: time.Minute, JoinParallel: 4, Seed: 1, Log: &log}
+		Duration: time.Minute, JoinParallel: 4, Seed: 1, Log: log}
 	res, err := RunProgress(ctx, cfg)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
