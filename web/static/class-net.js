@@ -11,7 +11,7 @@
 //   hooks.onFrame(f) gets every other frame; onStatus(text, kind) the
 //     connection's news; onFatal(msg) a refusal of the page itself.
 
-import {seatKey, storedTeacherKey, teacherSeqKey, NAME_KEY} from './room.js';
+import {helloFrame, readFrame, roomSocketURL, seatKey, teacherSeqKey} from './room.js';
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000];
 
@@ -67,41 +67,17 @@ export function classSocket(code, as, hooks) {
   function connect() {
     clearTimeout(timer);
     if (st.fatal || offline) return;
-    const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+    const sock = new WebSocket(roomSocketURL());
     ws = sock;
     sock.onopen = () => {
       if (ws !== sock) return;
-      const hello = {t: 'hello', v: 1, code, as, mode: 'lockstep'};
-      if (as === 'student') {
-        const seat = load(seatKey(code)) || {};
-        let name = seat.name || '';
-        try {
-          name = name || localStorage.getItem(NAME_KEY) || '';
-        } catch (e) {
-          // no storage
-        }
-        hello.name = name;
-        hello.token = seat.token || '';
-      } else if (as === 'teacher') {
-        hello.key = storedTeacherKey();
-      }
+      const hello = helloFrame(code, as, 'lockstep');
       sock.send(JSON.stringify(hello));
     };
     sock.onmessage = (ev) => {
       if (ws !== sock) return;
       st.frames++;
-      let f;
-      try {
-        f = JSON.parse(ev.data);
-      } catch (e) {
-        hooks.onStatus(`The room sent a frame the page cannot read: ${e.message}`, 'error');
-        return;
-      }
-      try {
-        receive(f);
-      } catch (e) {
-        hooks.onStatus(`The page could not handle the room's ${f && f.t} frame: ${e.message}`, 'error');
-      }
+      readFrame(ev.data, receive, hooks.onStatus);
     };
     sock.onclose = (ev) => {
       if (ws !== sock) return;

@@ -79,6 +79,49 @@ export function storedTeacherKey() {
 //   onDiverged(info)     a divergence was seen (info.at, info.why) or cured (null)
 //   onFatal(title, msg)  the room cannot go on (a bad code, a closed room)
 //   onPanic(res)         the simulator hit an internal error
+// roomSocketURL is the room server's websocket on this page's host.
+export function roomSocketURL() {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+}
+
+// helloFrame is the first frame of a connection: a student's seat token
+// and name (name, else the seat's, else the one last typed), or the
+// teacher's key, from this browser's storage.
+export function helloFrame(code, as, mode, name = '') {
+  const hello = {t: 'hello', v: 1, code, as, mode};
+  if (as === 'student') {
+    const seat = load(seatKey(code)) || {};
+    let typed = '';
+    try {
+      typed = localStorage.getItem(NAME_KEY) || '';
+    } catch (e) {
+      // no storage
+    }
+    hello.name = name || seat.name || typed;
+    hello.token = seat.token || '';
+  } else if (as === 'teacher') {
+    hello.key = storedTeacherKey();
+  }
+  return hello;
+}
+
+// readFrame parses one frame from the room and hands it to receive; a frame
+// the page cannot read or handle becomes a status line, never a dead page.
+export function readFrame(data, receive, onStatus) {
+  let f;
+  try {
+    f = JSON.parse(data);
+  } catch (e) {
+    onStatus(`The room sent a frame the page cannot read: ${e.message}`, 'error');
+    return;
+  }
+  try {
+    receive(f);
+  } catch (e) {
+    onStatus(`The page could not handle the room's ${f && f.t} frame: ${e.message}`, 'error');
+  }
+}
+
 export function createRoom(params, inner, hooks) {
   let lockstep = params.mode === 'views' ? false : params.mode === 'lockstep' ? !!inner
     : params.as === 'projector' ? false : !!inner && typeof WebAssembly === 'object';
@@ -165,10 +208,9 @@ export function createRoom(params, inner, hooks) {
   function connect() {
     clearTimeout(retryTimer);
     if (st.fatal || st.closed) return;
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
     let sock;
     try {
-      sock = new WebSocket(url);
+      sock = new WebSocket(roomSocketURL());
     } catch (e) {
       hooks.onFatal('Cannot connect to the room.', String(e && e.message || e));
       return;
@@ -176,32 +218,14 @@ export function createRoom(params, inner, hooks) {
     ws = sock;
     sock.onopen = () => {
       if (ws !== sock) return;
-      const hello = {t: 'hello', v: 1, code: st.code, as: st.as, mode: st.mode};
-      if (st.as === 'student') {
-        const seat = load(seatKey(st.code)) || {};
-        hello.name = params.name || seat.name || storedName();
-        hello.token = seat.token || '';
-      } else if (st.as === 'teacher') {
-        hello.key = storedTeacherKey();
-      }
+      const hello = helloFrame(st.code, st.as, st.mode, params.name);
       sock.send(JSON.stringify(hello));
       st.frames.out++;
     };
     sock.onmessage = (ev) => {
       if (ws !== sock) return;
       st.frames.in++;
-      let f;
-      try {
-        f = JSON.parse(ev.data);
-      } catch (e) {
-        hooks.onStatus(`The room sent a frame the page cannot read: ${e.message}`, 'error');
-        return;
-      }
-      try {
-        receive(f);
-      } catch (e) {
-        hooks.onStatus(`The page could not handle the room's ${f && f.t} frame: ${e.message}`, 'error');
-      }
+      readFrame(ev.data, receive, hooks.onStatus);
     };
     sock.onclose = (ev) => {
       if (ws !== sock) return;
@@ -228,14 +252,6 @@ export function createRoom(params, inner, hooks) {
     sock.onerror = () => {
       // onclose follows and reconnects.
     };
-  }
-
-  function storedName() {
-    try {
-      return localStorage.getItem(NAME_KEY) || '';
-    } catch (e) {
-      return '';
-    }
   }
 
   // ---- Frames from the room
